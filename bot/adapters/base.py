@@ -1,0 +1,35 @@
+"""The contract between the core and a chat platform. Adapters translate; they decide nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from bot.core.types import Incoming, Platform, Reply
+
+IncomingHandler = Callable[[Incoming], Awaitable[list[Reply]]]
+
+
+class DeliveryError(Exception):
+    """A send failed. ``permanent`` means retrying is pointless (bot blocked, chat gone)."""
+
+    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Adapter(Protocol):
+    platform: Platform
+
+    async def start(self, on_incoming: IncomingHandler) -> None:
+        """Connect and begin delivering incoming messages to ``on_incoming``; returns once running."""
+
+    async def stop(self) -> None: ...
+
+    async def send(self, chat_id: str, reply: Reply, *, key: str | None = None) -> None:
+        """Deliver a message the bot starts itself (outbox). ``key`` is stable across retries.
+
+        Raises DeliveryError on failure.
+        """

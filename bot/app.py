@@ -1,0 +1,82 @@
+"""Composition root: builds the engine, the command table, the dispatcher, the outbox, the scheduler
+and the configured adapters. Nothing here is global; tests build as many Apps as they like."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.adapters.base import Adapter
+from bot.config import Settings
+from bot.core.dispatch import Dispatcher
+from bot.core.outbox import OutboxWorker
+from bot.core.router import CommandTable
+from handlers import all_routers
+from storage.db import make_engine
+from storage.migrate import upgrade
+from storage.seed import seed_if_empty
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The bot cannot start (bad token, unreachable homeserver): one clear line, exit status 2."""
+
+
+class App:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        adapters: Iterable[Adapter] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.engine = make_engine(settings.database_url)
+        self.commands = CommandTable(all_routers())
+        self.outbox = OutboxWorker(self.engine, self.clock)
+        self.dispatcher = Dispatcher(self.engine, settings, self.commands, self.clock, self.outbox.wake)
+        self.scheduler = AsyncIOScheduler(timezone=settings.tz)
+        self.adapters: list[Adapter] = list(adapters) if adapters is not None else configured_adapters(self)
+
+    def prepare(self, seed: bool = True) -> None:
+        """Bring the database schema up to date and seed the demo spaces on a new database."""
+        upgrade(self.engine)
+        if seed:
+            seed_if_empty(self.engine, self.settings.spaces_file)
+
+    async def start(self) -> None:
+        self.scheduler.start()
+        for adapter in self.adapters:
+            await adapter.start(self.dispatcher.handle)
+            self.outbox.register(adapter)
+        self.outbox.start()
+
+    async def stop(self) -> None:
+        await self.outbox.stop()
+        for adapter in reversed(self.adapters):
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("stopping %s failed", adapter.platform)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.engine.dispose()
+
+    async def run_forever(self, stop_event: asyncio.Event | None = None) -> None:
+        await self.start()
+        try:
+            await (stop_event or asyncio.Event()).wait()
+        finally:
+            await self.stop()
+
+
+def configured_adapters(app: App) -> list[Adapter]:
+    """The chat platforms whose settings are present (Telegram, Matrix)."""
+    adapters: list[Adapter] = []
+    return adapters

@@ -1,0 +1,146 @@
+"""The `tierslieu` command: chat, run, db upgrade, spaces import."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import getpass
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.core.types import Platform
+
+EXIT_CONFIG = 2
+
+
+def _setup_logging(settings: Settings, quiet: bool = False) -> None:
+    level = getattr(logging, settings.log_level)
+    if quiet and level < logging.WARNING:
+        level = logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser() or "moi"
+    except Exception:
+        return "moi"
+
+
+async def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.adapters.console import ConsoleAdapter
+    from bot.app import App
+
+    console = ConsoleAdapter(args.user, args.user, args.lang)
+    app = App(settings, adapters=[console])
+    await asyncio.to_thread(app.prepare)
+    await app.start()
+    try:
+        if console.interactive:
+            print(f"tierslieu-bot — {args.user}. /help, /quit", flush=True)
+        await console.repl()
+        await app.outbox.flush()
+    finally:
+        await app.stop()
+    return 0
+
+
+async def _run(settings: Settings) -> int:
+    from bot.app import App
+
+    app = App(settings)
+    await asyncio.to_thread(app.prepare)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    names = ", ".join(a.platform.value for a in app.adapters) or "none (scheduler only)"
+    logging.getLogger("tierslieu").info("starting; chat platforms: %s", names)
+    await app.run_forever(stop)
+    return 0
+
+
+def _spaces_import(settings: Settings, path: Path) -> int:
+    from storage.db import make_engine, session_scope
+    from storage.migrate import upgrade
+    from storage.spaces import SpaceFileError, import_spaces, load_spaces_file
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    try:
+        data = load_spaces_file(path)
+        with session_scope(engine) as session:
+            created, updated = import_spaces(session, data)
+    except SpaceFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"{created} spaces created, {updated} updated from {path}")
+    return 0
+
+
+def _db_upgrade(settings: Settings) -> int:
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    upgrade(make_engine(settings.database_url))
+    print("database is up to date")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tierslieu", description="Chat assistant for tiers-lieux")
+    sub = parser.add_subparsers(dest="command", required=True)
+    chat = sub.add_parser("chat", help="chat with the bot in this terminal")
+    chat.add_argument("--user", default=_default_user(), help="your name in the chat (default: login name)")
+    chat.add_argument("--coordinator", action="store_true", help="act as a coordinator")
+    chat.add_argument("--lang", choices=["fr", "en"], default=None, help="language hint")
+    sub.add_parser("run", help="start the configured chat platforms, the scheduler and the HTTP server")
+    db = sub.add_parser("db", help="database commands")
+    db.add_argument("action", choices=["upgrade"])
+    spaces = sub.add_parser("spaces", help="spaces commands")
+    spaces_sub = spaces.add_subparsers(dest="spaces_command", required=True)
+    spaces_import = spaces_sub.add_parser("import", help="create or update spaces from a TOML file")
+    spaces_import.add_argument("file", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    from bot.app import StartupError
+
+    _setup_logging(settings, quiet=args.command == "chat")
+    try:
+        if args.command == "chat":
+            if args.coordinator:
+                settings = dataclasses.replace(
+                    settings, coordinators=settings.coordinators | {(Platform.CONSOLE, args.user)}
+                )
+            return asyncio.run(_chat(settings, args))
+        if args.command == "run":
+            return asyncio.run(_run(settings))
+        if args.command == "db":
+            return _db_upgrade(settings)
+        if args.command == "spaces":
+            return _spaces_import(settings, args.file)
+    except StartupError as error:
+        print(f"cannot start: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Typed settings read once from the environment (and ``.env``); a bad value stops start-up by name."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.core.types import Platform
+
+SUPPORTED_LANGUAGES = ("fr", "en")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """One bad setting: the message names it and says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///tierslieu.db"
+    timezone: str = "Europe/Paris"
+    language: str = "fr"
+    coordinators: frozenset[tuple[Platform, str]] = frozenset()
+    log_level: str = "INFO"
+    data_dir: Path = Path("data")
+    spaces_file: Path | None = None
+    # Telegram
+    telegram_bot_token: str | None = None
+    telegram_api_url: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    # Matrix
+    matrix_homeserver: str | None = None
+    matrix_user_id: str | None = None
+    matrix_access_token: str | None = None
+    matrix_password: str | None = None
+    matrix_device_name: str = "tierslieu-bot"
+    matrix_store_dir: Path | None = None
+    matrix_allowed_servers: frozenset[str] = frozenset()
+    # HTTP server (webhooks, iCal feeds)
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    public_url: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def is_coordinator(self, platform: Platform, user_id: str) -> bool:
+        return (platform, user_id) in self.coordinators
+
+
+def parse_coordinators(raw: str) -> frozenset[tuple[Platform, str]]:
+    entries: set[tuple[Platform, str]] = set()
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        platform_name, sep, user_id = item.partition(":")
+        if not sep or not user_id:
+            raise ConfigError(
+                f"COORDINATORS: '{item}' should look like platform:id, e.g. telegram:123456,console:alice"
+            )
+        try:
+            platform = Platform(platform_name.strip().lower())
+        except ValueError:
+            names = ", ".join(p.value for p in Platform)
+            raise ConfigError(f"COORDINATORS: unknown platform '{platform_name}' in '{item}' ({names})") from None
+        entries.add((platform, user_id.strip()))
+    return frozenset(entries)
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    value = _optional(env, name)
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name}: '{value}' is not an http(s) URL")
+    return value.rstrip("/") if value else None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from ``env`` (default: the process environment after loading ``.env``)."""
+    if env is None:
+        from dotenv import load_dotenv
+
+        load_dotenv(Path.cwd() / ".env", override=False)
+        env = os.environ
+
+    timezone = env.get("TIMEZONE", "Europe/Paris").strip() or "Europe/Paris"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIMEZONE: unknown time zone '{timezone}' (e.g. Europe/Paris)") from None
+
+    language = (env.get("LANGUAGE", "fr").strip() or "fr").lower()
+    # LANGUAGE is also a GNU gettext variable ("fr:en"); take its first entry.
+    language = language.split(":")[0].split("_")[0]
+    if language not in SUPPORTED_LANGUAGES:
+        raise ConfigError(f"LANGUAGE: '{language}' is not supported (fr or en)")
+
+    log_level = (env.get("LOG_LEVEL", "INFO").strip() or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL: '{log_level}' is not one of {', '.join(LOG_LEVELS)}")
+
+    database_url = env.get("DATABASE_URL", "").strip() or "sqlite:///tierslieu.db"
+    if not database_url.startswith(("sqlite:", "postgresql")):
+        raise ConfigError(
+            f"DATABASE_URL: '{database_url}' is neither sqlite:///FILE nor postgresql+psycopg://..."
+        )
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    http_port_raw = env.get("HTTP_PORT", "8080").strip() or "8080"
+    try:
+        http_port = int(http_port_raw)
+        if not 0 <= http_port <= 65535:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"HTTP_PORT: '{http_port_raw}' is not a port number (0-65535)") from None
+
+    data_dir = Path(env.get("DATA_DIR", "data").strip() or "data")
+    spaces_file = _optional(env, "SPACES_FILE")
+    store_dir = _optional(env, "MATRIX_STORE_DIR")
+    allowed = frozenset(s.strip() for s in env.get("MATRIX_ALLOWED_SERVERS", "").split(",") if s.strip())
+
+    matrix_homeserver = _url(env, "MATRIX_HOMESERVER")
+    matrix_user_id = _optional(env, "MATRIX_USER_ID")
+    if matrix_homeserver and not matrix_user_id:
+        raise ConfigError("MATRIX_USER_ID: required when MATRIX_HOMESERVER is set (e.g. @bot:example.org)")
+    if matrix_user_id and not (matrix_user_id.startswith("@") and ":" in matrix_user_id):
+        raise ConfigError(f"MATRIX_USER_ID: '{matrix_user_id}' should look like @bot:example.org")
+    matrix_access_token = _optional(env, "MATRIX_ACCESS_TOKEN")
+    matrix_password = _optional(env, "MATRIX_PASSWORD")
+    if matrix_homeserver and not (matrix_access_token or matrix_password):
+        raise ConfigError("MATRIX_ACCESS_TOKEN: set it or MATRIX_PASSWORD to log the bot in")
+
+    return Settings(
+        database_url=database_url,
+        timezone=timezone,
+        language=language,
+        coordinators=parse_coordinators(env.get("COORDINATORS", "")),
+        log_level=log_level,
+        data_dir=data_dir,
+        spaces_file=Path(spaces_file) if spaces_file else None,
+        telegram_bot_token=_optional(env, "TELEGRAM_BOT_TOKEN"),
+        telegram_api_url=_url(env, "TELEGRAM_API_URL"),
+        telegram_webhook_url=_url(env, "TELEGRAM_WEBHOOK_URL"),
+        telegram_webhook_secret=_optional(env, "TELEGRAM_WEBHOOK_SECRET"),
+        matrix_homeserver=matrix_homeserver,
+        matrix_user_id=matrix_user_id,
+        matrix_access_token=matrix_access_token,
+        matrix_password=matrix_password,
+        matrix_device_name=_optional(env, "MATRIX_DEVICE_NAME") or "tierslieu-bot",
+        matrix_store_dir=Path(store_dir) if store_dir else None,
+        matrix_allowed_servers=allowed,
+        http_host=env.get("HTTP_HOST", "127.0.0.1").strip() or "127.0.0.1",
+        http_port=http_port,
+        public_url=_url(env, "PUBLIC_URL"),
+        extra={k: v for k, v in env.items() if k.startswith("TIERSLIEU_")},
+    )

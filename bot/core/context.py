@@ -1,0 +1,62 @@
+"""What a handler receives: who is asking, where, in which language, and the unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.core.i18n import Translator, translator_for
+from bot.core.types import ChatRef, Incoming, Notice, Reply
+
+if TYPE_CHECKING:
+    from bot.core.router import CommandTable
+from storage.models import Identity, Member
+
+
+@dataclass
+class Ctx:
+    session: Session
+    settings: Settings
+    incoming: Incoming
+    member: Member
+    identity: Identity
+    now: datetime
+    translator: Translator
+    is_coordinator: bool
+    commands: CommandTable | None = None
+    notices: list[Notice] = field(default_factory=list)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.translator.tz
+
+    @property
+    def language(self) -> str:
+        return self.translator.language
+
+    @property
+    def member_id(self) -> int:
+        assert self.member.id is not None
+        return self.member.id
+
+    def _(self, message: str) -> str:
+        return self.translator.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.translator.ngettext(singular, plural, n)
+
+    def notify_member(self, member_id: int, reply: Reply, dedup_key: str | None = None) -> None:
+        """Tell a member privately, after this unit of work commits (via the outbox)."""
+        self.notices.append(Notice(reply=reply, member_id=member_id, dedup_key=dedup_key))
+
+    def notify_chat(self, chat: ChatRef, reply: Reply, dedup_key: str | None = None) -> None:
+        self.notices.append(Notice(reply=reply, chat=chat, dedup_key=dedup_key))
+
+    def translator_for(self, member: Member) -> Translator:
+        """Speak to another member (the booker being told) in their own language."""
+        return translator_for(member.language or self.settings.language, self.settings.timezone)

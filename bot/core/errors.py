@@ -1,0 +1,20 @@
+"""The two kinds of failure a handler may raise: both end up as a friendly reply, never a traceback."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """Something the user can fix; ``message`` is already in their language."""
+
+    def __init__(self, message: str, example: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.example = example
+
+
+class UsageError(UserError):
+    """Missing or garbled arguments: the dispatcher adds the command's usage line."""
+
+
+class NotAllowed(UserError):
+    """The member may not do this (not theirs, not a coordinator)."""

@@ -1,0 +1,78 @@
+"""Platform-neutral message types: every adapter converts to and from these, nothing else crosses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Platform(StrEnum):
+    CONSOLE = "console"
+    TELEGRAM = "telegram"
+    MATRIX = "matrix"
+
+
+@dataclass(frozen=True)
+class ChatRef:
+    platform: Platform
+    chat_id: str
+    is_private: bool
+
+
+@dataclass(frozen=True)
+class UserRef:
+    platform: Platform
+    user_id: str
+    display_name: str
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A command as the core sees it.
+
+    Adapters strip platform addressing (``/book@Bot``, a Matrix mention) before building it;
+    ``is_action`` is true when the text came from pressing a button or reacting.
+    """
+
+    chat: ChatRef
+    sender: UserRef
+    text: str
+    message_id: str | None = None
+    reply_to_id: str | None = None
+    is_action: bool = False
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button: pressing it runs ``command`` as the person who pressed it."""
+
+    label: str
+    command: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot says. ``text`` is plain text (adapters escape it); ``title`` is shown in bold.
+
+    ``edit_original`` asks the adapter to replace the message whose button was pressed
+    instead of posting a new one, where the platform allows it.
+    """
+
+    text: str
+    title: str | None = None
+    actions: tuple[Action, ...] = ()
+    image: bytes | None = None
+    image_name: str | None = None
+    edit_original: bool = False
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message the bot starts itself: to a member (privately, wherever they can be reached) or a chat."""
+
+    reply: Reply
+    member_id: int | None = None
+    chat: ChatRef | None = None
+    dedup_key: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)

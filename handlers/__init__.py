@@ -1,0 +1,11 @@
+"""Feature modules. Each exposes a ``router``; the app collects them here."""
+
+from __future__ import annotations
+
+from bot.core.router import Router
+
+
+def all_routers() -> list[Router]:
+    from handlers import account, admin, bookings, help, spaces
+
+    return [help.router, account.router, spaces.router, bookings.router, admin.router]

@@ -1,0 +1,39 @@
+"""/start (welcome, and the private chat the bot may write to) and /lang."""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.errors import UsageError
+from bot.core.i18n import LANGUAGES, N_, normalise_language, translator_for
+from bot.core.router import Router
+from bot.core.types import Reply
+
+router = Router("account")
+
+
+@router.command("start", aliases=["bonjour"], help=N_("Say hello and let me write to you privately"),
+                usage=N_("/start"))
+def start(ctx: Ctx, args: str) -> Reply:
+    # The dispatcher has already recorded this private chat; messages held for this member go out now.
+    from storage.outbox_routes import release_held_messages
+
+    released = release_held_messages(ctx.session, ctx.member_id, ctx.identity) if ctx.incoming.chat.is_private else 0
+    text = ctx._("Hello {name}! I book spaces for you. Try /spaces, then "
+                 "/book salle-reunion demain 14h-16h. /help lists everything.").format(name=ctx.member.display_name)
+    if released:
+        text += "\n" + ctx.ngettext("I had {n} message waiting for you; here it comes.",
+                                    "I had {n} messages waiting for you; here they come.", released).format(n=released)
+    return Reply(text)
+
+
+@router.command("lang", aliases=["langue"], help=N_("Choose your language (fr or en)"),
+                usage=N_("/lang fr|en  e.g. /lang en"))
+def choose_language(ctx: Ctx, args: str) -> Reply:
+    language = normalise_language(args.strip()) if args.strip() else None
+    if language is None:
+        raise UsageError(ctx._("Which language? I speak: {languages}.").format(languages=", ".join(LANGUAGES)))
+    ctx.member.language = language
+    ctx.member.language_chosen = True
+    ctx.session.add(ctx.member)
+    _ = translator_for(language, ctx.settings.timezone).gettext
+    return Reply(_("From now on I'll answer you in English."))

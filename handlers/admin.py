@@ -1,0 +1,66 @@
+"""Coordinator commands about members: granting and revoking qualifications."""
+
+from __future__ import annotations
+
+import shlex
+
+from sqlmodel import select
+
+from bot.core.context import Ctx
+from bot.core.errors import UsageError, UserError
+from bot.core.i18n import N_
+from bot.core.router import Router, fold
+from bot.core.types import Reply
+from storage.members import find_member_by_name
+from storage.models import Member, Qualification
+
+router = Router("admin")
+
+
+def _member_and_name(ctx: Ctx, args: str) -> tuple[Member, str]:
+    try:
+        words = shlex.split(args)
+    except ValueError:
+        words = args.split()
+    if len(words) < 2:
+        raise UsageError(ctx._("Who, and which qualification?"))
+    qualification = fold(words[-1]).strip()[:64]
+    who = " ".join(words[:-1])
+    members = find_member_by_name(ctx.session, who)
+    if not members:
+        raise UserError(ctx._("I don't know anyone called “{who}”. They must have written to me once.")
+                        .format(who=who[:40]))
+    if len(members) > 1:
+        names = ", ".join(m.display_name for m in members[:5])
+        raise UserError(ctx._("Several members match “{who}”: {names}.").format(who=who[:40], names=names))
+    return members[0], qualification
+
+
+@router.command("grant", aliases=["habiliter"], coordinator_only=True,
+                help=N_("Clear a member for a machine or space (coordinators)"),
+                usage=N_("/grant <member> <qualification>  e.g. /grant alice laser"))
+def grant(ctx: Ctx, args: str) -> Reply:
+    member, qualification = _member_and_name(ctx, args)
+    assert member.id is not None
+    exists = ctx.session.exec(select(Qualification).where(
+        Qualification.member_id == member.id, Qualification.name == qualification)).first()
+    if exists is None:
+        ctx.session.add(Qualification(member_id=member.id, name=qualification, granted_by=ctx.member_id,
+                                      granted_at=ctx.now))
+    return Reply(ctx._("{name} is now cleared for “{qualification}”.").format(
+        name=member.display_name, qualification=qualification))
+
+
+@router.command("revoke", aliases=["retirer"], coordinator_only=True,
+                help=N_("Withdraw a qualification (coordinators)"),
+                usage=N_("/revoke <member> <qualification>  e.g. /revoke alice laser"))
+def revoke(ctx: Ctx, args: str) -> Reply:
+    member, qualification = _member_and_name(ctx, args)
+    row = ctx.session.exec(select(Qualification).where(
+        Qualification.member_id == member.id, Qualification.name == qualification)).first()
+    if row is None:
+        return Reply(ctx._("{name} didn't have “{qualification}”.").format(
+            name=member.display_name, qualification=qualification))
+    ctx.session.delete(row)
+    return Reply(ctx._("{name} is no longer cleared for “{qualification}”.").format(
+        name=member.display_name, qualification=qualification))

@@ -1,0 +1,175 @@
+"""Booking spaces: /book, /free, /mybookings, /cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.core.context import Ctx
+from bot.core.dates import DateParseError, When, parse_when
+from bot.core.errors import NotAllowed, UsageError, UserError
+from bot.core.i18n import N_
+from bot.core.router import Router
+from bot.core.types import Action, Reply
+from handlers.explain import BOOK_EXAMPLE, date_error, refusal_reason, space_error
+from storage.booking_rules import BookingRefused, find_free_slots, free_periods, is_free
+from storage.bookings import (
+    BookingNotFound,
+    active_intervals,
+    bookings_between,
+    cancel_booking,
+    create_booking,
+    get_booking,
+    suggestion_window,
+    upcoming_bookings,
+)
+from storage.models import Booking, Member, Space
+from storage.spaces import AmbiguousSpace, SpaceNotFound, list_spaces, rules_of, split_space_and_rest
+
+router = Router("bookings")
+
+
+def _parse(ctx: Ctx, text: str, example: str) -> When:
+    try:
+        return parse_when(text, ctx.now, ctx.tz)
+    except DateParseError as error:
+        raise date_error(ctx, error, example) from None
+
+
+def _alternatives(ctx: Ctx, space: Space, start: datetime, end: datetime) -> tuple[list[str], tuple[Action, ...]]:
+    """Nearest free slots of the same length here (also as buttons), and similar spaces free at the
+    asked time."""
+    assert space.id is not None
+    lines: list[str] = []
+    slots = find_free_slots(rules_of(space), active_intervals(ctx.session, space.id, *suggestion_window(start)),
+                            end - start, start, ctx.now, ctx.tz)
+    if slots:
+        lines.append(ctx._("Free in {space}:").format(space=space.name))
+        lines += [f"• {ctx.translator.fmt_range(s, e)}" for s, e in slots]
+    actions = []
+    for s, e in slots[:2]:
+        ls, le = s.astimezone(ctx.tz), e.astimezone(ctx.tz)
+        actions.append(Action(ctx.translator.fmt_range(s, e), f"/book {space.slug} {ls:%Y-%m-%d} {ls:%H:%M}-{le:%H:%M}"))
+    similar = [s for s in list_spaces(ctx.session) if s.kind == space.kind and s.id is not None and s.id != space.id]
+    intervals = bookings_between(ctx.session, [s.id for s in similar if s.id is not None], start, end)
+    free_similar = [s for s in similar if s.id is not None and is_free(rules_of(s), intervals[s.id], start, end, ctx.tz)]
+    if free_similar:
+        names = ", ".join(f"{s.name} ({s.slug})" for s in free_similar[:3])
+        lines.append(ctx._("Free at that time: {names}").format(names=names))
+    return lines, tuple(actions)
+
+
+@router.command("book", aliases=["reserver"], help=N_("Book a space"),
+                usage=N_("/book <space> <when>  e.g. /book salle-reunion demain 14h-16h"))
+def book(ctx: Ctx, args: str) -> Reply:
+    if not args.strip():
+        raise UsageError(ctx._("Which space, and when?"))
+    try:
+        space, when_text = split_space_and_rest(list_spaces(ctx.session), args)
+    except (SpaceNotFound, AmbiguousSpace) as error:
+        raise space_error(ctx, error) from None
+    example = f"/book {space.slug} " + ctx._("tomorrow 14h-16h")
+    if not when_text.strip():
+        raise UserError(ctx._("When would you like {space}?").format(space=space.name), example=example)
+    when = _parse(ctx, when_text, example)
+    if when.start is None:
+        raise UserError(ctx._("At what time? Give a start and an end."), example=example)
+    if when.end is None:
+        raise UserError(ctx._("Please give an end time or a length."), example=example)
+    assert space.id is not None
+    try:
+        booking = create_booking(ctx.session, space.id, ctx.member_id, when.start, when.end, ctx.now, ctx.tz,
+                                 is_coordinator=ctx.is_coordinator)
+    except BookingRefused as refused:
+        lines = [ctx._("I can't book {space} for {when}: {reason}").format(
+            space=space.name, when=ctx.translator.fmt_range(when.start, when.end), reason=refusal_reason(ctx, refused))]
+        actions: tuple[Action, ...] = ()
+        if refused.reason in {"full", "outside_hours", "past"}:
+            more, actions = _alternatives(ctx, space, when.start, when.end)
+            lines += more
+        return Reply("\n".join(lines), actions=actions)
+    return Reply(
+        ctx._("Booked: {space}, {when}. Booking number {id}.").format(
+            space=space.name, when=ctx.translator.fmt_range(booking.start, booking.end), id=booking.id),
+        actions=(Action(ctx._("Cancel"), f"/cancel {booking.id}"),),
+    )
+
+
+@router.command("free", aliases=["dispo", "libre"], help=N_("See what is free (a day or a time)"),
+                usage=N_("/free [when]  e.g. /free demain or /free demain 14h-16h"))
+def free(ctx: Ctx, args: str) -> Reply:
+    when = _parse(ctx, args, "/free " + ctx._("tomorrow 14h-16h"))
+    spaces = [s for s in list_spaces(ctx.session) if s.id is not None]
+    ids = [s.id for s in spaces if s.id is not None]
+    if when.start is not None:
+        end = when.end or when.start + timedelta(hours=1)
+        start = when.start
+        intervals = bookings_between(ctx.session, ids, start, end)
+        free_now = [s for s in spaces if s.id is not None and is_free(rules_of(s), intervals[s.id], start, end, ctx.tz)]
+        title = ctx._("Free {when}").format(when=ctx.translator.fmt_range(start, end))
+        if not free_now:
+            return Reply(ctx._("Nothing is free then. Try another time with /free."), title=title)
+        return Reply("\n".join(f"• {s.name} ({s.slug})" for s in free_now), title=title)
+    day_start = datetime.combine(when.day, datetime.min.time(), tzinfo=ctx.tz)
+    day_end = day_start + timedelta(days=1)
+    intervals = bookings_between(ctx.session, ids, day_start, day_end)
+    lines = []
+    for space in spaces:
+        assert space.id is not None
+        periods = free_periods(rules_of(space), intervals[space.id], when.day, ctx.now, ctx.tz)
+        if periods:
+            hours = ", ".join(f"{ctx.translator.fmt_time(a)}–{ctx.translator.fmt_time(b)}" for a, b in periods)
+            lines.append(f"• {space.name} ({space.slug}): {hours}")
+    title = ctx._("Free on {day}").format(day=ctx.translator.fmt_day(when.day))
+    if not lines:
+        return Reply(ctx._("Nothing is free that day (closed, past or fully booked)."), title=title)
+    return Reply("\n".join(lines), title=title)
+
+
+def _describe(ctx: Ctx, booking: Booking, space: Space | None) -> str:
+    name = space.name if space else "?"
+    return f"#{booking.id} {name}, {ctx.translator.fmt_range(booking.start, booking.end)}"
+
+
+@router.command("mybookings", aliases=["mesreservations"], help=N_("List your upcoming bookings"),
+                usage=N_("/mybookings"))
+def my_bookings(ctx: Ctx, args: str) -> Reply:
+    bookings = upcoming_bookings(ctx.session, ctx.member_id, ctx.now)
+    if not bookings:
+        return Reply(ctx._("You have no upcoming bookings. Book with /book salle-reunion demain 14h-16h"))
+    lines = [_describe(ctx, b, ctx.session.get(Space, b.space_id)) for b in bookings]
+    actions = tuple(Action(ctx._("Cancel #{id}").format(id=b.id), f"/cancel {b.id}") for b in bookings[:5])
+    return Reply("\n".join(lines), title=ctx._("Your bookings"), actions=actions)
+
+
+@router.command("cancel", aliases=["annuler"], help=N_("Cancel one of your bookings"),
+                usage=N_("/cancel <number>  e.g. /cancel 3"))
+def cancel(ctx: Ctx, args: str) -> Reply:
+    number = args.strip().lstrip("#")
+    if not number.isdigit() or len(number) > 12:
+        raise UsageError(ctx._("Which booking? Give its number (see /mybookings)."))
+    try:
+        booking = get_booking(ctx.session, int(number))
+    except BookingNotFound:
+        raise UserError(ctx._("There is no booking number {id}. /mybookings lists yours.").format(id=number)) from None
+    own = booking.member_id == ctx.member_id
+    if not own and not ctx.is_coordinator:
+        raise NotAllowed(ctx._("Booking {id} isn't yours, so you can't cancel it.").format(id=number))
+    space = ctx.session.get(Space, booking.space_id)
+    if booking.status != "active":
+        return Reply(ctx._("Booking {id} was already cancelled.").format(id=number), edit_original=ctx.incoming.is_action)
+    if booking.end <= ctx.now:
+        raise UserError(ctx._("Booking {id} is already over.").format(id=number))
+    cancel_booking(ctx.session, booking, ctx.member_id, ctx.now)
+    if not own:
+        booker = ctx.session.get(Member, booking.member_id)
+        if booker is not None:
+            t = ctx.translator_for(booker)
+            ctx.notify_member(booking.member_id, Reply(
+                t.gettext("A coordinator ({name}) cancelled your booking: {space}, {when}.").format(
+                    name=ctx.member.display_name, space=space.name if space else "?",
+                    when=t.fmt_range(booking.start, booking.end))),
+                dedup_key=f"booking-cancelled:{booking.id}")
+    text = ctx._("Cancelled: {booking}.").format(booking=_describe(ctx, booking, space))
+    if not own:
+        text += "\n" + ctx._("The booker has been told.")
+    return Reply(text, edit_original=ctx.incoming.is_action)

@@ -1,0 +1,179 @@
+"""Booking rules as pure functions: capacity, opening hours, length, horizon, quota, qualification,
+and the search for nearby free slots. No database, no chat: easy to test exhaustively."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from storage.opening_hours import Hours, is_within_hours, open_intervals
+
+SLOT_STEP = timedelta(minutes=30)
+Interval = tuple[datetime, datetime]
+
+
+class BookingRefused(Exception):
+    """``reason`` is a code the handler turns into a sentence; ``params`` fill it in."""
+
+    def __init__(self, reason: str, **params: int | str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.params = params
+
+
+@dataclass(frozen=True)
+class SpaceRules:
+    capacity: int
+    hours: Hours
+    max_duration: timedelta
+    max_days_ahead: int
+    weekly_quota: timedelta | None
+    required_qualification: str | None
+    closed: bool
+
+
+def peak_occupancy(bookings: Iterable[Interval], start: datetime, end: datetime) -> int:
+    """Most bookings running at the same instant within [start, end)."""
+    events: list[tuple[datetime, int]] = []
+    for b_start, b_end in bookings:
+        if b_start < end and start < b_end:
+            events.append((max(b_start, start), 1))
+            events.append((min(b_end, end), -1))
+    events.sort(key=lambda e: (e[0], e[1]))  # ends before starts at the same instant
+    peak = current = 0
+    for _, delta in events:
+        current += delta
+        peak = max(peak, current)
+    return peak
+
+
+def week_bounds(moment: datetime, tz: ZoneInfo) -> Interval:
+    local = moment.astimezone(tz)
+    monday = local.date() - timedelta(days=local.weekday())
+    start = datetime.combine(monday, datetime.min.time(), tzinfo=tz)
+    return start, datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=tz)
+
+
+def booked_time(bookings: Iterable[Interval], window: Interval) -> timedelta:
+    total = timedelta()
+    for b_start, b_end in bookings:
+        overlap = min(b_end, window[1]) - max(b_start, window[0])
+        if overlap > timedelta():
+            total += overlap
+    return total
+
+
+def check_booking(
+    rules: SpaceRules,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    existing: Sequence[Interval],
+    member_bookings: Sequence[Interval],
+    qualifications: Iterable[str],
+    is_coordinator: bool = False,
+) -> None:
+    """Raise BookingRefused with the first rule the request breaks."""
+    if rules.closed:
+        raise BookingRefused("closed_space")
+    if start < now:
+        raise BookingRefused("past")
+    if end - start > rules.max_duration and not is_coordinator:
+        raise BookingRefused("too_long", max_minutes=int(rules.max_duration.total_seconds() // 60))
+    if (start - now) > timedelta(days=rules.max_days_ahead) and not is_coordinator:
+        raise BookingRefused("too_far", days=rules.max_days_ahead)
+    if not is_within_hours(rules.hours, start, end, tz):
+        raise BookingRefused("outside_hours")
+    if rules.required_qualification and not is_coordinator and rules.required_qualification not in set(
+        qualifications
+    ):
+        raise BookingRefused("qualification", qualification=rules.required_qualification)
+    if rules.weekly_quota is not None and not is_coordinator:
+        used = booked_time(member_bookings, week_bounds(start, tz))
+        if used + (end - start) > rules.weekly_quota:
+            raise BookingRefused(
+                "quota",
+                quota_minutes=int(rules.weekly_quota.total_seconds() // 60),
+                used_minutes=int(used.total_seconds() // 60),
+            )
+    if peak_occupancy(existing, start, end) >= rules.capacity:
+        raise BookingRefused("full")
+
+
+def is_free(rules: SpaceRules, existing: Sequence[Interval], start: datetime, end: datetime, tz: ZoneInfo) -> bool:
+    return (
+        not rules.closed
+        and is_within_hours(rules.hours, start, end, tz)
+        and peak_occupancy(existing, start, end) < rules.capacity
+    )
+
+
+def _ceil_to_step(moment: datetime, tz: ZoneInfo) -> datetime:
+    local = moment.astimezone(tz)
+    minutes = local.minute % 30
+    if minutes or local.second or local.microsecond:
+        local = local.replace(second=0, microsecond=0) + timedelta(minutes=30 - minutes)
+    return local
+
+
+def find_free_slots(
+    rules: SpaceRules,
+    existing: Sequence[Interval],
+    length: timedelta,
+    around: datetime,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    days: int = 7,
+    limit: int = 3,
+) -> list[Interval]:
+    """The free slots of ``length`` nearest to ``around`` (before or after), on a half-hour grid."""
+    if rules.closed or length <= timedelta():
+        return []
+    earliest = _ceil_to_step(now, tz)
+    first_day = max(around, now).astimezone(tz).date()
+    candidates: list[Interval] = []
+    for offset in range(-1, days + 1):
+        day: date = first_day + timedelta(days=offset)
+        for open_start, open_end in open_intervals(rules.hours, day, tz):
+            slot = max(open_start, earliest)
+            slot = _ceil_to_step(slot, tz)
+            while slot + length <= open_end:
+                end = slot + length
+                if (slot - now) <= timedelta(days=rules.max_days_ahead) and peak_occupancy(
+                    existing, slot, end
+                ) < rules.capacity:
+                    candidates.append((slot, end))
+                slot += SLOT_STEP
+    candidates.sort(key=lambda c: (abs(c[0] - around), c[0]))
+    chosen: list[Interval] = []
+    for candidate in candidates:
+        if candidate[0] == around:
+            continue
+        chosen.append(candidate)
+        if len(chosen) == limit:
+            break
+    return sorted(chosen)
+
+
+def free_periods(
+    rules: SpaceRules, existing: Sequence[Interval], day: date, now: datetime, tz: ZoneInfo
+) -> list[Interval]:
+    """The stretches of one day during which at least one seat is free (from now on)."""
+    periods: list[Interval] = []
+    for open_start, open_end in open_intervals(rules.hours, day, tz):
+        start = max(open_start, now)
+        if start >= open_end:
+            continue
+        cuts = sorted({start, open_end} | {t for b in existing for t in b if start < t < open_end})
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            if peak_occupancy(existing, a, b) < rules.capacity:
+                if periods and periods[-1][1] == a:
+                    periods[-1] = (periods[-1][0], b)
+                else:
+                    periods.append((a, b))
+    return [(a, b) for a, b in periods if b - a >= timedelta(minutes=15)]

@@ -1,0 +1,55 @@
+"""Members and their chat identities."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.core.types import UserRef
+from storage.models import Identity, Member
+
+
+def find_identity(session: Session, platform: str, user_id: str) -> Identity | None:
+    return session.exec(
+        select(Identity).where(Identity.platform == platform, Identity.user_id == user_id)
+    ).first()
+
+
+def get_or_create_member(session: Session, user: UserRef, language_hint: str | None) -> tuple[Member, Identity]:
+    """The member behind a chat account, created on first contact; display name kept current."""
+    identity = find_identity(session, user.platform.value, user.user_id)
+    if identity is None:
+        member = Member(display_name=user.display_name[:200] or user.user_id[:200], language=language_hint)
+        session.add(member)
+        session.flush()
+        assert member.id is not None
+        identity = Identity(member_id=member.id, platform=user.platform.value, user_id=user.user_id)
+        session.add(identity)
+        session.flush()
+        return member, identity
+    member = session.get(Member, identity.member_id)
+    assert member is not None
+    if user.display_name and member.display_name != user.display_name[:200]:
+        member.display_name = user.display_name[:200]
+    if not member.language_chosen and language_hint and member.language != language_hint:
+        member.language = language_hint
+    return member, identity
+
+
+def identities_of(session: Session, member_id: int) -> list[Identity]:
+    return list(session.exec(select(Identity).where(Identity.member_id == member_id).order_by(Identity.id)))
+
+
+def find_member_by_name(session: Session, name: str) -> list[Member]:
+    """Members whose display name or chat id matches ``name`` (a leading @ is ignored)."""
+    from bot.core.router import fold
+
+    wanted = fold(name.strip().lstrip("@"))
+    if not wanted:
+        return []
+    by_identity = session.exec(select(Identity)).all()
+    ids = {i.member_id for i in by_identity if fold(i.user_id.lstrip("@")) == wanted}
+    members = session.exec(select(Member)).all()
+    exact = [m for m in members if m.id in ids or fold(m.display_name) == wanted]
+    if exact:
+        return exact
+    return [m for m in members if fold(m.display_name).startswith(wanted)]

@@ -1,0 +1,220 @@
+"""Sites and spaces: lookup by slug or name, import from TOML, edits by coordinators."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.core.router import fold
+from storage.booking_rules import SpaceRules
+from storage.opening_hours import HoursFormatError, hours_from_json, hours_to_json, parse_hours
+from storage.models import Site, Space
+
+SPACE_KINDS = ("desk", "meeting_room", "machine", "kitchen", "room", "other")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+class SpaceFileError(ValueError):
+    """A spaces file or a space edit that can't be loaded; the message says where and why."""
+
+
+class SpaceNotFound(LookupError):
+    def __init__(self, query: str, suggestions: Sequence[Space]) -> None:
+        super().__init__(query)
+        self.query = query
+        self.suggestions = list(suggestions)
+
+
+class AmbiguousSpace(LookupError):
+    def __init__(self, query: str, candidates: Sequence[Space]) -> None:
+        super().__init__(query)
+        self.query = query
+        self.candidates = list(candidates)
+
+
+def rules_of(space: Space) -> SpaceRules:
+    return SpaceRules(
+        capacity=space.capacity,
+        hours=hours_from_json(space.opening_hours),
+        max_duration=timedelta(minutes=space.max_duration_minutes),
+        max_days_ahead=space.max_days_ahead,
+        weekly_quota=timedelta(minutes=space.weekly_quota_minutes) if space.weekly_quota_minutes else None,
+        required_qualification=space.required_qualification,
+        closed=space.closed,
+    )
+
+
+def list_spaces(session: Session, include_closed: bool = False) -> list[Space]:
+    query = select(Space).order_by(Space.site_id, Space.name)  # type: ignore[arg-type]
+    if not include_closed:
+        query = query.where(Space.closed == False)  # noqa: E712
+    return list(session.exec(query))
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", fold(text)).strip()
+
+
+def match_space(spaces: Sequence[Space], query: str) -> Space:
+    """Find a space by slug or name, ignoring case, accents, hyphens and small words."""
+    wanted = _key(query)
+    if not wanted:
+        raise SpaceNotFound(query, [])
+    for space in spaces:
+        if wanted in (_key(space.slug), _key(space.name)):
+            return space
+    words = wanted.split()
+    hits = [
+        s for s in spaces
+        if all(any(k.startswith(w) for k in (_key(s.name) + " " + _key(s.slug)).split()) for w in words)
+    ]
+    if len(hits) == 1:
+        return hits[0]
+    if len(hits) > 1:
+        raise AmbiguousSpace(query, hits)
+    names = {_key(s.slug): s for s in spaces} | {_key(s.name): s for s in spaces}
+    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.6)
+    suggestions: list[Space] = []
+    for key in close:
+        if names[key] not in suggestions:
+            suggestions.append(names[key])
+    raise SpaceNotFound(query, suggestions)
+
+
+def split_space_and_rest(spaces: Sequence[Space], text: str) -> tuple[Space, str]:
+    """'salle reunion demain 14h' -> (Salle de réunion, 'demain 14h'): the longest leading words that
+    name exactly one space. Otherwise the longest ambiguity, or "not found" with suggestions for
+    the first word."""
+    words = text.split()
+    ambiguous: AmbiguousSpace | None = None
+    not_found = SpaceNotFound(text, [])
+    for count in range(min(len(words), 6), 0, -1):
+        try:
+            return match_space(spaces, " ".join(words[:count])), " ".join(words[count:])
+        except AmbiguousSpace as error:
+            ambiguous = ambiguous or error
+        except SpaceNotFound as error:
+            not_found = error
+    raise ambiguous or not_found
+
+
+def space_fields(entry: Mapping[str, Any], where: str, default_hours: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        slug = str(entry["slug"]).strip().lower()
+        name = str(entry.get("name", slug)).strip()
+    except KeyError:
+        raise SpaceFileError(f"{where}: 'slug' is required") from None
+    if not SLUG_RE.match(slug):
+        raise SpaceFileError(f"{where}: slug '{slug}' must be lowercase letters, digits and hyphens")
+    kind = str(entry.get("kind", "room"))
+    if kind not in SPACE_KINDS:
+        raise SpaceFileError(f"{where}: kind '{kind}' is not one of {', '.join(SPACE_KINDS)}")
+    try:
+        capacity = int(entry.get("capacity", 1))
+        max_hours = float(entry.get("max_hours", 8))
+        max_days_ahead = int(entry.get("max_days_ahead", 90))
+        quota = entry.get("weekly_quota_hours")
+        quota_minutes = round(float(quota) * 60) if quota not in (None, "", 0) else None
+    except (TypeError, ValueError):
+        raise SpaceFileError(f"{where}: capacity, max_hours, max_days_ahead and weekly_quota_hours must be numbers") from None
+    if capacity < 1 or capacity > 1000:
+        raise SpaceFileError(f"{where}: capacity must be between 1 and 1000")
+    if not 0 < max_hours <= 24 * 14 or not 0 <= max_days_ahead <= 730:
+        raise SpaceFileError(f"{where}: max_hours must be 0-336 and max_days_ahead 0-730")
+    try:
+        hours = parse_hours(entry.get("hours", default_hours))
+    except HoursFormatError as error:
+        raise SpaceFileError(f"{where}: {error}") from None
+    requires = entry.get("requires")
+    return {
+        "slug": slug,
+        "name": name[:200],
+        "kind": kind,
+        "capacity": capacity,
+        "opening_hours": hours_to_json(hours),
+        "max_duration_minutes": round(max_hours * 60),
+        "max_days_ahead": max_days_ahead,
+        "weekly_quota_minutes": quota_minutes,
+        "required_qualification": str(requires).strip().lower() if requires else None,
+        "description": str(entry.get("description", ""))[:1000],
+        "closed": bool(entry.get("closed", False)),
+    }
+
+
+def import_spaces(session: Session, data: Mapping[str, Any]) -> tuple[int, int]:
+    """Create or update the site and spaces described by ``data`` (a parsed spaces TOML).
+    Validates everything before writing anything. Returns (created, updated)."""
+    site_data = data.get("site", {})
+    site_slug = str(site_data.get("slug", "main")).strip().lower()
+    if not SLUG_RE.match(site_slug):
+        raise SpaceFileError(f"[site]: slug '{site_slug}' must be lowercase letters, digits and hyphens")
+    default_hours = site_data.get("hours", {})
+    entries = data.get("spaces", [])
+    if not isinstance(entries, list) or not entries:
+        raise SpaceFileError("no [[spaces]] entries found")
+    fields = [space_fields(e, f"[[spaces]] #{n}", default_hours) for n, e in enumerate(entries, 1)]
+    slugs = [f["slug"] for f in fields]
+    if len(set(slugs)) != len(slugs):
+        raise SpaceFileError("a slug appears twice in [[spaces]]")
+
+    site = session.exec(select(Site).where(Site.slug == site_slug)).first()
+    if site is None:
+        site = Site(slug=site_slug, name=str(site_data.get("name", site_slug))[:200])
+        session.add(site)
+        session.flush()
+    elif "name" in site_data:
+        site.name = str(site_data["name"])[:200]
+    created = updated = 0
+    for values in fields:
+        space = session.exec(select(Space).where(Space.slug == values["slug"])).first()
+        if space is None:
+            assert site.id is not None
+            session.add(Space(site_id=site.id, **values))
+            created += 1
+        else:
+            for name, value in values.items():
+                setattr(space, name, value)
+            updated += 1
+    session.flush()
+    return created, updated
+
+
+def load_spaces_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise SpaceFileError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SpaceFileError(f"{path}: not valid TOML ({error})") from None
+
+
+def default_site(session: Session) -> Site | None:
+    return session.exec(select(Site).order_by(Site.id)).first()  # type: ignore[arg-type]
+
+
+def space_as_entry(space: Space) -> dict[str, Any]:
+    """A space in the shape of a spaces-file entry, so edits go through the same validation."""
+    import json
+
+    return {
+        "slug": space.slug,
+        "name": space.name,
+        "kind": space.kind,
+        "capacity": space.capacity,
+        "max_hours": space.max_duration_minutes / 60,
+        "max_days_ahead": space.max_days_ahead,
+        "weekly_quota_hours": (space.weekly_quota_minutes or 0) / 60 or None,
+        "requires": space.required_qualification,
+        "description": space.description,
+        "closed": space.closed,
+        "hours": json.loads(space.opening_hours or "{}"),
+    }
