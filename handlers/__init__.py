@@ -6,6 +6,6 @@ from bot.core.router import Router
 
 
 def all_routers() -> list[Router]:
-    from handlers import account, admin, bookings, help, spaces
+    from handlers import account, admin, bookings, help, link, spaces
 
-    return [help.router, account.router, spaces.router, bookings.router, admin.router]
+    return [help.router, account.router, spaces.router, bookings.router, admin.router, link.router]

@@ -19,7 +19,7 @@ def start(ctx: Ctx, args: str) -> Reply:
 
     released = release_held_messages(ctx.session, ctx.member_id, ctx.identity) if ctx.incoming.chat.is_private else 0
     text = ctx._("Hello {name}! I book spaces for you. Try /spaces, then "
-                 "/book salle-reunion demain 14h-16h. /help lists everything.").format(name=ctx.member.display_name)
+                 "/book salle-reunion tomorrow 14:00-16:00. /help lists everything.").format(name=ctx.member.display_name)
     if released:
         text += "\n" + ctx.ngettext("I had {n} message waiting for you; here it comes.",
                                     "I had {n} messages waiting for you; here they come.", released).format(n=released)

@@ -10,7 +10,7 @@ from bot.core.errors import NotAllowed, UsageError, UserError
 from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core.types import Action, Reply
-from handlers.explain import BOOK_EXAMPLE, date_error, refusal_reason, space_error
+from handlers.explain import date_error, refusal_reason, space_error
 from storage.booking_rules import BookingRefused, find_free_slots, free_periods, is_free
 from storage.bookings import (
     BookingNotFound,
@@ -59,7 +59,7 @@ def _alternatives(ctx: Ctx, space: Space, start: datetime, end: datetime) -> tup
 
 
 @router.command("book", aliases=["reserver"], help=N_("Book a space"),
-                usage=N_("/book <space> <when>  e.g. /book salle-reunion demain 14h-16h"))
+                usage=N_("/book <space> <when>  e.g. /book salle-reunion tomorrow 14:00-16:00"))
 def book(ctx: Ctx, args: str) -> Reply:
     if not args.strip():
         raise UsageError(ctx._("Which space, and when?"))
@@ -67,7 +67,7 @@ def book(ctx: Ctx, args: str) -> Reply:
         space, when_text = split_space_and_rest(list_spaces(ctx.session), args)
     except (SpaceNotFound, AmbiguousSpace) as error:
         raise space_error(ctx, error) from None
-    example = f"/book {space.slug} " + ctx._("tomorrow 14h-16h")
+    example = f"/book {space.slug} " + ctx._("tomorrow 14:00-16:00")
     if not when_text.strip():
         raise UserError(ctx._("When would you like {space}?").format(space=space.name), example=example)
     when = _parse(ctx, when_text, example)
@@ -95,9 +95,9 @@ def book(ctx: Ctx, args: str) -> Reply:
 
 
 @router.command("free", aliases=["dispo", "libre"], help=N_("See what is free (a day or a time)"),
-                usage=N_("/free [when]  e.g. /free demain or /free demain 14h-16h"))
+                usage=N_("/free [when]  e.g. /free tomorrow or /free tomorrow 14:00-16:00"))
 def free(ctx: Ctx, args: str) -> Reply:
-    when = _parse(ctx, args, "/free " + ctx._("tomorrow 14h-16h"))
+    when = _parse(ctx, args, "/free " + ctx._("tomorrow 14:00-16:00"))
     spaces = [s for s in list_spaces(ctx.session) if s.id is not None]
     ids = [s.id for s in spaces if s.id is not None]
     if when.start is not None:
@@ -135,7 +135,7 @@ def _describe(ctx: Ctx, booking: Booking, space: Space | None) -> str:
 def my_bookings(ctx: Ctx, args: str) -> Reply:
     bookings = upcoming_bookings(ctx.session, ctx.member_id, ctx.now)
     if not bookings:
-        return Reply(ctx._("You have no upcoming bookings. Book with /book salle-reunion demain 14h-16h"))
+        return Reply(ctx._("You have no upcoming bookings. Book with /book salle-reunion tomorrow 14:00-16:00"))
     lines = [_describe(ctx, b, ctx.session.get(Space, b.space_id)) for b in bookings]
     actions = tuple(Action(ctx._("Cancel #{id}").format(id=b.id), f"/cancel {b.id}") for b in bookings[:5])
     return Reply("\n".join(lines), title=ctx._("Your bookings"), actions=actions)

@@ -8,10 +8,8 @@ from bot.core.errors import UserError
 from storage.booking_rules import BookingRefused
 from storage.spaces import AmbiguousSpace, SpaceNotFound
 
-BOOK_EXAMPLE = "/book salle-reunion demain 14h-16h"
-
-
-def date_error(ctx: Ctx, error: DateParseError, example: str = BOOK_EXAMPLE) -> UserError:
+def date_error(ctx: Ctx, error: DateParseError, example: str | None = None) -> UserError:
+    example = example or ctx._("/book salle-reunion tomorrow 14:00-16:00")
     messages = {
         "no_date": ctx._("I couldn't read the date or time."),
         "impossible_date": ctx._("That date doesn't exist."),

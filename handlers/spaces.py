@@ -68,7 +68,7 @@ def show_spaces(ctx: Ctx, args: str) -> Reply:
         lines.append(line)
         lines.append("   " + _hours_summary(ctx, space))
     lines.append("")
-    lines.append(ctx._("Book with /book <space> <when>, e.g. /book salle-reunion demain 14h-16h"))
+    lines.append(ctx._("Book with /book <space> <when>, e.g. /book salle-reunion tomorrow 14:00-16:00"))
     return Reply("\n".join(lines), title=ctx._("Spaces"))
 
 

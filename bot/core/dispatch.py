@@ -63,7 +63,7 @@ class Dispatcher:
         _ = translator.gettext
         if len(incoming.text) > MAX_MESSAGE_CHARS:
             return [Reply(_("That message is too long for me ({count} characters). "
-                            "Please send one short command, e.g. /book salle-reunion demain 14h-16h")
+                            "Please send one short command, e.g. /book salle-reunion tomorrow 14:00-16:00")
                           .format(count=len(incoming.text)))]
         text = clean_text(incoming.text)
         parsed = split_command(text)

@@ -65,6 +65,9 @@ class Reply:
     image: bytes | None = None
     image_name: str | None = None
     edit_original: bool = False
+    # Set when the reader must open a private chat with the bot first (Telegram: a t.me/<bot>?start=…
+    # button); the value is the start payload ("hello", or a one-time code).
+    private_start_payload: str | None = None
 
 
 @dataclass(frozen=True)
