@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.core.dispatch import Dispatcher
 from bot.core.outbox import OutboxWorker
 from bot.core.router import CommandTable
+from bot.web import WebServer
 from handlers import all_routers
 from storage.db import make_engine
 from storage.migrate import upgrade
@@ -42,6 +43,8 @@ class App:
         self.outbox = OutboxWorker(self.engine, self.clock)
         self.dispatcher = Dispatcher(self.engine, settings, self.commands, self.clock, self.outbox.wake)
         self.scheduler = AsyncIOScheduler(timezone=settings.tz)
+        # Listens only once a feature registers routes (Telegram webhook, iCal feeds).
+        self.web = WebServer(settings.http_host, settings.http_port)
         self.adapters: list[Adapter] = list(adapters) if adapters is not None else configured_adapters(self)
 
     def prepare(self, seed: bool = True) -> None:
@@ -52,6 +55,7 @@ class App:
 
     async def start(self) -> None:
         self.scheduler.start()
+        await self.web.start()
         for adapter in self.adapters:
             await adapter.start(self.dispatcher.handle)
             self.outbox.register(adapter)
@@ -64,6 +68,7 @@ class App:
                 await adapter.stop()
             except Exception:
                 log.exception("stopping %s failed", adapter.platform)
+        await self.web.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.engine.dispose()
@@ -79,4 +84,12 @@ class App:
 def configured_adapters(app: App) -> list[Adapter]:
     """The chat platforms whose settings are present (Telegram, Matrix)."""
     adapters: list[Adapter] = []
+    if app.settings.telegram_bot_token:
+        from bot.adapters.telegram import TelegramAdapter
+
+        adapters.append(TelegramAdapter(app.settings, app.engine, app.commands, web=app.web))
+    if app.settings.matrix_homeserver:
+        from bot.adapters.matrix import MatrixAdapter
+
+        adapters.append(MatrixAdapter(app.settings, app.engine))
     return adapters

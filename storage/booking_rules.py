@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from storage.opening_hours import Hours, is_within_hours, open_intervals
@@ -53,7 +53,8 @@ def week_bounds(moment: datetime, tz: ZoneInfo) -> Interval:
     local = moment.astimezone(tz)
     monday = local.date() - timedelta(days=local.weekday())
     start = datetime.combine(monday, datetime.min.time(), tzinfo=tz)
-    return start, datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=tz)
+    end = datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def booked_time(bookings: Iterable[Interval], window: Interval) -> timedelta:
@@ -117,7 +118,7 @@ def _ceil_to_step(moment: datetime, tz: ZoneInfo) -> datetime:
     minutes = local.minute % 30
     if minutes or local.second or local.microsecond:
         local = local.replace(second=0, microsecond=0) + timedelta(minutes=30 - minutes)
-    return local
+    return local.astimezone(UTC)
 
 
 def find_free_slots(

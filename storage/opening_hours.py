@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -65,7 +65,7 @@ def hours_from_json(text: str) -> Hours:
 
 
 def open_intervals(hours: Hours, day: date, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
-    """The opening periods of one local day, as aware datetimes."""
+    """The opening periods of one local day, in UTC (so that durations are real durations)."""
     result = []
     for start, end in hours.get(WEEKDAYS[day.weekday()], []):
         local_start = datetime.combine(day, start, tzinfo=tz)
@@ -73,7 +73,7 @@ def open_intervals(hours: Hours, day: date, tz: ZoneInfo) -> list[tuple[datetime
             local_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
         else:
             local_end = datetime.combine(day, end, tzinfo=tz)
-        result.append((local_start, local_end))
+        result.append((local_start.astimezone(UTC), local_end.astimezone(UTC)))
     return result
 
 

@@ -28,7 +28,8 @@ class DateParseError(ValueError):
 
 @dataclass(frozen=True)
 class When:
-    """A day, optionally with a start and an end (aware datetimes)."""
+    """A day, optionally with a start and an end, in UTC: arithmetic between two datetimes that share a
+    ZoneInfo is wall-clock arithmetic in Python, wrong by an hour across a clock change."""
 
     day: date
     start: datetime | None = None
@@ -89,10 +90,10 @@ def _combine(day: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
     if hour > 23:
         raise DateParseError("impossible_date")
     naive = datetime.combine(day, time(hour, minute))
-    aware = naive.replace(tzinfo=tz)
-    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+    utc = naive.replace(tzinfo=tz).astimezone(UTC)
+    if utc.astimezone(tz).replace(tzinfo=None) != naive:
         raise DateParseError("nonexistent_time")
-    return aware
+    return utc
 
 
 def _explicit_date(text: str, today: date) -> tuple[date | None, str]:
@@ -219,7 +220,7 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> When:
     if end_hm is not None:
         end = _combine(day, *end_hm, tz)
     elif duration is not None:
-        end = (start.astimezone(UTC) + duration).astimezone(tz)
+        end = start + duration
     else:
         return When(day=day, start=start, end=None)
     if end <= start:

@@ -1,0 +1,499 @@
+"""Matrix adapter: room messages and reactions become Incoming commands; replies become m.notice events.
+
+The sync loop is ours rather than nio's ``sync_forever`` because the sync token must be saved only
+after the events of that sync were answered (nio saves it before its callbacks run), and because a
+homeserver that goes away must be retried with backoff from the same position.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+from aiohttp import ClientError
+from nio import (
+    AsyncClient,
+    InviteMemberEvent,
+    JoinResponse,
+    MatrixRoom,
+    MegolmEvent,
+    ReactionEvent,
+    RoomMemberEvent,
+    RoomMessageText,
+    RoomSendResponse,
+    SyncResponse,
+    UploadResponse,
+)
+from sqlalchemy import Engine
+
+from bot.adapters.base import DeliveryError, IncomingHandler
+from bot.adapters.matrix_login import MatrixLoginError, log_in, new_client
+from bot.adapters.matrix_render import (
+    action_table,
+    command_for_number,
+    is_edit,
+    normalise_key,
+    notice_content,
+    number_answer,
+    reply_target,
+    strip_mention,
+    strip_reply_fallback,
+    transaction_id,
+)
+from bot.config import Settings
+from bot.core.i18n import N_, Translator, translator_for
+from bot.core.types import ChatRef, Incoming, Platform, Reply, UserRef
+from storage.adapter_state import get_state, set_state
+
+log = logging.getLogger(__name__)
+
+SYNC_TOKEN_KEY = "matrix:sync_token"
+FIRST_START_KEY = "matrix:first_start_ms"
+SYNC_TIMEOUT_MS = 30_000
+# Ask for enough timeline per room that messages sent while the bot was down are not cut off.
+SYNC_FILTER = {
+    "room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": False}},
+    "presence": {"not_types": ["*"]},
+}
+MAX_RATE_LIMIT_RETRIES = 8
+MAX_RATE_LIMIT_WAIT_S = 30.0
+MAX_BACKOFF_S = 60.0
+# A room key may arrive a sync after the message it opens: wait this long before giving up on it.
+UNDECRYPTABLE_GRACE_S = 5.0
+PENDING_SYNC_TIMEOUT_MS = 1_000
+PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN", "M_TOO_LARGE", "M_BAD_JSON"}
+
+CANNOT_DECRYPT = N_(
+    "I could not read that encrypted message: I don't have its keys (they may have been lost "
+    "when I was reinstalled). Please send it again."
+)
+
+
+def _actions_key(event_id: str) -> str:
+    return f"matrix:actions:{event_id}"
+
+
+def _last_actions_key(room_id: str) -> str:
+    return f"matrix:last_actions:{room_id}"
+
+
+def _direct_key(room_id: str) -> str:
+    return f"matrix:direct:{room_id}"
+
+
+class MatrixAdapter:
+    platform = Platform.MATRIX
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.client: AsyncClient = new_client(settings)
+        self.user_id = settings.matrix_user_id or ""
+        self.translator: Translator = translator_for(settings.language, settings.timezone)
+        self.rate_limited_count = 0
+        self._on_incoming: IncomingHandler | None = None
+        self._sync_token: str | None = None
+        self._first_start_ms = 0
+        self._task: asyncio.Task[None] | None = None
+        self._handling = False
+        self._stopping = False
+        self._ready = asyncio.Event()
+        self._undecrypted: list[tuple[MatrixRoom, MegolmEvent, float]] = []
+        self._told_undecryptable: set[tuple[str, str]] = set()
+        self._direct_rooms: dict[str, bool] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, on_incoming: IncomingHandler) -> None:
+        from bot.app import StartupError
+
+        self._on_incoming = on_incoming
+        try:
+            await log_in(self.client, self.settings, self.engine)
+        except MatrixLoginError as error:
+            await self.client.close()
+            raise StartupError(str(error)) from None
+        if self.client.olm is None:
+            log.error("Matrix end-to-end encryption is unavailable: the bot will not answer in encrypted rooms")
+        first_start = await self._state(FIRST_START_KEY)
+        if first_start is None:
+            first_start = str(int(time.time() * 1000))
+            await self._set_state(FIRST_START_KEY, first_start)
+        self._first_start_ms = int(first_start)
+        self._sync_token = await self._state(SYNC_TOKEN_KEY)
+        try:
+            await self._e2e_housekeeping()
+            if self._sync_token is None:
+                await self._skip_history()
+        except (ClientError, OSError, TimeoutError) as error:
+            await self.client.close()
+            raise StartupError(
+                f"MATRIX_HOMESERVER: cannot reach {self.settings.matrix_homeserver} ({error})"
+            ) from None
+        self._task = asyncio.create_task(self._sync_forever(), name="matrix-sync")
+
+    async def _skip_history(self) -> None:
+        """First start ever: take the current position without answering anything already there,
+        but accept the invitations waiting for the bot."""
+        response = await self.client.sync(timeout=0, sync_filter=SYNC_FILTER, full_state=True)
+        if not isinstance(response, SyncResponse):
+            raise ClientError(f"first sync failed: {getattr(response, 'message', response)}")
+        await self._handle_invites(response)
+        for room in list(self.client.rooms.values()):
+            await self._leave_if_alone(room)
+        await self._save_sync_token(response.next_batch)
+        self._ready.set()
+
+    async def stop(self) -> None:
+        """Let the events being answered finish, so their sync token is saved and none is answered twice."""
+        self._stopping = True
+        if self._task is not None:
+            if self._handling:
+                try:
+                    await asyncio.wait_for(asyncio.shield(self._task), 15)
+                except (TimeoutError, asyncio.CancelledError, Exception):
+                    pass
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._task = None
+        await self.client.close()
+
+    # -- sync loop ----------------------------------------------------------------------------
+
+    async def _sync_forever(self) -> None:
+        failures = 0
+        full_state = self._sync_token is not None and not self._ready.is_set()
+        while not self._stopping:
+            timeout = PENDING_SYNC_TIMEOUT_MS if self._undecrypted else SYNC_TIMEOUT_MS
+            try:
+                response = await self.client.sync(
+                    timeout=timeout, sync_filter=SYNC_FILTER, since=self._sync_token, full_state=full_state
+                )
+            except (ClientError, OSError, TimeoutError) as error:
+                failures += 1
+                delay = min(2.0 ** failures, MAX_BACKOFF_S)
+                log.warning("Matrix sync failed (%s); retrying in %.0f s from the same position", error, delay)
+                await asyncio.sleep(delay)
+                continue
+            if not isinstance(response, SyncResponse):
+                failures += 1
+                delay = min(2.0 ** failures, MAX_BACKOFF_S)
+                log.warning("Matrix sync refused (%s); retrying in %.0f s", getattr(response, "message", ""), delay)
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            full_state = False
+            self._handling = True
+            try:
+                await self._handle_sync(response)
+                await self._save_sync_token(response.next_batch)
+            finally:
+                self._handling = False
+            self._ready.set()
+            try:
+                await self._e2e_housekeeping()
+            except (ClientError, OSError, TimeoutError) as error:
+                log.warning("Matrix key exchange failed (%s); will retry after the next sync", error)
+
+    async def _e2e_housekeeping(self) -> None:
+        """What nio's sync_forever does between syncs, so that members' clients can encrypt to the bot."""
+        client = self.client
+        if client.olm is None:
+            return
+        await client.send_to_device_messages()
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+
+    async def _save_sync_token(self, token: str) -> None:
+        self._sync_token = token
+        await self._set_state(SYNC_TOKEN_KEY, token)
+
+    async def _handle_sync(self, response: SyncResponse) -> None:
+        await self._handle_invites(response)
+        for room_id, info in response.rooms.join.items():
+            room = self.client.rooms.get(room_id)
+            if room is None:
+                continue
+            joined_in_this_sync = any(
+                isinstance(e, RoomMemberEvent) and e.state_key == self.user_id and e.membership == "join"
+                for e in info.timeline.events
+            )
+            # History visible to a newcomer comes before its own join event: that is not for the bot.
+            before_join = joined_in_this_sync
+            someone_left = False
+            for event in info.timeline.events:
+                if before_join:
+                    if (isinstance(event, RoomMemberEvent) and event.state_key == self.user_id
+                            and event.membership == "join"):
+                        before_join = False
+                    continue
+                if isinstance(event, RoomMemberEvent) and event.membership in ("leave", "ban"):
+                    someone_left = True
+                try:
+                    await self._handle_event(room, event)
+                except Exception:
+                    log.exception("handling Matrix event %s in %s failed", getattr(event, "event_id", "?"), room_id)
+            if someone_left:
+                await self._leave_if_alone(room)
+        await self._retry_undecrypted()
+
+    async def _handle_event(self, room: MatrixRoom, event: Any) -> None:
+        sender = getattr(event, "sender", None)
+        if sender == self.user_id or getattr(event, "server_timestamp", 0) < self._first_start_ms:
+            return
+        if isinstance(event, RoomMessageText):
+            await self._handle_text(room, event)
+        elif isinstance(event, ReactionEvent):
+            await self._handle_reaction(room, event)
+        elif isinstance(event, MegolmEvent):
+            self._undecrypted.append((room, event, time.monotonic()))
+
+    # -- incoming -----------------------------------------------------------------------------
+
+    async def _handle_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
+        content = event.source.get("content", {})
+        if is_edit(content):
+            return  # an edited command was already answered in its first version
+        own_names = [n for n in (room.user_name(self.user_id),) if n]
+        text = strip_mention(strip_reply_fallback(event.body), self.user_id, own_names)
+        replied_to = reply_target(content)
+        is_action = False
+        action_origin: str | None = None
+        number = number_answer(text)
+        if number is not None:
+            origin = replied_to or await self._state(_last_actions_key(room.room_id))
+            table = await self._action_table(origin)
+            command = command_for_number(table, number) if table else None
+            if command is not None:
+                text, is_action, action_origin = command, True, origin
+        incoming = Incoming(
+            chat=await self._chat(room),
+            sender=self._sender(room, event.sender),
+            text=text,
+            message_id=event.event_id,
+            reply_to_id=replied_to,
+            is_action=is_action,
+        )
+        await self._answer(room, incoming, answer_to=event.event_id, action_origin=action_origin)
+
+    async def _handle_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
+        table = await self._action_table(event.reacts_to)
+        command = table.get(normalise_key(event.key)) if table else None
+        if command is None:
+            return
+        incoming = Incoming(
+            chat=await self._chat(room),
+            sender=self._sender(room, event.sender),
+            text=command,
+            message_id=event.event_id,
+            reply_to_id=event.reacts_to,
+            is_action=True,
+        )
+        await self._answer(room, incoming, answer_to=event.reacts_to, action_origin=event.reacts_to)
+
+    async def _answer(self, room: MatrixRoom, incoming: Incoming, answer_to: str, action_origin: str | None) -> None:
+        assert self._on_incoming is not None
+        replies = await self._on_incoming(incoming)
+        for index, reply in enumerate(replies):
+            txn = transaction_id("reply", incoming.message_id or answer_to, str(index))
+            replaces = action_origin if reply.edit_original and action_origin else None
+            try:
+                await self._send_reply(room.room_id, reply, txn, in_reply_to=answer_to, replaces=replaces)
+            except DeliveryError as error:
+                log.error("could not answer %s in %s: %s", incoming.message_id, room.room_id, error.reason)
+
+    async def _chat(self, room: MatrixRoom) -> ChatRef:
+        return ChatRef(Platform.MATRIX, room.room_id, is_private=await self._is_direct(room.room_id))
+
+    def _sender(self, room: MatrixRoom, user_id: str) -> UserRef:
+        name = room.user_name(user_id) or user_id[1:].split(":", 1)[0]
+        return UserRef(Platform.MATRIX, user_id, name)
+
+    async def _action_table(self, event_id: str | None) -> dict[str, str] | None:
+        if not event_id:
+            return None
+        raw = await self._state(_actions_key(event_id))
+        return json.loads(raw) if raw else None
+
+    async def _retry_undecrypted(self) -> None:
+        """Try again the messages whose key had not arrived; past the grace period, say so in the room."""
+        pending, self._undecrypted = self._undecrypted, []
+        now = time.monotonic()
+        for room, event, first_seen in pending:
+            decrypted = None
+            if self.client.olm is not None:
+                try:
+                    decrypted = self.client.decrypt_event(event)
+                except Exception:
+                    decrypted = None
+            if isinstance(decrypted, RoomMessageText | ReactionEvent):
+                await self._handle_event(room, decrypted)
+            elif decrypted is not None:
+                continue
+            elif now - first_seen < UNDECRYPTABLE_GRACE_S:
+                self._undecrypted.append((room, event, first_seen))
+            else:
+                await self._tell_undecryptable(room, event)
+
+    async def _tell_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
+        log.warning("cannot decrypt %s from %s in %s (session %s)", event.event_id, event.sender,
+                    room.room_id, event.session_id)
+        if self.client.olm is not None:
+            try:
+                await self.client.request_room_key(event)
+            except Exception:
+                log.debug("room key request failed", exc_info=True)
+        # One notice per lost session, not one per message.
+        marker = (room.room_id, event.session_id)
+        if marker in self._told_undecryptable:
+            return
+        self._told_undecryptable.add(marker)
+        reply = Reply(self.translator.gettext(CANNOT_DECRYPT))
+        try:
+            await self._send_reply(room.room_id, reply, transaction_id("undecryptable", event.event_id),
+                                   in_reply_to=event.event_id)
+        except DeliveryError as error:
+            log.error("could not tell %s about an undecryptable message: %s", room.room_id, error.reason)
+
+    # -- rooms --------------------------------------------------------------------------------
+
+    async def _handle_invites(self, response: SyncResponse) -> None:
+        for room_id, info in response.rooms.invite.items():
+            invite = next(
+                (e for e in info.invite_state
+                 if isinstance(e, InviteMemberEvent) and e.state_key == self.user_id and e.membership == "invite"),
+                None,
+            )
+            if invite is None:
+                continue
+            inviter_server = invite.sender.split(":", 1)[-1]
+            allowed = self.settings.matrix_allowed_servers
+            if allowed and inviter_server not in allowed:
+                log.info("declining invite to %s from %s (server not in MATRIX_ALLOWED_SERVERS)",
+                         room_id, invite.sender)
+                await self._ignore_errors(self.client.room_leave(room_id))
+                continue
+            if invite.content.get("is_direct"):
+                self._direct_rooms[room_id] = True
+                await self._set_state(_direct_key(room_id), "1")
+            response_join = await self._ignore_errors(self.client.join(room_id))
+            if isinstance(response_join, JoinResponse):
+                log.info("joined %s, invited by %s", room_id, invite.sender)
+            else:
+                log.warning("could not join %s: %s", room_id, getattr(response_join, "message", response_join))
+
+    async def _leave_if_alone(self, room: MatrixRoom) -> None:
+        if room.joined_count <= 1 and room.invited_count == 0:
+            log.info("leaving %s: nobody else is left", room.room_id)
+            await self._ignore_errors(self.client.room_leave(room.room_id))
+
+    async def _ignore_errors(self, awaitable: Any) -> Any:
+        try:
+            return await awaitable
+        except (ClientError, OSError, TimeoutError) as error:
+            log.warning("Matrix request failed: %s", error)
+            return None
+
+    async def _is_direct(self, room_id: str) -> bool:
+        """Direct chats are known from the invite's ``is_direct`` flag, remembered across restarts."""
+        if room_id not in self._direct_rooms:
+            self._direct_rooms[room_id] = bool(await self._state(_direct_key(room_id)))
+        return self._direct_rooms[room_id]
+
+    # -- outgoing -----------------------------------------------------------------------------
+
+    async def send(self, chat_id: str, reply: Reply, *, key: str | None = None) -> None:
+        """Outbox delivery: the transaction id comes from ``key``, so a retried send posts once."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), 60)
+        except TimeoutError:
+            raise DeliveryError("Matrix is not synced yet") from None
+        txn = transaction_id("outbox", key) if key else transaction_id("outbox", chat_id, repr(reply))
+        await self._send_reply(chat_id, reply, txn)
+
+    async def _send_reply(
+        self,
+        room_id: str,
+        reply: Reply,
+        txn: str,
+        in_reply_to: str | None = None,
+        replaces: str | None = None,
+    ) -> None:
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            raise DeliveryError(f"the bot is not in {room_id}", permanent=True)
+        if (room.encrypted or room_id in self.client.encrypted_rooms) and self.client.olm is None:
+            # A client without e2e support would send this in clear text, with no error.
+            log.error("refusing to send plaintext into encrypted room %s (no encryption support)", room_id)
+            raise DeliveryError("cannot encrypt for this room", permanent=True)
+        content = notice_content(reply, self.translator, in_reply_to=in_reply_to, replaces=replaces)
+        event_id = await self._room_send(room_id, content, txn)
+        actions_owner = replaces or event_id
+        if reply.actions:
+            await self._set_state(_actions_key(actions_owner), json.dumps(action_table(reply.actions)))
+            await self._set_state(_last_actions_key(room_id), actions_owner)
+        elif not replaces:
+            await self._set_state(_last_actions_key(room_id), "")
+        if reply.image:
+            await self._send_image(room, reply, transaction_id(txn, "image"))
+
+    async def _send_image(self, room: MatrixRoom, reply: Reply, txn: str) -> None:
+        assert reply.image is not None
+        data = reply.image
+        name = reply.image_name or "image.png"
+        encrypt = room.encrypted
+        try:
+            uploaded, keys = await self.client.upload(
+                lambda *_: data, content_type="image/png", filename=name, filesize=len(data), encrypt=encrypt
+            )
+        except (ClientError, OSError, TimeoutError) as error:
+            raise DeliveryError(f"image upload failed: {error}") from None
+        if not isinstance(uploaded, UploadResponse):
+            raise DeliveryError(f"image upload refused: {getattr(uploaded, 'message', uploaded)}")
+        content: dict[str, Any] = {"msgtype": "m.image", "body": name, "info": {"size": len(data)}}
+        if encrypt and keys:
+            content["file"] = {"url": uploaded.content_uri, **keys}
+        else:
+            content["url"] = uploaded.content_uri
+        await self._room_send(room.room_id, content, txn)
+
+    async def _room_send(self, room_id: str, content: dict[str, Any], txn: str) -> str:
+        """Send one event, waiting out the homeserver's rate limit a bounded number of times."""
+        wait = 0.0
+        for _attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
+            try:
+                response = await self.client.room_send(
+                    room_id, "m.room.message", content, tx_id=txn, ignore_unverified_devices=True
+                )
+            except (ClientError, OSError, TimeoutError) as error:
+                raise DeliveryError(f"homeserver unreachable: {error}") from None
+            if isinstance(response, RoomSendResponse):
+                return str(response.event_id)
+            code = getattr(response, "status_code", None)
+            if code == "M_LIMIT_EXCEEDED":
+                self.rate_limited_count += 1
+                retry_after_ms = getattr(response, "retry_after_ms", None) or 1000
+                wait = min(retry_after_ms / 1000, MAX_RATE_LIMIT_WAIT_S)
+                log.info("rate limited in %s; retrying in %.1f s", room_id, wait)
+                await asyncio.sleep(wait)
+                continue
+            raise DeliveryError(f"{code}: {getattr(response, 'message', '')}", permanent=code in PERMANENT_ERRORS)
+        raise DeliveryError("still rate limited", retry_after=wait or None)
+
+    # -- state --------------------------------------------------------------------------------
+
+    async def _state(self, key: str) -> str | None:
+        return await asyncio.to_thread(get_state, self.engine, key)
+
+    async def _set_state(self, key: str, value: str) -> None:
+        await asyncio.to_thread(set_state, self.engine, key, value)

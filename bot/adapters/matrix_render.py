@@ -1,0 +1,136 @@
+"""Matrix wire format, both ways, as pure functions: a Reply becomes event content, a message body
+becomes command text. Kept apart from the client so it is tested without a homeserver."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from bot.core.i18n import N_, Translator
+from bot.core.types import Action, Reply
+
+# One action: react "do it"; several: numbered keycaps, which also match a typed "1", "2"...
+SINGLE_ACTION_KEY = "✅"
+NUMBER_KEYS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
+VARIATION_SELECTOR = "\ufe0f"
+
+CHOOSE_HINT = N_("To choose, react with the emoji or answer with its number:")
+
+_REPLY_FALLBACK_RE = re.compile(r"^(?:>.*\n)+\n?", re.MULTILINE)
+_NUMBER_RE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+
+
+def action_keys(actions: Sequence[Action]) -> list[str]:
+    """The reaction key of each action, in order (at most ten actions can be offered)."""
+    if len(actions) == 1:
+        return [SINGLE_ACTION_KEY]
+    return list(NUMBER_KEYS[: len(actions)])
+
+
+def normalise_key(key: str) -> str:
+    """Clients differ on the emoji variation selector: '✅️' and '✅' are one key."""
+    return key.replace(VARIATION_SELECTOR, "").strip()
+
+
+def action_table(actions: Sequence[Action]) -> dict[str, str]:
+    """Reaction key (normalised) -> command, as remembered for the sent message."""
+    return {normalise_key(key): action.command for key, action in zip(action_keys(actions), actions, strict=False)}
+
+
+def number_answer(text: str) -> int | None:
+    """'2' or '2.' -> 2: a member picking an action by its number."""
+    match = _NUMBER_RE.match(text)
+    return int(match.group(1)) if match else None
+
+
+def command_for_number(actions: dict[str, str], number: int) -> str | None:
+    commands = list(actions.values())
+    return commands[number - 1] if 1 <= number <= len(commands) else None
+
+
+def render_reply(reply: Reply, translator: Translator) -> tuple[str, str]:
+    """(plain body, HTML formatted_body). Every piece of text is escaped; the title is bold."""
+    plain: list[str] = []
+    rich: list[str] = []
+    if reply.title:
+        plain.append(reply.title)
+        rich.append(f"<strong>{html.escape(reply.title)}</strong>")
+    if reply.text:
+        plain.append(reply.text)
+        rich.append(html.escape(reply.text).replace("\n", "<br>"))
+    if reply.actions:
+        hint = translator.gettext(CHOOSE_HINT)
+        keys = action_keys(reply.actions)
+        lines = [f"{key} {action.label}" for key, action in zip(keys, reply.actions, strict=False)]
+        plain.append(hint + "\n" + "\n".join(lines))
+        rich.append(html.escape(hint) + "<br>" + "<br>".join(html.escape(line) for line in lines))
+    return "\n".join(plain), "<br>".join(rich)
+
+
+def notice_content(
+    reply: Reply,
+    translator: Translator,
+    in_reply_to: str | None = None,
+    replaces: str | None = None,
+) -> dict[str, Any]:
+    """An ``m.notice`` (bots speak in notices, so other bots don't answer them), optionally as a reply
+    or as an edit of an earlier message of the bot."""
+    body, formatted = render_reply(reply, translator)
+    content: dict[str, Any] = {
+        "msgtype": "m.notice",
+        "body": body,
+        "format": "org.matrix.custom.html",
+        "formatted_body": formatted,
+    }
+    if replaces:
+        new_content = dict(content)
+        content = {**content, "body": "* " + body, "formatted_body": "* " + formatted}
+        content["m.new_content"] = new_content
+        content["m.relates_to"] = {"rel_type": "m.replace", "event_id": replaces}
+    elif in_reply_to:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": in_reply_to}}
+    return content
+
+
+def strip_reply_fallback(body: str) -> str:
+    """Older clients quote the message replied to ('> <@bot:x> ...' then a blank line): drop it."""
+    if body.startswith(">"):
+        return _REPLY_FALLBACK_RE.sub("", body, count=1)
+    return body
+
+
+def strip_mention(body: str, user_id: str, display_names: Sequence[str]) -> str:
+    """'@bot:server: !book ...' or 'Bot: !book ...' (Element's pill) -> '!book ...'."""
+    text = body.lstrip()
+    localpart = user_id[1:].split(":", 1)[0] if user_id.startswith("@") else user_id
+    candidates = [user_id, *display_names, localpart, "@" + localpart]
+    for name in sorted({c for c in candidates if c}, key=len, reverse=True):
+        if text.casefold().startswith(name.casefold()):
+            rest = text[len(name):]
+            if not rest or rest[0] in ":, \t\n":
+                return rest.lstrip(":, \t\n")
+    return text
+
+
+def reply_target(content: dict[str, Any]) -> str | None:
+    relates = content.get("m.relates_to")
+    if not isinstance(relates, dict):
+        return None
+    in_reply_to = relates.get("m.in_reply_to")
+    if isinstance(in_reply_to, dict) and isinstance(in_reply_to.get("event_id"), str):
+        return str(in_reply_to["event_id"])
+    return None
+
+
+def is_edit(content: dict[str, Any]) -> bool:
+    relates = content.get("m.relates_to")
+    return isinstance(relates, dict) and relates.get("rel_type") == "m.replace"
+
+
+def transaction_id(*parts: str) -> str:
+    """Stable across retries and restarts, so the homeserver drops a resent duplicate."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+    return f"tierslieu-{digest}"

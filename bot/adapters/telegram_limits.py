@@ -1,0 +1,93 @@
+"""Telegram's sending limits, kept by us rather than by PTB's AIORateLimiter.
+
+AIORateLimiter has no per-private-chat limit, bursts at start, loses a message on 429 by default and
+lets one request end another's pause (see FIELD-NOTES). Here every message waits for its own slot:
+at most one per second in any chat, twenty per minute in a group, thirty per second overall.
+A 429 pushes the chat's next slot back by ``retry_after`` so that nothing else is sent there meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+OVERALL_PER_SECOND = 30
+CHAT_INTERVAL_S = 1.0
+GROUP_PER_MINUTE = 20
+
+
+@dataclass
+class _ChatSlots:
+    next_free: float = 0.0
+    recent: deque[float] = field(default_factory=deque)  # slot times in the last minute (groups)
+
+
+class SendLimiter:
+    """Hands out send slots. Per-chat slots are reserved at once (so a chat's messages keep their
+    order); the overall 30/s is checked at send time, so one slow chat never holds back the others."""
+
+    def __init__(
+        self,
+        overall_per_second: int = OVERALL_PER_SECOND,
+        chat_interval_s: float = CHAT_INTERVAL_S,
+        group_per_minute: int = GROUP_PER_MINUTE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.overall_per_second = overall_per_second
+        self.chat_interval_s = chat_interval_s
+        self.group_per_minute = group_per_minute
+        self.clock = clock
+        self._chats: dict[str, _ChatSlots] = {}
+        self._overall: deque[float] = deque()
+        self._overall_lock = asyncio.Lock()
+
+    def reserve(self, chat_id: str, *, is_group: bool) -> float:
+        """The earliest moment a message to ``chat_id`` may go, booked for this caller."""
+        now = self.clock()
+        chat = self._chats.setdefault(chat_id, _ChatSlots())
+        slot = max(now, chat.next_free)
+        if is_group:
+            window = chat.recent
+            while window and window[0] <= slot - 60.0:
+                window.popleft()
+            if len(window) >= self.group_per_minute:
+                slot = max(slot, window[0] + 60.0)
+                while window and window[0] <= slot - 60.0:
+                    window.popleft()
+            window.append(slot)
+        chat.next_free = slot + self.chat_interval_s
+        self._forget_idle(now)
+        return slot
+
+    def push_back(self, chat_id: str, seconds: float) -> None:
+        """Telegram said 429: nothing more to this chat before ``seconds`` from now."""
+        chat = self._chats.setdefault(chat_id, _ChatSlots())
+        chat.next_free = max(chat.next_free, self.clock() + seconds)
+
+    async def wait_turn(self, chat_id: str, *, is_group: bool) -> None:
+        slot = self.reserve(chat_id, is_group=is_group)
+        delay = slot - self.clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await self._wait_overall()
+
+    async def _wait_overall(self) -> None:
+        async with self._overall_lock:
+            while True:
+                now = self.clock()
+                while self._overall and self._overall[0] <= now - 1.0:
+                    self._overall.popleft()
+                if len(self._overall) < self.overall_per_second:
+                    self._overall.append(now)
+                    return
+                await asyncio.sleep(self._overall[0] + 1.0 - now)
+
+    def _forget_idle(self, now: float) -> None:
+        """Keep memory bounded: a chat idle for over a minute has no limit left to remember."""
+        if len(self._chats) < 1000:
+            return
+        for chat_id in [c for c, s in self._chats.items() if s.next_free < now - 60.0]:
+            del self._chats[chat_id]

@@ -1,0 +1,433 @@
+"""The Matrix adapter against a real Synapse: the bot (real App + MatrixAdapter) and a member (a second
+matrix-nio client) talk over HTTP. Nothing of matrix-nio is mocked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import statistics
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    Event,
+    RoomCreateResponse,
+    RoomMemberEvent,
+    RoomMessageNotice,
+    RoomSendResponse,
+    SyncResponse,
+)
+from sqlmodel import Session, select
+
+from bot.adapters.matrix import MatrixAdapter
+from bot.adapters.matrix_render import notice_content, strip_mention, strip_reply_fallback
+from bot.app import App, StartupError
+from bot.config import load_settings
+from bot.core.i18n import translator_for
+from bot.core.types import Action, ChatRef, Incoming, Platform, Reply, UserRef
+from storage.models import Booking, Identity
+from tests.integration.synapse_server import RegisteredUser, SynapseServer, free_port, synapse
+
+__all__ = ["synapse"]  # the session fixture, re-exported so pytest finds it here
+
+pytestmark = pytest.mark.integration
+
+WAIT_S = 20.0
+ENCRYPTION_STATE = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+
+
+@dataclass
+class Member:
+    """A person using Element, played by matrix-nio with its own encryption store."""
+
+    client: AsyncClient
+    seen: list[tuple[str, Event]] = field(default_factory=list)
+
+    @classmethod
+    async def create(cls, server: SynapseServer, store: Path) -> Member:
+        user = server.register(f"member-{secrets.token_hex(4)}")
+        store.mkdir(parents=True, exist_ok=True)
+        client = AsyncClient(server.url, user.user_id, store_path=str(store),
+                             config=AsyncClientConfig(store_sync_tokens=False, encryption_enabled=True))
+        client.restore_login(user.user_id, user.device_id, user.access_token)
+        if client.should_upload_keys:
+            await client.keys_upload()
+        member = cls(client)
+        await member.sync(timeout=0)
+        return member
+
+    @property
+    def user_id(self) -> str:
+        return str(self.client.user_id)
+
+    async def sync(self, timeout: int = 500) -> None:
+        response = await self.client.sync(timeout=timeout)
+        assert isinstance(response, SyncResponse), response
+        for room_id, info in response.rooms.join.items():
+            self.seen.extend((room_id, event) for event in info.timeline.events)
+        await self.client.send_to_device_messages()
+        if self.client.should_upload_keys:
+            await self.client.keys_upload()
+        if self.client.should_query_keys:
+            await self.client.keys_query()
+
+    async def wait_for(self, matches: Callable[[str, Event], bool], timeout: float = WAIT_S) -> Event:
+        deadline = time.monotonic() + timeout
+        checked = 0
+        while time.monotonic() < deadline:
+            for room_id, event in self.seen[checked:]:
+                if matches(room_id, event):
+                    return event
+            checked = len(self.seen)
+            await self.sync()
+        raise AssertionError(f"nothing matched within {timeout} s; seen: {[e for _, e in self.seen][-5:]}")
+
+    async def wait_for_reply(self, room_id: str, to_event: str, sender: str) -> RoomMessageNotice:
+        event = await self.wait_for(lambda r, e: r == room_id and is_reply(e, to_event, sender))
+        assert isinstance(event, RoomMessageNotice)
+        return event
+
+    async def create_room(self, invite: str, *, encrypted: bool = False, direct: bool = False) -> str:
+        response = await self.client.room_create(
+            invite=[invite], is_direct=direct, initial_state=[ENCRYPTION_STATE] if encrypted else [],
+        )
+        assert isinstance(response, RoomCreateResponse), response
+        await self.wait_for(lambda r, e: r == response.room_id and isinstance(e, RoomMemberEvent)
+                            and e.state_key == invite and e.membership == "join")
+        return str(response.room_id)
+
+    async def say(self, room_id: str, body: str, reply_to: str | None = None) -> str:
+        content: dict[str, Any] = {"msgtype": "m.text", "body": body}
+        if reply_to:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+        return await self._send(room_id, "m.room.message", content)
+
+    async def react(self, room_id: str, event_id: str, key: str) -> str:
+        content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+        return await self._send(room_id, "m.reaction", content)
+
+    async def _send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        response = await self.client.room_send(room_id, event_type, content, ignore_unverified_devices=True)
+        assert isinstance(response, RoomSendResponse), response
+        return str(response.event_id)
+
+    def replies_to(self, event_id: str, sender: str) -> list[Event]:
+        return [e for _, e in self.seen if is_reply(e, event_id, sender)]
+
+
+def is_reply(event: Event, to_event: str, sender: str) -> bool:
+    content = event.source.get("content", {})
+    target = content.get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
+    return isinstance(event, RoomMessageNotice) and event.sender == sender and target == to_event
+
+
+def bot_env(server: SynapseServer, bot: RegisteredUser, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
+        "DATA_DIR": str(tmp_path / "data"),
+        "LANGUAGE": "fr",
+        "MATRIX_HOMESERVER": server.url,
+        "MATRIX_USER_ID": bot.user_id,
+        "MATRIX_PASSWORD": bot.password,
+    }
+    env.update(extra)
+    return env
+
+
+async def start_bot(env: dict[str, str]) -> App:
+    app = App(load_settings(env))
+    app.prepare()
+    await app.start()
+    return app
+
+
+def matrix_adapter(app: App) -> MatrixAdapter:
+    adapter = next(a for a in app.adapters if isinstance(a, MatrixAdapter))
+    return adapter
+
+
+@pytest.fixture
+async def member(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[Member]:
+    person = await Member.create(synapse, tmp_path / "member-store")
+    yield person
+    await person.client.close()
+
+
+@pytest.fixture
+def bot_user(synapse: SynapseServer) -> RegisteredUser:
+    return synapse.register(f"bot-{secrets.token_hex(4)}")
+
+
+# -- wire format, no homeserver needed ----------------------------------------------------------
+
+
+def test_reply_escapes_user_text_and_lists_reaction_keys() -> None:
+    reply = Reply("<b>Salle & co</b>", title="<i>Réservé</i>", actions=(Action("Annuler", "/cancel 3"),))
+    content = notice_content(reply, translator_for("fr", "Europe/Paris"), in_reply_to="$ev")
+    assert content["msgtype"] == "m.notice"
+    assert "<strong>&lt;i&gt;Réservé&lt;/i&gt;</strong>" in content["formatted_body"]
+    assert "&lt;b&gt;Salle &amp; co&lt;/b&gt;" in content["formatted_body"]
+    assert "✅ Annuler" in content["body"]
+    assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": "$ev"}}
+
+
+def test_mentions_and_reply_quotes_are_stripped_before_the_command() -> None:
+    assert strip_mention("@bot:localhost: !book x", "@bot:localhost", []) == "!book x"
+    assert strip_mention("Tiers Bot: !help", "@bot:localhost", ["Tiers Bot"]) == "!help"
+    assert strip_mention("!help", "@bot:localhost", ["bot"]) == "!help"
+    assert strip_reply_fallback("> <@bot:localhost> Réservé\n> suite\n\n2") == "2"
+
+
+# -- against Synapse ---------------------------------------------------------------------------
+
+
+async def test_bot_joins_on_invite_and_answers_a_booking_as_a_reply_notice(
+    synapse: SynapseServer, member: Member, bot_user: RegisteredUser, tmp_path: Path
+) -> None:
+    app = await start_bot(bot_env(synapse, bot_user, tmp_path))
+    try:
+        room = await member.create_room(bot_user.user_id)
+        asked = await member.say(room, f"{bot_user.user_id}: !book salle-reunion demain 14h-16h")
+        answer = await member.wait_for_reply(room, asked, bot_user.user_id)
+        assert "Salle de réunion" in answer.body
+        assert answer.source["content"]["format"] == "org.matrix.custom.html"
+        assert "✅ Annuler" in answer.body
+
+        latencies = []
+        for _ in range(5):
+            began = time.monotonic()
+            asked = await member.say(room, "!help")
+            await member.wait_for_reply(room, asked, bot_user.user_id)
+            latencies.append(time.monotonic() - began)
+        print(f"round trip member -> bot -> member: median {statistics.median(latencies) * 1000:.0f} ms")
+
+        with Session(app.engine) as session:
+            identity = session.exec(select(Identity).where(Identity.user_id == member.user_id)).one()
+            assert identity.private_chat_id is None  # a group room is not a private chat
+    finally:
+        await app.stop()
+
+
+async def test_a_reaction_and_a_numbered_answer_run_the_offered_actions(
+    synapse: SynapseServer, member: Member, bot_user: RegisteredUser, tmp_path: Path
+) -> None:
+    app = await start_bot(bot_env(synapse, bot_user, tmp_path))
+    try:
+        room = await member.create_room(bot_user.user_id)
+        first = await member.say(room, "!book salle-reunion demain 14h-16h")
+        confirmation = await member.wait_for_reply(room, first, bot_user.user_id)
+        await member.react(room, confirmation.event_id, "✅")
+        cancelled = await member.wait_for(
+            lambda r, e: r == room and is_reply(e, confirmation.event_id, bot_user.user_id))
+        assert "annul" in cancelled.body.lower()  # type: ignore[attr-defined]
+
+        second = await member.say(room, "!book salle-reunion demain 10h-11h")
+        await member.wait_for_reply(room, second, bot_user.user_id)
+        listing_request = await member.say(room, "!mybookings")
+        listing = await member.wait_for_reply(room, listing_request, bot_user.user_id)
+        number = await member.say(room, "1", reply_to=listing.event_id)
+        await member.wait_for_reply(room, number, bot_user.user_id)
+        with Session(app.engine) as session:
+            statuses = [b.status for b in session.exec(select(Booking).order_by(Booking.id))]  # type: ignore[arg-type]
+        assert statuses == ["cancelled", "cancelled"]
+    finally:
+        await app.stop()
+
+
+async def test_messages_sent_while_the_bot_is_down_are_each_answered_exactly_once(
+    synapse: SynapseServer, member: Member, bot_user: RegisteredUser, tmp_path: Path
+) -> None:
+    env = bot_env(synapse, bot_user, tmp_path)
+    app = await start_bot(env)
+    room = await member.create_room(bot_user.user_id)
+    before = await member.say(room, "!help")
+    await member.wait_for_reply(room, before, bot_user.user_id)
+    device = matrix_adapter(app).client.device_id
+    await app.stop()
+
+    waiting = [await member.say(room, f"!{command}") for command in ("help", "spaces", "mybookings")]
+    app = await start_bot(env)
+    try:
+        assert matrix_adapter(app).client.device_id == device  # the saved password login was reused
+        for event_id in waiting:
+            await member.wait_for_reply(room, event_id, bot_user.user_id)
+        await asyncio.sleep(2)
+        await member.sync()
+        for event_id in [before, *waiting]:
+            assert len(member.replies_to(event_id, bot_user.user_id)) == 1
+    finally:
+        await app.stop()
+
+
+async def test_rate_limited_sends_wait_for_synapse_and_are_never_duplicated(
+    synapse: SynapseServer, member: Member, bot_user: RegisteredUser, tmp_path: Path
+) -> None:
+    app = await start_bot(bot_env(synapse, bot_user, tmp_path))
+    try:
+        room = await member.create_room(bot_user.user_id)
+        synapse.override_ratelimit(bot_user.user_id, messages_per_second=1, burst_count=1)
+        adapter = matrix_adapter(app)
+        sends = [adapter.send(room, Reply(f"annonce {i}"), key=f"outbox-{i}") for i in range(4)]
+        sends.append(adapter.send(room, Reply("annonce 0"), key="outbox-0"))  # a retry of the first
+        began = time.monotonic()
+        await asyncio.gather(*sends)
+        elapsed = time.monotonic() - began
+        await member.wait_for(lambda r, e: r == room and getattr(e, "body", "") == "annonce 3")
+        await asyncio.sleep(1)
+        await member.sync()
+        bodies = [getattr(e, "body", "") for r, e in member.seen
+                  if r == room and e.sender == bot_user.user_id and isinstance(e, RoomMessageNotice)]
+        assert sorted(bodies) == ["annonce 0", "annonce 1", "annonce 2", "annonce 3"]
+        assert adapter.rate_limited_count > 0
+        print(f"4 sends at 1/s: {elapsed:.1f} s, {adapter.rate_limited_count} rate-limit answers waited out")
+    finally:
+        await app.stop()
+
+
+async def test_encrypted_room_and_direct_chat_work_before_and_after_a_restart(
+    synapse: SynapseServer, member: Member, bot_user: RegisteredUser, tmp_path: Path
+) -> None:
+    env = bot_env(synapse, bot_user, tmp_path)
+    app = await start_bot(env)
+    room = await member.create_room(bot_user.user_id, encrypted=True)
+    direct = await member.create_room(bot_user.user_id, encrypted=True, direct=True)
+
+    async def ask_and_check(room_id: str) -> None:
+        asked = await member.say(room_id, "!help")
+        answer = await member.wait_for_reply(room_id, asked, bot_user.user_id)
+        assert answer.decrypted, "the bot sent plaintext into an encrypted room"
+
+    try:
+        await ask_and_check(room)
+        await ask_and_check(direct)
+    finally:
+        await app.stop()
+    with Session(app.engine) as session:
+        identity = session.exec(select(Identity).where(Identity.user_id == member.user_id)).one()
+        assert identity.private_chat_id == direct
+
+    app = await start_bot(env)
+    try:
+        await ask_and_check(room)
+        await ask_and_check(direct)
+        for _, event in member.seen:
+            if event.sender == bot_user.user_id and isinstance(event, RoomMessageNotice):
+                assert event.decrypted
+    finally:
+        await app.stop()
+
+
+async def test_a_message_the_bot_cannot_decrypt_is_answered_with_an_explanation(
+    synapse: SynapseServer, member: Member, bot_user: RegisteredUser, tmp_path: Path
+) -> None:
+    app = await start_bot(bot_env(synapse, bot_user, tmp_path))
+    try:
+        room = await member.create_room(bot_user.user_id, encrypted=True)
+        # What arrives when the bot's keys were lost: a megolm message from a session it never received.
+        lost = {
+            "algorithm": "m.megolm.v1.aes-sha2",
+            "ciphertext": "AwgAEnB" + "A" * 100,
+            "sender_key": "x" * 43,
+            "session_id": "lost-session-" + secrets.token_hex(4),
+            "device_id": member.client.device_id,
+        }
+        sent = synapse.request(  # raw: nio would encrypt it properly
+            "PUT", f"/_matrix/client/v3/rooms/{room}/send/m.room.encrypted/{secrets.token_hex(8)}",
+            lost, token=member.client.access_token,
+        )
+        answer = await member.wait_for_reply(room, sent["event_id"], bot_user.user_id)
+        assert "déchiffr" in answer.body
+    finally:
+        await app.stop()
+
+
+async def test_link_joins_a_console_identity_and_a_matrix_one(
+    synapse: SynapseServer, member: Member, bot_user: RegisteredUser, tmp_path: Path
+) -> None:
+    app = await start_bot(bot_env(synapse, bot_user, tmp_path))
+    try:
+        direct = await member.create_room(bot_user.user_id, direct=True)
+        booked = await member.say(direct, "!book salle-reunion demain 9h-10h")
+        await member.wait_for_reply(direct, booked, bot_user.user_id)
+
+        console = Incoming(ChatRef(Platform.CONSOLE, "camille", True),
+                           UserRef(Platform.CONSOLE, "camille", "Camille"), "/link")
+        (code_reply,) = await app.dispatcher.handle(console)
+        code = code_reply.text.split("/link ", 1)[1].split()[0]
+
+        linking = await member.say(direct, f"!link {code}")
+        answer = await member.wait_for_reply(direct, linking, bot_user.user_id)
+        assert "li" in answer.body.lower()
+        with Session(app.engine) as session:
+            ids = {i.platform: i.member_id for i in session.exec(select(Identity))}
+            assert ids[Platform.CONSOLE.value] == ids[Platform.MATRIX.value]
+            (booking,) = session.exec(select(Booking)).all()
+            assert booking.member_id == ids[Platform.CONSOLE.value]
+
+        reused = await member.say(direct, f"!link {code}")
+        refusal = await member.wait_for_reply(direct, reused, bot_user.user_id)
+        assert code not in refusal.body
+    finally:
+        await app.stop()
+
+
+async def test_invites_from_other_servers_are_declined_and_the_bot_leaves_when_alone(
+    synapse: SynapseServer, member: Member, bot_user: RegisteredUser, tmp_path: Path
+) -> None:
+    app = await start_bot(bot_env(synapse, bot_user, tmp_path))
+    try:
+        room = await member.create_room(bot_user.user_id)
+        await member.client.room_leave(room)
+        token = matrix_adapter(app).client.access_token
+        deadline = time.monotonic() + WAIT_S
+        while room in synapse.request("GET", "/_matrix/client/v3/joined_rooms", token=token)["joined_rooms"]:
+            assert time.monotonic() < deadline, "the bot stayed alone in the room"
+            await asyncio.sleep(0.2)
+    finally:
+        await app.stop()
+
+    app = await start_bot(bot_env(synapse, bot_user, tmp_path / "other", MATRIX_ALLOWED_SERVERS="example.org"))
+    try:
+        response = await member.client.room_create(invite=[bot_user.user_id])
+        assert isinstance(response, RoomCreateResponse)
+        token = matrix_adapter(app).client.access_token
+        deadline = time.monotonic() + WAIT_S
+        while True:  # declined: the invite disappears and the bot never joins
+            invites = synapse.request("GET", "/_matrix/client/v3/sync?timeout=0", token=token)["rooms"]["invite"]
+            if response.room_id not in invites:
+                break
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.2)
+        joined = synapse.request("GET", "/_matrix/client/v3/joined_rooms", token=token)["joined_rooms"]
+        assert response.room_id not in joined
+    finally:
+        await app.stop()
+
+
+@pytest.mark.parametrize(
+    ("setting", "overrides"),
+    [
+        ("MATRIX_PASSWORD", {"MATRIX_PASSWORD": "wrong"}),
+        ("MATRIX_ACCESS_TOKEN", {"MATRIX_ACCESS_TOKEN": "syt_not_a_token"}),
+        ("MATRIX_HOMESERVER", {"MATRIX_HOMESERVER": "http://127.0.0.1:{port}"}),
+    ],
+)
+async def test_bad_credentials_or_unreachable_homeserver_stop_start_up_naming_the_setting(
+    synapse: SynapseServer, bot_user: RegisteredUser, tmp_path: Path, setting: str, overrides: dict[str, str]
+) -> None:
+    env = bot_env(synapse, bot_user, tmp_path)
+    env.update({k: v.format(port=free_port()) for k, v in overrides.items()})
+    app = App(load_settings(env))
+    app.prepare()
+    with pytest.raises(StartupError) as raised:
+        await app.start()
+    await app.stop()
+    message = str(raised.value)
+    assert message.startswith(setting) and "\n" not in message

@@ -1,0 +1,436 @@
+"""The Telegram adapter: the real PTB Application over real HTTP against the Bot API stand-in,
+pointed at it with TELEGRAM_API_URL (no PTB internals patched), inside a real App and database."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+from sqlmodel import Session, select
+
+from bot.adapters.base import DeliveryError
+from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram_limits import SendLimiter
+from bot.app import App, StartupError
+from bot.config import load_settings
+from bot.core.types import Action, Reply
+from storage.adapter_state import get_state
+from storage.models import Booking, OutboxMessage, Space
+from tests.integration.telegram_standin import BotApiStandIn
+
+pytestmark = pytest.mark.integration
+
+PARIS = ZoneInfo("Europe/Paris")
+MONDAY_MORNING = datetime(2030, 1, 7, 9, 0, tzinfo=PARIS)
+ALICE, BRUNO = 4201, 4202
+GROUP = -1001000
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[BotApiStandIn]:
+    server = BotApiStandIn()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def make_app(tmp_path: Path, standin: BotApiStandIn, *, token: str | None = None,
+             clock: Callable[[], datetime] | None = None, fast_limits: bool = True, **env: str) -> App:
+    settings = load_settings({
+        "DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
+        "TELEGRAM_BOT_TOKEN": token or standin.token,
+        "TELEGRAM_API_URL": standin.url,
+        "LANGUAGE": "fr",
+        "HTTP_PORT": "0",
+        **env,
+    })
+    app = App(settings, clock=clock)
+    app.prepare()
+    if fast_limits:  # the real limits have their own tests below; here they would only slow things down
+        telegram(app).limiter = SendLimiter(chat_interval_s=0.01)
+    return app
+
+
+def telegram(app: App) -> TelegramAdapter:
+    adapter = app.adapters[0]
+    assert isinstance(adapter, TelegramAdapter)
+    return adapter
+
+
+@pytest.fixture
+async def running(tmp_path: Path, standin: BotApiStandIn) -> AsyncIterator[App]:
+    app = make_app(tmp_path, standin)
+    await app.start()
+    yield app
+    await app.stop()
+
+
+@pytest.fixture
+async def running_on_monday(tmp_path: Path, standin: BotApiStandIn) -> AsyncIterator[App]:
+    app = make_app(tmp_path, standin, clock=lambda: MONDAY_MORNING)
+    await app.start()
+    yield app
+    await app.stop()
+
+
+def buttons(call_params: dict[str, Any]) -> list[dict[str, Any]]:
+    markup = call_params.get("reply_markup") or {}
+    return [button for row in markup.get("inline_keyboard", []) for button in row]
+
+
+# -- start-up ------------------------------------------------------------------------------------
+
+
+async def test_start_checks_the_token_then_registers_the_menu_in_french_and_english_then_polls(
+    running: App, standin: BotApiStandIn
+) -> None:
+    await standin.wait_for("getUpdates")
+    methods = [c.method for c in standin.calls]
+    assert methods[0] == "getMe"
+    assert methods.index("deleteWebhook") < methods.index("getUpdates")
+    menus = {c.params.get("language_code"): c.params["commands"] for c in standin.sent("setMyCommands")}
+    assert set(menus) == {"fr", "en", None}
+    french = {c["command"]: c["description"] for c in menus["fr"]}
+    english = {c["command"]: c["description"] for c in menus["en"]}
+    assert french["book"] == "Réserver un espace"
+    assert english["book"] == "Book a space"
+    assert all(len(name) <= 32 and name.isascii() and name == name.lower() for name in french)
+    assert "grant" not in french  # coordinator-only commands stay out of everyone's menu
+
+
+async def test_a_bad_token_stops_start_with_one_clear_line(tmp_path: Path, standin: BotApiStandIn) -> None:
+    app = make_app(tmp_path, standin, token="999:WRONG-token")
+    with pytest.raises(StartupError) as refused:
+        await app.start()
+    await app.stop()
+    message = str(refused.value)
+    assert message.startswith("TELEGRAM_BOT_TOKEN: ")
+    assert "\n" not in message
+    assert "WRONG-token" not in message  # never echo a secret
+    assert [c.method for c in standin.calls] == ["getMe"]
+
+
+# -- private chats and buttons -------------------------------------------------------------------
+
+
+async def test_a_member_books_in_private_and_the_cancel_button_edits_the_confirmation(
+    running_on_monday: App, standin: BotApiStandIn
+) -> None:
+    alice = standin.user(ALICE, "Alice", "fr")
+    chat = standin.private_chat(alice)
+    standin.type_text(chat, alice, "/book salle-reunion demain 14h-16h")
+    [confirmation] = await standin.wait_for("sendMessage", chat_id=ALICE)
+    assert "Salle de réunion" in confirmation.params["text"]
+    assert confirmation.params["parse_mode"] == "HTML"
+    assert "reply_parameters" not in confirmation.params  # private chat: no need to quote
+    [cancel] = buttons(confirmation.params)
+    assert cancel["text"] == "Annuler"
+    assert cancel["callback_data"].startswith("/cancel ")
+
+    sent_message = standin.messages[(str(ALICE), max(m for _, m in standin.messages))]
+    query_id = standin.press(alice, sent_message, cancel["callback_data"])
+    [answer] = await standin.wait_for("answerCallbackQuery")
+    assert answer.params["callback_query_id"] == query_id
+    [edit] = await standin.wait_for("editMessageText")
+    assert int(edit.params["message_id"]) == sent_message["message_id"]
+    assert "Annul" in edit.params["text"]
+    with Session(running_on_monday.engine) as session:
+        [booking] = session.exec(select(Booking)).all()
+        assert booking.status == "cancelled"
+
+
+async def test_a_button_runs_its_command_as_the_person_who_pressed_it(
+    running_on_monday: App, standin: BotApiStandIn
+) -> None:
+    alice, bruno = standin.user(ALICE, "Alice"), standin.user(BRUNO, "Bruno")
+    group = standin.group(GROUP)
+    standin.type_text(group, alice, "/book salle-reunion demain 14h-16h")
+    [confirmation] = await standin.wait_for("sendMessage", chat_id=GROUP)
+    [cancel] = buttons(confirmation.params)
+    sent_message = standin.messages[(str(GROUP), max(m for _, m in standin.messages))]
+
+    standin.press(bruno, sent_message, cancel["callback_data"])  # not Bruno's booking
+    await standin.wait_for("answerCallbackQuery")
+    [_, refusal] = await standin.wait_for("sendMessage", 2, chat_id=GROUP)
+    assert "Bruno" not in refusal.params["text"] and "annuler" in refusal.params["text"].lower()
+    with Session(running_on_monday.engine) as session:
+        assert session.exec(select(Booking)).one().status == "active"
+    assert not standin.sent("editMessageText")
+
+    standin.press(alice, sent_message, cancel["callback_data"])
+    await standin.wait_for("answerCallbackQuery", 2)
+    await standin.wait_for("editMessageText")
+    with Session(running_on_monday.engine) as session:
+        assert session.exec(select(Booking)).one().status == "cancelled"
+
+
+async def test_a_button_whose_command_is_gone_says_it_has_expired(running: App, standin: BotApiStandIn) -> None:
+    alice = standin.user(ALICE)
+    chat = standin.private_chat(alice)
+    old = standin.message(chat, None, "Ancien message")
+    standin.press(alice, old, "#0123456789abcdef")
+    [answer] = await standin.wait_for("answerCallbackQuery")
+    assert "expiré" in answer.params["text"]
+    await standin.settle()
+    assert not standin.sent("sendMessage")
+
+
+async def test_callback_data_stays_within_64_bytes_and_a_long_command_still_runs(
+    running: App, standin: BotApiStandIn
+) -> None:
+    alice = standin.user(ALICE)
+    chat = standin.private_chat(alice)
+    long_command = "/book " + "réunion-très-longue-" * 10 + " demain 14h-16h"
+    await telegram(running).send(str(ALICE), Reply("Choisissez", actions=(
+        Action("Long", long_command), Action("Court", "/help"))))
+    [offer] = await standin.wait_for("sendMessage")
+    long_button, short_button = buttons(offer.params)
+    assert all(len(b["callback_data"].encode()) <= 64 for b in (long_button, short_button))
+    assert short_button["callback_data"] == "/help"
+
+    sent_message = standin.messages[(str(ALICE), max(m for _, m in standin.messages))]
+    standin.press(alice, sent_message, long_button["callback_data"])
+    [_, answer] = await standin.wait_for("sendMessage", 2)
+    assert "réunion-très-longue" in answer.params["text"]  # the core got the whole command back
+    assert chat["id"] == ALICE
+
+
+async def test_the_language_comes_from_the_telegram_app_until_the_member_chooses(
+    running: App, standin: BotApiStandIn
+) -> None:
+    ana = standin.user(ALICE, "Ana", "en-GB")
+    standin.type_text(standin.private_chat(ana), ana, "/help")
+    [english] = await standin.wait_for("sendMessage")
+    assert "Book a space" in english.params["text"]
+
+
+# -- groups ---------------------------------------------------------------------------------------
+
+
+async def test_in_a_group_commands_for_us_are_answered_as_replies_and_everything_else_is_ignored(
+    running: App, standin: BotApiStandIn
+) -> None:
+    alice = standin.user(ALICE)
+    group = standin.group(GROUP)
+    standin.type_text(group, alice, "/help@OtherBot")
+    standin.type_text(group, alice, "bonjour à tous")
+    standin.push_update("edited_message", standin.message(group, alice, "/help", edit_date=1))
+    standin.push_update("channel_post", standin.message({"id": -100777, "type": "channel"}, None, "/help"))
+    standin.push_update("message", standin.message(group, alice, sticker={
+        "file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
+        "is_animated": False, "is_video": False}))
+    standin.push_update("message", standin.message(group, alice, new_chat_members=[standin.user(BRUNO)]))
+    standin.push_update("message", standin.message(group, standin.user(999, "Autre bot") | {"is_bot": True},
+                                                    "/help"))
+    asked = standin.type_text(group, alice, "/help@tierslieubot")
+    [answer] = await standin.wait_for("sendMessage", chat_id=GROUP)
+    assert answer.params["reply_parameters"]["message_id"] == asked["message_id"]
+    await standin.settle()
+    assert len(standin.sent("sendMessage")) == 1
+
+
+async def test_a_group_that_became_a_supergroup_keeps_working_under_its_new_id(
+    running: App, standin: BotApiStandIn
+) -> None:
+    supergroup = -1009999
+    standin.migrate_next("sendMessage", supergroup)
+    await telegram(running).send(str(GROUP), Reply("Atelier vélo samedi"))
+    assert [c.chat_id for c in standin.sent("sendMessage")] == [str(supergroup)]
+    assert get_state(running.engine, f"telegram:migrated:{GROUP}") == str(supergroup)
+    await telegram(running).send(str(GROUP), Reply("Rappel"))
+    assert [c.chat_id for c in standin.sent("sendMessage", only_ok=False)][-1] == str(supergroup)
+
+
+async def test_a_group_reply_can_offer_a_deep_link_to_the_private_chat(running: App, standin: BotApiStandIn) -> None:
+    await telegram(running).send(str(GROUP), Reply("Je dois vous écrire en privé", private_start_payload="hello"))
+    [message] = await standin.wait_for("sendMessage")
+    [link] = buttons(message.params)
+    assert link["url"] == "https://t.me/TiersLieuBot?start=hello"
+    assert link["text"] == "M'écrire en privé"
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+
+async def test_user_supplied_text_is_escaped_so_markup_shows_literally(
+    running: App, standin: BotApiStandIn
+) -> None:
+    with Session(running.engine) as session:
+        site_id = session.exec(select(Space.site_id)).first()
+        assert site_id is not None
+        session.add(Space(site_id=site_id, slug="salle-co", name="<b>Salle & co</b>"))
+        session.commit()
+    alice = standin.user(ALICE)
+    standin.type_text(standin.private_chat(alice), alice, "/spaces")
+    [answer] = await standin.wait_for("sendMessage")
+    assert "&lt;b&gt;Salle &amp; co&lt;/b&gt;" in answer.params["text"]
+    assert answer.params["text"].startswith("<b>Espaces</b>")  # our own markup stays markup
+    assert standin.messages[(str(ALICE), max(m for _, m in standin.messages))]["text"].count("<b>Salle & co</b>") == 1
+
+
+async def test_a_reply_over_4096_characters_is_split_at_line_boundaries(
+    running: App, standin: BotApiStandIn
+) -> None:
+    lines = [f"Ligne {n:03d} : " + "x" * 40 for n in range(200)]
+    await telegram(running).send(str(ALICE), Reply("\n".join(lines), actions=(Action("OK", "/help"),)))
+    parts = standin.sent("sendMessage")
+    assert len(parts) == 3
+    assert all(len(p.params["text"]) <= 4096 for p in parts)
+    assert "\n".join(p.params["text"] for p in parts).split("\n") == lines
+    assert [bool(buttons(p.params)) for p in parts] == [False, False, True]  # keyboard under the last part
+
+
+async def test_an_image_goes_out_with_send_photo(running: App, standin: BotApiStandIn) -> None:
+    png = b"\x89PNG\r\n\x1a\nfake"
+    await telegram(running).send(str(ALICE), Reply("Plan du 1er étage", image=png, image_name="plan.png"))
+    [photo] = standin.sent("sendPhoto")
+    assert photo.params["photo"] == png
+    assert photo.params["caption"] == "Plan du 1er étage"
+
+
+# -- failures -------------------------------------------------------------------------------------
+
+
+async def test_a_429_waits_retry_after_then_the_reply_arrives_exactly_once(
+    running: App, standin: BotApiStandIn
+) -> None:
+    standin.rate_limit_next("sendMessage", retry_after=1)
+    alice = standin.user(ALICE)
+    standin.type_text(standin.private_chat(alice), alice, "/help")
+    [delivered] = await standin.wait_for("sendMessage")
+    [refused] = [c for c in standin.sent("sendMessage", only_ok=False) if c.outcome == "429"]
+    assert delivered.at - refused.at >= 1.0
+    await standin.settle()
+    assert len(standin.sent("sendMessage")) == 1
+
+
+async def test_a_send_during_a_network_outage_is_retried_and_arrives_once(
+    running: App, standin: BotApiStandIn
+) -> None:
+    await standin.wait_for("getUpdates")
+    began = time.monotonic()
+    await standin.refuse_connections_for(0.8)
+    await telegram(running).send(str(ALICE), Reply("Votre réservation commence dans 1 h"))
+    [delivered] = standin.sent("sendMessage", only_ok=False)
+    assert delivered.ok and delivered.at - began >= 0.8
+
+
+async def test_a_connection_lost_after_sending_is_not_retried_so_nothing_arrives_twice(
+    running: App, standin: BotApiStandIn
+) -> None:
+    standin.drop_next("sendMessage")
+    with pytest.raises(DeliveryError) as failed:
+        await telegram(running).send(str(ALICE), Reply("Peut-être déjà arrivé"))
+    assert failed.value.permanent
+    assert len(standin.sent("sendMessage", only_ok=False)) == 1
+
+
+async def test_a_chat_that_blocked_the_bot_is_noted_and_not_retried_forever(
+    running: App, standin: BotApiStandIn
+) -> None:
+    def queue(text: str) -> None:
+        with Session(running.engine) as session:
+            session.add(OutboxMessage(platform="telegram", chat_id=str(ALICE),
+                                      payload=f'{{"text": "{text}"}}'))
+            session.commit()
+
+    await running.outbox.stop()  # drive the outbox by hand
+    standin.block_next("sendMessage")
+    queue("Rappel 1")
+    await running.outbox.flush()
+    queue("Rappel 2")
+    await running.outbox.flush()
+    await running.outbox.flush()
+    assert len(standin.sent("sendMessage", only_ok=False)) == 1  # one refusal, then no more tries
+    with Session(running.engine) as session:
+        assert [row.status for row in session.exec(select(OutboxMessage))] == ["failed", "failed"]
+    assert get_state(running.engine, f"telegram:blocked:{ALICE}") == "1"
+
+    alice = standin.user(ALICE)
+    standin.type_text(standin.private_chat(alice), alice, "/start")  # unblocked and back
+    await standin.wait_for("sendMessage")
+    assert get_state(running.engine, f"telegram:blocked:{ALICE}") == ""
+
+
+# -- webhook ---------------------------------------------------------------------------------------
+
+
+async def test_webhook_mode_serves_updates_only_with_the_secret_header(
+    tmp_path: Path, standin: BotApiStandIn
+) -> None:
+    app = make_app(tmp_path, standin, TELEGRAM_WEBHOOK_URL="https://bot.example.org/tg/hook",
+                   TELEGRAM_WEBHOOK_SECRET="s3cret-Token_1")
+    await app.start()
+    try:
+        [registered] = standin.sent("setWebhook")
+        assert registered.params["url"] == "https://bot.example.org/tg/hook"
+        assert registered.params["secret_token"] == "s3cret-Token_1"
+        assert not standin.sent("getUpdates")
+        alice = standin.user(ALICE)
+        update = {"update_id": 1, "message": standin.message(standin.private_chat(alice), alice, "/help")}
+        hook = f"http://127.0.0.1:{app.web.port}/tg/hook"
+        async with aiohttp.ClientSession() as http:
+            async with http.post(hook, json=update) as response:
+                assert response.status == 403
+            async with http.post(hook, json=update,
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as response:
+                assert response.status == 403
+            await standin.settle(0.2)
+            assert not standin.sent("sendMessage")
+            async with http.post(hook, json=update,
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}) as response:
+                assert response.status == 200
+            async with http.get(f"http://127.0.0.1:{app.web.port}/healthz") as response:
+                assert response.status == 200
+        await standin.wait_for("sendMessage", chat_id=ALICE)
+    finally:
+        await app.stop()
+
+
+# -- our own limits ---------------------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_limiter_allows_one_message_per_second_in_a_private_chat() -> None:
+    clock = FakeClock()
+    limiter = SendLimiter(clock=clock)
+    slots = [limiter.reserve("42", is_group=False) for _ in range(3)]
+    assert slots == [100.0, 101.0, 102.0]
+    assert limiter.reserve("43", is_group=False) == 100.0  # other chats are not held back
+
+
+def test_the_limiter_allows_twenty_messages_per_minute_in_a_group() -> None:
+    clock = FakeClock()
+    limiter = SendLimiter(clock=clock)
+    slots = [limiter.reserve("-100", is_group=True) for _ in range(21)]
+    assert slots[19] == 119.0
+    assert slots[20] == 160.0  # the 21st waits until the first leaves the one-minute window
+
+
+def test_a_429_pushes_the_chat_back_by_retry_after() -> None:
+    clock = FakeClock()
+    limiter = SendLimiter(clock=clock)
+    limiter.reserve("42", is_group=False)
+    limiter.push_back("42", 7)
+    assert limiter.reserve("42", is_group=False) == 107.0
+
+
+async def test_the_limiter_sends_at_most_thirty_messages_per_second_overall() -> None:
+    limiter = SendLimiter(chat_interval_s=0)
+    began = time.monotonic()
+    for n in range(31):
+        await limiter.wait_turn(str(n), is_group=False)
+    assert time.monotonic() - began >= 0.95
