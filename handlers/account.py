@@ -17,9 +17,12 @@ def start(ctx: Ctx, args: str) -> Reply:
     # The dispatcher has already recorded this private chat; messages held for this member go out now.
     from storage.outbox_routes import release_held_messages
 
-    released = release_held_messages(ctx.session, ctx.member_id, ctx.identity) if ctx.incoming.chat.is_private else 0
+    released = 0
+    if ctx.incoming.chat.is_private:
+        released = release_held_messages(ctx.session, ctx.member_id, ctx.identity)
     text = ctx._("Hello {name}! I book spaces for you. Try /spaces, then "
-                 "/book salle-reunion tomorrow 14:00-16:00. /help lists everything.").format(name=ctx.member.display_name)
+                 "/book salle-reunion tomorrow 14:00-16:00. /help lists everything.")
+    text = text.format(name=ctx.member.display_name)
     if released:
         text += "\n" + ctx.ngettext("I had {n} message waiting for you; here it comes.",
                                     "I had {n} messages waiting for you; here they come.", released).format(n=released)

@@ -48,10 +48,11 @@ def _alternatives(ctx: Ctx, space: Space, start: datetime, end: datetime) -> tup
     actions = []
     for s, e in slots[:2]:
         ls, le = s.astimezone(ctx.tz), e.astimezone(ctx.tz)
-        actions.append(Action(ctx.translator.fmt_range(s, e), f"/book {space.slug} {ls:%Y-%m-%d} {ls:%H:%M}-{le:%H:%M}"))
-    similar = [s for s in list_spaces(ctx.session) if s.kind == space.kind and s.id is not None and s.id != space.id]
-    intervals = bookings_between(ctx.session, [s.id for s in similar if s.id is not None], start, end)
-    free_similar = [s for s in similar if s.id is not None and is_free(rules_of(s), intervals[s.id], start, end, ctx.tz)]
+        command = f"/book {space.slug} {ls:%Y-%m-%d} {ls:%H:%M}-{le:%H:%M}"
+        actions.append(Action(ctx.translator.fmt_range(s, e), command))
+    similar = {s.id: s for s in list_spaces(ctx.session) if s.kind == space.kind and s.id and s.id != space.id}
+    intervals = bookings_between(ctx.session, list(similar), start, end)
+    free_similar = [s for sid, s in similar.items() if is_free(rules_of(s), intervals[sid], start, end, ctx.tz)]
     if free_similar:
         names = ", ".join(f"{s.name} ({s.slug})" for s in free_similar[:3])
         lines.append(ctx._("Free at that time: {names}").format(names=names))
@@ -156,7 +157,8 @@ def cancel(ctx: Ctx, args: str) -> Reply:
         raise NotAllowed(ctx._("Booking {id} isn't yours, so you can't cancel it.").format(id=number))
     space = ctx.session.get(Space, booking.space_id)
     if booking.status != "active":
-        return Reply(ctx._("Booking {id} was already cancelled.").format(id=number), edit_original=ctx.incoming.is_action)
+        return Reply(ctx._("Booking {id} was already cancelled.").format(id=number),
+                     edit_original=ctx.incoming.is_action)
     if booking.end <= ctx.now:
         raise UserError(ctx._("Booking {id} is already over.").format(id=number))
     cancel_booking(ctx.session, booking, ctx.member_id, ctx.now)

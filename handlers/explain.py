@@ -8,6 +8,7 @@ from bot.core.errors import UserError
 from storage.booking_rules import BookingRefused
 from storage.spaces import AmbiguousSpace, SpaceNotFound
 
+
 def date_error(ctx: Ctx, error: DateParseError, example: str | None = None) -> UserError:
     example = example or ctx._("/book salle-reunion tomorrow 14:00-16:00")
     messages = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from storage.opening_hours import Hours, is_within_hours, open_intervals
@@ -171,7 +172,7 @@ def free_periods(
         if start >= open_end:
             continue
         cuts = sorted({start, open_end} | {t for b in existing for t in b if start < t < open_end})
-        for a, b in zip(cuts, cuts[1:], strict=False):
+        for a, b in pairwise(cuts):
             if peak_occupancy(existing, a, b) < rules.capacity:
                 if periods and periods[-1][1] == a:
                     periods[-1] = (periods[-1][0], b)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.core.types import UserRef
 from storage.models import Identity, Member
@@ -26,8 +26,9 @@ def get_or_create_member(session: Session, user: UserRef, language_hint: str | N
         session.add(identity)
         session.flush()
         return member, identity
-    member = session.get(Member, identity.member_id)
-    assert member is not None
+    existing = session.get(Member, identity.member_id)
+    assert existing is not None
+    member = existing
     if user.display_name and member.display_name != user.display_name[:200]:
         member.display_name = user.display_name[:200]
     if not member.language_chosen and language_hint and member.language != language_hint:
@@ -36,7 +37,7 @@ def get_or_create_member(session: Session, user: UserRef, language_hint: str | N
 
 
 def identities_of(session: Session, member_id: int) -> list[Identity]:
-    return list(session.exec(select(Identity).where(Identity.member_id == member_id).order_by(Identity.id)))
+    return list(session.exec(select(Identity).where(Identity.member_id == member_id).order_by(col(Identity.id))))
 
 
 def find_member_by_name(session: Session, name: str) -> list[Member]:

@@ -6,7 +6,6 @@ import difflib
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,8 @@ from sqlmodel import Session, select
 
 from bot.core.router import fold
 from storage.booking_rules import SpaceRules
-from storage.opening_hours import HoursFormatError, hours_from_json, hours_to_json, parse_hours
 from storage.models import Site, Space
+from storage.opening_hours import HoursFormatError, hours_from_json, hours_to_json, parse_hours
 
 SPACE_KINDS = ("desk", "meeting_room", "machine", "kitchen", "room", "other")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -124,7 +123,9 @@ def space_fields(entry: Mapping[str, Any], where: str, default_hours: Mapping[st
         quota = entry.get("weekly_quota_hours")
         quota_minutes = round(float(quota) * 60) if quota not in (None, "", 0) else None
     except (TypeError, ValueError):
-        raise SpaceFileError(f"{where}: capacity, max_hours, max_days_ahead and weekly_quota_hours must be numbers") from None
+        raise SpaceFileError(
+            f"{where}: capacity, max_hours, max_days_ahead and weekly_quota_hours must be numbers"
+        ) from None
     if capacity < 1 or capacity > 1000:
         raise SpaceFileError(f"{where}: capacity must be between 1 and 1000")
     if not 0 < max_hours <= 24 * 14 or not 0 <= max_days_ahead <= 730:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gettext
 from datetime import date, datetime, time
-from functools import lru_cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -36,7 +36,7 @@ def normalise_language(hint: str | None) -> str | None:
     return code if code in LANGUAGES else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _translations(language: str) -> gettext.NullTranslations:
     po_paths = sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po"))
     if not po_paths:
@@ -51,6 +51,7 @@ def _translations(language: str) -> gettext.NullTranslations:
         for message in part:
             if message.id and message.string:
                 catalog[message.id] = message
+    assert catalog is not None
     buffer = BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)

@@ -4,6 +4,7 @@ then delivered by one worker with retries, so a crash or restart loses none."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -166,10 +167,8 @@ class OutboxWorker:
             except Exception:
                 log.exception("outbox flush failed")
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), poll_seconds)
-            except TimeoutError:
-                pass
 
     def start(self) -> None:
         if self._task is None:
@@ -178,8 +177,6 @@ class OutboxWorker:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
