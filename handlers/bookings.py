@@ -23,7 +23,14 @@ from storage.bookings import (
     upcoming_bookings,
 )
 from storage.models import Booking, Member, Space
-from storage.spaces import AmbiguousSpace, SpaceNotFound, list_spaces, rules_of, split_space_and_rest
+from storage.spaces import (
+    AmbiguousSpace,
+    SpaceNotFound,
+    list_spaces,
+    rules_of,
+    space_names,
+    split_space_and_rest,
+)
 
 router = Router("bookings")
 
@@ -65,9 +72,11 @@ def book(ctx: Ctx, args: str) -> Reply:
     if not args.strip():
         raise UsageError(ctx._("Which space, and when?"))
     try:
-        space, when_text = split_space_and_rest(list_spaces(ctx.session), args)
+        named, when_text = split_space_and_rest(space_names(ctx.session), args)
     except (SpaceNotFound, AmbiguousSpace) as error:
         raise space_error(ctx, error) from None
+    space = ctx.session.get(Space, named.id)
+    assert space is not None
     example = f"/book {space.slug} " + ctx._("tomorrow 14:00-16:00")
     if not when_text.strip():
         raise UserError(ctx._("When would you like {space}?").format(space=space.name), example=example)

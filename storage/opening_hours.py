@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -60,7 +61,9 @@ def hours_to_json(hours: Hours) -> str:
     return json.dumps({d: [f"{fmt(s)}-{fmt(e)}" for s, e in hours[d]] for d in WEEKDAYS if d in hours})
 
 
+@lru_cache(maxsize=4096)
 def hours_from_json(text: str) -> Hours:
+    """Cached: every booking check reads the hours of the spaces involved. Callers must not mutate."""
     return parse_hours(json.loads(text or "{}"))
 
 

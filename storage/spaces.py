@@ -7,8 +7,9 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlmodel import Session, select
 
@@ -21,19 +22,30 @@ SPACE_KINDS = ("desk", "meeting_room", "machine", "kitchen", "room", "other")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
+class SpaceName(Protocol):
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+S = TypeVar("S", bound=SpaceName)
+
+
 class SpaceFileError(ValueError):
     """A spaces file or a space edit that can't be loaded; the message says where and why."""
 
 
 class SpaceNotFound(LookupError):
-    def __init__(self, query: str, suggestions: Sequence[Space]) -> None:
+    def __init__(self, query: str, suggestions: Sequence[Any]) -> None:
         super().__init__(query)
         self.query = query
         self.suggestions = list(suggestions)
 
 
 class AmbiguousSpace(LookupError):
-    def __init__(self, query: str, candidates: Sequence[Space]) -> None:
+    def __init__(self, query: str, candidates: Sequence[Any]) -> None:
         super().__init__(query)
         self.query = query
         self.candidates = list(candidates)
@@ -58,51 +70,66 @@ def list_spaces(session: Session, include_closed: bool = False) -> list[Space]:
     return list(session.exec(query))
 
 
+@lru_cache(maxsize=8192)
 def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", fold(text)).strip()
 
 
-def match_space(spaces: Sequence[Space], query: str) -> Space:
-    """Find a space by slug or name, ignoring case, accents, hyphens and small words."""
+@lru_cache(maxsize=8192)
+def _words(name: str, slug: str) -> tuple[str, ...]:
+    return tuple(f"{_key(name)} {_key(slug)}".split())
+
+
+def _candidates(spaces: Sequence[S], query: str) -> list[S]:
+    """Exact slug/name match first, else every space whose words start with the query's words."""
     wanted = _key(query)
     if not wanted:
-        raise SpaceNotFound(query, [])
-    for space in spaces:
-        if wanted in (_key(space.slug), _key(space.name)):
-            return space
+        return []
+    exact = [s for s in spaces if wanted in (_key(s.slug), _key(s.name))]
+    if exact:
+        return exact[:1]
     words = wanted.split()
-    hits = [
-        s for s in spaces
-        if all(any(k.startswith(w) for k in (_key(s.name) + " " + _key(s.slug)).split()) for w in words)
-    ]
-    if len(hits) == 1:
-        return hits[0]
-    if len(hits) > 1:
-        raise AmbiguousSpace(query, hits)
+    return [s for s in spaces if all(any(k.startswith(w) for k in _words(s.name, s.slug)) for w in words)]
+
+
+def _not_found(spaces: Sequence[S], query: str) -> SpaceNotFound:
     names = {_key(s.slug): s for s in spaces} | {_key(s.name): s for s in spaces}
-    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.6)
-    suggestions: list[Space] = []
-    for key in close:
+    suggestions: list[S] = []
+    for key in difflib.get_close_matches(_key(query), list(names), n=3, cutoff=0.6):
         if names[key] not in suggestions:
             suggestions.append(names[key])
-    raise SpaceNotFound(query, suggestions)
+    return SpaceNotFound(query, suggestions)
 
 
-def split_space_and_rest(spaces: Sequence[Space], text: str) -> tuple[Space, str]:
+def match_space(spaces: Sequence[S], query: str) -> S:
+    """Find a space by slug or name, ignoring case, accents, hyphens and small words."""
+    hits = _candidates(spaces, query)
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise AmbiguousSpace(query, hits)
+    raise _not_found(spaces, query)
+
+
+def split_space_and_rest(spaces: Sequence[S], text: str) -> tuple[S, str]:
     """'salle reunion demain 14h' -> (Salle de réunion, 'demain 14h'): the longest leading words that
     name exactly one space. Otherwise the longest ambiguity, or "not found" with suggestions for
     the first word."""
     words = text.split()
     ambiguous: AmbiguousSpace | None = None
-    not_found = SpaceNotFound(text, [])
     for count in range(min(len(words), 6), 0, -1):
-        try:
-            return match_space(spaces, " ".join(words[:count])), " ".join(words[count:])
-        except AmbiguousSpace as error:
-            ambiguous = ambiguous or error
-        except SpaceNotFound as error:
-            not_found = error
-    raise ambiguous or not_found
+        hits = _candidates(spaces, " ".join(words[:count]))
+        if len(hits) == 1:
+            return hits[0], " ".join(words[count:])
+        if hits and ambiguous is None:
+            ambiguous = AmbiguousSpace(" ".join(words[:count]), hits)
+    raise ambiguous or _not_found(spaces, words[0] if words else text)
+
+
+def space_names(session: Session) -> list[Any]:
+    """(id, slug, name, kind) of the open spaces: enough to recognise a name without loading them all."""
+    query = select(Space.id, Space.slug, Space.name, Space.kind).where(Space.closed == False)  # noqa: E712
+    return list(session.exec(query.order_by(Space.name)))
 
 
 def space_fields(entry: Mapping[str, Any], where: str, default_hours: Mapping[str, Any]) -> dict[str, Any]:

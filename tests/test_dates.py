@@ -98,3 +98,23 @@ def test_start_and_length_round_trip(hour: int, minute: int, minutes: int, days_
     local_start = when.start.astimezone(PARIS)
     assert (local_start.date(), local_start.hour, local_start.minute) == (day, hour, minute)
     assert when.end - when.start == timedelta(minutes=minutes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "monday",
+                        "friday", "demain", "tomorrow", "sunday", "next tuesday"]),
+       st.integers(0, 400), st.integers(6, 22))
+def test_common_day_words_agree_with_dateparser(word: str, days: int, hour: int) -> None:
+    import dateparser
+
+    from bot.core.dates import _common_day
+
+    now_local = (NOW + timedelta(days=days)).astimezone(PARIS).replace(hour=hour)
+    expected = dateparser.parse(word, languages=["fr", "en"], settings={
+        "PREFER_DATES_FROM": "future", "RELATIVE_BASE": now_local.replace(tzinfo=None)})
+    assert expected is not None
+    assert _common_day(word, now_local.date()) == expected.date()
+
+
+def test_next_weekday_in_french_is_understood() -> None:
+    assert local("samedi prochain 10h-12h")[1] == "2026-11-28 10:00"

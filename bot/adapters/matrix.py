@@ -8,6 +8,7 @@ homeserver that goes away must be retried with backoff from the same position.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -152,15 +153,11 @@ class MatrixAdapter:
         self._stopping = True
         if self._task is not None:
             if self._handling:
-                try:
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
                     await asyncio.wait_for(asyncio.shield(self._task), 15)
-                except (TimeoutError, asyncio.CancelledError, Exception):
-                    pass
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
             self._task = None
         await self.client.close()
 
@@ -442,7 +439,10 @@ class MatrixAdapter:
         if reply.actions:
             await self._set_state(_actions_key(actions_owner), json.dumps(action_table(reply.actions)))
             await self._set_state(_last_actions_key(room_id), actions_owner)
-        elif not replaces:
+        elif replaces:
+            # The edited message no longer offers its actions: reacting to it again does nothing.
+            await self._set_state(_actions_key(replaces), "{}")
+        else:
             await self._set_state(_last_actions_key(room_id), "")
         if reply.image:
             await self._send_image(room, reply, transaction_id(txn, "image"))

@@ -8,7 +8,6 @@ blocked chats are handled here, because PTB's AIORateLimiter loses messages (see
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import logging
 import re
@@ -48,19 +47,13 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 
 from bot.adapters.base import DeliveryError, IncomingHandler
 from bot.adapters.telegram_limits import SendLimiter
-from bot.adapters.telegram_render import (
-    MAX_CAPTION_UNITS,
-    deep_link,
-    fits_callback_data,
-    render_html_chunks,
-    utf16_units,
-)
+from bot.adapters.telegram_render import MAX_CAPTION_UNITS, deep_link, render_html_chunks, utf16_units
+from bot.adapters.telegram_state import TelegramChatState
 from bot.config import ConfigError, Settings
 from bot.core.i18n import normalise_language, translator_for
 from bot.core.router import CommandTable
 from bot.core.types import ChatRef, Incoming, Platform, Reply, UserRef
 from bot.web import WebServer
-from storage.adapter_state import get_state, set_state
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +150,7 @@ class TelegramAdapter:
         self._initialized = False
         self._running = False
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
-        self._migrated: dict[str, str] = {}
-        self._blocked: dict[str, bool] = {}
-        self._stored_buttons: dict[str, str] = {}
+        self.state = TelegramChatState(engine)
 
     def _build_application(self, token: str) -> Application[Any, Any, Any, Any, Any, Any]:
         # No JobQueue: reminders belong to the core's scheduler, not to one platform.
@@ -193,7 +184,9 @@ class TelegramAdapter:
             ) from None
         except TelegramError as error:
             await self.application.bot.shutdown()
-            raise StartupError(f"TELEGRAM_API_URL: cannot reach the Bot API at {where} ({error})") from None
+            raise StartupError(
+                f"TELEGRAM_API_URL: cannot reach the Bot API at {where} ({self._redacted(error)})"
+            ) from None
         self._initialized = True
         self.username = self.application.bot.username
         await self._register_command_menu()
@@ -201,14 +194,28 @@ class TelegramAdapter:
         self._running = True
         allowed = list(ALLOWED_UPDATES)
         if self.webhook_url:
-            await self.application.bot.set_webhook(
-                url=self.webhook_url, secret_token=self.webhook_secret, allowed_updates=allowed
-            )
+            try:
+                await self.application.bot.set_webhook(
+                    url=self.webhook_url, secret_token=self.webhook_secret, allowed_updates=allowed
+                )
+            except TelegramError as error:
+                raise StartupError(
+                    f"TELEGRAM_WEBHOOK_URL: Telegram refused the webhook ({self._redacted(error)})"
+                ) from None
             log.info("Telegram @%s: webhook %s", self.username, self.webhook_url)
         else:
             assert self.application.updater is not None
-            await self.application.updater.start_polling(timeout=POLL_TIMEOUT_S, allowed_updates=allowed)
+            try:
+                await self.application.updater.start_polling(timeout=POLL_TIMEOUT_S, allowed_updates=allowed)
+            except TelegramError as error:
+                raise StartupError(
+                    f"TELEGRAM_BOT_TOKEN: could not start polling ({self._redacted(error)})"
+                ) from None
             log.info("Telegram @%s: long polling", self.username)
+
+    def _redacted(self, error: Exception) -> str:
+        token = self.settings.telegram_bot_token or ""
+        return str(error).replace(token, "<token>") if token else str(error)
 
     async def stop(self) -> None:
         self._running = False
@@ -245,7 +252,7 @@ class TelegramAdapter:
             elif update.my_chat_member is not None:
                 member = update.my_chat_member
                 gone = member.new_chat_member.status in ("kicked", "left")
-                await self._set_blocked(str(member.chat.id), gone)
+                await self.state.set_blocked(str(member.chat.id), gone)
             elif update.message is not None:
                 await self._on_message(update.message)
             # edited messages, channel posts and the rest: nothing to do
@@ -268,7 +275,7 @@ class TelegramAdapter:
     async def _on_message(self, message: Message) -> None:
         chat_id = str(message.chat.id)
         if message.migrate_to_chat_id:
-            await self._remember_migration(chat_id, str(message.migrate_to_chat_id))
+            await self.state.remember_migration(chat_id, str(message.migrate_to_chat_id))
             return
         user = message.from_user
         if not message.text or user is None or user.is_bot:
@@ -277,8 +284,8 @@ class TelegramAdapter:
         text = self._incoming_text(message.text, is_private)
         if text is None:
             return
-        if self._blocked.get(chat_id, True):
-            await self._set_blocked(chat_id, False)  # they write to us, so we can write to them
+        if not self.state.known_reachable(chat_id):
+            await self.state.set_blocked(chat_id, False)  # they write to us, so we can write to them
         reply_to = message.reply_to_message.message_id if message.reply_to_message else None
         incoming = Incoming(
             chat=ChatRef(Platform.TELEGRAM, chat_id, is_private),
@@ -300,7 +307,7 @@ class TelegramAdapter:
         answered = False
         language = self._language(query.from_user.language_code)
         try:
-            command = await self._command_for(query.data)
+            command = await self.state.command_for(query.data)
             message = query.message
             if command is None or message is None:
                 _ = translator_for(language, self.settings.timezone).gettext
@@ -388,21 +395,18 @@ class TelegramAdapter:
         """Outbox delivery. Parts already sent of a split message are not sent again on retry."""
         if not self._running:
             raise DeliveryError("the Telegram adapter is not running")
-        target = await self._resolve(chat_id)
-        if await self._is_blocked(target):
+        target = await self.state.resolve(chat_id)
+        if await self.state.is_blocked(target):
             raise DeliveryError("this chat blocked the bot or removed it", permanent=True)
-        progress_key = f"telegram:progress:{key}" if key else None
-        already = 0
-        if progress_key:
-            stored = await asyncio.to_thread(get_state, self.engine, progress_key)
-            already = int(stored) if stored and stored.isdigit() else 0
+        already = await self.state.parts_sent(key) if key else 0
         sent = [already]
         try:
             await self._send_reply(chat_id, reply, self.settings.language, max_wait=OUTBOX_MAX_WAIT_S,
                                    skip=already, sent=sent)
-        finally:
-            if progress_key and sent[0] != already:
-                await asyncio.to_thread(set_state, self.engine, progress_key, str(sent[0]))
+        except DeliveryError:
+            if key and sent[0] > already:  # the next attempt resumes after these parts
+                await self.state.record_parts_sent(key, sent[0])
+            raise
 
     async def _send_reply(
         self, chat_id: str, reply: Reply, language: str, *, max_wait: float, reply_to: int | None = None,
@@ -480,7 +484,7 @@ class TelegramAdapter:
     async def _keyboard(self, reply: Reply, language: str) -> InlineKeyboardMarkup | None:
         rows: list[list[InlineKeyboardButton]] = []
         for action in reply.actions:
-            data = await self._callback_data_for(action.command)
+            data = await self.state.callback_data_for(action.command)
             button = InlineKeyboardButton(action.label[:64] or action.command, callback_data=data)
             if rows and len(rows[-1]) < 2 and len(action.label) <= 20 and len(rows[-1][0].text) <= 20:
                 rows[-1].append(button)
@@ -497,7 +501,7 @@ class TelegramAdapter:
         delivered anything is retried with backoff, all bounded; failures become DeliveryError."""
         rate_limited = network_failures = migrations = 0
         while True:
-            target = await self._resolve(chat_id)
+            target = await self.state.resolve(chat_id)
             await self.limiter.wait_turn(target, is_group=is_group_id(target))
             try:
                 return await step(target_id(target))
@@ -513,9 +517,9 @@ class TelegramAdapter:
                 migrations += 1
                 if migrations > 2:
                     raise DeliveryError("the group keeps migrating", permanent=True) from None
-                await self._remember_migration(target, str(error.new_chat_id))
+                await self.state.remember_migration(target, str(error.new_chat_id))
             except Forbidden as error:
-                await self._set_blocked(target, True)
+                await self.state.set_blocked(target, True)
                 raise DeliveryError(f"Telegram refused: {error.message}", permanent=True) from None
             except BadRequest as error:
                 raise DeliveryError(f"Telegram rejected the message: {error.message}",
@@ -531,61 +535,3 @@ class TelegramAdapter:
                 await asyncio.sleep(network_backoff(network_failures))
             except TelegramError as error:
                 raise DeliveryError(f"Telegram: {error.message}") from None
-
-    # -- state kept across restarts ----------------------------------------------------------
-
-    async def _callback_data_for(self, command: str) -> str:
-        """Short commands ride in the button; longer ones are stored under a hash that fits 64 bytes."""
-        if fits_callback_data(command):
-            return command
-        digest = hashlib.sha256(command.encode("utf-8")).hexdigest()[:32]
-        if self._stored_buttons.get(digest) != command:
-            await asyncio.to_thread(set_state, self.engine, f"telegram:button:{digest}", command)
-            self._stored_buttons[digest] = command
-        return f"#{digest}"
-
-    async def _command_for(self, data: str | None) -> str | None:
-        if not data:
-            return None
-        if data.startswith("#"):
-            digest = data[1:]
-            command = self._stored_buttons.get(digest)
-            if command is None:
-                command = await asyncio.to_thread(get_state, self.engine, f"telegram:button:{digest}")
-            return command or None
-        return data if data.startswith(("/", "!")) else None
-
-    async def _resolve(self, chat_id: str) -> str:
-        """A group that became a supergroup lives on under its new id."""
-        seen = {chat_id}
-        current = chat_id
-        while True:
-            if current not in self._migrated:
-                stored = await asyncio.to_thread(get_state, self.engine, f"telegram:migrated:{current}")
-                self._migrated[current] = stored or ""
-            following = self._migrated[current]
-            if not following or following in seen:
-                return current
-            seen.add(following)
-            current = following
-
-    async def _remember_migration(self, old: str, new: str) -> None:
-        log.info("Telegram group %s is now supergroup %s", old, new)
-        self._migrated[old] = new
-        await asyncio.to_thread(set_state, self.engine, f"telegram:migrated:{old}", new)
-
-    async def _is_blocked(self, chat_id: str) -> bool:
-        if chat_id not in self._blocked:
-            stored = await asyncio.to_thread(get_state, self.engine, f"telegram:blocked:{chat_id}")
-            self._blocked[chat_id] = bool(stored)
-        return self._blocked[chat_id]
-
-    async def _set_blocked(self, chat_id: str, blocked: bool) -> None:
-        if self._blocked.get(chat_id) is blocked:
-            return
-        if not blocked and not await self._is_blocked(chat_id):
-            return
-        self._blocked[chat_id] = blocked
-        log.info("Telegram chat %s %s", chat_id,
-                 "blocked or removed the bot" if blocked else "is reachable again")
-        await asyncio.to_thread(set_state, self.engine, f"telegram:blocked:{chat_id}", "1" if blocked else "")

@@ -59,6 +59,12 @@ _TODAY_WORDS = {
     "aujourd'hui", "aujourdhui", "auj", "today", "ce soir", "ce matin", "cet apres-midi", "cet aprem",
     "cet apres midi", "tonight", "this morning", "this afternoon", "this evening", "now", "maintenant",
 }
+_WEEKDAYS = {
+    "lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6,
+    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
+}
+_RELATIVE_DAYS = {"demain": 1, "tomorrow": 1, "apres-demain": 2, "apres demain": 2, "day after tomorrow": 2}
+_NEXT = re.compile(r"^(?:next\s+)?(?P<day>[a-z]+)(?:\s+prochain)?$")
 _NOISE_WORDS = re.compile(r"\b(?:le|la|on|at|de|du|from|a|à|for|pour|ce|cette)\s*$")
 MAX_DAY_TEXT = 60
 
@@ -145,6 +151,9 @@ def _parse_day(text: str, now_local: datetime) -> date:
         return now_local.date()
     if len(text) > MAX_DAY_TEXT:
         raise DateParseError("no_date")
+    quick = _common_day(_fold(text), now_local.date())
+    if quick is not None:
+        return quick
     base = now_local.replace(tzinfo=None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -166,6 +175,18 @@ def _parse_day(text: str, now_local: datetime) -> date:
             raise DateParseError("impossible_date")
         raise DateParseError("no_date")
     return parsed.date()
+
+
+def _common_day(text: str, today: date) -> date | None:
+    """The words people use most, read without dateparser (which costs milliseconds per call).
+    A bare weekday is the next one to come, today excluded, as dateparser reads it."""
+    if text in _RELATIVE_DAYS:
+        return today + timedelta(days=_RELATIVE_DAYS[text])
+    match = _NEXT.match(text)
+    if match and match["day"] in _WEEKDAYS:
+        ahead = (_WEEKDAYS[match["day"]] - today.weekday()) % 7 or 7
+        return today + timedelta(days=ahead)
+    return None
 
 
 def parse_when(text: str, now: datetime, tz: ZoneInfo) -> When:

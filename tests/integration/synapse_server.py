@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -152,12 +153,13 @@ class SynapseServer:
     def start(self) -> None:
         python = synapse_python()
         self.directory.mkdir(parents=True, exist_ok=True)
-        (self.directory / "signing.key").write_text(signing_key_line())
-        (self.directory / "log.yaml").write_text(LOG_CONFIG.format(path=self.directory / "homeserver.log"))
-        config = homeserver_config(self.directory, self.port, self.shared_secret, self.relaxed_limits)
-        # JSON is valid YAML: no YAML library needed on our side.
         config_path = self.directory / "homeserver.yaml"
-        config_path.write_text(json.dumps(config, indent=2))
+        if not config_path.exists():  # a restart keeps its keys, secrets and database
+            (self.directory / "signing.key").write_text(signing_key_line())
+            (self.directory / "log.yaml").write_text(LOG_CONFIG.format(path=self.directory / "homeserver.log"))
+            config = homeserver_config(self.directory, self.port, self.shared_secret, self.relaxed_limits)
+            # JSON is valid YAML: no YAML library needed on our side.
+            config_path.write_text(json.dumps(config, indent=2))
         began = time.monotonic()
         self.process = subprocess.Popen(
             [str(python), "-m", "synapse.app.homeserver", "--config-path", str(config_path)],
@@ -220,7 +222,7 @@ class SynapseServer:
 
     def override_ratelimit(self, user_id: str, messages_per_second: int, burst_count: int) -> None:
         """Give one user its own message limit (stricter or looser than the server's; whole numbers only)."""
-        path = f"/_synapse/admin/v1/users/{urllib.request.quote(user_id)}/override_ratelimit"
+        path = f"/_synapse/admin/v1/users/{urllib.parse.quote(user_id)}/override_ratelimit"
         self.request("POST", path, {"messages_per_second": messages_per_second, "burst_count": burst_count},
                      token=self.admin().access_token)
 

@@ -14,6 +14,7 @@ post and see that the bot ignores it itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import itertools
 import json
@@ -55,6 +56,7 @@ class _Failure:
     status: int = 0  # 0 = drop the connection without answering
     description: str = ""
     parameters: dict[str, Any] | None = None
+    after: int = 0  # calls to let through before this failure
 
 
 @dataclass
@@ -67,15 +69,16 @@ class BotApiStandIn:
 
     def __post_init__(self) -> None:
         self.bot_id = int(self.token.split(":")[0])
-        self.bot_user = {"id": self.bot_id, "is_bot": True, "first_name": "Tiers-Lieu", "username": self.username,
-                         "can_join_groups": True, "can_read_all_group_messages": False,
-                         "supports_inline_queries": False}
+        self.bot_user = {"id": self.bot_id, "is_bot": True, "first_name": "Tiers-Lieu",
+                         "username": self.username, "can_join_groups": True,
+                         "can_read_all_group_messages": False, "supports_inline_queries": False}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._failures: dict[str, deque[_Failure]] = {}
+        self._closing = False
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self.port = 0
@@ -103,6 +106,7 @@ class BotApiStandIn:
             self.port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
+        self._closing = True
         async with self._changed:
             self._changed.notify_all()
         if self._runner is not None:
@@ -125,15 +129,15 @@ class BotApiStandIn:
 
     # -- programming failures ----------------------------------------------------------------
 
-    def fail_next(self, method: str, status: int, description: str, *, times: int = 1,
+    def fail_next(self, method: str, status: int, description: str, *, times: int = 1, after: int = 0,
                   **parameters: Any) -> None:
         queue = self._failures.setdefault(method.lower(), deque())
-        for _ in range(times):
-            queue.append(_Failure(status, description, parameters or None))
+        for n in range(times):
+            queue.append(_Failure(status, description, parameters or None, after if n == 0 else 0))
 
-    def rate_limit_next(self, method: str, retry_after: int, times: int = 1) -> None:
+    def rate_limit_next(self, method: str, retry_after: int, times: int = 1, after: int = 0) -> None:
         self.fail_next(method, 429, f"Too Many Requests: retry after {retry_after}", times=times,
-                       retry_after=retry_after)
+                       after=after, retry_after=retry_after)
 
     def block_next(self, method: str) -> None:
         self.fail_next(method, 403, "Forbidden: bot was blocked by the user")
@@ -264,7 +268,9 @@ class BotApiStandIn:
             call.outcome = "401"
             return self._answer({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
         failures = self._failures.get(method.lower())
-        if failures:
+        if failures and failures[0].after > 0:
+            failures[0].after -= 1
+        elif failures:
             failure = failures.popleft()
             if failure.status == 0:
                 call.outcome = "dropped"
@@ -280,8 +286,8 @@ class BotApiStandIn:
         handler: Callable[..., Any] | None = getattr(self, f"_api_{method.lower()}", None)
         if handler is None:
             call.outcome = "400"
-            return self._answer({"ok": False, "error_code": 400,
-                                 "description": f"Bad Request: the stand-in does not implement {method}"}, 400)
+            missing = f"Bad Request: the stand-in does not implement {method}"
+            return self._answer({"ok": False, "error_code": 400, "description": missing}, 400)
         result = handler(params)
         if asyncio.iscoroutine(result):
             result = await result
@@ -355,8 +361,7 @@ class BotApiStandIn:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         if not self._updates and timeout > 0:
             async with self._changed:
-                try:
-                    await asyncio.wait_for(self._changed.wait_for(lambda: bool(self._updates)), timeout)
-                except TimeoutError:
-                    pass
+                with contextlib.suppress(TimeoutError):
+                    ready = self._changed.wait_for(lambda: bool(self._updates) or self._closing)
+                    await asyncio.wait_for(ready, timeout)
         return self._updates[:limit]

@@ -3,6 +3,7 @@ pointed at it with TELEGRAM_API_URL (no PTB internals patched), inside a real Ap
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -17,6 +18,7 @@ from sqlmodel import Session, select
 from bot.adapters.base import DeliveryError
 from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.telegram_limits import SendLimiter
+from bot.adapters.telegram_render import render_html_chunks, utf16_units
 from bot.app import App, StartupError
 from bot.config import load_settings
 from bot.core.types import Action, Reply
@@ -170,7 +172,9 @@ async def test_a_button_runs_its_command_as_the_person_who_pressed_it(
         assert session.exec(select(Booking)).one().status == "cancelled"
 
 
-async def test_a_button_whose_command_is_gone_says_it_has_expired(running: App, standin: BotApiStandIn) -> None:
+async def test_a_button_whose_command_is_gone_says_it_has_expired(
+    running: App, standin: BotApiStandIn
+) -> None:
     alice = standin.user(ALICE)
     chat = standin.private_chat(alice)
     old = standin.message(chat, None, "Ancien message")
@@ -247,8 +251,11 @@ async def test_a_group_that_became_a_supergroup_keeps_working_under_its_new_id(
     assert [c.chat_id for c in standin.sent("sendMessage", only_ok=False)][-1] == str(supergroup)
 
 
-async def test_a_group_reply_can_offer_a_deep_link_to_the_private_chat(running: App, standin: BotApiStandIn) -> None:
-    await telegram(running).send(str(GROUP), Reply("Je dois vous écrire en privé", private_start_payload="hello"))
+async def test_a_group_reply_can_offer_a_deep_link_to_the_private_chat(
+    running: App, standin: BotApiStandIn
+) -> None:
+    invitation = Reply("Je dois vous écrire en privé", private_start_payload="hello")
+    await telegram(running).send(str(GROUP), invitation)
     [message] = await standin.wait_for("sendMessage")
     [link] = buttons(message.params)
     assert link["url"] == "https://t.me/TiersLieuBot?start=hello"
@@ -271,7 +278,8 @@ async def test_user_supplied_text_is_escaped_so_markup_shows_literally(
     [answer] = await standin.wait_for("sendMessage")
     assert "&lt;b&gt;Salle &amp; co&lt;/b&gt;" in answer.params["text"]
     assert answer.params["text"].startswith("<b>Espaces</b>")  # our own markup stays markup
-    assert standin.messages[(str(ALICE), max(m for _, m in standin.messages))]["text"].count("<b>Salle & co</b>") == 1
+    shown = standin.messages[(str(ALICE), max(m for _, m in standin.messages))]["text"]
+    assert shown.count("<b>Salle & co</b>") == 1  # what the member reads, once entities are parsed
 
 
 async def test_a_reply_over_4096_characters_is_split_at_line_boundaries(
@@ -319,6 +327,21 @@ async def test_a_send_during_a_network_outage_is_retried_and_arrives_once(
     await telegram(running).send(str(ALICE), Reply("Votre réservation commence dans 1 h"))
     [delivered] = standin.sent("sendMessage", only_ok=False)
     assert delivered.ok and delivered.at - began >= 0.8
+
+
+async def test_a_split_outbox_message_resumes_after_the_parts_already_sent(
+    running: App, standin: BotApiStandIn
+) -> None:
+    lines = [f"Ligne {n:03d} : " + "x" * 40 for n in range(200)]
+    standin.rate_limit_next("sendMessage", retry_after=60, after=1)  # part 1 goes, then a long flood wait
+    with pytest.raises(DeliveryError) as limited:
+        await telegram(running).send(str(ALICE), Reply("\n".join(lines)), key="outbox-7")
+    assert limited.value.retry_after == 60  # the outbox reschedules instead of blocking everyone
+    telegram(running).limiter = SendLimiter(chat_interval_s=0.01)  # as if the 60 s had passed
+    await telegram(running).send(str(ALICE), Reply("\n".join(lines)), key="outbox-7")  # its next attempt
+    parts = standin.sent("sendMessage")
+    assert len(parts) == 3
+    assert "\n".join(p.params["text"] for p in parts).split("\n") == lines  # every line once
 
 
 async def test_a_connection_lost_after_sending_is_not_retried_so_nothing_arrives_twice(
@@ -394,6 +417,13 @@ async def test_webhook_mode_serves_updates_only_with_the_secret_header(
 
 
 # -- our own limits ---------------------------------------------------------------------------------
+
+
+def test_a_line_longer_than_a_message_is_cut_without_breaking_an_escape() -> None:
+    reply = Reply("&" * 5000)
+    chunks = render_html_chunks(reply)
+    assert all(utf16_units(c) <= 4096 for c in chunks)
+    assert "".join(html.unescape(c) for c in chunks) == "&" * 5000
 
 
 class FakeClock:

@@ -1,0 +1,100 @@
+"""What the Telegram adapter must remember across restarts, in adapter_state, with an in-memory cache:
+commands too long for a button's 64 bytes, groups that became supergroups, chats that blocked us,
+and how far a split outbox message got (so a retry does not repeat its first parts)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+
+from sqlalchemy import Engine
+
+from bot.adapters.telegram_render import fits_callback_data
+from storage.adapter_state import get_state, set_state
+
+log = logging.getLogger(__name__)
+
+
+class TelegramChatState:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._buttons: dict[str, str] = {}
+        self._migrated: dict[str, str] = {}
+        self._blocked: dict[str, bool] = {}
+
+    async def _get(self, key: str) -> str | None:
+        return await asyncio.to_thread(get_state, self.engine, key)
+
+    async def _set(self, key: str, value: str) -> None:
+        await asyncio.to_thread(set_state, self.engine, key, value)
+
+    # buttons ----------------------------------------------------------------------------------
+
+    async def callback_data_for(self, command: str) -> str:
+        """Short commands ride in the button; longer ones are stored under a hash that fits 64 bytes.
+        The same command always gets the same hash, so nothing piles up."""
+        if fits_callback_data(command):
+            return command
+        digest = hashlib.sha256(command.encode("utf-8")).hexdigest()[:32]
+        if self._buttons.get(digest) != command:
+            await self._set(f"telegram:button:{digest}", command)
+            self._buttons[digest] = command
+        return f"#{digest}"
+
+    async def command_for(self, data: str | None) -> str | None:
+        """The command behind a pressed button, or None when we no longer know it (expired)."""
+        if not data:
+            return None
+        if data.startswith("#"):
+            digest = data[1:]
+            command = self._buttons.get(digest) or await self._get(f"telegram:button:{digest}")
+            return command or None
+        return data if data.startswith(("/", "!")) else None
+
+    # migrations ---------------------------------------------------------------------------------
+
+    async def resolve(self, chat_id: str) -> str:
+        """A group that became a supergroup lives on under its new id."""
+        seen = {chat_id}
+        current = chat_id
+        while True:
+            if current not in self._migrated:
+                self._migrated[current] = await self._get(f"telegram:migrated:{current}") or ""
+            following = self._migrated[current]
+            if not following or following in seen:
+                return current
+            seen.add(following)
+            current = following
+
+    async def remember_migration(self, old: str, new: str) -> None:
+        log.info("Telegram group %s is now supergroup %s", old, new)
+        self._migrated[old] = new
+        await self._set(f"telegram:migrated:{old}", new)
+
+    # blocked chats ------------------------------------------------------------------------------
+
+    def known_reachable(self, chat_id: str) -> bool:
+        return self._blocked.get(chat_id) is False
+
+    async def is_blocked(self, chat_id: str) -> bool:
+        if chat_id not in self._blocked:
+            self._blocked[chat_id] = bool(await self._get(f"telegram:blocked:{chat_id}"))
+        return self._blocked[chat_id]
+
+    async def set_blocked(self, chat_id: str, blocked: bool) -> None:
+        if await self.is_blocked(chat_id) == blocked:
+            return
+        self._blocked[chat_id] = blocked
+        log.info("Telegram chat %s %s", chat_id,
+                 "blocked or removed the bot" if blocked else "is reachable again")
+        await self._set(f"telegram:blocked:{chat_id}", "1" if blocked else "")
+
+    # split outbox messages ----------------------------------------------------------------------
+
+    async def parts_sent(self, key: str) -> int:
+        stored = await self._get(f"telegram:progress:{key}")
+        return int(stored) if stored and stored.isdigit() else 0
+
+    async def record_parts_sent(self, key: str, count: int) -> None:
+        await self._set(f"telegram:progress:{key}", str(count))
