@@ -178,3 +178,15 @@ def test_coordinator_adds_edits_closes_and_reopens_a_space(chat: Chat) -> None:
     assert "Atelier bois" in chat.text("bob", "/spaces")
     assert "Seul·e" in chat.text("bob", "/space close salle-reunion")
     assert "capacity must be between 1 and 1000" in chat.text("coord", "/space edit atelier-bois capacity=0")
+
+
+def test_booker_never_seen_in_private_is_asked_in_the_group_and_gets_the_message_on_start(chat: Chat) -> None:
+    chat.say("bob", "/book salle-reunion demain 14h-16h", group="g1")
+    [reply] = chat.say("coord", "/cancel 1", group="g1")
+    assert reply.private_start_payload is not None
+    assert "Bob : je ne peux pas encore vous écrire en privé" in reply.text
+    [held] = chat.outbox()
+    assert (held.status, held.chat_id) == ("no_route", "member:1")
+    assert "J'avais 1 message en attente pour vous" in chat.text("bob", "/start")
+    [released] = chat.outbox()
+    assert (released.status, released.platform, released.chat_id) == ("pending", "console", "bob")

@@ -9,9 +9,11 @@ import difflib
 import logging
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.config import Settings
 from bot.core.context import Ctx
@@ -144,10 +146,24 @@ class Dispatcher:
                 raise NotAllowed(translator.gettext(NOT_COORDINATOR))
             result = command.func(ctx, args)
             replies = normalise_result(result)
-            notices = enqueue(session, ctx.notices, preferred_platform=incoming.sender.platform.value)
-        if notices and self.on_notices is not None:
+            enqueued = enqueue(session, ctx.notices, preferred_platform=incoming.sender.platform.value)
+            if enqueued.unreachable and replies and not incoming.chat.is_private:
+                replies[-1] = self._with_private_start(replies[-1], session, enqueued.unreachable, translator)
+        if enqueued.count and self.on_notices is not None:
             self.on_notices()
         return replies
+
+    def _with_private_start(
+        self, reply: Reply, session: Session, member_ids: list[int], translator: Translator
+    ) -> Reply:
+        """A bot can't write first to someone in private (Telegram): ask them, in the group, to open
+        the private chat; their held messages are delivered when they do (/start)."""
+        names = ", ".join(m.display_name for m in (session.get(Member, i) for i in member_ids) if m)
+        note = translator.gettext(
+            "{names}: I can't write to you privately yet. Open a private chat with me and send /start "
+            "to get my messages."
+        ).format(names=names)
+        return replace(reply, text=f"{reply.text}\n\n{note}", private_start_payload="hello")
 
 
 NOT_COORDINATOR = N_("Only a coordinator can do that.")

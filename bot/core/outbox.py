@@ -8,7 +8,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
@@ -49,9 +49,15 @@ def choose_private_route(identities: Iterable[Identity], preferred: str | None) 
     return reachable[0] if reachable else None
 
 
-def enqueue(session: Session, notices: Iterable[Notice], preferred_platform: str | None = None) -> int:
-    """Turn notices into outbox rows inside the caller's transaction. Returns how many rows."""
-    count = 0
+@dataclass
+class Enqueued:
+    count: int = 0
+    unreachable: list[int] = field(default_factory=list)  # members with nowhere to be written to privately
+
+
+def enqueue(session: Session, notices: Iterable[Notice], preferred_platform: str | None = None) -> Enqueued:
+    """Turn notices into outbox rows inside the caller's transaction."""
+    result = Enqueued()
     for notice in notices:
         if notice.dedup_key and session.exec(
             select(OutboxMessage.id).where(OutboxMessage.dedup_key == notice.dedup_key)
@@ -71,6 +77,7 @@ def enqueue(session: Session, notices: Iterable[Notice], preferred_platform: str
                 platform = first.platform if first else Platform.CONSOLE.value
                 chat_id = f"member:{notice.member_id}"
                 status = NO_ROUTE
+                result.unreachable.append(notice.member_id)
         session.add(
             OutboxMessage(
                 platform=platform,
@@ -80,8 +87,8 @@ def enqueue(session: Session, notices: Iterable[Notice], preferred_platform: str
                 status=status,
             )
         )
-        count += 1
-    return count
+        result.count += 1
+    return result
 
 
 def backoff(attempts: int) -> float:
