@@ -26,9 +26,8 @@ from storage.models import Booking, Member, Space
 from storage.spaces import (
     AmbiguousSpace,
     SpaceNotFound,
-    list_spaces,
-    rules_of,
-    space_names,
+    SpaceView,
+    space_views,
     split_space_and_rest,
 )
 
@@ -42,12 +41,12 @@ def _parse(ctx: Ctx, text: str, example: str) -> When:
         raise date_error(ctx, error, example) from None
 
 
-def _alternatives(ctx: Ctx, space: Space, start: datetime, end: datetime) -> tuple[list[str], tuple[Action, ...]]:
+def _alternatives(ctx: Ctx, space: SpaceView, start: datetime, end: datetime) -> tuple[list[str], tuple[Action, ...]]:
     """Nearest free slots of the same length here (also as buttons), and similar spaces free at the
     asked time."""
     assert space.id is not None
     lines: list[str] = []
-    slots = find_free_slots(rules_of(space), active_intervals(ctx.session, space.id, *suggestion_window(start)),
+    slots = find_free_slots(space.rules, active_intervals(ctx.session, space.id, *suggestion_window(start)),
                             end - start, start, ctx.now, ctx.tz)
     if slots:
         lines.append(ctx._("Free in {space}:").format(space=space.name))
@@ -57,9 +56,9 @@ def _alternatives(ctx: Ctx, space: Space, start: datetime, end: datetime) -> tup
         ls, le = s.astimezone(ctx.tz), e.astimezone(ctx.tz)
         command = f"/book {space.slug} {ls:%Y-%m-%d} {ls:%H:%M}-{le:%H:%M}"
         actions.append(Action(ctx.translator.fmt_range(s, e), command))
-    similar = {s.id: s for s in list_spaces(ctx.session) if s.kind == space.kind and s.id and s.id != space.id}
+    similar = {s.id: s for s in space_views(ctx.session) if s.kind == space.kind and s.id != space.id}
     intervals = bookings_between(ctx.session, list(similar), start, end)
-    free_similar = [s for sid, s in similar.items() if is_free(rules_of(s), intervals[sid], start, end, ctx.tz)]
+    free_similar = [s for sid, s in similar.items() if is_free(s.rules, intervals[sid], start, end, ctx.tz)]
     if free_similar:
         names = ", ".join(f"{s.name} ({s.slug})" for s in free_similar[:3])
         lines.append(ctx._("Free at that time: {names}").format(names=names))
@@ -72,11 +71,9 @@ def book(ctx: Ctx, args: str) -> Reply:
     if not args.strip():
         raise UsageError(ctx._("Which space, and when?"))
     try:
-        named, when_text = split_space_and_rest(space_names(ctx.session), args)
+        space, when_text = split_space_and_rest(space_views(ctx.session), args)
     except (SpaceNotFound, AmbiguousSpace) as error:
         raise space_error(ctx, error) from None
-    space = ctx.session.get(Space, named.id)
-    assert space is not None
     example = f"/book {space.slug} " + ctx._("tomorrow 14:00-16:00")
     if not when_text.strip():
         raise UserError(ctx._("When would you like {space}?").format(space=space.name), example=example)
@@ -108,13 +105,13 @@ def book(ctx: Ctx, args: str) -> Reply:
                 usage=N_("/free [when]  e.g. /free tomorrow or /free tomorrow 14:00-16:00"))
 def free(ctx: Ctx, args: str) -> Reply:
     when = _parse(ctx, args, "/free " + ctx._("tomorrow 14:00-16:00"))
-    spaces = [s for s in list_spaces(ctx.session) if s.id is not None]
-    ids = [s.id for s in spaces if s.id is not None]
+    spaces = space_views(ctx.session)
+    ids = [s.id for s in spaces]
     if when.start is not None:
         end = when.end or when.start + timedelta(hours=1)
         start = when.start
         intervals = bookings_between(ctx.session, ids, start, end)
-        free_now = [s for s in spaces if s.id is not None and is_free(rules_of(s), intervals[s.id], start, end, ctx.tz)]
+        free_now = [s for s in spaces if is_free(s.rules, intervals[s.id], start, end, ctx.tz)]
         title = ctx._("Free {when}").format(when=ctx.translator.fmt_range(start, end))
         if not free_now:
             return Reply(ctx._("Nothing is free then. Try another time with /free."), title=title)
@@ -124,8 +121,7 @@ def free(ctx: Ctx, args: str) -> Reply:
     intervals = bookings_between(ctx.session, ids, day_start, day_end)
     lines = []
     for space in spaces:
-        assert space.id is not None
-        periods = free_periods(rules_of(space), intervals[space.id], when.day, ctx.now, ctx.tz)
+        periods = free_periods(space.rules, intervals[space.id], when.day, ctx.now, ctx.tz)
         if periods:
             hours = ", ".join(f"{ctx.translator.fmt_time(a)}–{ctx.translator.fmt_time(b)}" for a, b in periods)
             lines.append(f"• {space.name} ({space.slug}): {hours}")

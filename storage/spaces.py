@@ -6,6 +6,7 @@ import difflib
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -116,6 +117,11 @@ def split_space_and_rest(spaces: Sequence[S], text: str) -> tuple[S, str]:
     name exactly one space. Otherwise the longest ambiguity, or "not found" with suggestions for
     the first word."""
     words = text.split()
+    exact = {_key(s.name): s for s in spaces} | {_key(s.slug): s for s in spaces}
+    for count in range(min(len(words), 6), 0, -1):
+        found = exact.get(_key(" ".join(words[:count])))
+        if found is not None:
+            return found, " ".join(words[count:])
     ambiguous: AmbiguousSpace | None = None
     for count in range(min(len(words), 6), 0, -1):
         hits = _candidates(spaces, " ".join(words[:count]))
@@ -126,10 +132,45 @@ def split_space_and_rest(spaces: Sequence[S], text: str) -> tuple[S, str]:
     raise ambiguous or _not_found(spaces, words[0] if words else text)
 
 
-def space_names(session: Session) -> list[Any]:
-    """(id, slug, name, kind) of the open spaces: enough to recognise a name without loading them all."""
-    query = select(Space.id, Space.slug, Space.name, Space.kind).where(Space.closed == False)  # noqa: E712
-    return list(session.exec(query.order_by(Space.name)))
+@dataclass(frozen=True)
+class SpaceView:
+    """A space as read-only commands see it, with its rules already parsed."""
+
+    id: int
+    site_id: int
+    slug: str
+    name: str
+    kind: str
+    capacity: int
+    required_qualification: str | None
+    closed: bool
+    rules: SpaceRules
+
+
+_VIEW_COLUMNS = (Space.id, Space.site_id, Space.slug, Space.name, Space.kind, Space.capacity,
+                 Space.required_qualification, Space.closed, Space.opening_hours, Space.max_duration_minutes,
+                 Space.max_days_ahead, Space.weekly_quota_minutes)
+
+
+@lru_cache(maxsize=8)
+def _views(rows: tuple[tuple[Any, ...], ...]) -> tuple[SpaceView, ...]:
+    """Memoised on the rows themselves, so an edit by any process is seen at the next command."""
+    views = []
+    for sid, site_id, slug, name, kind, capacity, qualification, closed, hours, max_min, ahead, quota in rows:
+        rules = SpaceRules(
+            capacity=capacity, hours=hours_from_json(hours), max_duration=timedelta(minutes=max_min),
+            max_days_ahead=ahead, weekly_quota=timedelta(minutes=quota) if quota else None,
+            required_qualification=qualification, closed=closed,
+        )
+        views.append(SpaceView(sid, site_id, slug, name, kind, capacity, qualification, closed, rules))
+    return tuple(views)
+
+
+def space_views(session: Session, include_closed: bool = False) -> list[SpaceView]:
+    """Every space, read without building ORM objects (the listing commands read them all each time)."""
+    query = select(*_VIEW_COLUMNS).order_by(Space.site_id, Space.name)  # type: ignore[call-overload]
+    rows = tuple(tuple(row) for row in session.exec(query))
+    return [view for view in _views(rows) if include_closed or not view.closed]
 
 
 def space_fields(entry: Mapping[str, Any], where: str, default_hours: Mapping[str, Any]) -> dict[str, Any]:
