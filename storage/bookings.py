@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -24,31 +25,23 @@ def lock_space(session: Session, space_id: int) -> Space:
     return space
 
 
-def active_intervals(session: Session, space_id: int, start: datetime, end: datetime) -> list[Interval]:
+def _active_intervals(session: Session, start: datetime, end: datetime, *where: Any) -> list[Interval]:
     rows = session.exec(
         select(Booking.start, Booking.end).where(
-            Booking.space_id == space_id,
-            Booking.status == "active",
-            Booking.start < end,
-            Booking.end > start,
+            Booking.status == "active", Booking.start < end, Booking.end > start, *where
         )
     ).all()
     return [(s, e) for s, e in rows]
+
+
+def active_intervals(session: Session, space_id: int, start: datetime, end: datetime) -> list[Interval]:
+    return _active_intervals(session, start, end, Booking.space_id == space_id)
 
 
 def member_intervals(
     session: Session, member_id: int, space_id: int, start: datetime, end: datetime
 ) -> list[Interval]:
-    rows = session.exec(
-        select(Booking.start, Booking.end).where(
-            Booking.member_id == member_id,
-            Booking.space_id == space_id,
-            Booking.status == "active",
-            Booking.start < end,
-            Booking.end > start,
-        )
-    ).all()
-    return [(s, e) for s, e in rows]
+    return _active_intervals(session, start, end, Booking.member_id == member_id, Booking.space_id == space_id)
 
 
 def qualifications_of(session: Session, member_id: int) -> list[str]:
