@@ -146,7 +146,7 @@ class Dispatcher:
                 raise NotAllowed(translator.gettext(NOT_COORDINATOR))
             result = command.func(ctx, args)
             replies = normalise_result(result)
-            enqueued = enqueue(session, ctx.notices, preferred_platform=incoming.sender.platform.value)
+            enqueued = enqueue(session, ctx.notices, ctx.now, preferred_platform=incoming.sender.platform.value)
             if enqueued.unreachable and replies and not incoming.chat.is_private:
                 replies[-1] = self._with_private_start(replies[-1], session, enqueued.unreachable, translator)
         if enqueued.count and self.on_notices is not None:

@@ -55,7 +55,9 @@ class Enqueued:
     unreachable: list[int] = field(default_factory=list)  # members with nowhere to be written to privately
 
 
-def enqueue(session: Session, notices: Iterable[Notice], preferred_platform: str | None = None) -> Enqueued:
+def enqueue(
+    session: Session, notices: Iterable[Notice], now: datetime, preferred_platform: str | None = None
+) -> Enqueued:
     """Turn notices into outbox rows inside the caller's transaction."""
     result = Enqueued()
     for notice in notices:
@@ -85,6 +87,8 @@ def enqueue(session: Session, notices: Iterable[Notice], preferred_platform: str
                 payload=reply_to_json(notice.reply),
                 dedup_key=notice.dedup_key,
                 status=status,
+                created_at=now,
+                not_before=now,
             )
         )
         result.count += 1
