@@ -18,5 +18,6 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Each feature's migrations form their own branch from the initial tables; "heads" applies them all."""
     command.upgrade(alembic_config(engine), revision)

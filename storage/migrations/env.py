@@ -3,7 +3,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers the tables)
+import storage.schema  # noqa: F401  (registers every table)
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -1,0 +1,6 @@
+"""Every table module, imported once so that SQLModel.metadata (migrations, member merges) knows them all.
+A feature that adds tables adds its module here."""
+
+from __future__ import annotations
+
+import storage.models  # noqa: F401
