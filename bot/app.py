@@ -8,14 +8,13 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 import storage.schema  # noqa: F401  (every table known before any query)
 from bot.adapters.base import Adapter
 from bot.config import Settings
 from bot.core.dispatch import Dispatcher
 from bot.core.outbox import OutboxWorker
 from bot.core.router import CommandTable
+from bot.core.scheduler import JobRunner
 from bot.web import WebServer
 from handlers import all_routers
 from storage.db import make_engine
@@ -43,7 +42,7 @@ class App:
         self.commands = CommandTable(all_routers())
         self.outbox = OutboxWorker(self.engine, self.clock)
         self.dispatcher = Dispatcher(self.engine, settings, self.commands, self.clock, self.outbox.wake)
-        self.scheduler = AsyncIOScheduler(timezone=settings.tz)
+        self.jobs = JobRunner(self.engine, settings, self.commands.jobs, self.clock, self.outbox.wake)
         # Listens only once a feature registers routes (Telegram webhook, iCal feeds).
         self.web = WebServer(settings.http_host, settings.http_port)
         self.adapters: list[Adapter] = list(adapters) if adapters is not None else configured_adapters(self)
@@ -55,7 +54,7 @@ class App:
             seed_if_empty(self.engine, self.settings.spaces_file)
 
     async def start(self) -> None:
-        self.scheduler.start()
+        self.jobs.start()
         await self.web.start()
         for adapter in self.adapters:
             await adapter.start(self.dispatcher.handle)
@@ -70,8 +69,7 @@ class App:
             except Exception:
                 log.exception("stopping %s failed", adapter.platform)
         await self.web.stop()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        self.jobs.stop()
         self.engine.dispose()
 
     async def run_forever(self, stop_event: asyncio.Event | None = None) -> None:

@@ -44,6 +44,9 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     public_url: str | None = None
+    # Reminders and digest
+    digest_schedule: tuple[str, int, int] = ("mon", 8, 0)
+    booking_reminder_minutes: int = 30
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -72,6 +75,23 @@ def parse_coordinators(raw: str) -> frozenset[tuple[Platform, str]]:
             raise ConfigError(f"COORDINATORS: unknown platform '{platform_name}' in '{item}' ({names})") from None
         entries.add((platform, user_id.strip()))
     return frozenset(entries)
+
+
+DIGEST_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_weekly(name: str, raw: str) -> tuple[str, int, int]:
+    """'mon 08:00' -> ('mon', 8, 0)."""
+    parts = raw.strip().lower().split()
+    try:
+        day, clock = parts
+        hour_text, minute_text = clock.replace("h", ":").split(":")
+        hour, minute = int(hour_text), int(minute_text or 0)
+        if day[:3] not in DIGEST_DAYS or not (0 <= hour < 24 and 0 <= minute < 60):
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"{name}: '{raw}' should be a weekday and a time, e.g. mon 08:00") from None
+    return day[:3], hour, minute
 
 
 def _optional(env: Mapping[str, str], name: str) -> str | None:
@@ -127,6 +147,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"HTTP_PORT: '{http_port_raw}' is not a port number (0-65535)") from None
 
     data_dir = Path(env.get("DATA_DIR", "data").strip() or "data")
+    digest_schedule = parse_weekly("DIGEST_SCHEDULE", env.get("DIGEST_SCHEDULE", "mon 08:00").strip() or "mon 08:00")
+    reminder_raw = env.get("BOOKING_REMINDER_MINUTES", "30").strip() or "30"
+    try:
+        booking_reminder_minutes = int(reminder_raw)
+        if not 0 <= booking_reminder_minutes <= 7 * 24 * 60:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(
+            f"BOOKING_REMINDER_MINUTES: '{reminder_raw}' should be minutes between 0 (off) and 10080"
+        ) from None
     spaces_file = _optional(env, "SPACES_FILE")
     store_dir = _optional(env, "MATRIX_STORE_DIR")
     allowed = frozenset(s.strip() for s in env.get("MATRIX_ALLOWED_SERVERS", "").split(",") if s.strip())
@@ -164,5 +194,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         http_host=env.get("HTTP_HOST", "127.0.0.1").strip() or "127.0.0.1",
         http_port=http_port,
         public_url=_url(env, "PUBLIC_URL"),
+        digest_schedule=digest_schedule,
+        booking_reminder_minutes=booking_reminder_minutes,
         extra={k: v for k, v in env.items() if k.startswith("TIERSLIEU_")},
     )

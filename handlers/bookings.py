@@ -11,6 +11,8 @@ from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core.types import Action, Reply
 from handlers.explain import date_error, refusal_reason, space_error
+from handlers.reminders import schedule_booking_reminder
+from storage import reminders
 from storage.booking_rules import BookingRefused, find_free_slots, free_periods, is_free
 from storage.bookings import (
     BookingNotFound,
@@ -94,6 +96,7 @@ def book(ctx: Ctx, args: str) -> Reply:
             more, actions = _alternatives(ctx, space, when.start, when.end)
             lines += more
         return Reply("\n".join(lines), actions=actions)
+    schedule_booking_reminder(ctx, booking)
     return Reply(
         ctx._("Booked: {space}, {when}. Booking number {id}.").format(
             space=space.name, when=ctx.translator.fmt_range(booking.start, booking.end), id=booking.id),
@@ -167,6 +170,7 @@ def cancel(ctx: Ctx, args: str) -> Reply:
     if booking.end <= ctx.now:
         raise UserError(ctx._("Booking {id} is already over.").format(id=number))
     cancel_booking(ctx.session, booking, ctx.member_id, ctx.now)
+    reminders.cancel_for(ctx.session, "booking", str(booking.id))
     if not own:
         booker = ctx.session.get(Member, booking.member_id)
         if booker is not None:

@@ -96,7 +96,7 @@ class OutboxMessage(SQLModel, table=True):
     chat_id: str = Field(max_length=255)
     payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON of a Reply
     dedup_key: str | None = Field(default=None, max_length=255, unique=True)
-    status: str = Field(default="pending", max_length=16, index=True)  # pending | sent | failed
+    status: str = Field(default="pending", max_length=16, index=True)  # pending|sending|sent|failed|no_route
     attempts: int = Field(default=0)
     not_before: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

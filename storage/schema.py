@@ -3,4 +3,5 @@ A feature that adds tables adds its module here."""
 
 from __future__ import annotations
 
-import storage.models  # noqa: F401
+import storage.models
+import storage.models_reminders  # noqa: F401

@@ -89,3 +89,35 @@ async def test_transient_failures_back_off_and_stop_after_the_last_attempt(sqlit
     [row] = sqlite_chat.outbox()
     assert (row.status, row.attempts) == ("failed", MAX_ATTEMPTS)
     assert delays[:3] == [timedelta(seconds=2), timedelta(seconds=4), timedelta(seconds=8)]
+
+
+async def test_a_message_interrupted_mid_send_is_not_sent_again_unless_the_platform_drops_duplicates(
+    sqlite_chat: Chat,
+) -> None:
+    from sqlmodel import Session, select
+
+    from storage.models import OutboxMessage
+
+    cancel_by_coordinator(sqlite_chat)
+    sqlite_chat.say("alice", "/start")
+    sqlite_chat.say("alice", "/book petite-salle demain 9h-10h")
+    sqlite_chat.say("coord", "/cancel 2")
+    worker = sqlite_chat.app.outbox
+    worker.register(FlakyPlatform())
+    claimed = worker._claim_due()  # the process claims both messages, then dies before sending
+    assert [row.status for row in claimed] == ["sending", "sending"]
+    sqlite_chat.clock.advance(minutes=5)
+    assert worker.recover_interrupted() == 2
+    assert [(m.status, m.error) for m in sqlite_chat.outbox()] == [
+        ("failed", "interrupted while sending; not sent again to avoid a duplicate")] * 2
+    with Session(sqlite_chat.app.engine) as session:
+        for row in session.exec(select(OutboxMessage)):
+            row.status = "sending"
+            session.add(row)
+        session.commit()
+    idempotent = FlakyPlatform()
+    idempotent.idempotent_sends = True  # type: ignore[attr-defined]
+    worker.register(idempotent)
+    assert worker.recover_interrupted() == 2
+    assert await worker.flush() == 2
+    assert sorted(chat_id for chat_id, _, _ in idempotent.delivered) == ["alice", "bob"]

@@ -18,8 +18,43 @@ if TYPE_CHECKING:
 from storage.models import Identity, Member
 
 
+class Notifier:
+    """Messages the bot starts itself, written to the outbox when the unit of work commits."""
+
+    notices: list[Notice]
+    settings: Settings
+
+    def notify_member(self, member_id: int, reply: Reply, dedup_key: str | None = None) -> None:
+        """Tell a member privately, wherever they can be reached."""
+        self.notices.append(Notice(reply=reply, member_id=member_id, dedup_key=dedup_key))
+
+    def notify_chat(self, chat: ChatRef, reply: Reply, dedup_key: str | None = None) -> None:
+        self.notices.append(Notice(reply=reply, chat=chat, dedup_key=dedup_key))
+
+    def translator_for(self, member: Member) -> Translator:
+        """Speak to another member (the booker being told) in their own language."""
+        return translator_for(member.language or self.settings.language, self.settings.timezone)
+
+    def translator_in(self, language: str | None) -> Translator:
+        return translator_for(language or self.settings.language, self.settings.timezone)
+
+
 @dataclass
-class Ctx:
+class JobCtx(Notifier):
+    """What a scheduled job receives: no incoming message, no member."""
+
+    session: Session
+    settings: Settings
+    now: datetime
+    notices: list[Notice] = field(default_factory=list)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.settings.tz
+
+
+@dataclass
+class Ctx(Notifier):
     session: Session
     settings: Settings
     incoming: Incoming
@@ -49,14 +84,3 @@ class Ctx:
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self.translator.ngettext(singular, plural, n)
-
-    def notify_member(self, member_id: int, reply: Reply, dedup_key: str | None = None) -> None:
-        """Tell a member privately, after this unit of work commits (via the outbox)."""
-        self.notices.append(Notice(reply=reply, member_id=member_id, dedup_key=dedup_key))
-
-    def notify_chat(self, chat: ChatRef, reply: Reply, dedup_key: str | None = None) -> None:
-        self.notices.append(Notice(reply=reply, chat=chat, dedup_key=dedup_key))
-
-    def translator_for(self, member: Member) -> Translator:
-        """Speak to another member (the booker being told) in their own language."""
-        return translator_for(member.language or self.settings.language, self.settings.timezone)

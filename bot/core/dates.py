@@ -67,6 +67,7 @@ _RELATIVE_DAYS = {"demain": 1, "tomorrow": 1, "apres-demain": 2, "apres demain":
 _NEXT = re.compile(r"^(?:next\s+)?(?P<day>[a-z]+)(?:\s+prochain)?$")
 _NOISE_WORDS = re.compile(r"\b(?:le|la|on|at|de|du|from|a|à|for|pour|ce|cette)\s*$")
 MAX_DAY_TEXT = 60
+_FILLER_WORDS = {"le", "la", "on", "the", "de", "du", "a", "à", "at", "from", "des", "dès"}
 
 
 def _fold(text: str) -> str:
@@ -230,9 +231,9 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> When:
 
     if day is None:
         day = _parse_day(re.sub(r"\s+", " ", rest), now_local)
-    elif rest.strip(" ,.") and _fold(rest.strip(" ,.")) not in {"le", "on", "the", "de", "du"}:
-        leftover = _NOISE_WORDS.sub("", rest.strip(" ,.")).strip(" ,.")
-        if leftover and re.search(r"\d", leftover):
+    else:
+        leftover = " ".join(w for w in re.split(r"[\s,.]+", rest) if w and _fold(w) not in _FILLER_WORDS)
+        if leftover:
             raise DateParseError("no_date")
 
     if start_hm is None:
@@ -247,3 +248,31 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> When:
     if end <= start:
         raise DateParseError("reversed")
     return When(day=day, start=start, end=end)
+
+
+_IN_RE = re.compile(r"^(?:dans|in)\s+(\d{1,4})\s*(min|mins|minutes?|h|heures?|hours?)\b\s*", re.IGNORECASE)
+MAX_WHEN_WORDS = 7
+
+
+def parse_leading_when(text: str, now: datetime, tz: ZoneInfo, default_hour: int = 9) -> tuple[datetime, str]:
+    """'demain 9h appeler la mairie' -> (tomorrow 09:00, 'appeler la mairie'): the longest leading words
+    that read as a moment; 'dans 20 min ...' / 'in 2 hours ...' too. A day alone means ``default_hour``."""
+    stripped = text.strip()
+    relative = _IN_RE.match(stripped)
+    if relative:
+        amount = int(relative.group(1))
+        unit = relative.group(2).lower()
+        delta = timedelta(minutes=amount) if unit.startswith("m") else timedelta(hours=amount)
+        return now + delta, stripped[relative.end():].strip()
+    words = stripped.split()
+    last_error = DateParseError("no_date")
+    for count in range(min(len(words), MAX_WHEN_WORDS), 0, -1):
+        try:
+            when = parse_when(" ".join(words[:count]), now, tz)
+        except DateParseError as error:
+            if error.code != "no_date":
+                last_error = error
+            continue
+        moment = when.start or _combine(when.day, default_hour, 0, tz)
+        return moment, " ".join(words[count:])
+    raise last_error

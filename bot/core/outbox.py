@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.adapters.base import Adapter, DeliveryError
 from bot.core.types import Action, Notice, Platform, Reply
@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 NO_ROUTE = "no_route"
+SENDING = "sending"
+INTERRUPTED = "interrupted while sending; not sent again to avoid a duplicate"
 
 
 def reply_to_json(reply: Reply) -> str:
@@ -115,19 +117,43 @@ class OutboxWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    def _due(self, limit: int = 100) -> list[OutboxMessage]:
+    def _claim_due(self, limit: int = 200) -> list[OutboxMessage]:
+        """Mark the due rows 'sending' before anything goes out: if the process dies mid-send, those rows
+        are not sent again blindly (see recover_interrupted)."""
+        now = self.clock()
         with session_scope(self.engine) as session:
-            rows = session.exec(
+            rows = list(session.exec(
                 select(OutboxMessage)
                 .where(
                     OutboxMessage.status == "pending",
-                    OutboxMessage.not_before <= self.clock(),
-                    OutboxMessage.platform.in_(list(self.adapters)),  # type: ignore[attr-defined]
+                    OutboxMessage.not_before <= now,
+                    col(OutboxMessage.platform).in_(list(self.adapters)),
                 )
-                .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+                .order_by(col(OutboxMessage.id))
                 .limit(limit)
-            ).all()
-            return list(rows)
+                .with_for_update(skip_locked=True)
+            ))
+            for row in rows:
+                row.status = SENDING
+                row.not_before = now
+                session.add(row)
+            return rows
+
+    def recover_interrupted(self, older_than: timedelta = timedelta(minutes=2)) -> int:
+        """Rows left 'sending' by a process that died: resend where the platform drops duplicates by
+        itself (Matrix transaction ids), otherwise give up rather than risk saying it twice."""
+        cutoff = self.clock() - older_than
+        with session_scope(self.engine) as session:
+            rows = list(session.exec(select(OutboxMessage).where(
+                OutboxMessage.status == SENDING, OutboxMessage.not_before <= cutoff,
+                col(OutboxMessage.platform).in_(list(self.adapters)))))
+            for row in rows:
+                if getattr(self.adapters[row.platform], "idempotent_sends", False):
+                    row.status = "pending"
+                else:
+                    row.status, row.error = "failed", INTERRUPTED
+                session.add(row)
+            return len(rows)
 
     def _record(self, row_id: int, **changes: object) -> None:
         with session_scope(self.engine) as session:
@@ -136,40 +162,50 @@ class OutboxWorker:
                 for name, value in changes.items():
                     setattr(row, name, value)
 
-    async def flush(self) -> int:
-        """Send everything due now; returns how many were delivered."""
-        delivered = 0
-        rows = await asyncio.to_thread(self._due)
-        for row in rows:
-            assert row.id is not None
-            adapter = self.adapters[row.platform]
-            attempts = row.attempts + 1
-            try:
-                await adapter.send(row.chat_id, reply_from_json(row.payload), key=f"outbox-{row.id}")
-            except DeliveryError as error:
+    async def _deliver(self, row: OutboxMessage) -> bool:
+        assert row.id is not None
+        adapter = self.adapters[row.platform]
+        attempts = row.attempts + 1
+        try:
+            await adapter.send(row.chat_id, reply_from_json(row.payload), key=f"outbox-{row.id}")
+        except Exception as error:
+            if isinstance(error, DeliveryError):
                 failed = error.permanent or attempts >= MAX_ATTEMPTS
                 delay = error.retry_after if error.retry_after is not None else backoff(attempts)
-                log.warning("outbox %s to %s:%s failed (%s)", row.id, row.platform, row.chat_id, error.reason)
-                await asyncio.to_thread(
-                    self._record,
-                    row.id,
-                    attempts=attempts,
-                    status="failed" if failed else "pending",
-                    error=error.reason[:500],
-                    not_before=self.clock() + timedelta(seconds=delay),
-                )
-                continue
-            except Exception:
+                reason = error.reason
+                log.warning("outbox %s to %s:%s failed (%s)", row.id, row.platform, row.chat_id, reason)
+            else:
+                failed, delay, reason = attempts >= MAX_ATTEMPTS, backoff(attempts), repr(error)
                 log.exception("outbox %s to %s:%s crashed", row.id, row.platform, row.chat_id)
-                await asyncio.to_thread(
-                    self._record, row.id, attempts=attempts,
-                    status="failed" if attempts >= MAX_ATTEMPTS else "pending",
-                    not_before=self.clock() + timedelta(seconds=backoff(attempts)),
-                )
-                continue
-            await asyncio.to_thread(self._record, row.id, attempts=attempts, status="sent", sent_at=self.clock())
+            await asyncio.to_thread(
+                self._record, row.id, attempts=attempts, status="failed" if failed else "pending",
+                error=reason[:500], not_before=self.clock() + timedelta(seconds=delay),
+            )
+            return False
+        await asyncio.to_thread(self._record, row.id, attempts=attempts, status="sent", sent_at=self.clock())
+        return True
+
+    async def _deliver_in_order(self, rows: list[OutboxMessage]) -> int:
+        """One chat's messages, in order; after a failure the rest wait for the next round."""
+        delivered = 0
+        for index, row in enumerate(rows):
+            if not await self._deliver(row):
+                for later in rows[index + 1:]:
+                    assert later.id is not None
+                    await asyncio.to_thread(self._record, later.id, status="pending")
+                break
             delivered += 1
         return delivered
+
+    async def flush(self) -> int:
+        """Send everything due now, chats in parallel (each adapter's limiter sets the pace); returns
+        how many were delivered."""
+        rows = await asyncio.to_thread(self._claim_due)
+        by_chat: dict[tuple[str, str], list[OutboxMessage]] = {}
+        for row in rows:
+            by_chat.setdefault((row.platform, row.chat_id), []).append(row)
+        counts = await asyncio.gather(*(self._deliver_in_order(group) for group in by_chat.values()))
+        return sum(counts)
 
     async def run(self, poll_seconds: float = 1.0) -> None:
         while True:
@@ -183,6 +219,9 @@ class OutboxWorker:
 
     def start(self) -> None:
         if self._task is None:
+            recovered = self.recover_interrupted()
+            if recovered:
+                log.warning("%s messages were being sent when the bot stopped", recovered)
             self._task = asyncio.create_task(self.run(), name="outbox")
 
     async def stop(self) -> None:

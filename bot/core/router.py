@@ -15,12 +15,26 @@ from typing import TYPE_CHECKING
 from bot.core.types import Reply
 
 if TYPE_CHECKING:
-    from bot.core.context import Ctx
+    from bot.core.context import Ctx, JobCtx
 
 HandlerResult = Reply | Sequence[Reply] | None
 HandlerFunc = Callable[["Ctx", str], HandlerResult]
 
 COMMAND_PREFIXES = ("/", "!")
+
+
+JobFunc = Callable[["JobCtx"], None]
+
+
+@dataclass(frozen=True)
+class Job:
+    """Work the bot does on its own: every N seconds, or weekly at the time a setting names
+    (e.g. DIGEST_SCHEDULE), in the place's time zone."""
+
+    name: str
+    func: JobFunc
+    every_seconds: float | None = None
+    weekly_setting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,19 @@ class Router:
     def __init__(self, name: str) -> None:
         self.name = name
         self.commands: list[Command] = []
+        self.jobs: list[Job] = []
+
+    def job(
+        self, name: str, *, every_seconds: float | None = None, weekly_setting: str | None = None
+    ) -> Callable[[JobFunc], JobFunc]:
+        if (every_seconds is None) == (weekly_setting is None):
+            raise ValueError("a job runs either every N seconds or weekly")
+
+        def register(func: JobFunc) -> JobFunc:
+            self.jobs.append(Job(name, func, every_seconds, weekly_setting))
+            return func
+
+        return register
 
     def command(
         self,
@@ -73,8 +100,10 @@ class CommandTable:
 
     def __init__(self, routers: Iterable[Router]) -> None:
         self.commands: list[Command] = []
+        self.jobs: list[Job] = []
         self._by_name: dict[str, Command] = {}
         for router in routers:
+            self.jobs.extend(router.jobs)
             for command in router.commands:
                 for name in command.names:
                     key = fold(name)

@@ -45,10 +45,14 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Action:
-    """A button: pressing it runs ``command`` as the person who pressed it."""
+    """A button: pressing it runs ``command`` as the person who pressed it.
+
+    ``undo``, when set, is the command that reverses it, run as the same person (Matrix: removing the reaction).
+    """
 
     label: str
     command: str
+    undo: str | None = None
 
 
 @dataclass(frozen=True)

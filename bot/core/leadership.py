@@ -1,0 +1,75 @@
+"""Only one process runs the scheduled jobs, even when several share a database (APScheduler 3 has no
+such guard: two schedulers give duplicate or missed runs). PostgreSQL: a session advisory lock held
+on a dedicated connection. SQLite: an exclusive lock on a file beside the database."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from typing import IO, Any
+
+from sqlalchemy import Engine, text
+
+log = logging.getLogger(__name__)
+
+ADVISORY_KEY = 0x7469_6572_736C  # "tiersl"
+
+
+class Leadership:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._connection: Any = None
+        self._file: IO[str] | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._connection is not None or self._file is not None
+
+    def acquire(self) -> bool:
+        """Try (again) to become the leader; cheap when already leader."""
+        if self.held:
+            return True
+        try:
+            if self.engine.dialect.name == "postgresql":
+                return self._acquire_postgres()
+            return self._acquire_file()
+        except Exception:
+            log.exception("could not take the scheduler lock")
+            return False
+
+    def _acquire_postgres(self) -> bool:
+        connection = self.engine.connect()
+        got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}).scalar()
+        connection.commit()
+        if got:
+            self._connection = connection
+            log.info("this process runs the scheduled jobs")
+            return True
+        connection.close()
+        return False
+
+    def _acquire_file(self) -> bool:
+        database = self.engine.url.database or "tierslieu.db"
+        path = f"{database}.scheduler.lock" if database != ":memory:" else f"/tmp/tierslieu-{os.getpid()}.lock"
+        handle = open(path, "a")  # noqa: SIM115 (held open for the life of the process)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+    def release(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+                self._connection.close()
+            except Exception:
+                log.exception("releasing the scheduler lock failed")
+            self._connection = None
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None

@@ -1,0 +1,173 @@
+"""Reminders: automatic ones before bookings (and events and shifts), personal ones with /remind,
+settings with /reminders, and the job that sends them when due."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.core.context import Ctx, JobCtx
+from bot.core.dates import DateParseError, parse_leading_when
+from bot.core.errors import NotAllowed, UsageError, UserError
+from bot.core.i18n import N_, Translator
+from bot.core.router import Router
+from bot.core.types import Action, Reply
+from handlers.explain import date_error
+from storage import reminders
+from storage.models import Booking, Member, Space
+from storage.models_reminders import Reminder, ReminderSettings
+
+router = Router("reminders")
+
+SNOOZE_MINUTES = 10
+MAX_SNOOZE_MINUTES = 24 * 60
+
+
+def _snooze_action(t: Translator, reminder: Reminder) -> Action:
+    return Action(t.gettext("Snooze {minutes} min").format(minutes=SNOOZE_MINUTES),
+                  f"/snooze {reminder.id} {SNOOZE_MINUTES}")
+
+
+def render_booking(ctx: JobCtx, reminder: Reminder, t: Translator) -> Reply | None:
+    booking = ctx.session.get(Booking, int(reminder.ref or 0))
+    if booking is None or booking.status != "active" or not reminders.still_useful(
+            reminder.due_at, booking.start, ctx.now):
+        return None
+    space = ctx.session.get(Space, booking.space_id)
+    text = t.gettext("Reminder: you booked {space}, {when}.").format(
+        space=space.name if space else "?", when=t.fmt_range(booking.start, booking.end))
+    return Reply(text, actions=(_snooze_action(t, reminder),
+                                Action(t.gettext("Cancel the booking"), f"/cancel {booking.id}")))
+
+
+def render_personal(ctx: JobCtx, reminder: Reminder, t: Translator) -> Reply | None:
+    if not reminders.still_useful(reminder.due_at, None, ctx.now):
+        return None
+    return Reply(t.gettext("Reminder: {text}").format(text=reminder.text), actions=(_snooze_action(t, reminder),))
+
+
+RENDERERS = {"booking": render_booking, "personal": render_personal}
+
+
+@router.job("send-reminders", every_seconds=20)
+def send_due_reminders(ctx: JobCtx) -> None:
+    """Each due reminder is marked sent in the same transaction that queues its message: sent once."""
+    for reminder in reminders.due(ctx.session, ctx.now):
+        member = ctx.session.get(Member, reminder.member_id)
+        render = RENDERERS.get(reminder.kind)
+        reply = render(ctx, reminder, ctx.translator_for(member)) if member and render else None
+        if reply is None:
+            reminder.status = "dropped"
+        else:
+            ctx.notify_member(reminder.member_id, reply, dedup_key=f"reminder:{reminder.id}")
+            reminder.status = "sent"
+            reminder.sent_at = ctx.now
+        ctx.session.add(reminder)
+
+
+def schedule_booking_reminder(ctx: Ctx, booking: Booking) -> None:
+    assert booking.id is not None
+    minutes = reminders.settings_of(ctx.session, booking.member_id, ctx.settings.booking_reminder_minutes)
+    if minutes.booking_minutes > 0:
+        reminders.schedule(ctx.session, booking.member_id, "booking", str(booking.id),
+                           booking.start - timedelta(minutes=minutes.booking_minutes), ctx.now)
+
+
+@router.command("remind", aliases=["rappel"], help=N_("Remind me of something at a given time"),
+                usage=N_("/remind <when> <what>  e.g. /remind tomorrow 9:00 call the town hall"))
+def remind(ctx: Ctx, args: str) -> Reply:
+    example = ctx._("/remind tomorrow 9:00 call the town hall")
+    if not args.strip():
+        raise UsageError(ctx._("When, and what should I remind you of?"))
+    try:
+        due_at, text = parse_leading_when(args, ctx.now, ctx.tz)
+    except DateParseError as error:
+        raise date_error(ctx, error, example) from None
+    if not text:
+        raise UserError(ctx._("What should I remind you of?"), example=example)
+    if due_at <= ctx.now:
+        raise UserError(ctx._("That moment has already passed."), example=example)
+    reminder = reminders.schedule(ctx.session, ctx.member_id, "personal", None, due_at, ctx.now, text[:500])
+    assert reminder is not None
+    return Reply(ctx._("I'll remind you on {when}: {text}").format(when=ctx.translator.fmt_datetime(due_at),
+                                                                    text=reminder.text),
+                 actions=(Action(ctx._("Cancel"), f"/reminders cancel {reminder.id}"),))
+
+
+def _on_off(ctx: Ctx, value: str) -> bool:
+    if value in {"on", "oui", "yes", "1"}:
+        return True
+    if value in {"off", "non", "no", "0"}:
+        return False
+    raise UsageError(ctx._("Say on or off."))
+
+
+@router.command("reminders", aliases=["rappels"], help=N_("See and change your reminders"),
+                usage=N_("/reminders [booking <minutes>|off] [events on|off] [shifts on|off] [cancel <n>]  "
+                         "e.g. /reminders booking 60"))
+def my_reminders(ctx: Ctx, args: str) -> Reply:
+    words = args.lower().split()
+    prefs = ctx.session.get(ReminderSettings, ctx.member_id) or ReminderSettings(
+        member_id=ctx.member_id, booking_minutes=ctx.settings.booking_reminder_minutes)
+    if words:
+        if words[0] in {"cancel", "annuler"} and len(words) == 2 and words[1].isdigit():
+            return _cancel_personal(ctx, int(words[1]))
+        if len(words) != 2:
+            raise UsageError(ctx._("I didn't understand that setting."))
+        what, value = words
+        if what in {"booking", "bookings", "reservation", "reservations", "réservation", "réservations"}:
+            if value in {"off", "non", "no"}:
+                prefs.booking_minutes = 0
+            elif value.isdigit() and 0 <= int(value) <= 7 * 24 * 60:
+                prefs.booking_minutes = int(value)
+            else:
+                raise UsageError(ctx._("Give the minutes before a booking, or off."))
+        elif what in {"events", "evenements", "événements"}:
+            prefs.events = _on_off(ctx, value)
+        elif what in {"shifts", "creneaux", "créneaux"}:
+            prefs.shifts = _on_off(ctx, value)
+        else:
+            raise UsageError(ctx._("I didn't understand that setting."))
+        ctx.session.add(prefs)
+    lines = [
+        ctx._("Before a booking: {minutes} min").format(minutes=prefs.booking_minutes)
+        if prefs.booking_minutes else ctx._("Before a booking: off"),
+        ctx._("Before an event you joined: 24 h and 1 h") if prefs.events else ctx._("Before an event: off"),
+        ctx._("Before a shift you took: 24 h") if prefs.shifts else ctx._("Before a shift: off"),
+    ]
+    personal = reminders.personal_pending(ctx.session, ctx.member_id)
+    if personal:
+        lines.append("")
+        lines += [f"#{r.id} {ctx.translator.fmt_datetime(r.due_at)} — {r.text}" for r in personal[:20]]
+    actions = tuple(Action(ctx._("Cancel #{id}").format(id=r.id), f"/reminders cancel {r.id}") for r in personal[:5])
+    return Reply("\n".join(lines), title=ctx._("Your reminders"), actions=actions)
+
+
+def _cancel_personal(ctx: Ctx, reminder_id: int) -> Reply:
+    reminder = ctx.session.get(Reminder, reminder_id)
+    if reminder is None or reminder.member_id != ctx.member_id:
+        raise UserError(ctx._("You have no reminder number {id}.").format(id=reminder_id))
+    if reminder.status != "pending":
+        return Reply(ctx._("Reminder {id} is no longer pending.").format(id=reminder_id),
+                     edit_original=ctx.incoming.is_action)
+    reminder.status = "cancelled"
+    ctx.session.add(reminder)
+    return Reply(ctx._("Reminder {id} cancelled.").format(id=reminder_id), edit_original=ctx.incoming.is_action)
+
+
+@router.command("snooze", aliases=["repousser"], help=N_("Remind me again a bit later"),
+                usage=N_("/snooze <reminder> [minutes]  e.g. /snooze 4 10"), hidden=True)
+def snooze(ctx: Ctx, args: str) -> Reply:
+    words = args.split()
+    if not words or not words[0].isdigit() or (len(words) > 1 and not words[1].isdigit()):
+        raise UsageError(ctx._("Which reminder, and for how many minutes?"))
+    original = ctx.session.get(Reminder, int(words[0]))
+    if original is None:
+        raise UserError(ctx._("You have no reminder number {id}.").format(id=words[0]))
+    if original.member_id != ctx.member_id:
+        raise NotAllowed(ctx._("That reminder isn't yours."))
+    minutes = min(int(words[1]) if len(words) > 1 else SNOOZE_MINUTES, MAX_SNOOZE_MINUTES)
+    again = reminders.schedule(ctx.session, ctx.member_id, original.kind, original.ref,
+                               ctx.now + timedelta(minutes=max(minutes, 1)), ctx.now, original.text)
+    assert again is not None
+    return Reply(ctx._("OK, I'll remind you again at {time}.").format(time=ctx.translator.fmt_time(again.due_at)),
+                 edit_original=ctx.incoming.is_action)

@@ -1,0 +1,80 @@
+"""Reminders: scheduling, moving and cancelling them with the thing they remind of, and picking the
+due ones under a lock so that two processes never send the same one."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from storage.models_reminders import Reminder, ReminderSettings
+
+# A personal reminder that came due while the bot was down is still worth sending for this long.
+PERSONAL_GRACE = timedelta(hours=6)
+
+
+def still_useful(due_at: datetime, subject_start: datetime | None, now: datetime) -> bool:
+    """Send a late reminder only before the thing it reminds of (or, for a personal note, soon after)."""
+    if subject_start is not None:
+        return now < subject_start
+    return now - due_at <= PERSONAL_GRACE
+
+
+def settings_of(session: Session, member_id: int, default_booking_minutes: int) -> ReminderSettings:
+    row = session.get(ReminderSettings, member_id)
+    return row or ReminderSettings(member_id=member_id, booking_minutes=default_booking_minutes)
+
+
+def schedule(
+    session: Session, member_id: int, kind: str, ref: str | None, due_at: datetime, now: datetime, text: str = ""
+) -> Reminder | None:
+    """Add a reminder unless its time is already past."""
+    if due_at <= now:
+        return None
+    reminder = Reminder(member_id=member_id, kind=kind, ref=ref, text=text, due_at=due_at, created_at=now)
+    session.add(reminder)
+    session.flush()
+    return reminder
+
+
+def cancel_for(session: Session, kind: str, ref: str, member_id: int | None = None) -> int:
+    """The thing was cancelled: its pending reminders go with it."""
+    query = select(Reminder).where(Reminder.kind == kind, Reminder.ref == ref, Reminder.status == "pending")
+    if member_id is not None:
+        query = query.where(Reminder.member_id == member_id)
+    rows = list(session.exec(query))
+    for row in rows:
+        row.status = "cancelled"
+        session.add(row)
+    return len(rows)
+
+
+def move_for(session: Session, kind: str, ref: str, shift: timedelta) -> int:
+    """The thing moved: its pending reminders move by the same amount."""
+    rows = list(session.exec(
+        select(Reminder).where(Reminder.kind == kind, Reminder.ref == ref, Reminder.status == "pending")))
+    for row in rows:
+        row.due_at = row.due_at + shift
+        session.add(row)
+    return len(rows)
+
+
+def due(session: Session, now: datetime, limit: int = 200) -> list[Reminder]:
+    """Pending reminders whose time has come, locked for this transaction (PostgreSQL skips rows another
+    process holds; SQLite's BEGIN IMMEDIATE already serialises)."""
+    query = (
+        select(Reminder)
+        .where(Reminder.status == "pending", Reminder.due_at <= now)
+        .order_by(col(Reminder.due_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.exec(query))
+
+
+def personal_pending(session: Session, member_id: int) -> list[Reminder]:
+    return list(session.exec(
+        select(Reminder)
+        .where(Reminder.member_id == member_id, Reminder.status == "pending", Reminder.kind == "personal")
+        .order_by(col(Reminder.due_at))
+    ))

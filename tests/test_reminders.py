@@ -1,0 +1,151 @@
+"""Reminders fire once, at the right local time, across clock changes and restarts."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.core.leadership import Leadership
+from bot.core.outbox import reply_from_json
+from storage.db import make_engine
+from tests.harness import Chat, make_chat
+
+
+def sent(chat: Chat) -> list[tuple[str, str]]:
+    return [(m.chat_id, reply_from_json(m.payload).text) for m in chat.outbox()]
+
+
+def run_reminders(chat: Chat) -> int:
+    return chat.app.jobs.run_now("send-reminders")
+
+
+def test_booking_reminder_comes_30_minutes_before_once_with_buttons(chat: Chat) -> None:
+    chat.say("alice", "/book salle-reunion demain 14h-16h")
+    chat.clock.now = datetime(2026, 11, 24, 12, 29, tzinfo=UTC)  # 13:29 in Paris
+    assert run_reminders(chat) == 0
+    chat.clock.advance(minutes=1)
+    assert run_reminders(chat) == 1
+    assert run_reminders(chat) == 0
+    [message] = chat.outbox()
+    reply = reply_from_json(message.payload)
+    assert reply.text == "Rappel : vous avez réservé Salle de réunion, mardi 24 novembre, 14:00–16:00."
+    assert [a.label for a in reply.actions] == ["Repousser de 10 min", "Annuler la réservation"]
+
+
+def test_cancelled_booking_sends_no_reminder(chat: Chat) -> None:
+    chat.say("alice", "/book salle-reunion demain 14h-16h")
+    chat.say("alice", "/cancel 1")
+    chat.clock.now = datetime(2026, 11, 24, 12, 45, tzinfo=UTC)
+    assert run_reminders(chat) == 0 and chat.outbox() == []
+
+
+def test_member_chooses_an_hour_before_or_no_booking_reminder(sqlite_chat: Chat) -> None:
+    sqlite_chat.say("alice", "/rappels reservation 60")
+    sqlite_chat.say("alice", "/book salle-reunion demain 14h-16h")
+    sqlite_chat.clock.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # 13:00 Paris
+    assert run_reminders(sqlite_chat) == 1
+    sqlite_chat.say("bob", "/reminders booking off")
+    sqlite_chat.say("bob", "/book petite-salle 2026-11-25 14h-16h")
+    sqlite_chat.clock.now = datetime(2026, 11, 25, 12, 59, tzinfo=UTC)
+    assert run_reminders(sqlite_chat) == 0
+
+
+def test_reminder_keeps_local_time_across_the_autumn_clock_change(sqlite_chat: Chat) -> None:
+    sqlite_chat.clock.now = datetime(2026, 10, 22, 8, 0, tzinfo=UTC)  # Thursday, summer time
+    sqlite_chat.say("alice", "/book salle-reunion lundi 10h-11h")  # Monday 26 Oct, winter time
+    sqlite_chat.clock.now = datetime(2026, 10, 26, 8, 29, tzinfo=UTC)  # 09:29 Paris (UTC+1)
+    assert run_reminders(sqlite_chat) == 0
+    sqlite_chat.clock.now = datetime(2026, 10, 26, 8, 30, tzinfo=UTC)  # 09:30 Paris
+    assert run_reminders(sqlite_chat) == 1
+
+
+def test_after_a_restart_a_late_reminder_goes_out_if_still_useful_and_is_dropped_otherwise(sqlite_url: str) -> None:
+    chat = make_chat(sqlite_url)
+    chat.say("alice", "/book salle-reunion demain 14h-16h")
+    chat.say("bob", "/book petite-salle demain 11h-12h")
+    chat.app.engine.dispose()
+    # The bot was down from 10:00 to 13:45 Paris: Bob's booking has started, Alice's has not.
+    restarted = make_chat(sqlite_url, now=datetime(2026, 11, 24, 12, 45, tzinfo=UTC))
+    assert restarted.app.jobs.run_now("send-reminders") == 1
+    assert [chat_id for chat_id, _ in sent(restarted)] == ["alice"]
+    restarted.app.engine.dispose()
+
+
+def test_two_processes_sending_due_reminders_at_once_send_each_once(database_url: str) -> None:
+    chat = make_chat(database_url)
+    for n in range(10):
+        space = "open-space" if n < 8 else "imprimante-3d"
+        assert chat.text(f"m{n}", f"/book {space} demain 10h-11h").startswith("Réservé")
+    later = datetime(2026, 11, 24, 8, 35, tzinfo=UTC)  # 09:35 Paris: ten reminders due, none too late
+    first, second = make_chat(database_url, now=later, seed=False), make_chat(database_url, now=later, seed=False)
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+
+    def run(other: Chat) -> None:
+        barrier.wait()
+        counts.append(other.app.jobs.run_now("send-reminders"))
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(counts) == 10
+    assert len(chat.outbox()) == 10
+    for c in (chat, first, second):
+        c.app.engine.dispose()
+
+
+def test_only_one_process_holds_the_scheduler(database_url: str) -> None:
+    engines = [make_engine(database_url), make_engine(database_url)]
+    first, second = Leadership(engines[0]), Leadership(engines[1])
+    try:
+        assert first.acquire() is True
+        assert second.acquire() is False
+        first.release()
+        assert second.acquire() is True
+    finally:
+        first.release()
+        second.release()
+        for engine in engines:
+            engine.dispose()
+
+
+def test_personal_reminder_is_understood_listed_snoozed_and_cancelled(sqlite_chat: Chat) -> None:
+    answer = sqlite_chat.text("alice", "/rappel demain 9h appeler la mairie")
+    assert answer == "Je vous le rappellerai le mardi 24 novembre, 09:00 : appeler la mairie"
+    assert "appeler la mairie" in sqlite_chat.text("alice", "/rappels")
+    sqlite_chat.clock.now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    assert sqlite_chat.app.jobs.run_now("send-reminders") == 1
+    assert sent(sqlite_chat) == [("alice", "Rappel : appeler la mairie")]
+    assert "mairie" not in sqlite_chat.text("bob", "/rappels"), "a member sees only their own"
+    assert "pas le vôtre" in sqlite_chat.text("bob", "/snooze 1 10")
+    assert sqlite_chat.text("alice", "/snooze 1 10") == "D'accord, je vous le rappellerai à 09:10."
+    sqlite_chat.clock.advance(minutes=10)
+    assert sqlite_chat.app.jobs.run_now("send-reminders") == 1
+    sqlite_chat.say("alice", "/rappel dans 20 min relancer le devis")
+    assert sqlite_chat.text("alice", "/rappels annuler 3") == "Rappel n° 3 annulé."
+    sqlite_chat.clock.advance(minutes=30)
+    assert sqlite_chat.app.jobs.run_now("send-reminders") == 0
+
+
+def test_reminder_requests_that_make_no_sense_are_explained(sqlite_chat: Chat) -> None:
+    assert "De quoi dois-je vous faire penser" in sqlite_chat.text("alice", "/rappel demain 9h")
+    assert "Ce moment est déjà passé" in sqlite_chat.text("alice", "/rappel 2026-11-01 9h payer")
+    assert "Cette date n'existe pas" in sqlite_chat.text("alice", "/rappel 31/02 9h payer")
+
+
+def test_weekly_schedule_fires_monday_8am_local_on_both_sides_of_the_clock_changes() -> None:
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    trigger = CronTrigger(day_of_week="mon", hour=8, minute=0, timezone=paris)
+    for start in (datetime(2026, 10, 13, tzinfo=paris), datetime(2027, 3, 16, tzinfo=paris)):
+        fires, moment = [], start
+        for _ in range(3):
+            moment = trigger.get_next_fire_time(None, moment + timedelta(seconds=1))
+            fires.append(moment)
+        assert [(f.weekday(), f.hour, f.minute) for f in fires] == [(0, 8, 0)] * 3
+        assert len({f.utcoffset() for f in fires}) == 2, "the offset changes, the local time doesn't"
