@@ -104,8 +104,9 @@ async def test_a_message_interrupted_mid_send_is_not_sent_again_unless_the_platf
     sqlite_chat.say("coord", "/cancel 2")
     worker = sqlite_chat.app.outbox
     worker.register(FlakyPlatform())
-    claimed = worker._claim_due()  # the process claims both messages, then dies before sending
-    assert [row.status for row in claimed] == ["sending", "sending"]
+    for row in sqlite_chat.outbox():  # the process takes both messages, then dies while sending
+        assert row.id is not None and worker._claim(row.id)
+    assert [row.status for row in sqlite_chat.outbox()] == ["sending", "sending"]
     sqlite_chat.clock.advance(minutes=5)
     assert worker.recover_interrupted() == 2
     assert [(m.status, m.error) for m in sqlite_chat.outbox()] == [

@@ -22,6 +22,7 @@ from nio import (
     MatrixRoom,
     MegolmEvent,
     ReactionEvent,
+    RedactionEvent,
     RoomMemberEvent,
     RoomMessageText,
     RoomSendResponse,
@@ -43,6 +44,7 @@ from bot.adapters.matrix_render import (
     strip_mention,
     strip_reply_fallback,
     transaction_id,
+    undo_table,
 )
 from bot.config import Settings
 from bot.core.i18n import N_, Translator, translator_for
@@ -75,6 +77,15 @@ CANNOT_DECRYPT = N_(
 
 def _actions_key(event_id: str) -> str:
     return f"matrix:actions:{event_id}"
+
+
+def _undos_key(event_id: str) -> str:
+    return f"matrix:undos:{event_id}"
+
+
+def _reaction_key(reaction_id: str) -> str:
+    """A reaction that ran an undoable action -> what removing it runs (JSON), "" once undone."""
+    return f"matrix:reaction:{reaction_id}"
 
 
 def _last_actions_key(room_id: str) -> str:
@@ -252,6 +263,8 @@ class MatrixAdapter:
             await self._handle_text(room, event)
         elif isinstance(event, ReactionEvent):
             await self._handle_reaction(room, event)
+        elif isinstance(event, RedactionEvent):
+            await self._handle_redaction(room, event)
         elif isinstance(event, MegolmEvent):
             self._undecrypted.append((room, event, time.monotonic()))
 
@@ -284,10 +297,14 @@ class MatrixAdapter:
         await self._answer(room, incoming, answer_to=event.event_id, action_origin=action_origin)
 
     async def _handle_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
+        key = normalise_key(event.key)
         table = await self._action_table(event.reacts_to)
-        command = table.get(normalise_key(event.key)) if table else None
+        command = table.get(key) if table else None
         if command is None:
             return
+        # Read before answering: an answer that edits the message replaces its actions and their undos.
+        raw_undos = await self._state(_undos_key(event.reacts_to))
+        undo = json.loads(raw_undos).get(key) if raw_undos else None
         incoming = Incoming(
             chat=await self._chat(room),
             sender=self._sender(room, event.sender),
@@ -297,6 +314,28 @@ class MatrixAdapter:
             is_action=True,
         )
         await self._answer(room, incoming, answer_to=event.reacts_to, action_origin=event.reacts_to)
+        if undo:
+            record = {"room": room.room_id, "sender": event.sender, "undo": undo, "reacts_to": event.reacts_to}
+            await self._set_state(_reaction_key(event.event_id), json.dumps(record))
+
+    async def _handle_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
+        """The member who reacted removed the reaction: run the action's undo, once, as them."""
+        raw = await self._state(_reaction_key(event.redacts))
+        if not raw:
+            return
+        record = json.loads(raw)
+        if record["room"] != room.room_id or record["sender"] != event.sender:
+            return  # a moderator removing someone's reaction undoes nothing
+        await self._set_state(_reaction_key(event.redacts), "")
+        incoming = Incoming(
+            chat=await self._chat(room),
+            sender=self._sender(room, event.sender),
+            text=record["undo"],
+            message_id=event.event_id,
+            reply_to_id=record["reacts_to"],
+            is_action=True,
+        )
+        await self._answer(room, incoming, answer_to=record["reacts_to"], action_origin=record["reacts_to"])
 
     async def _answer(self, room: MatrixRoom, incoming: Incoming, answer_to: str, action_origin: str | None) -> None:
         assert self._on_incoming is not None
@@ -438,6 +477,9 @@ class MatrixAdapter:
         actions_owner = replaces or event_id
         if reply.actions:
             await self._set_state(_actions_key(actions_owner), json.dumps(action_table(reply.actions)))
+            undos = undo_table(reply.actions)
+            if undos or replaces:  # an edit must not keep the undos of the actions it replaced
+                await self._set_state(_undos_key(actions_owner), json.dumps(undos))
             await self._set_state(_last_actions_key(room_id), actions_owner)
         elif replaces:
             # The edited message no longer offers its actions: reacting to it again does nothing.

@@ -18,6 +18,9 @@ NUMBER_KEYS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣",
 VARIATION_SELECTOR = "\ufe0f"
 
 CHOOSE_HINT = N_("To choose, react with the emoji or answer with its number:")
+# Shown only when the offered actions can be undone: by all of them, or by some (then named).
+UNDO_HINT = N_("Removing your reaction undoes it.")
+UNDO_SOME_HINT = N_("Removing your reaction undoes: {actions}.")
 
 _REPLY_FALLBACK_RE = re.compile(r"^(?:>.*\n)+\n?", re.MULTILINE)
 _NUMBER_RE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
@@ -38,6 +41,25 @@ def normalise_key(key: str) -> str:
 def action_table(actions: Sequence[Action]) -> dict[str, str]:
     """Reaction key (normalised) -> command, as remembered for the sent message."""
     return {normalise_key(key): action.command for key, action in zip(action_keys(actions), actions, strict=False)}
+
+
+def undo_table(actions: Sequence[Action]) -> dict[str, str]:
+    """Reaction key (normalised) -> undo command, for the actions that have one."""
+    return {
+        normalise_key(key): action.undo
+        for key, action in zip(action_keys(actions), actions, strict=False)
+        if action.undo
+    }
+
+
+def undo_hint(actions: Sequence[Action], translator: Translator) -> str | None:
+    """The line telling that removing the reaction undoes the action, when some action can be undone."""
+    undoable = [action.label for action in actions if action.undo]
+    if not undoable:
+        return None
+    if len(undoable) == len(actions):
+        return translator.gettext(UNDO_HINT)
+    return translator.gettext(UNDO_SOME_HINT).format(actions=", ".join(undoable))
 
 
 def number_answer(text: str) -> int | None:
@@ -65,6 +87,9 @@ def render_reply(reply: Reply, translator: Translator) -> tuple[str, str]:
         hint = translator.gettext(CHOOSE_HINT)
         keys = action_keys(reply.actions)
         lines = [f"{key} {action.label}" for key, action in zip(keys, reply.actions, strict=False)]
+        undo = undo_hint(reply.actions, translator)
+        if undo:
+            lines.append(undo)
         plain.append(hint + "\n" + "\n".join(lines))
         rich.append(html.escape(hint) + "<br>" + "<br>".join(html.escape(line) for line in lines))
     return "\n".join(plain), "<br>".join(rich)

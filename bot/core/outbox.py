@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from bot.adapters.base import Adapter, DeliveryError
@@ -23,6 +23,7 @@ from storage.models import Identity, OutboxMessage
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+MAX_IN_FLIGHT = 8
 NO_ROUTE = "no_route"
 SENDING = "sending"
 INTERRUPTED = "interrupted while sending; not sent again to avoid a duplicate"
@@ -109,6 +110,8 @@ class OutboxWorker:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.adapters: dict[str, Adapter] = {}
         self._wake = asyncio.Event()
+        # Few sends at once: the adapters' limiters set the pace, and a crash leaves few in doubt.
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._task: asyncio.Task[None] | None = None
 
     def register(self, adapter: Adapter) -> None:
@@ -117,27 +120,30 @@ class OutboxWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    def _claim_due(self, limit: int = 200) -> list[OutboxMessage]:
-        """Mark the due rows 'sending' before anything goes out: if the process dies mid-send, those rows
-        are not sent again blindly (see recover_interrupted)."""
-        now = self.clock()
+    def _due(self, limit: int = 500) -> list[OutboxMessage]:
         with session_scope(self.engine) as session:
-            rows = list(session.exec(
+            return list(session.exec(
                 select(OutboxMessage)
                 .where(
                     OutboxMessage.status == "pending",
-                    OutboxMessage.not_before <= now,
+                    OutboxMessage.not_before <= self.clock(),
                     col(OutboxMessage.platform).in_(list(self.adapters)),
                 )
                 .order_by(col(OutboxMessage.id))
                 .limit(limit)
-                .with_for_update(skip_locked=True)
             ))
-            for row in rows:
-                row.status = SENDING
-                row.not_before = now
-                session.add(row)
-            return rows
+
+    def _claim(self, row_id: int) -> bool:
+        """Mark one row 'sending' just before it goes out, if nobody else did: a process that dies
+        mid-send leaves only that row in doubt (see recover_interrupted), and two workers never both
+        send it."""
+        with session_scope(self.engine) as session:
+            result = session.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == "pending")
+                .values(status=SENDING, not_before=self.clock())
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def recover_interrupted(self, older_than: timedelta = timedelta(minutes=2)) -> int:
         """Rows left 'sending' by a process that died: resend where the platform drops duplicates by
@@ -162,8 +168,11 @@ class OutboxWorker:
                 for name, value in changes.items():
                     setattr(row, name, value)
 
-    async def _deliver(self, row: OutboxMessage) -> bool:
+    async def _deliver(self, row: OutboxMessage) -> bool | None:
+        """True when delivered, False when it failed, None when another worker had it."""
         assert row.id is not None
+        if not await asyncio.to_thread(self._claim, row.id):
+            return None
         adapter = self.adapters[row.platform]
         attempts = row.attempts + 1
         try:
@@ -188,19 +197,18 @@ class OutboxWorker:
     async def _deliver_in_order(self, rows: list[OutboxMessage]) -> int:
         """One chat's messages, in order; after a failure the rest wait for the next round."""
         delivered = 0
-        for index, row in enumerate(rows):
-            if not await self._deliver(row):
-                for later in rows[index + 1:]:
-                    assert later.id is not None
-                    await asyncio.to_thread(self._record, later.id, status="pending")
+        for row in rows:
+            async with self._in_flight:
+                outcome = await self._deliver(row)
+            if outcome is False:
                 break
-            delivered += 1
+            delivered += outcome is True
         return delivered
 
     async def flush(self) -> int:
         """Send everything due now, chats in parallel (each adapter's limiter sets the pace); returns
         how many were delivered."""
-        rows = await asyncio.to_thread(self._claim_due)
+        rows = await asyncio.to_thread(self._due)
         by_chat: dict[tuple[str, str], list[OutboxMessage]] = {}
         for row in rows:
             by_chat.setdefault((row.platform, row.chat_id), []).append(row)

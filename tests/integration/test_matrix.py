@@ -20,6 +20,7 @@ from nio import (
     RoomCreateResponse,
     RoomMemberEvent,
     RoomMessageNotice,
+    RoomRedactResponse,
     RoomSendResponse,
     SyncResponse,
 )
@@ -29,8 +30,11 @@ from bot.adapters.matrix import MatrixAdapter
 from bot.adapters.matrix_render import notice_content, strip_mention, strip_reply_fallback
 from bot.app import App, StartupError
 from bot.config import load_settings
+from bot.core.context import Ctx
 from bot.core.i18n import translator_for
+from bot.core.router import CommandTable, Router
 from bot.core.types import Action, ChatRef, Incoming, Platform, Reply, UserRef
+from handlers import all_routers
 from storage.links import merge_members
 from storage.models import Booking, Identity, Member, Qualification
 from tests.integration.synapse_server import RegisteredUser, SynapseServer, free_port, synapse
@@ -121,6 +125,10 @@ class MemberClient:
         content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
         return await self._send(room_id, "m.reaction", content)
 
+    async def redact(self, room_id: str, event_id: str) -> None:
+        response = await self.client.room_redact(room_id, event_id)
+        assert isinstance(response, RoomRedactResponse), response
+
     async def _send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
         response = await self.client.room_send(room_id, event_type, content, ignore_unverified_devices=True)
         assert isinstance(response, RoomSendResponse), response
@@ -149,8 +157,10 @@ def bot_env(server: SynapseServer, bot: RegisteredUser, tmp_path: Path, **extra:
     return env
 
 
-async def start_bot(env: dict[str, str]) -> App:
+async def start_bot(env: dict[str, str], *extra_routers: Router) -> App:
     app = App(load_settings(env))
+    if extra_routers:  # test-only commands, next to the real ones
+        app.commands = app.dispatcher.commands = CommandTable([*all_routers(), *extra_routers])
     app.prepare()
     await app.start()
     return app
@@ -273,6 +283,69 @@ async def test_a_reaction_and_a_numbered_answer_run_the_offered_actions(
         assert statuses == ["cancelled", "cancelled"]
     finally:
         await app.stop()
+
+
+async def test_removing_a_reaction_runs_the_undo_once_as_the_member_who_reacted_even_after_a_restart(
+    synapse: SynapseServer, member: MemberClient, bot_user: RegisteredUser, tmp_path: Path
+) -> None:
+    ran: list[tuple[str, str, bool]] = []  # (command, as whom, from a reaction)
+    router = Router("test-undo")
+
+    @router.command("offer", help="test only", hidden=True)
+    def offer(ctx: Ctx, args: str) -> Reply:
+        return Reply("offered", actions=(Action("Tick", "/tick", undo="/untick"),))
+
+    @router.command("tick", help="test only", hidden=True)
+    def tick(ctx: Ctx, args: str) -> Reply:
+        ran.append(("tick", ctx.incoming.sender.user_id, ctx.incoming.is_action))
+        return Reply(f"ticked by {ctx.incoming.sender.user_id}")
+
+    @router.command("untick", help="test only", hidden=True)
+    def untick(ctx: Ctx, args: str) -> Reply:
+        ran.append(("untick", ctx.incoming.sender.user_id, ctx.incoming.is_action))
+        return Reply(f"unticked by {ctx.incoming.sender.user_id}")
+
+    def notices(body: str) -> list[Event]:
+        return [e for r, e in member.seen if r == room and isinstance(e, RoomMessageNotice) and e.body == body]
+
+    async def wait_for_notice(body: str) -> None:
+        await member.wait_for(lambda r, e: r == room and isinstance(e, RoomMessageNotice) and e.body == body)
+
+    env = bot_env(synapse, bot_user, tmp_path)
+    app = await start_bot(env, router)
+    other = await MemberClient.create(synapse, tmp_path / "other-store")
+    try:
+        room = await member.create_room(bot_user.user_id)  # its creator may remove others' reactions
+        await member.client.room_invite(room, other.user_id)
+        await other.client.join(room)
+        await other.sync(timeout=0)  # nio sends only into rooms it has synced
+        asked = await member.say(room, "!offer")
+        offered = await member.wait_for_reply(room, asked, bot_user.user_id)
+        assert "✅ Tick" in offered.body and "Retirer votre réaction l'annule." in offered.body
+
+        # Someone else's reaction, removed by the room's creator: their tick stays.
+        others_reaction = await other.react(room, offered.event_id, "✅")
+        await wait_for_notice(f"ticked by {other.user_id}")
+        await member.redact(room, others_reaction)
+        # A reaction that ran nothing, removed: nothing to undo.
+        await member.redact(room, await member.react(room, offered.event_id, "👍"))
+
+        own_reaction = await member.react(room, offered.event_id, "✅")
+        await wait_for_notice(f"ticked by {member.user_id}")
+        await app.stop()
+        app = await start_bot(env, router)  # what to undo was kept in the database
+
+        await member.redact(room, own_reaction)
+        await wait_for_notice(f"unticked by {member.user_id}")
+        await asyncio.sleep(1)
+        await member.sync()
+        assert ran == [("tick", other.user_id, True), ("tick", member.user_id, True),
+                       ("untick", member.user_id, True)]
+        assert len(notices(f"unticked by {member.user_id}")) == 1
+        assert notices(f"unticked by {other.user_id}") == []
+    finally:
+        await app.stop()
+        await other.client.close()
 
 
 async def test_messages_sent_while_the_bot_is_down_are_each_answered_exactly_once(

@@ -1,0 +1,117 @@
+"""Chats subscribe to announcements and the digest; coordinators broadcast to all of them, confirm
+first, and get a delivery report."""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx, JobCtx
+from bot.core.errors import NotAllowed, UsageError, UserError
+from bot.core.i18n import N_
+from bot.core.router import Router
+from bot.core.types import Action, Reply
+from storage import announcements
+from storage.models import Member
+from storage.models_reminders import Announcement, Subscription
+
+router = Router("announcements")
+
+MAX_ANNOUNCEMENT = 3500
+
+
+@router.command("subscribe", aliases=["abonner"], help=N_("Receive announcements and the weekly digest here"),
+                usage=N_("/subscribe"))
+def subscribe(ctx: Ctx, args: str) -> Reply:
+    chat = ctx.incoming.chat
+    if not chat.is_private and not ctx.is_coordinator:
+        raise NotAllowed(ctx._("Only a coordinator can subscribe a group."))
+    if announcements.find_subscription(ctx.session, chat):
+        return Reply(ctx._("This chat already receives announcements and the weekly digest."))
+    ctx.session.add(Subscription(platform=chat.platform.value, chat_id=chat.chat_id, is_private=chat.is_private,
+                                 language=ctx.language, subscribed_by=ctx.member_id, created_at=ctx.now))
+    return Reply(ctx._("Subscribed: this chat will receive announcements and the weekly digest. "
+                       "/unsubscribe stops them."))
+
+
+@router.command("unsubscribe", aliases=["desabonner"], help=N_("Stop announcements and the digest here"),
+                usage=N_("/unsubscribe"))
+def unsubscribe(ctx: Ctx, args: str) -> Reply:
+    chat = ctx.incoming.chat
+    if not chat.is_private and not ctx.is_coordinator:
+        raise NotAllowed(ctx._("Only a coordinator can unsubscribe a group."))
+    subscription = announcements.find_subscription(ctx.session, chat)
+    if subscription is None:
+        return Reply(ctx._("This chat wasn't subscribed."))
+    ctx.session.delete(subscription)
+    return Reply(ctx._("Unsubscribed: no more announcements or digest here."))
+
+
+@router.command("announce", aliases=["annonce"], coordinator_only=True,
+                help=N_("Send an announcement to every subscribed chat (coordinators)"),
+                usage=N_("/announce <text>  e.g. /announce The café is closed on Saturday"))
+def announce(ctx: Ctx, args: str) -> Reply:
+    words = args.split(maxsplit=2)
+    if len(words) == 2 and words[0].lower() in {"send", "envoyer", "cancel", "annuler"} and words[1].isdigit():
+        return _confirm(ctx, words[0].lower() in {"send", "envoyer"}, int(words[1]))
+    text = args.strip()
+    if not text:
+        raise UsageError(ctx._("What should I announce?"))
+    if len(text) > MAX_ANNOUNCEMENT:
+        raise UserError(ctx._("That is too long for an announcement ({count} characters, at most {max}).")
+                        .format(count=len(text), max=MAX_ANNOUNCEMENT))
+    count = len(announcements.subscriptions(ctx.session))
+    if count == 0:
+        raise UserError(ctx._("No chat is subscribed yet: send /subscribe in the groups that should receive it."))
+    draft = Announcement(author_id=ctx.member_id, text=text, created_at=ctx.now)
+    ctx.session.add(draft)
+    ctx.session.flush()
+    preview = ctx.ngettext("This will go to {n} chat:", "This will go to {n} chats:", count).format(n=count)
+    return Reply(f"{preview}\n\n{text}", title=ctx._("Announcement #{id} (not sent yet)").format(id=draft.id),
+                 actions=(Action(ctx.ngettext("Send to {n} chat", "Send to {n} chats", count).format(n=count),
+                                 f"/announce send {draft.id}"),
+                          Action(ctx._("Cancel"), f"/announce cancel {draft.id}")))
+
+
+def _confirm(ctx: Ctx, send: bool, announcement_id: int) -> Reply:
+    draft = ctx.session.get(Announcement, announcement_id)
+    if draft is None:
+        raise UserError(ctx._("There is no announcement number {id}.").format(id=announcement_id))
+    if draft.status != "draft":
+        return Reply(ctx._("Announcement #{id} was already handled.").format(id=announcement_id),
+                     edit_original=ctx.incoming.is_action)
+    if not send:
+        draft.status = "cancelled"
+        ctx.session.add(draft)
+        return Reply(ctx._("Announcement #{id} cancelled; nothing was sent.").format(id=announcement_id),
+                     edit_original=ctx.incoming.is_action)
+    targets = announcements.subscriptions(ctx.session)
+    assert draft.id is not None
+    for subscription in targets:
+        title = ctx.translator_in(subscription.language).gettext("Announcement")
+        ctx.notify_chat(announcements.chat_of(subscription), Reply(draft.text, title=title),
+                        dedup_key=announcements.delivery_key(draft.id, subscription))
+    announcements.mark_sent(draft, len(targets), ctx.now)
+    ctx.session.add(draft)
+    return Reply(ctx.ngettext("Sending announcement #{id} to {n} chat. I'll tell you when it's delivered.",
+                              "Sending announcement #{id} to {n} chats. I'll tell you when it's delivered.",
+                              len(targets)).format(id=draft.id, n=len(targets)),
+                 edit_original=ctx.incoming.is_action)
+
+
+@router.job("announcement-reports", every_seconds=30)
+def report_finished_announcements(ctx: JobCtx) -> None:
+    """Once every delivery of an announcement is settled, tell its author what happened."""
+    for announcement in announcements.being_sent(ctx.session):
+        assert announcement.id is not None
+        counts = announcements.delivery_counts(ctx.session, announcement.id)
+        if counts.get("pending", 0) or counts.get("sending", 0):
+            continue
+        author = ctx.session.get(Member, announcement.author_id)
+        t = ctx.translator_for(author) if author else ctx.translator_in(None)
+        lines = [t.gettext("Announcement #{id}: delivered to {sent} of {total} chats.").format(
+            id=announcement.id, sent=counts.get("sent", 0), total=announcement.recipients)]
+        for row in announcements.failed_deliveries(ctx.session, announcement.id)[:20]:
+            lines.append(t.gettext("Not delivered to {platform} {chat}: {reason}").format(
+                platform=row.platform, chat=row.chat_id, reason=row.error or "?"))
+        ctx.notify_member(announcement.author_id, Reply("\n".join(lines)),
+                          dedup_key=f"announce-report:{announcement.id}")
+        announcement.status = "done"
+        ctx.session.add(announcement)
