@@ -98,6 +98,9 @@ def _direct_key(room_id: str) -> str:
 
 class MatrixAdapter:
     platform = Platform.MATRIX
+    # A resent event with the same transaction id is dropped by the homeserver: the outbox may retry
+    # a send that was interrupted.
+    idempotent_sends = True
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings

@@ -379,8 +379,12 @@ async def test_rate_limited_sends_wait_for_synapse_and_are_never_duplicated(
     app = await start_bot(bot_env(synapse, bot_user, tmp_path))
     try:
         room = await member.create_room(bot_user.user_id)
-        synapse.override_ratelimit(bot_user.user_id, messages_per_second=1, burst_count=1)
         adapter = matrix_adapter(app)
+        for _ in range(int(WAIT_S * 10)):  # the member saw the join; wait until the bot's own sync has too
+            if room in adapter.client.rooms:
+                break
+            await asyncio.sleep(0.1)
+        synapse.override_ratelimit(bot_user.user_id, messages_per_second=1, burst_count=1)
         sends = [adapter.send(room, Reply(f"annonce {i}"), key=f"outbox-{i}") for i in range(4)]
         sends.append(adapter.send(room, Reply("annonce 0"), key="outbox-0"))  # a retry of the first
         began = time.monotonic()
