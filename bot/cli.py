@@ -38,7 +38,7 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.adapters.console import ConsoleAdapter
     from bot.app import App
 
-    console = ConsoleAdapter(args.user, args.user, args.lang)
+    console = ConsoleAdapter(args.user, args.user, args.lang, image_dir=settings.data_dir)
     app = App(settings, adapters=[console])
     await asyncio.to_thread(app.prepare)
     await app.start()

@@ -6,7 +6,7 @@ from bot.core.router import Router
 
 
 def all_routers() -> list[Router]:
-    from handlers import account, admin, announcements, bookings, help, link, reminders, spaces
+    from handlers import account, admin, announcements, bookings, digest, help, link, reminders, spaces
 
     return [help.router, account.router, spaces.router, bookings.router, admin.router, link.router,
-            reminders.router, announcements.router]
+            reminders.router, announcements.router, digest.router]

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from bot.adapters.base import IncomingHandler
 from bot.core.types import Action, ChatRef, Incoming, Platform, Reply, UserRef
 
 
-def render_reply(reply: Reply, number_from: int = 1) -> str:
+def render_reply(reply: Reply, number_from: int = 1, image_path: Path | None = None) -> str:
     lines = []
     if reply.title:
         lines.append(f"== {reply.title} ==")
     lines.append(reply.text)
     if reply.image is not None:
-        lines.append(f"[image: {reply.image_name or 'image.png'}]")
+        lines.append(f"[image: {image_path or reply.image_name or 'image.png'}]")
     for index, action in enumerate(reply.actions, number_from):
         lines.append(f"  [{index}] {action.label}")
     return "\n".join(lines)
@@ -32,12 +33,14 @@ class ConsoleAdapter:
         language: str | None = None,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
+        image_dir: Path | None = None,
     ) -> None:
         self.user = UserRef(Platform.CONSOLE, user_id, display_name or user_id, language)
         self.chat = ChatRef(Platform.CONSOLE, user_id, is_private=True)
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.interactive = self.stdin.isatty()
+        self.image_dir = image_dir or Path(".")
         self._on_incoming: IncomingHandler | None = None
         self._actions: list[Action] = []
 
@@ -49,7 +52,16 @@ class ConsoleAdapter:
 
     async def send(self, chat_id: str, reply: Reply, *, key: str | None = None) -> None:
         prefix = "" if chat_id == self.chat.chat_id else f"[→ {chat_id}] "
-        self._print(prefix + render_reply(reply))
+        self._print(prefix + render_reply(reply, image_path=self._save_image(reply)))
+
+    def _save_image(self, reply: Reply) -> Path | None:
+        """A terminal shows no pictures: the image is written to a file and its path printed."""
+        if reply.image is None:
+            return None
+        self.image_dir.mkdir(parents=True, exist_ok=True)
+        path = self.image_dir / Path(reply.image_name or "image.png").name
+        path.write_bytes(reply.image)
+        return path
 
     def _print(self, text: str) -> None:
         self.stdout.write(text + "\n")
@@ -68,7 +80,7 @@ class ConsoleAdapter:
         self._actions = [a for r in replies for a in r.actions]
         number = 1
         for reply in replies:
-            self._print(render_reply(reply, number))
+            self._print(render_reply(reply, number, self._save_image(reply)))
             number += len(reply.actions)
         return replies
 

@@ -1,0 +1,65 @@
+"""The figures of the weekly digest: space occupancy by day and hour, and last week's activity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, func, select
+
+from storage.booking_rules import peak_occupancy
+from storage.bookings import bookings_between
+from storage.models import Booking
+from storage.spaces import space_views
+
+FIRST_HOUR, LAST_HOUR = 8, 22
+
+
+def week_start(now: datetime, tz: ZoneInfo) -> date:
+    """The digest covers the seven days from today (on the scheduled Monday: that week) and looks back
+    on the seven days before."""
+    return now.astimezone(tz).date()
+
+
+def occupancy_grid(session: Session, first_day: date, tz: ZoneInfo) -> list[list[float]]:
+    """Share of all places booked, per day (7) and hour (FIRST_HOUR..LAST_HOUR)."""
+    spaces = space_views(session)
+    total = sum(s.capacity for s in spaces) or 1
+    start = datetime.combine(first_day, time(0), tzinfo=tz)
+    by_space = bookings_between(session, [s.id for s in spaces], start, start + timedelta(days=8))
+    grid = []
+    for offset in range(7):
+        day = first_day + timedelta(days=offset)
+        row = []
+        for hour in range(FIRST_HOUR, LAST_HOUR):
+            slot_start = datetime.combine(day, time(hour), tzinfo=tz)
+            slot_end = slot_start + timedelta(hours=1)
+            taken = sum(min(peak_occupancy(by_space[s.id], slot_start, slot_end), s.capacity) for s in spaces)
+            row.append(taken / total)
+        grid.append(row)
+    return grid
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    bookings: int
+    booked_hours: float
+    members: int
+
+
+def past_week_figures(session: Session, first_day: date, tz: ZoneInfo) -> WeekFigures:
+    """Bookings of the seven days before ``first_day`` (not cancelled)."""
+    end = datetime.combine(first_day, time(0), tzinfo=tz)
+    start = datetime.combine(first_day - timedelta(days=7), time(0), tzinfo=tz)
+    rows = session.exec(select(Booking.start, Booking.end, Booking.member_id).where(
+        Booking.status == "active", Booking.start >= start, Booking.start < end)).all()
+    hours = sum((e - s).total_seconds() for s, e, _ in rows) / 3600
+    return WeekFigures(len(rows), round(hours, 1), len({m for _, _, m in rows}))
+
+
+def upcoming_booking_count(session: Session, first_day: date, tz: ZoneInfo) -> int:
+    start = datetime.combine(first_day, time(0), tzinfo=tz)
+    return session.exec(select(func.count()).select_from(Booking).where(
+        Booking.status == "active", col(Booking.start) >= start,
+        col(Booking.start) < start + timedelta(days=7))).one()

@@ -1,0 +1,62 @@
+"""The weekly digest: its figures on seeded data, its picture, and one per chat and week."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import matplotlib.image
+from sqlmodel import Session
+
+from bot.core.outbox import reply_from_json
+from storage.digest import occupancy_grid
+from tests.harness import Chat
+
+
+def seed_week(chat: Chat) -> None:
+    chat.clock.now = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # the Monday before
+    chat.say("alice", "/book salle-reunion 2026-11-17 10h-12h")
+    chat.say("bob", "/book open-space 2026-11-18 9h-13h")
+    chat.say("alice", "/book petite-salle 2026-11-25 14h-15h")
+    chat.say("carol", "/book salle-reunion 2026-11-26 9h-10h")
+    chat.say("carol", "/cancel 4")
+    chat.clock.now = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # Monday 08:00 Paris
+
+
+def test_digest_shows_the_week_ahead_and_last_weeks_figures(chat: Chat) -> None:
+    seed_week(chat)
+    [digest] = chat.say("alice", "/resume")
+    assert digest.title == "La semaine du lundi 23 novembre au dimanche 29 novembre"
+    assert digest.text.splitlines() == [
+        "1 réservation d'espace cette semaine.",
+        "",
+        "La semaine passée : 2 réservations (6h) par 2 membres.",
+    ]
+    assert digest.image is not None and digest.image_name == "digest-2026-W48.png"
+    picture = matplotlib.image.imread(io.BytesIO(digest.image), format="png")
+    assert picture.shape[0] > 200 and picture.shape[1] > 500
+
+
+def test_occupancy_grid_counts_places_taken_per_hour(sqlite_chat: Chat) -> None:
+    seed_week(sqlite_chat)
+    with Session(sqlite_chat.app.engine) as session:
+        grid = occupancy_grid(session, date(2026, 11, 23), ZoneInfo("Europe/Paris"))
+    total_places = 1 + 1 + 8 + 1 + 2 + 1  # the sample spaces, laser included
+    wednesday, two_pm = 2, 14 - 8
+    assert grid[wednesday][two_pm] == 1 / total_places
+    assert sum(sum(row) for row in grid) == 1 / total_places
+
+
+def test_weekly_digest_goes_once_to_each_subscribed_chat_in_its_language(sqlite_chat: Chat) -> None:
+    seed_week(sqlite_chat)
+    sqlite_chat.say("coord", "/subscribe", group="g1")
+    sqlite_chat.say("bob", "/lang en")
+    sqlite_chat.say("bob", "/subscribe")
+    assert sqlite_chat.app.jobs.run_now("weekly-digest") == 2
+    assert sqlite_chat.app.jobs.run_now("weekly-digest") == 0, "a second fire the same week sends nothing"
+    titles = {m.chat_id: reply_from_json(m.payload).title for m in sqlite_chat.outbox()}
+    assert titles == {"g1": "La semaine du lundi 23 novembre au dimanche 29 novembre",
+                      "bob": "The week from Monday 23 November to Sunday 29 November"}
+    sqlite_chat.clock.advance(days=7)
+    assert sqlite_chat.app.jobs.run_now("weekly-digest") == 2
