@@ -35,11 +35,18 @@ def test_coordinators_name_platform_and_id() -> None:
     ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL: 'LOUD' is not one of"),
     ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL: 'mysql://x' is neither"),
     ({"HTTP_PORT": "eighty"}, "HTTP_PORT: 'eighty' is not a port number"),
+    ({"DIGEST_SCHEDULE": "monday"}, "DIGEST_SCHEDULE: 'monday' should be a weekday and a time"),
+    ({"DIGEST_SCHEDULE": "mon 25:00"}, "DIGEST_SCHEDULE: 'mon 25:00' should be a weekday and a time"),
+    ({"BOOKING_REMINDER_MINUTES": "-5"}, "BOOKING_REMINDER_MINUTES: '-5' should be minutes"),
 ])
 def test_bad_setting_is_named_with_the_problem(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as error:
         load_settings(env)
     assert str(error.value).startswith(message)
+
+
+def test_digest_schedule_reads_a_weekday_and_a_time() -> None:
+    assert load_settings({"DIGEST_SCHEDULE": "Fri 17h30"}).digest_schedule == ("fri", 17, 30)
 
 
 def test_gnu_style_language_variable_is_accepted() -> None:
