@@ -23,7 +23,7 @@ from storage.models import Identity, OutboxMessage
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-MAX_IN_FLIGHT = 8
+MAX_IN_FLIGHT = 4
 NO_ROUTE = "no_route"
 SENDING = "sending"
 INTERRUPTED = "interrupted while sending; not sent again to avoid a duplicate"
@@ -217,11 +217,12 @@ class OutboxWorker:
 
     async def run(self, poll_seconds: float = 1.0) -> None:
         while True:
+            self._wake.clear()
             try:
-                await self.flush()
+                if await self.flush():
+                    continue  # a full batch went out: more may be waiting
             except Exception:
                 log.exception("outbox flush failed")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), poll_seconds)
 

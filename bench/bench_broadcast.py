@@ -1,0 +1,102 @@
+"""An announcement to 1,000 Telegram chats through the Bot API stand-in, which answers 429 past
+30 messages per second like Telegram: prints the total time against the theoretical 33.3 s and the
+counts delivered, duplicated and lost.
+
+    .venv/bin/python bench/bench_broadcast.py [--chats 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiohttp import web  # noqa: E402
+from sqlmodel import col, select  # noqa: E402
+
+from bot.app import App  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from bot.core.types import ChatRef, Incoming, Platform, UserRef  # noqa: E402
+from storage.db import session_scope  # noqa: E402
+from storage.models import OutboxMessage  # noqa: E402
+from storage.models_reminders import Subscription  # noqa: E402
+from tests.integration.telegram_standin import BotApiStandIn  # noqa: E402
+
+LIMIT_PER_SECOND = 30
+
+
+class RateLimitedStandIn(BotApiStandIn):
+    """Telegram's global limit: past 30 sendMessage in the last second, 429 with retry_after=1."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.recent: collections.deque[float] = collections.deque()
+        self.refused = 0
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["method"].lower() == "sendmessage":
+            now = time.monotonic()
+            while self.recent and now - self.recent[0] > 1.0:
+                self.recent.popleft()
+            if len(self.recent) >= LIMIT_PER_SECOND:
+                self.refused += 1
+                body: dict[str, Any] = {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                                        "parameters": {"retry_after": 1}}
+                return self._answer(body, 429)
+            self.recent.append(now)
+        return await super()._handle(request)
+
+
+async def main(chats: int) -> None:
+    standin = RateLimitedStandIn()
+    await standin.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings({
+            "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "TELEGRAM_BOT_TOKEN": standin.token,
+            "TELEGRAM_API_URL": standin.url, "COORDINATORS": "console:coord", "LOG_LEVEL": "WARNING",
+        })
+        app = App(settings)
+        app.prepare()
+        with session_scope(app.engine) as session:
+            for n in range(chats):
+                session.add(Subscription(platform="telegram", chat_id=str(10_000 + n), is_private=True, language="fr"))
+        coordinator = Incoming(ChatRef(Platform.CONSOLE, "coord", True), UserRef(Platform.CONSOLE, "coord", "Coord"), "")
+        app.dispatcher.handle_sync(Incoming(coordinator.chat, coordinator.sender, "/announce Fermeture jeudi"))
+        await app.start()
+        began = time.monotonic()
+        app.dispatcher.handle_sync(Incoming(coordinator.chat, coordinator.sender, "/announce send 1"))
+        app.outbox.wake()
+        while True:
+            with session_scope(app.engine) as session:
+                waiting = session.exec(select(OutboxMessage.id).where(
+                    col(OutboxMessage.status).in_(["pending", "sending"]))).first()
+            if not waiting:
+                break
+            await asyncio.sleep(0.2)
+        elapsed = time.monotonic() - began
+        await app.stop()
+    await standin.stop()
+    per_chat = collections.Counter(call.chat_id for call in standin.sent("sendMessage"))
+    delivered = sum(1 for n in range(chats) if per_chat.get(str(10_000 + n), 0) >= 1)
+    duplicated = sum(1 for count in per_chat.values() if count > 1)
+    theoretical = chats / LIMIT_PER_SECOND
+    print(f"{chats} chats: {elapsed:.1f} s (theoretical at {LIMIT_PER_SECOND}/s: {theoretical:.1f} s, "
+          f"{(elapsed / theoretical - 1) * 100:+.1f}%)")
+    ok = [call.at for call in standin.calls if call.method.lower() == "sendmessage" and call.ok]
+    if ok:
+        print(f"the stand-in accepted {len(ok)} messages between {min(ok) - began:.1f} s and {max(ok) - began:.1f} s")
+    print(f"delivered {delivered}, duplicated {duplicated}, lost {chats - delivered}, "
+          f"429 answers from the stand-in {standin.refused}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--chats", type=int, default=1000)
+    asyncio.run(main(parser.parse_args().chats))
