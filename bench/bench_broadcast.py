@@ -18,16 +18,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiohttp import web  # noqa: E402
-from sqlmodel import col, select  # noqa: E402
+from aiohttp import web
+from sqlmodel import col, select
 
-from bot.app import App  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.core.types import ChatRef, Incoming, Platform, UserRef  # noqa: E402
-from storage.db import session_scope  # noqa: E402
-from storage.models import OutboxMessage  # noqa: E402
-from storage.models_reminders import Subscription  # noqa: E402
-from tests.integration.telegram_standin import BotApiStandIn  # noqa: E402
+from bot.app import App
+from bot.config import load_settings
+from bot.core.types import ChatRef, Incoming, Platform, UserRef
+from storage.db import session_scope
+from storage.models import OutboxMessage
+from storage.models_reminders import Subscription
+from tests.integration.telegram_standin import BotApiStandIn
 
 LIMIT_PER_SECOND = 30
 
@@ -47,8 +47,8 @@ class RateLimitedStandIn(BotApiStandIn):
                 self.recent.popleft()
             if len(self.recent) >= LIMIT_PER_SECOND:
                 self.refused += 1
-                body: dict[str, Any] = {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
-                                        "parameters": {"retry_after": 1}}
+                body: dict[str, Any] = {"ok": False, "error_code": 429, "parameters": {"retry_after": 1},
+                                        "description": "Too Many Requests: retry after 1"}
                 return self._answer(body, 429)
             self.recent.append(now)
         return await super()._handle(request)
@@ -67,7 +67,8 @@ async def main(chats: int) -> None:
         with session_scope(app.engine) as session:
             for n in range(chats):
                 session.add(Subscription(platform="telegram", chat_id=str(10_000 + n), is_private=True, language="fr"))
-        coordinator = Incoming(ChatRef(Platform.CONSOLE, "coord", True), UserRef(Platform.CONSOLE, "coord", "Coord"), "")
+        chat = ChatRef(Platform.CONSOLE, "coord", True)
+        coordinator = Incoming(chat, UserRef(Platform.CONSOLE, "coord", "Coord"), "")
         app.dispatcher.handle_sync(Incoming(coordinator.chat, coordinator.sender, "/announce Fermeture jeudi"))
         await app.start()
         began = time.monotonic()
