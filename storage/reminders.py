@@ -3,6 +3,7 @@ due ones under a lock so that two processes never send the same one."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -78,3 +79,18 @@ def personal_pending(session: Session, member_id: int) -> list[Reminder]:
         .where(Reminder.member_id == member_id, Reminder.status == "pending", Reminder.kind == "personal")
         .order_by(col(Reminder.due_at))
     ))
+
+
+def due_lead(
+    start: datetime, now: datetime, signed_up_at: datetime, leads: Sequence[timedelta]
+) -> timedelta | None:
+    """Which of the reminders (by how long before ``start``) is due now: the shortest lead whose time
+    has come, if the member had signed up by then (someone who joins ten hours before gets the one-hour
+    reminder, not a late "tomorrow" one). Late ones still go out until ``start``: after a restart, a
+    reminder that came due while the bot was down is sent if still useful."""
+    if now >= start:
+        return None
+    for lead in sorted(leads):
+        if now >= start - lead:
+            return lead if signed_up_at <= start - lead else None
+    return None

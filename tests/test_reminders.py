@@ -6,6 +6,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core.leadership import Leadership
 from bot.core.outbox import reply_from_json
@@ -149,3 +151,33 @@ def test_weekly_schedule_fires_monday_8am_local_on_both_sides_of_the_clock_chang
             fires.append(moment)
         assert [(f.weekday(), f.hour, f.minute) for f in fires] == [(0, 8, 0)] * 3
         assert len({f.utcoffset() for f in fires}) == 2, "the offset changes, the local time doesn't"
+
+
+def test_due_lead_picks_the_shortest_reminder_whose_time_has_come() -> None:
+    from storage.reminders import due_lead
+
+    start = datetime(2026, 12, 5, 14, tzinfo=UTC)
+    leads = (timedelta(hours=24), timedelta(hours=1))
+    long_ago = start - timedelta(days=3)
+    assert due_lead(start, start - timedelta(hours=30), long_ago, leads) is None
+    assert due_lead(start, start - timedelta(hours=23), long_ago, leads) == timedelta(hours=24)
+    assert due_lead(start, start - timedelta(minutes=30), long_ago, leads) == timedelta(hours=1)
+    assert due_lead(start, start, long_ago, leads) is None
+    joined_late = start - timedelta(hours=10)
+    assert due_lead(start, start - timedelta(hours=5), joined_late, leads) is None, "no late 'tomorrow' reminder"
+    assert due_lead(start, start - timedelta(minutes=59), joined_late, leads) == timedelta(hours=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-3000, 3000), st.integers(-5000, 3000))
+def test_a_due_lead_is_always_between_its_time_and_the_start(minutes_before: int, joined_minutes_before: int) -> None:
+    from storage.reminders import due_lead
+
+    start = datetime(2026, 12, 5, 14, tzinfo=UTC)
+    leads = (timedelta(hours=24), timedelta(hours=1))
+    now, joined = start - timedelta(minutes=minutes_before), start - timedelta(minutes=joined_minutes_before)
+    lead = due_lead(start, now, joined, leads)
+    if lead is not None:
+        assert lead in leads and start - lead <= now < start and joined <= start - lead
+    elif 0 < minutes_before <= 60 and joined_minutes_before >= 60:
+        raise AssertionError("the one-hour reminder was due")
