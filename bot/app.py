@@ -35,7 +35,10 @@ class App:
         *,
         adapters: Iterable[Adapter] | None = None,
         clock: Callable[[], datetime] | None = None,
+        serve_feeds: bool = False,
     ) -> None:
+        """``serve_feeds``: serve the iCal feeds on HTTP_HOST:HTTP_PORT (`tierslieu run` does; tests
+        and the console chat open no port unless they ask)."""
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(UTC))
         self.engine = make_engine(settings.database_url)
@@ -45,6 +48,10 @@ class App:
         self.jobs = JobRunner(self.engine, settings, self.commands.jobs, self.clock, self.outbox.wake)
         # Listens only once a feature registers routes (Telegram webhook, iCal feeds).
         self.web = WebServer(settings.http_host, settings.http_port)
+        if serve_feeds:
+            from bot.feeds import feed_routes
+
+            self.web.add_routes(feed_routes(self.engine, settings, self.clock))
         self.adapters: list[Adapter] = list(adapters) if adapters is not None else configured_adapters(self)
 
     def prepare(self, seed: bool = True) -> None:

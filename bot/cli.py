@@ -1,4 +1,4 @@
-"""The `tierslieu` command: chat, run, db upgrade, spaces import."""
+"""The `tierslieu` command: chat, run, db upgrade, spaces import, report."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
 async def _run(settings: Settings) -> int:
     from bot.app import App
 
-    app = App(settings)
+    app = App(settings, serve_feeds=True)
     await asyncio.to_thread(app.prepare)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -85,6 +85,38 @@ def _spaces_import(settings: Settings, path: Path) -> int:
     return 0
 
 
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from bot.core.i18n import translator_for
+    from handlers.report import render_csv, render_markdown
+    from storage.db import make_engine, session_scope
+    from storage.migrate import upgrade
+    from storage.report import build_report
+    from storage.volunteer_rules import PeriodError, parse_period, year_period
+
+    today = datetime.now(settings.tz).date()
+    try:
+        period = year_period(args.year) if args.year else parse_period(args.month or "month", today)
+        if period.kind != ("year" if args.year else "month"):
+            raise PeriodError(args.month)
+    except PeriodError:
+        print("error: --month takes a month like 2026-11, --year a year like 2026", file=sys.stderr)
+        return 1
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        with session_scope(engine) as session:
+            report = build_report(session, period, settings.tz, settings.volunteer_hour_value, with_names=args.names)
+    finally:
+        engine.dispose()
+    if args.format == "csv":
+        print(render_csv(report), end="")
+    else:
+        print(render_markdown(report, translator_for(args.lang or settings.language, settings.timezone)))
+    return 0
+
+
 def _db_upgrade(settings: Settings) -> int:
     from storage.db import make_engine
     from storage.migrate import upgrade
@@ -108,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     spaces_sub = spaces.add_subparsers(dest="spaces_command", required=True)
     spaces_import = spaces_sub.add_parser("import", help="create or update spaces from a TOML file")
     spaces_import.add_argument("file", type=Path)
+    report = sub.add_parser("report", help="activity report for funders: bookings, events, volunteer hours")
+    period = report.add_mutually_exclusive_group()
+    period.add_argument("--month", help="a month like 2026-11 (default: the current month)")
+    period.add_argument("--year", type=int, help="a whole year, e.g. 2026")
+    report.add_argument("--format", choices=["md", "csv"], default="md", help="Markdown (default) or CSV")
+    report.add_argument("--names", action="store_true", help="add each volunteer's hours, by name")
+    report.add_argument("--lang", choices=["fr", "en"], default=None, help="language of the Markdown report")
     return parser
 
 
@@ -120,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     from bot.app import StartupError
 
-    _setup_logging(settings, quiet=args.command == "chat")
+    _setup_logging(settings, quiet=args.command in {"chat", "report"})
     try:
         if args.command == "chat":
             if args.coordinator:
@@ -134,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             return _db_upgrade(settings)
         if args.command == "spaces":
             return _spaces_import(settings, args.file)
+        if args.command == "report":
+            return _report(settings, args)
     except StartupError as error:
         print(f"cannot start: {error}", file=sys.stderr)
         return EXIT_CONFIG

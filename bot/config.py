@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.types import Platform
 
 SUPPORTED_LANGUAGES = ("fr", "en")
+# The French SMIC horaire brut of 2025 (11.88 EUR): a common, defensible rate for valuing volunteer hours
+# (contributions volontaires en nature). Associations set their own with VOLUNTEER_HOUR_VALUE.
+DEFAULT_VOLUNTEER_HOUR_VALUE = Decimal("11.88")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -47,6 +51,8 @@ class Settings:
     # Reminders and digest
     digest_schedule: tuple[str, int, int] = ("mon", 8, 0)
     booking_reminder_minutes: int = 30
+    # Volunteers: what one hour of volunteer work is worth, in euros (the activity report's valuation)
+    volunteer_hour_value: Decimal = DEFAULT_VOLUNTEER_HOUR_VALUE
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -92,6 +98,17 @@ def parse_weekly(name: str, raw: str) -> tuple[str, int, int]:
     except ValueError:
         raise ConfigError(f"{name}: '{raw}' should be a weekday and a time, e.g. mon 08:00") from None
     return day[:3], hour, minute
+
+
+def parse_amount(name: str, raw: str) -> Decimal:
+    """'11.88' or '11,88' (euros, at most 2 decimals, 0 to 1000)."""
+    try:
+        amount = Decimal(raw.strip().replace(",", "."))
+        if not amount.is_finite() or not 0 <= amount <= 1000 or amount != amount.quantize(Decimal("0.01")):
+            raise ValueError
+    except (ArithmeticError, ValueError):
+        raise ConfigError(f"{name}: '{raw}' should be an amount in euros between 0 and 1000, e.g. 11.88") from None
+    return amount
 
 
 def _optional(env: Mapping[str, str], name: str) -> str | None:
@@ -196,5 +213,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=_url(env, "PUBLIC_URL"),
         digest_schedule=digest_schedule,
         booking_reminder_minutes=booking_reminder_minutes,
+        volunteer_hour_value=parse_amount(
+            "VOLUNTEER_HOUR_VALUE", env.get("VOLUNTEER_HOUR_VALUE", "").strip() or str(DEFAULT_VOLUNTEER_HOUR_VALUE)),
         extra={k: v for k, v in env.items() if k.startswith("TIERSLIEU_")},
     )

@@ -6,7 +6,23 @@ from bot.core.router import Router
 
 
 def all_routers() -> list[Router]:
-    from handlers import account, admin, announcements, bookings, digest, help, link, reminders, spaces
+    from handlers import (
+        account,
+        activity_reminders,
+        admin,
+        announcements,
+        bookings,
+        calendar,
+        digest,
+        events,
+        help,
+        link,
+        reminders,
+        report,
+        spaces,
+        volunteers,
+    )
 
     return [help.router, account.router, spaces.router, bookings.router, admin.router, link.router,
-            reminders.router, announcements.router, digest.router]
+            reminders.router, announcements.router, digest.router, volunteers.router, report.router,
+            events.router, calendar.router, activity_reminders.router]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.core.context import Ctx, JobCtx
 from bot.core.errors import NotAllowed, UsageError, UserError
 from bot.core.i18n import N_
-from bot.core.router import Router
+from bot.core.router import Router, is_number
 from bot.core.types import Action, Reply
 from storage import announcements
 from storage.models import Member
@@ -49,7 +49,7 @@ def unsubscribe(ctx: Ctx, args: str) -> Reply:
                 usage=N_("/announce <text>  e.g. /announce The café is closed on Saturday"))
 def announce(ctx: Ctx, args: str) -> Reply:
     words = args.split(maxsplit=2)
-    if len(words) == 2 and words[0].lower() in {"send", "envoyer", "cancel", "annuler"} and words[1].isdigit():
+    if len(words) == 2 and words[0].lower() in {"send", "envoyer", "cancel", "annuler"} and is_number(words[1]):
         return _confirm(ctx, words[0].lower() in {"send", "envoyer"}, int(words[1]))
     text = args.strip()
     if not text:

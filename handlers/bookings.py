@@ -8,7 +8,7 @@ from bot.core.context import Ctx
 from bot.core.dates import DateParseError, When, parse_when
 from bot.core.errors import NotAllowed, UsageError, UserError
 from bot.core.i18n import N_
-from bot.core.router import Router
+from bot.core.router import Router, is_number
 from bot.core.types import Action, Reply
 from handlers.explain import date_error, refusal_reason, space_error
 from handlers.reminders import schedule_booking_reminder
@@ -92,7 +92,7 @@ def book(ctx: Ctx, args: str) -> Reply:
         lines = [ctx._("I can't book {space} for {when}: {reason}").format(
             space=space.name, when=ctx.translator.fmt_range(when.start, when.end), reason=refusal_reason(ctx, refused))]
         actions: tuple[Action, ...] = ()
-        if refused.reason in {"full", "outside_hours", "past"}:
+        if refused.reason in {"full", "event", "outside_hours", "past"}:
             more, actions = _alternatives(ctx, space, when.start, when.end)
             lines += more
         return Reply("\n".join(lines), actions=actions)
@@ -154,7 +154,7 @@ def my_bookings(ctx: Ctx, args: str) -> Reply:
                 usage=N_("/cancel <number>  e.g. /cancel 3"))
 def cancel(ctx: Ctx, args: str) -> Reply:
     number = args.strip().lstrip("#")
-    if not number.isdigit() or len(number) > 12:
+    if not is_number(number):
         raise UsageError(ctx._("Which booking? Give its number (see /mybookings)."))
     try:
         booking = get_booking(ctx.session, int(number))

@@ -4,7 +4,7 @@ Sent to every subscribed chat at DIGEST_SCHEDULE; /digest shows it now."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session
 
@@ -14,7 +14,16 @@ from bot.core.i18n import N_, Translator
 from bot.core.router import Router
 from bot.core.types import Reply
 from storage import announcements
-from storage.digest import FIRST_HOUR, occupancy_grid, past_week_figures, upcoming_booking_count, week_start
+from storage.digest import (
+    FIRST_HOUR,
+    occupancy_grid,
+    past_week_figures,
+    upcoming_booking_count,
+    volunteer_minutes,
+    week_start,
+)
+from storage.events import signup_counts, upcoming_occurrences
+from storage.volunteers import materialise_rota, open_needs, rota_with_gaps
 
 router = Router("digest")
 
@@ -33,7 +42,67 @@ def last_week_section(session: Session, t: Translator, first_day: date, now: dat
         bookings=figures.bookings, hours=t.fmt_duration(round(figures.booked_hours * 60)), members=figures.members)]
 
 
-SECTIONS: list[Section] = [bookings_section, last_week_section]
+MAX_LINES = 15
+
+
+def _week(first_day: date, t: Translator, offset_days: int = 0) -> tuple[datetime, datetime]:
+    start = datetime.combine(first_day + timedelta(days=offset_days), time(0), tzinfo=t.tz)
+    return start, datetime.combine(first_day + timedelta(days=offset_days + 7), time(0), tzinfo=t.tz)
+
+
+def events_section(session: Session, t: Translator, first_day: date, now: datetime) -> list[str]:
+    start, end = _week(first_day, t)
+    occurrences = upcoming_occurrences(session, max(start, now), end, limit=MAX_LINES)
+    if not occurrences:
+        return []
+    counts = signup_counts(session, [o.id for o, _ in occurrences if o.id is not None])
+    lines = [t.gettext("Events:")]
+    for occurrence, event in occurrences:
+        assert occurrence.id is not None
+        confirmed, _ = counts[occurrence.id]
+        if event.capacity is None:
+            places = t.gettext("open to all")
+        elif confirmed >= event.capacity:
+            places = t.gettext("full (waiting list)")
+        else:
+            free = event.capacity - confirmed
+            places = t.ngettext("{n} place left", "{n} places left", free).format(n=free)
+        lines.append(f"• {event.title}, {t.fmt_range(occurrence.start, occurrence.end)} — {places} "
+                     f"(/join {occurrence.id})")
+    return lines
+
+
+def volunteers_section(session: Session, t: Translator, first_day: date, now: datetime) -> list[str]:
+    start, end = _week(first_day, t)
+    materialise_rota(session, now, t.tz, until=first_day + timedelta(days=7))
+    gaps = [v for v in rota_with_gaps(session, max(start, now), end) if v.missing > 0]
+    needs = [v for v in open_needs(session, max(start, now), end) if v.rota_kind is None]
+    lines: list[str] = []
+    if gaps:
+        lines.append(t.gettext("Opening rota, still missing:"))
+        lines += [f"• {v.title}, {t.fmt_range(v.start, v.end)} — "
+                  + t.ngettext("{n} person", "{n} people", v.missing).format(n=v.missing)
+                  + f" (/take {v.id})" for v in gaps[:MAX_LINES]]
+    if needs:
+        lines.append(t.gettext("Volunteers needed:"))
+        lines += [f"• {v.title}, {t.fmt_range(v.start, v.end)} — "
+                  + t.ngettext("{n} person", "{n} people", v.missing).format(n=v.missing)
+                  + f" (/take {v.id})" for v in needs[:MAX_LINES]]
+    return lines
+
+
+def last_week_activity_section(session: Session, t: Translator, first_day: date, now: datetime) -> list[str]:
+    start, end = _week(first_day, t, offset_days=-7)
+    past = upcoming_occurrences(session, start, min(end, now), limit=500)
+    counts = signup_counts(session, [o.id for o, _ in past if o.id is not None])
+    attendance = sum(confirmed for confirmed, _ in counts.values())
+    minutes = volunteer_minutes(session, first_day - timedelta(days=7), first_day - timedelta(days=1))
+    return [t.gettext("Last week: {events} events with {people} sign-ups; {hours} of volunteering.").format(
+        events=len(past), people=attendance, hours=t.fmt_duration(minutes))]
+
+
+SECTIONS: list[Section] = [events_section, volunteers_section, bookings_section, last_week_section,
+                           last_week_activity_section]
 
 
 def compose_digest(session: Session, t: Translator, now: datetime) -> Reply:

@@ -51,5 +51,6 @@ def refusal_reason(ctx: Ctx, refused: BookingRefused) -> str:
         .format(quota=ctx.translator.fmt_duration(int(p["quota_minutes"])),
                 used=ctx.translator.fmt_duration(int(p["used_minutes"]))),
         "full": lambda: ctx._("It is already fully booked at that time."),
+        "event": lambda: ctx._("The space is reserved for the event “{title}” at that time.").format(title=p["title"]),
     }
     return reasons[refused.reason]()

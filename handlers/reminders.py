@@ -9,7 +9,7 @@ from bot.core.context import Ctx, JobCtx
 from bot.core.dates import DateParseError, parse_leading_when
 from bot.core.errors import NotAllowed, UsageError, UserError
 from bot.core.i18n import N_, Translator
-from bot.core.router import Router
+from bot.core.router import Router, is_number
 from bot.core.types import Action, Reply
 from handlers.explain import date_error
 from storage import reminders
@@ -109,7 +109,7 @@ def my_reminders(ctx: Ctx, args: str) -> Reply:
     prefs = ctx.session.get(ReminderSettings, ctx.member_id) or ReminderSettings(
         member_id=ctx.member_id, booking_minutes=ctx.settings.booking_reminder_minutes)
     if words:
-        if words[0] in {"cancel", "annuler"} and len(words) == 2 and words[1].isdigit():
+        if words[0] in {"cancel", "annuler"} and len(words) == 2 and is_number(words[1]):
             return _cancel_personal(ctx, int(words[1]))
         if len(words) != 2:
             raise UsageError(ctx._("I didn't understand that setting."))
@@ -117,7 +117,7 @@ def my_reminders(ctx: Ctx, args: str) -> Reply:
         if what in {"booking", "bookings", "reservation", "reservations", "réservation", "réservations"}:
             if value in {"off", "non", "no"}:
                 prefs.booking_minutes = 0
-            elif value.isdigit() and 0 <= int(value) <= 7 * 24 * 60:
+            elif is_number(value) and 0 <= int(value) <= 7 * 24 * 60:
                 prefs.booking_minutes = int(value)
             else:
                 raise UsageError(ctx._("Give the minutes before a booking, or off."))
@@ -158,7 +158,7 @@ def _cancel_personal(ctx: Ctx, reminder_id: int) -> Reply:
                 usage=N_("/snooze <reminder> [minutes]  e.g. /snooze 4 10"), hidden=True)
 def snooze(ctx: Ctx, args: str) -> Reply:
     words = args.split()
-    if not words or not words[0].isdigit() or (len(words) > 1 and not words[1].isdigit()):
+    if not words or not is_number(words[0]) or (len(words) > 1 and not is_number(words[1], 6)):
         raise UsageError(ctx._("Which reminder, and for how many minutes?"))
     original = ctx.session.get(Reminder, int(words[0]))
     if original is None:

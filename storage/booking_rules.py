@@ -78,8 +78,10 @@ def check_booking(
     member_bookings: Sequence[Interval],
     qualifications: Iterable[str],
     is_coordinator: bool = False,
+    events: Sequence[tuple[datetime, datetime, str]] = (),
 ) -> None:
-    """Raise BookingRefused with the first rule the request breaks."""
+    """Raise BookingRefused with the first rule the request breaks. ``events`` (start, end, title)
+    take the whole space: a booking over one is refused, whoever asks."""
     if rules.closed:
         raise BookingRefused("closed_space")
     if start < now:
@@ -102,6 +104,9 @@ def check_booking(
                 quota_minutes=int(rules.weekly_quota.total_seconds() // 60),
                 used_minutes=int(used.total_seconds() // 60),
             )
+    for e_start, e_end, title in events:
+        if e_start < end and start < e_end:
+            raise BookingRefused("event", title=title)
     if peak_occupancy(existing, start, end) >= rules.capacity:
         raise BookingRefused("full")
 

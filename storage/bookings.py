@@ -11,7 +11,10 @@ from sqlmodel import Session, col, select
 
 from storage.booking_rules import Interval, check_booking, week_bounds
 from storage.models import Booking, Qualification, Space
+from storage.models_events import EVENT_ACTIVE, OCCURRENCE_SCHEDULED, Event, EventOccurrence
 from storage.spaces import rules_of
+
+EventBlock = tuple[datetime, datetime, str]  # an event's occurrence that takes a whole space: start, end, title
 
 
 class BookingNotFound(LookupError):
@@ -35,7 +38,27 @@ def _active_intervals(session: Session, start: datetime, end: datetime, *where: 
 
 
 def active_intervals(session: Session, space_id: int, start: datetime, end: datetime) -> list[Interval]:
-    return _active_intervals(session, start, end, Booking.space_id == space_id)
+    """What occupies a space over a window: its active bookings, and its events (see bookings_between)."""
+    return bookings_between(session, [space_id], start, end)[space_id]
+
+
+def event_blocks(
+    session: Session, space_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, list[EventBlock]]:
+    """The scheduled event occurrences held in these spaces over a window, in one query."""
+    by_space: dict[int, list[EventBlock]] = {sid: [] for sid in space_ids}
+    if not space_ids:
+        return by_space
+    rows = session.exec(
+        select(Event.space_id, EventOccurrence.start, EventOccurrence.end, Event.title)
+        .join(Event, col(Event.id) == EventOccurrence.event_id)
+        .where(col(Event.space_id).in_(list(space_ids)), Event.status == EVENT_ACTIVE,
+               EventOccurrence.status == OCCURRENCE_SCHEDULED, EventOccurrence.start < end, EventOccurrence.end > start)
+    ).all()
+    for space_id, o_start, o_end, title in rows:
+        if space_id is not None:
+            by_space[space_id].append((o_start, o_end, title))
+    return by_space
 
 
 def member_intervals(
@@ -62,16 +85,18 @@ def create_booking(
     """Check every rule and insert, under the space's lock. Raises BookingRefused."""
     space = lock_space(session, space_id)
     week_start, week_end = week_bounds(start, tz)
+    events = event_blocks(session, [space_id], start, end)[space_id]
     check_booking(
         rules_of(space),
         start,
         end,
         now,
         tz,
-        existing=active_intervals(session, space_id, start, end),
+        existing=_active_intervals(session, start, end, Booking.space_id == space_id),
         member_bookings=member_intervals(session, member_id, space_id, week_start, week_end),
         qualifications=qualifications_of(session, member_id),
         is_coordinator=is_coordinator,
+        events=events,
     )
     booking = Booking(space_id=space_id, member_id=member_id, start=start, end=end, created_at=now)
     session.add(booking)
@@ -107,7 +132,8 @@ def upcoming_bookings(session: Session, member_id: int, now: datetime, limit: in
 def bookings_between(
     session: Session, space_ids: Sequence[int], start: datetime, end: datetime
 ) -> dict[int, list[Interval]]:
-    """Active bookings of several spaces over a window, in one query."""
+    """What occupies several spaces over a window: active bookings, in one query, and event
+    occurrences, each counted as many times as the space has places, so the space shows full."""
     by_space: dict[int, list[Interval]] = {sid: [] for sid in space_ids}
     if not space_ids:
         return by_space
@@ -121,6 +147,12 @@ def bookings_between(
     ).all()
     for space_id, b_start, b_end in rows:
         by_space[space_id].append((b_start, b_end))
+    blocks = {sid: found for sid, found in event_blocks(session, space_ids, start, end).items() if found}
+    if blocks:
+        capacities = dict(session.exec(select(Space.id, Space.capacity).where(col(Space.id).in_(list(blocks)))).all())
+        for space_id, found in blocks.items():
+            for b_start, b_end, _title in found:
+                by_space[space_id].extend([(b_start, b_end)] * capacities[space_id])
     return by_space
 
 

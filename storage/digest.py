@@ -11,6 +11,7 @@ from sqlmodel import Session, col, func, select
 from storage.booking_rules import peak_occupancy
 from storage.bookings import bookings_between
 from storage.models import Booking
+from storage.models_volunteers import TaskEntry
 from storage.spaces import space_views
 
 FIRST_HOUR, LAST_HOUR = 8, 22
@@ -63,3 +64,10 @@ def upcoming_booking_count(session: Session, first_day: date, tz: ZoneInfo) -> i
     return session.exec(select(func.count()).select_from(Booking).where(
         Booking.status == "active", col(Booking.start) >= start,
         col(Booking.start) < start + timedelta(days=7))).one()
+
+
+def volunteer_minutes(session: Session, first: date, last: date) -> int:
+    """Volunteer time logged for the days from ``first`` to ``last`` included."""
+    total = session.exec(select(func.coalesce(func.sum(TaskEntry.minutes), 0)).where(
+        col(TaskEntry.day) >= first, col(TaskEntry.day) <= last)).one()
+    return int(total)

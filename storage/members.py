@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from bot.core.types import UserRef
@@ -54,3 +57,15 @@ def find_member_by_name(session: Session, name: str) -> list[Member]:
     if exact:
         return exact
     return [m for m in members if fold(m.display_name).startswith(wanted)]
+
+
+def coordinator_ids(session: Session, configured: Iterable[tuple[str, str]]) -> list[int]:
+    """Every coordinator's member id: members marked as such, and those with an account listed in the
+    COORDINATORS setting (``settings.coordinators``: (platform, user id) pairs)."""
+    pairs = [(str(platform), user_id) for platform, user_id in configured]
+    condition = col(Member.is_coordinator) == True  # noqa: E712
+    if pairs:
+        listed = select(Identity.member_id).where(
+            or_(*(and_(col(Identity.platform) == p, col(Identity.user_id) == u) for p, u in pairs)))
+        condition = or_(condition, col(Member.id).in_(listed))
+    return [i for i in session.exec(select(Member.id).where(condition).order_by(col(Member.id))) if i is not None]

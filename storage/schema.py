@@ -4,4 +4,6 @@ A feature that adds tables adds its module here."""
 from __future__ import annotations
 
 import storage.models
-import storage.models_reminders  # noqa: F401
+import storage.models_events
+import storage.models_reminders
+import storage.models_volunteers  # noqa: F401

@@ -21,7 +21,13 @@ def seed_week(chat: Chat) -> None:
     chat.say("alice", "/book petite-salle 2026-11-25 14h-15h")
     chat.say("carol", "/book salle-reunion 2026-11-26 9h-10h")
     chat.say("carol", "/cancel 4")
+    chat.say("coord", '/event add "Atelier vélo" 2026-11-18 18h-20h places 10')
+    chat.say("alice", "/join 1")
     chat.clock.now = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # Monday 08:00 Paris
+    chat.say("bob", "/task 2h30 tri des dons #ressourcerie 2026-11-19")
+    chat.say("coord", '/event add "Repair café" 2026-11-28 14h-18h places 12')
+    chat.say("bob", "/join 2")
+    chat.say("coord", '/need "Tenir le bar" 2026-11-28 18h-22h 2')
 
 
 def test_digest_shows_the_week_ahead_and_last_weeks_figures(chat: Chat) -> None:
@@ -29,9 +35,17 @@ def test_digest_shows_the_week_ahead_and_last_weeks_figures(chat: Chat) -> None:
     [digest] = chat.say("alice", "/resume")
     assert digest.title == "La semaine du lundi 23 novembre au dimanche 29 novembre"
     assert digest.text.splitlines() == [
+        "Événements :",
+        "• Repair café, samedi 28 novembre, 14:00–18:00 — 11 places libres (/join 2)",
+        "",
+        "Bénévoles recherché·es :",
+        "• Tenir le bar, samedi 28 novembre, 18:00–22:00 — 2 personnes (/take 1)",
+        "",
         "1 réservation d'espace cette semaine.",
         "",
         "La semaine passée : 2 réservations (6h) par 2 membres.",
+        "",
+        "La semaine passée : 1 événements, 1 inscriptions ; 2h30 de bénévolat.",
     ]
     assert digest.image is not None and digest.image_name == "digest-2026-W48.png"
     picture = matplotlib.image.imread(io.BytesIO(digest.image), format="png")

@@ -181,3 +181,39 @@ def test_a_due_lead_is_always_between_its_time_and_the_start(minutes_before: int
         assert lead in leads and start - lead <= now < start and joined <= start - lead
     elif 0 < minutes_before <= 60 and joined_minutes_before >= 60:
         raise AssertionError("the one-hour reminder was due")
+
+
+def test_event_reminders_come_a_day_and_an_hour_before_with_a_way_to_give_the_place_back(chat: Chat) -> None:
+    chat.say("coord", '/event add "Repair café" 2026-11-28 14h-18h places 1')
+    chat.say("bob", "/join 1")
+    chat.say("carol", "/join 1")  # waiting list
+    chat.clock.now = datetime(2026, 11, 27, 12, 59, tzinfo=UTC)  # 13:59 the day before
+    assert chat.app.jobs.run_now("event-reminders") == 0
+    chat.clock.advance(minutes=1)
+    assert chat.app.jobs.run_now("event-reminders") == 1
+    assert chat.app.jobs.run_now("event-reminders") == 0
+    [message] = [m for m in chat.outbox() if m.dedup_key and m.dedup_key.startswith("event-reminder")]
+    reply = reply_from_json(message.payload)
+    assert (message.chat_id, reply.text) == ("bob", "Rappel : « Repair café », samedi 28 novembre, 14:00–18:00.")
+    assert [a.command for a in reply.actions][1] == "/leave 1"
+    chat.clock.now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # 13:00, an hour before
+    assert chat.app.jobs.run_now("event-reminders") == 1
+    chat.say("bob", "/leave 1")  # "I can't come": carol, first on the waiting list, gets the place
+    chat.clock.advance(minutes=10)
+    assert chat.app.jobs.run_now("event-reminders") == 1
+    assert chat.outbox()[-1].chat_id == "carol"
+
+
+def test_shift_reminder_comes_a_day_before_and_offers_to_drop_it(sqlite_chat: Chat) -> None:
+    sqlite_chat.say("coord", '/need "Tenir le bar" 2026-11-28 18h-22h 2')
+    sqlite_chat.say("alice", "/take 1")
+    sqlite_chat.say("bob", "/rappels creneaux off")
+    sqlite_chat.say("bob", "/take 1")
+    sqlite_chat.clock.now = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)  # 18:00 the day before
+    assert sqlite_chat.app.jobs.run_now("shift-reminders") == 1
+    assert sqlite_chat.app.jobs.run_now("shift-reminders") == 0
+    [message] = sqlite_chat.outbox()
+    reply = reply_from_json(message.payload)
+    assert message.chat_id == "alice"
+    assert reply.text == "Rappel : vous êtes bénévole pour « Tenir le bar », samedi 28 novembre, 18:00–22:00."
+    assert reply.actions[1].command == "/drop 1"

@@ -31,6 +31,9 @@ def booking_count(chat: Chat) -> int:
     ("/cancel abc", "Quelle réservation ? Donnez son numéro"),
     ("/cancel 99999999999999999999", "Quelle réservation ? Donnez son numéro"),
     ("/lang klingon", "Quelle langue ? Je parle : fr, en."),
+    ("/cancel ²", "Quelle réservation ? Donnez son numéro"),
+    ("/leave ³", "numéro"),
+    ("/snooze ² 10", "Quel rappel"),
     ("/book salle-reunion\x00\x07 demain\u200b 9h-10h", "Réservé"),
 ])
 def test_bad_input_gets_a_short_answer_with_an_example(sqlite_chat: Chat, text: str, expected: str) -> None:

@@ -128,3 +128,8 @@ def split_command(text: str) -> tuple[str, str] | None:
     if match is None:
         return None
     return match.group(1), (match.group(2) or "").strip()
+
+
+def is_number(text: str, max_digits: int = 12) -> bool:
+    """ASCII digits only: str.isdigit() accepts '²', which int() then refuses."""
+    return 0 < len(text) <= max_digits and text.isascii() and text.isdigit()

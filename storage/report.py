@@ -1,0 +1,290 @@
+"""The activity report for funders and the annual report: figures over a period, computed by pure functions
+from plain rows (so the test can recompute them independently), and the queries that fetch those rows.
+
+Figures: bookings per space and the occupancy rate over opening hours; events with sign-ups and fill rate
+(when the events feature is installed); volunteer hours by project and distinct volunteers; shifts offered
+and covered; active members; the valuation of volunteer work (hours × VOLUNTEER_HOUR_VALUE), which French
+associations report as contributions volontaires en nature (accounts 86/87)."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from storage.models import Booking, Member, Space
+from storage.models_volunteers import Shift, ShiftSignup
+from storage.opening_hours import hours_from_json, open_intervals
+from storage.volunteer_rules import Period
+from storage.volunteers import project_slugs, task_totals
+
+Interval = tuple[datetime, datetime]
+
+
+# --- Pure figures --------------------------------------------------------------------------------------
+
+
+def overlap_minutes(intervals: Iterable[Interval], windows: Sequence[Interval]) -> float:
+    """Total minutes of ``intervals`` inside ``windows``, which are sorted and disjoint (a year of opening
+    hours is ~600 windows: each interval looks only at the windows it meets)."""
+    ends = [w_end for _, w_end in windows]
+    total = timedelta()
+    for start, end in intervals:
+        index = bisect_right(ends, start)  # the first window still open after ``start``
+        while index < len(windows) and windows[index][0] < end:
+            w_start, w_end = windows[index]
+            total += min(end, w_end) - max(start, w_start)
+            index += 1
+    return total.total_seconds() / 60
+
+
+def occupancy_rate(booked_open_minutes: float, open_minutes: float, capacity: int) -> float | None:
+    """Share of the seat-time on offer that was booked: a desk space of 8 open 10 hours offers 80 hours.
+    None when the space was never open in the period."""
+    offered = open_minutes * max(capacity, 1)
+    return booked_open_minutes / offered if offered > 0 else None
+
+
+def valuation(minutes: int, hour_value: Decimal) -> Decimal:
+    """Hours × the hourly rate, to the cent (half up)."""
+    return (Decimal(minutes) * hour_value / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def fill_rate(attendees: int, capacity: int | None) -> float | None:
+    return attendees / capacity if capacity else None
+
+
+@dataclass(frozen=True)
+class SpaceFigures:
+    slug: str
+    name: str
+    capacity: int
+    bookings: int  # active bookings starting in the period
+    booked_minutes: float  # booked time inside the period
+    open_minutes: float  # opening hours in the period
+    occupancy: float | None  # booked seat-time within opening hours / seat-time on offer
+    bookers: int
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One dated event (an occurrence of a series counts on its own)."""
+
+    title: str
+    start: datetime
+    capacity: int | None
+    attendees: int  # confirmed sign-ups
+    member_ids: frozenset[int] = frozenset()
+
+    @property
+    def fill(self) -> float | None:
+        return fill_rate(self.attendees, self.capacity)
+
+
+@dataclass(frozen=True)
+class EventFigures:
+    events: tuple[EventRow, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.events)
+
+    @property
+    def attendance(self) -> int:
+        return sum(e.attendees for e in self.events)
+
+    @property
+    def fill(self) -> float | None:
+        """Sign-ups over places, for the events that had a limit."""
+        limited = [e for e in self.events if e.capacity]
+        places = sum(e.capacity or 0 for e in limited)
+        return sum(e.attendees for e in limited) / places if places else None
+
+
+@dataclass(frozen=True)
+class ProjectFigures:
+    project: str | None  # None: entries without a project
+    minutes: int
+    volunteers: int
+
+
+@dataclass(frozen=True)
+class VolunteerFigures:
+    projects: tuple[ProjectFigures, ...]
+    minutes: int
+    volunteers: int
+    shifts: int
+    places: int
+    places_taken: int
+    per_member: tuple[tuple[int, int], ...] = ()  # (member id, minutes), most first
+
+
+@dataclass(frozen=True)
+class ActivityReport:
+    period: Period
+    spaces: tuple[SpaceFigures, ...]
+    events: EventFigures | None  # None: the events feature isn't installed
+    volunteers: VolunteerFigures
+    active_members: int
+    hour_value: Decimal
+    member_names: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def valuation(self) -> Decimal:
+        return valuation(self.volunteers.minutes, self.hour_value)
+
+
+@dataclass(frozen=True)
+class BookingRow:
+    space_id: int
+    member_id: int
+    start: datetime
+    end: datetime
+
+
+def space_figures(
+    space: Space, bookings: Sequence[BookingRow], period_window: Interval, open_windows: Sequence[Interval]
+) -> SpaceFigures:
+    """Bookings are counted in the period they start in; time is clipped to the period and, for the
+    occupancy rate, to the opening hours."""
+    starting = [b for b in bookings if period_window[0] <= b.start < period_window[1]]
+    intervals = [(b.start, b.end) for b in bookings]
+    open_minutes = sum((e - s).total_seconds() / 60 for s, e in open_windows)
+    return SpaceFigures(
+        slug=space.slug, name=space.name, capacity=space.capacity, bookings=len(starting),
+        booked_minutes=overlap_minutes(intervals, [period_window]), open_minutes=open_minutes,
+        occupancy=occupancy_rate(overlap_minutes(intervals, open_windows), open_minutes, space.capacity),
+        bookers=len({b.member_id for b in starting}),
+    )
+
+
+def volunteer_figures(
+    entries: Iterable[tuple[int, str | None, int]], shifts: Iterable[tuple[int, int]] = ()
+) -> VolunteerFigures:
+    """``entries``: (member id, project or None, minutes), one row per entry or already summed;
+    ``shifts``: (places, places taken)."""
+    by_project: dict[str | None, list[tuple[int, int]]] = defaultdict(list)
+    per_member: dict[int, int] = defaultdict(int)
+    for member_id, project, minutes in entries:
+        by_project[project].append((member_id, minutes))
+        per_member[member_id] += minutes
+    projects = sorted(
+        (ProjectFigures(project, sum(m for _, m in rows), len({mid for mid, _ in rows}))
+         for project, rows in by_project.items()),
+        key=lambda p: (-p.minutes, p.project is None, p.project or ""),
+    )
+    shift_rows = list(shifts)
+    return VolunteerFigures(
+        projects=tuple(projects), minutes=sum(per_member.values()), volunteers=len(per_member),
+        shifts=len(shift_rows), places=sum(p for p, _ in shift_rows),
+        places_taken=sum(min(t, p) for p, t in shift_rows),
+        per_member=tuple(sorted(per_member.items(), key=lambda item: (-item[1], item[0]))),
+    )
+
+
+def local_days(period: Period) -> list[date]:
+    return [period.start + timedelta(days=n) for n in range((period.end - period.start).days)]
+
+
+# --- Queries -------------------------------------------------------------------------------------------
+
+
+def booking_rows(session: Session, start: datetime, end: datetime) -> list[BookingRow]:
+    rows = session.exec(
+        select(Booking.space_id, Booking.member_id, Booking.start, Booking.end).where(
+            Booking.status == "active", Booking.start < end, Booking.end > start)
+    ).all()
+    return [BookingRow(*row) for row in rows]
+
+
+def event_rows(session: Session, start: datetime, end: datetime) -> list[EventRow] | None:
+    """Occurrences starting in [start, end) with their confirmed sign-ups; None when the events feature
+    (storage/models_events.py, issue 5) isn't installed."""
+    try:
+        from storage.models_events import (
+            EVENT_CANCELLED,
+            OCCURRENCE_CANCELLED,
+            SIGNUP_CONFIRMED,
+            Event,
+            EventOccurrence,
+            EventSignup,
+        )
+    except ImportError:
+        return None
+    occurrences = session.exec(
+        select(EventOccurrence.id, EventOccurrence.start, Event.title, Event.capacity)
+        .join(Event, col(Event.id) == EventOccurrence.event_id)
+        .where(EventOccurrence.start >= start, EventOccurrence.start < end,
+               EventOccurrence.status != OCCURRENCE_CANCELLED, Event.status != EVENT_CANCELLED)
+        .order_by(col(EventOccurrence.start))
+    ).all()
+    ids = [row[0] for row in occurrences]
+    members: dict[int, set[int]] = defaultdict(set)
+    if ids:
+        for occurrence_id, member_id in session.exec(
+            select(EventSignup.occurrence_id, EventSignup.member_id)
+            .where(col(EventSignup.occurrence_id).in_(ids), EventSignup.status == SIGNUP_CONFIRMED)
+        ):
+            members[occurrence_id].add(member_id)
+    return [EventRow(title, occ_start, capacity, len(members[oid]), frozenset(members[oid]))
+            for oid, occ_start, title, capacity in occurrences if oid is not None]
+
+
+def build_report(
+    session: Session, period: Period, tz: ZoneInfo, hour_value: Decimal, *, with_names: bool = False
+) -> ActivityReport:
+    start, end = period.bounds(tz)
+    window = (start, end)
+    days = local_days(period)
+
+    bookings = booking_rows(session, start, end)
+    by_space: dict[int, list[BookingRow]] = defaultdict(list)
+    for booking in bookings:
+        by_space[booking.space_id].append(booking)
+    spaces = []
+    for space in session.exec(select(Space).order_by(col(Space.site_id), col(Space.name))):
+        assert space.id is not None
+        if space.closed and not by_space[space.id]:
+            continue
+        hours = hours_from_json(space.opening_hours)
+        open_windows = [w for day in days for w in open_intervals(hours, day, tz)]
+        spaces.append(space_figures(space, by_space[space.id], window, open_windows))
+
+    events = event_rows(session, start, end)
+
+    entries = task_totals(session, period.start, period.end)
+    slugs = project_slugs(session, (project_id for _, project_id, _ in entries))
+    taken = func.count(col(ShiftSignup.id))
+    shift_rows = session.exec(
+        select(Shift.places, taken).join(ShiftSignup, col(ShiftSignup.shift_id) == Shift.id, isouter=True)
+        .where(Shift.status == "open", Shift.start >= start, Shift.start < end).group_by(col(Shift.id))
+    ).all()
+    volunteers = volunteer_figures(
+        ((mid, slugs.get(pid) if pid is not None else None, minutes) for mid, pid, minutes in entries),
+        ((places, int(count)) for places, count in shift_rows))
+
+    active: set[int] = {b.member_id for b in bookings if start <= b.start < end}
+    active |= {mid for mid, _, _ in entries}
+    active |= set(session.exec(
+        select(ShiftSignup.member_id).join(Shift, col(Shift.id) == ShiftSignup.shift_id)
+        .where(Shift.status == "open", Shift.start >= start, Shift.start < end)))
+    for event in events or []:
+        active |= event.member_ids
+
+    names: dict[int, str] = {}
+    if with_names and volunteers.per_member:
+        ids = [mid for mid, _ in volunteers.per_member]
+        names = {mid: name for mid, name in session.exec(
+            select(Member.id, Member.display_name).where(col(Member.id).in_(ids))) if mid is not None}
+    return ActivityReport(
+        period=period, spaces=tuple(spaces),
+        events=EventFigures(tuple(events)) if events is not None else None,
+        volunteers=volunteers, active_members=len(active), hour_value=hour_value, member_names=names,
+    )

@@ -1,0 +1,304 @@
+"""Volunteer rules as pure functions: reading durations ("2h30", "1,5h", "90 min"), weekdays and times
+of the rota, report periods, shift coverage and the once-only "uncovered shift" alert decision.
+No database, no chat: tested exhaustively (tests/test_volunteer_rules.py)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+MAX_TASK_MINUTES = 24 * 60
+ALERT_HORIZON = timedelta(hours=48)
+MAX_PLACES = 50
+
+
+class DurationError(ValueError):
+    """``code``: missing, unreadable, zero, too_long."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+_HOURS = r"(?:hours|hour|hrs|hr|heures|heure|h)"
+_MINUTES = r"(?:minutes|minute|mins|min|mn|m)"
+_MINUTES_WORD = r"(?:minutes|minute|mins|min|mn)"  # after a space a lone "m" is a word ("1h30 M. Dupont")
+_AND = r"(?:(?:and|et)\s+)?"
+# One grammar for "2h", "2h30", "2 h 30", "1.5h", "1,5 h", "1h 15", "2 hours 30 minutes", "1 heure et demie",
+# "90 min", "45min", "2:30". Minutes after the hours are either glued ("2h5"), carry a unit ("1h 5 min") or
+# have two digits ("1h 15"): "2h 3 cartons" is two hours and three boxes.
+_DURATION_RE = re.compile(
+    rf"""\s*(?:
+        (?P<hours>\d+(?:[.,]\d+)?)\s*{_HOURS}
+        (?:(?P<glued>\d{{1,2}})(?:{_MINUTES}|\s+{_MINUTES_WORD})?
+          |\s*{_AND}(?P<with_unit>\d{{1,2}})(?:{_MINUTES}|\s+{_MINUTES_WORD})
+          |\s+(?P<spaced>\d{{2}})
+          |\s*{_AND}(?P<half>demie|demi|a\s+half)
+        )?
+      | (?P<minutes>\d+)(?:{_MINUTES}|\s+{_MINUTES_WORD})
+      | (?P<clock_h>\d{{1,2}}):(?P<clock_m>\d{{2}})
+    )(?![\w])""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_MAX_DIGITS = 6
+
+
+def _check(minutes: int) -> int:
+    if minutes <= 0:
+        raise DurationError("zero")
+    if minutes > MAX_TASK_MINUTES:
+        raise DurationError("too_long")
+    return minutes
+
+
+def _minutes_of(match: re.Match[str]) -> int:
+    numbers = [g for g in match.groups() if g and g[0].isdigit()]
+    if any(len(n) > _MAX_DIGITS for n in numbers):
+        raise DurationError("too_long")
+    if match["minutes"] is not None:
+        return int(match["minutes"])
+    if match["clock_h"] is not None:
+        extra = int(match["clock_m"])
+        if extra >= 60:
+            raise DurationError("unreadable")
+        return int(match["clock_h"]) * 60 + extra
+    hours_text = match["hours"].replace(",", ".")
+    extra_text = match["glued"] or match["with_unit"] or match["spaced"]
+    if extra_text is not None or match["half"]:
+        if "." in hours_text:  # "1.5h30" means nothing
+            raise DurationError("unreadable")
+        extra = 30 if match["half"] else int(extra_text or 0)
+        if extra >= 60:
+            raise DurationError("unreadable")
+        return int(hours_text) * 60 + extra
+    try:
+        hours = Decimal(hours_text)
+    except InvalidOperation:
+        raise DurationError("unreadable") from None
+    return int((hours * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def split_duration(text: str) -> tuple[int, str]:
+    """A duration at the start of ``text`` and what follows: '2h30 tri des dons' -> (150, 'tri des dons').
+    Raises DurationError (and nothing else) when there is none, it is zero or longer than a day."""
+    if not text.strip():
+        raise DurationError("missing")
+    match = _DURATION_RE.match(text)
+    if match is None:
+        raise DurationError("unreadable")
+    return _check(_minutes_of(match)), text[match.end():].strip()
+
+
+def parse_duration(text: str) -> int:
+    """The whole of ``text`` as a duration in minutes, between 1 minute and 24 hours."""
+    minutes, rest = split_duration(text)
+    if rest:
+        raise DurationError("unreadable")
+    return minutes
+
+
+# --- Projects -------------------------------------------------------------------------------------------
+
+TAG_RE = re.compile(r"(?<![\w#])#([\w-]{1,64})")
+
+
+def normalise_tag(text: str) -> str:
+    """'#Ressourcerie', 'ressourcerie ' and 'RESSOURCERIE' name the same project; accents are kept
+    out of the key ('#Café' = '#cafe')."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().lstrip("#"))
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return re.sub(r"[^a-z0-9_-]+", "-", folded).strip("-")[:64]
+
+
+# --- Rota: weekdays and times --------------------------------------------------------------------------
+
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_NAMES = {
+    "lun": 0, "mar": 1, "mer": 2, "jeu": 3, "ven": 4, "sam": 5, "dim": 6,
+    "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
+}
+_EVERY_DAY = {"tous", "tlj", "all", "daily", "every", "7/7"}
+
+
+class RotaFormatError(ValueError):
+    """``code``: weekdays, times."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _day(word: str) -> int:
+    key = _fold(word.strip())[:3]
+    if key not in _DAY_NAMES or not re.fullmatch(r"[a-z]+\.?", _fold(word.strip())):
+        raise RotaFormatError("weekdays")
+    return _DAY_NAMES[key]
+
+
+def parse_weekdays(text: str) -> tuple[int, ...]:
+    """'lun-ven' -> (0..4); 'sam' -> (5,); 'lun,mer,ven'; 'mon-fri'; 'sam-lun' wraps; 'tous' = every day."""
+    text = _fold(text.strip())
+    if text in _EVERY_DAY:
+        return tuple(range(7))
+    days: set[int] = set()
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        first, sep, last = part.partition("-")
+        if not sep:
+            days.add(_day(first))
+            continue
+        start, end = _day(first), _day(last)
+        day = start
+        days.add(day)
+        while day != end:
+            day = (day + 1) % 7
+            days.add(day)
+    if not days:
+        raise RotaFormatError("weekdays")
+    return tuple(sorted(days))
+
+
+_TIME_RANGE_RE = re.compile(
+    r"^(?P<h1>\d{1,2})(?:[:h](?P<m1>\d{2})?)?\s*-\s*(?P<h2>\d{1,2})(?:[:h](?P<m2>\d{2})?)?$", re.IGNORECASE
+)
+
+
+def parse_time_range(text: str) -> tuple[time, time]:
+    """'08:30-09:30', '8h30-9h30', '17h-18h' -> two local times, the end after the start (same day)."""
+    match = _TIME_RANGE_RE.match(text.strip())
+    if match is None:
+        raise RotaFormatError("times")
+    try:
+        start = time(int(match["h1"]), int(match["m1"] or 0))
+        end = time(int(match["h2"]), int(match["m2"] or 0))
+    except ValueError:
+        raise RotaFormatError("times") from None
+    if end <= start:
+        raise RotaFormatError("times")
+    return start, end
+
+
+def local_moment(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """A wall-clock time of a local day, in UTC. On the spring change a time that doesn't exist
+    (02:30) reads as the same offset as before the change, i.e. an hour later (03:30)."""
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+def rota_occurrences(
+    weekdays: tuple[int, ...], start: time, end: time, first_day: date, last_day: date, tz: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
+    """The shifts a weekly rota slot gives between two local days (inclusive), in UTC.
+    Built from local wall times day by day, so 08:30 stays 08:30 across the clock changes."""
+    result = []
+    day = first_day
+    while day <= last_day:
+        if day.weekday() in weekdays:
+            result.append((local_moment(day, start, tz), local_moment(day, end, tz)))
+        day += timedelta(days=1)
+    return result
+
+
+def rota_kind(title: str) -> str:
+    """Opening and closing shifts are told apart by their name: 'ouverture'/'opening' -> open,
+    'fermeture'/'closing' -> close; anything else is another permanence."""
+    key = _fold(title)
+    if key.startswith(("ouv", "open")):
+        return "open"
+    if key.startswith(("ferm", "clos")):
+        return "close"
+    return "other"
+
+
+# --- Periods -------------------------------------------------------------------------------------------
+
+
+class PeriodError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days [start, end) and what kind of period it is (week, month, year)."""
+
+    start: date
+    end: date
+    kind: str
+
+    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """The period in UTC, from local midnight to local midnight."""
+        return local_moment(self.start, time(0), tz), local_moment(self.end, time(0), tz)
+
+    @property
+    def key(self) -> str:
+        """'2026-11', '2026', '2026-W48' for file names and CSV."""
+        if self.kind == "year":
+            return f"{self.start.year}"
+        if self.kind == "month":
+            return f"{self.start:%Y-%m}"
+        year, week, _ = self.start.isocalendar()
+        return f"{year}-W{week:02d}"
+
+
+_WEEK_WORDS = {"week", "semaine", "sem"}
+_MONTH_WORDS = {"month", "mois"}
+_YEAR_WORDS = {"year", "annee", "an"}
+
+
+def month_period(year: int, month: int) -> Period:
+    if not (1 <= month <= 12 and 1900 <= year <= 9998):
+        raise PeriodError(f"{year}-{month:02d}")
+    end = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return Period(date(year, month, 1), end, "month")
+
+
+def year_period(year: int) -> Period:
+    if not 1900 <= year <= 9998:
+        raise PeriodError(str(year))
+    return Period(date(year, 1, 1), date(year + 1, 1, 1), "year")
+
+
+def parse_period(text: str, today: date, default: str = "month") -> Period:
+    """'week'/'semaine' (this week, Monday to Sunday), 'month'/'mois', 'year'/'année', '2026-11', '2026'."""
+    word = _fold(text.strip()) or default
+    if word in _WEEK_WORDS:
+        monday = today - timedelta(days=today.weekday())
+        return Period(monday, monday + timedelta(days=7), "week")
+    if word in _MONTH_WORDS:
+        return month_period(today.year, today.month)
+    if word in _YEAR_WORDS:
+        return year_period(today.year)
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})", word)
+    if match:
+        return month_period(int(match[1]), int(match[2]))
+    if re.fullmatch(r"\d{4}", word):
+        return year_period(int(word))
+    raise PeriodError(text)
+
+
+# --- Coverage and alerts -------------------------------------------------------------------------------
+
+
+def missing_places(places: int, taken: int) -> int:
+    return max(places - taken, 0)
+
+
+def can_take(places: int, taken: int) -> bool:
+    """The last place goes to one person: checked under the shift's lock with the count just read."""
+    return taken < places
+
+
+def needs_uncovered_alert(
+    start: datetime, now: datetime, places: int, taken: int, alerted_at: datetime | None,
+    horizon: timedelta = ALERT_HORIZON,
+) -> bool:
+    """A shift starting within ``horizon`` and not fully covered alerts once: never again after
+    ``alerted_at`` is set, however often the job runs; nothing for a shift already started."""
+    return alerted_at is None and taken < places and now < start <= now + horizon

@@ -1,0 +1,274 @@
+"""The activity report on a month seeded through the chat (bookings, hours, shifts), every figure
+recomputed here from the seed and the spaces file, not from the bot's code."""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import subprocess
+import sys
+import tomllib
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlmodel import Session, select
+
+from bot.cli import main
+from storage.models import Member
+from tests.harness import Chat
+
+ROOT = Path(__file__).resolve().parent.parent
+HOUR_VALUE = Decimal("11.88")
+
+# (who, space, day, start, end) — booked on 2 November for later in the month
+BOOKINGS = [
+    ("alice", "salle-reunion", "2026-11-03", "14:00", "16:00"),
+    ("bob", "salle-reunion", "2026-11-05", "09:00", "12:00"),
+    ("alice", "open-space", "2026-11-10", "09:00", "17:00"),
+    ("carol", "open-space", "2026-11-10", "10:00", "12:00"),
+    ("dave", "petite-salle", "2026-11-20", "15:00", "17:00"),
+]
+CANCELLED = ("erin", "salle-reunion", "2026-11-12", "10:00", "11:00")
+NEXT_MONTH = ("alice", "salle-reunion", "2026-12-01", "10:00", "11:00")
+# (who, minutes, project, day) — logged at the end of the month
+TASKS = [
+    ("alice", "2h30", 150, "ressourcerie", "2026-11-04"),
+    ("bob", "1h", 60, None, "2026-11-10"),
+    ("frank", "3h", 180, "cafe", "2026-11-14"),
+    ("alice", "45min", 45, "ressourcerie", "2026-11-29"),
+]
+OUT_OF_MONTH_TASK = ("alice", "2h", 120, "cafe", "2026-10-31")
+# Shifts (title, day, hours, places, project); who took them; confirmed hours (None: the shift's length)
+SHIFTS = [
+    ("Tenir le bar", "2026-11-14", "18h-22h", 2, "cafe"),
+    ("Tri", "2026-11-21", "10h-12h", 3, "ressourcerie"),
+]
+TAKERS = [("gina", 1, None, 240), ("henri", 1, "3h", 180), ("gina", 2, None, 120)]
+
+
+def seed_month(chat: Chat) -> None:
+    chat.clock.now = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # Monday 2 November, 09:00 in Paris
+    for who, space, day, start, end in [*BOOKINGS, CANCELLED, NEXT_MONTH]:
+        assert chat.text(who, f"/book {space} {day} {start}-{end}").startswith("Réservé"), (who, space, day)
+    assert chat.text("erin", "/cancel 6").startswith("Annulé")
+    for title, day, hours, places, project in SHIFTS:
+        chat.say("coord", f'/need "{title}" {day} {hours} {places} #{project}')
+    chat.say("coord", '/need "Bar" 2026-12-05 18h-22h 1')
+    for who, shift_id, _, _ in TAKERS:
+        assert chat.text(who, f"/take {shift_id}").startswith("C'est noté")
+    chat.say("ivan", "/take 3")  # December: not active in November
+    chat.clock.now = datetime(2026, 11, 30, 19, 0, tzinfo=UTC)
+    for who, duration, _, project, day in [*TASKS, OUT_OF_MONTH_TASK]:
+        tag = f" #{project}" if project else ""
+        assert chat.text(who, f"/task {duration} travail{tag} {day}").startswith("C'est noté")
+    for who, shift_id, correction, _ in TAKERS:
+        assert chat.text(who, f"/shift done {shift_id} {correction or ''}").startswith("C'est noté")
+
+
+def minutes(start: str, end: str) -> int:
+    (h1, m1), (h2, m2) = (map(int, start.split(":")), map(int, end.split(":")))
+    return (h2 * 60 + m2) - (h1 * 60 + m1)
+
+
+def november_opening_minutes() -> dict[str, tuple[int, int]]:
+    """(capacity, minutes open in November 2026) per space, from examples/spaces.toml. November has no
+    clock change, so wall-clock minutes are real minutes."""
+    data = tomllib.loads((ROOT / "examples" / "spaces.toml").read_text())
+    names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    result = {}
+    for space in data["spaces"]:
+        hours = space.get("hours", data["site"]["hours"])
+        total = 0
+        for day in range(1, calendar.monthrange(2026, 11)[1] + 1):
+            ranges = hours.get(names[calendar.weekday(2026, 11, day)], "")
+            for item in filter(None, ranges.split(",")):
+                start, end = item.strip().split("-")
+                total += minutes(start, end)
+        result[space["slug"]] = (space.get("capacity", 1), total)
+    return result
+
+
+def expected_figures() -> dict[tuple[str, str, str], str]:
+    figures: dict[tuple[str, str, str], str] = {}
+    opening = november_opening_minutes()
+    for slug, (capacity, open_minutes) in opening.items():
+        mine = [b for b in BOOKINGS if b[1] == slug]
+        booked = sum(minutes(b[3], b[4]) for b in mine)
+        figures[("space", slug, "bookings")] = str(len(mine))
+        figures[("space", slug, "booked_hours")] = f"{booked / 60:.2f}"
+        figures[("space", slug, "open_hours")] = f"{open_minutes / 60:.2f}"
+        figures[("space", slug, "occupancy_rate")] = str(round(booked / (open_minutes * capacity), 4))
+        figures[("space", slug, "bookers")] = str(len({b[0] for b in mine}))
+    logged = [(who, m, project) for who, _, m, project, _ in TASKS]
+    logged += [(who, m, SHIFTS[shift_id - 1][4]) for who, shift_id, _, m in TAKERS]
+    for project in {p for _, _, p in logged}:
+        rows = [(who, m) for who, m, p in logged if p == project]
+        figures[("volunteer_project", project or "", "hours")] = f"{sum(m for _, m in rows) / 60:.2f}"
+        figures[("volunteer_project", project or "", "volunteers")] = str(len({w for w, _ in rows}))
+    total = sum(m for _, m, _ in logged)
+    figures[("volunteers", "total", "hours")] = f"{total / 60:.2f}"
+    figures[("volunteers", "total", "volunteers")] = str(len({w for w, _, _ in logged}))
+    figures[("shifts", "total", "shifts")] = str(len(SHIFTS))
+    figures[("shifts", "total", "places")] = str(sum(s[3] for s in SHIFTS))
+    figures[("shifts", "total", "places_taken")] = str(len(TAKERS))
+    active = {b[0] for b in BOOKINGS} | {w for w, _, _ in logged} | {w for w, _, _, _ in TAKERS}
+    figures[("members", "total", "active")] = str(len(active))
+    figures[("valuation", "total", "hour_value_eur")] = str(HOUR_VALUE)
+    figures[("valuation", "total", "amount_eur")] = str((Decimal(total) / 60 * HOUR_VALUE).quantize(Decimal("0.01")))
+    return figures
+
+
+def csv_report(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+               *args: str) -> dict[tuple[str, str, str], str]:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("TIMEZONE", "Europe/Paris")
+    monkeypatch.setenv("LANGUAGE", "fr")
+    monkeypatch.delenv("VOLUNTEER_HOUR_VALUE", raising=False)
+    capsys.readouterr()
+    assert main(["report", *args, "--format", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == ["section", "item", "metric", "value"]
+    return {(s, i, m): v for s, i, m, v in rows[1:]}
+
+
+def test_the_monthly_figures_match_the_seeded_month(chat: Chat, database_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    seed_month(chat)
+    chat.clock.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    figures = csv_report(database_url, monkeypatch, capsys, "--month", "2026-11")
+    expected = expected_figures()
+    assert {key: figures.get(key) for key in expected} == expected
+    assert figures[("period", "2026-11", "first_day")] == "2026-11-01"
+    assert figures[("period", "2026-11", "last_day")] == "2026-11-30"
+    assert not any(section == "volunteer" for section, _, _ in figures), "no names unless asked"
+
+
+def test_the_report_in_the_chat_is_french_markdown_for_coordinators_only(chat: Chat) -> None:
+    seed_month(chat)
+    assert "Seul·e un·e coordinateur·rice" in chat.text("alice", "/bilan 2026-11")
+    report = chat.text("coord", "/bilan 2026-11")
+    logged = sum(t[2] for t in TASKS) + sum(t[3] for t in TAKERS)
+    amount = (Decimal(logged) / 60 * HOUR_VALUE).quantize(Decimal("0.01"))
+    assert report.startswith("# Bilan d'activité — novembre 2026\n\n## Réservations d'espaces\n")
+    assert "- Salle de réunion : 2 réservations, 5h réservées, occupation " in report
+    assert f"Total : {len(BOOKINGS)} réservations" in report
+    volunteers = len({t[0] for t in TASKS} | {t[0] for t in TAKERS})
+    assert f"Total : {logged // 60}h{logged % 60:02d} par {volunteers} bénévoles distinct·es." in report
+    places = sum(s[3] for s in SHIFTS)
+    assert f"Créneaux proposés : {len(SHIFTS)} ; places pourvues : {len(TAKERS)} sur {places}." in report
+    assert f"{logged / 60:.2f}".rstrip("0").replace(".", ",") + " h × 11,88\xa0€ = " in report
+    assert f"{amount}".replace(".", ",") + "\xa0€" in report
+    assert "contributions volontaires en nature (comptes 86/87" in report
+    assert "Gina" not in report
+    with_names = chat.text("coord", "/bilan 2026-11 noms")
+    assert "### Heures par bénévole" in with_names and "- Gina: 6h" in with_names
+
+
+def test_a_year_report_and_an_empty_month(chat: Chat, database_url: str, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    seed_month(chat)
+    year = csv_report(database_url, monkeypatch, capsys, "--year", "2026")
+    in_november = sum(t[2] for t in TASKS) + sum(t[3] for t in TAKERS)
+    assert year[("volunteers", "total", "hours")] == f"{(in_november + OUT_OF_MONTH_TASK[2]) / 60:.2f}"
+    assert year[("space", "salle-reunion", "bookings")] == "3", "December's booking counts in the year"
+    empty = csv_report(database_url, monkeypatch, capsys, "--month", "2026-09")
+    assert empty[("volunteers", "total", "hours")] == "0.00"
+    assert empty[("valuation", "total", "amount_eur")] == "0.00"
+    assert empty[("space", "salle-reunion", "occupancy_rate")] == "0.0"
+
+
+def test_event_figures_count_confirmed_sign_ups_against_places(chat: Chat) -> None:
+    from storage.models_events import Event, EventOccurrence, EventSignup
+    from storage.report import build_report
+    from storage.volunteer_rules import month_period
+
+    with Session(chat.app.engine) as session:
+        chat.say("alice", "/start")
+        organiser = session.exec(select(Member)).first()
+        assert organiser is not None and organiser.id is not None
+        members = [organiser.id]
+        for n in range(11):
+            member = Member(display_name=f"m{n}")
+            session.add(member)
+            session.flush()
+            assert member.id is not None
+            members.append(member.id)
+        start, end = datetime(2026, 11, 7, 13, tzinfo=UTC), datetime(2026, 11, 7, 16, tzinfo=UTC)
+        event = Event(title="Repair café", organiser_id=organiser.id, capacity=10, start=start, end=end)
+        session.add(event)
+        session.flush()
+        assert event.id is not None
+        occurrences = []
+        for day, status in ((7, "scheduled"), (14, "scheduled"), (21, "cancelled")):
+            occurrence = EventOccurrence(event_id=event.id, original_start=start.replace(day=day),
+                                         start=start.replace(day=day), end=end.replace(day=day), status=status)
+            session.add(occurrence)
+            session.flush()
+            occurrences.append(occurrence)
+        for occurrence, confirmed in zip(occurrences, (4, 10, 3), strict=True):
+            for member_id in members[:confirmed]:
+                session.add(EventSignup(occurrence_id=occurrence.id, member_id=member_id, status="confirmed",
+                                        joined_at=start))
+        session.add(EventSignup(occurrence_id=occurrences[1].id, member_id=members[11], status="waitlisted",
+                                joined_at=start))
+        session.commit()
+        report = build_report(session, month_period(2026, 11), chat.app.settings.tz, HOUR_VALUE)
+    assert report.events is not None
+    assert (report.events.count, report.events.attendance) == (2, 14)
+    assert report.events.fill == pytest.approx(14 / 20)
+    assert [e.fill for e in report.events.events] == [pytest.approx(0.4), pytest.approx(1.0)]
+    assert report.active_members == 10, "members signed up to an event are active"
+
+
+def test_tierslieu_report_on_the_command_line_prints_markdown(tmp_path: Path) -> None:
+    database = tmp_path / "tierslieu.db"
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{database}", "LANGUAGE": "fr",
+           "VOLUNTEER_HOUR_VALUE": "12,50"}
+    result = subprocess.run([sys.executable, "-m", "bot", "report", "--month", "2026-11"], capture_output=True,
+                            text=True, env=env, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("# Bilan d'activité — novembre 2026")
+    assert "0 h × 12,50\xa0€ = 0,00\xa0€" in result.stdout
+    bad = subprocess.run([sys.executable, "-m", "bot", "report", "--month", "novembre"], capture_output=True,
+                         text=True, env=env, cwd=tmp_path, timeout=120)
+    assert bad.returncode == 1 and "--month takes a month like 2026-11" in bad.stderr
+    wrong_rate = subprocess.run([sys.executable, "-m", "bot", "report"], capture_output=True, text=True,
+                                env={**env, "VOLUNTEER_HOUR_VALUE": "douze"}, cwd=tmp_path, timeout=120)
+    assert wrong_rate.returncode == 2 and "VOLUNTEER_HOUR_VALUE: 'douze'" in wrong_rate.stderr
+
+
+def test_report_time_is_local(chat: Chat) -> None:
+    """A booking at 00:30 on 1 December in Paris is 23:30 UTC on 30 November: it belongs to December."""
+    chat.clock.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    chat.say("coord", "/space edit salle-reunion tue=00:00-19:00")
+    assert chat.text("alice", "/book salle-reunion 2026-12-01 00:30-01:30").startswith("Réservé")
+    november = chat.text("coord", "/bilan 2026-11")
+    december = chat.text("coord", "/bilan 2026-12")
+    assert "- Salle de réunion : 0 réservation," in november
+    assert "- Salle de réunion : 1 réservation, 1h réservées" in december
+
+
+@given(st.lists(st.tuples(st.integers(0, 600), st.integers(1, 300)), max_size=15),
+       st.lists(st.tuples(st.integers(0, 40), st.integers(1, 40)), max_size=10))
+def test_time_inside_opening_hours_is_counted_minute_by_minute(bookings: list[tuple[int, int]],
+                                                               gaps_and_lengths: list[tuple[int, int]]) -> None:
+    from storage.report import overlap_minutes
+
+    base = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    windows, cursor = [], 0
+    for gap, length in gaps_and_lengths:  # sorted, disjoint opening windows
+        windows.append((cursor + gap, cursor + gap + length * 10))
+        cursor += gap + length * 10
+    open_minutes = {m for a, b in windows for m in range(a, b)}
+    expected = sum(len(set(range(s, s + length)) & open_minutes) for s, length in bookings)
+
+    def moment(minute: int) -> datetime:
+        return base + timedelta(minutes=minute)
+
+    assert overlap_minutes([(moment(s), moment(s + n)) for s, n in bookings],
+                           [(moment(a), moment(b)) for a, b in windows]) == expected
