@@ -15,6 +15,7 @@ from bot.core.dispatch import Dispatcher
 from bot.core.outbox import OutboxWorker
 from bot.core.router import CommandTable
 from bot.core.scheduler import JobRunner
+from bot.core.types import ChatRef, UserRef
 from bot.web import WebServer
 from handlers import all_routers
 from storage.db import make_engine
@@ -22,6 +23,8 @@ from storage.migrate import upgrade
 from storage.seed import seed_if_empty
 
 log = logging.getLogger(__name__)
+
+ADMIN_CHECK_TIMEOUT_S = 10.0
 
 
 class StartupError(Exception):
@@ -44,7 +47,8 @@ class App:
         self.engine = make_engine(settings.database_url)
         self.commands = CommandTable(all_routers())
         self.outbox = OutboxWorker(self.engine, self.clock)
-        self.dispatcher = Dispatcher(self.engine, settings, self.commands, self.clock, self.outbox.wake)
+        self.dispatcher = Dispatcher(self.engine, settings, self.commands, self.clock, self.outbox.wake,
+                                     admin_check=self.is_chat_admin)
         self.jobs = JobRunner(self.engine, settings, self.commands.jobs, self.clock, self.outbox.wake)
         # Listens only once a feature registers routes (Telegram webhook, iCal feeds).
         self.web = WebServer(settings.http_host, settings.http_port)
@@ -53,6 +57,7 @@ class App:
 
             self.web.add_routes(feed_routes(self.engine, settings, self.clock))
         self.adapters: list[Adapter] = list(adapters) if adapters is not None else configured_adapters(self)
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def prepare(self, seed: bool = True) -> None:
         """Bring the database schema up to date and seed the demo spaces on a new database."""
@@ -61,12 +66,43 @@ class App:
             seed_if_empty(self.engine, self.settings.spaces_file)
 
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self.jobs.start()
         await self.web.start()
         for adapter in self.adapters:
             await adapter.start(self.dispatcher.handle)
             self.outbox.register(adapter)
         self.outbox.start()
+
+    def is_chat_admin(self, chat: ChatRef, user: UserRef) -> bool:
+        """The dispatcher's admin check: asks the chat's adapter (its optional ``is_chat_admin``).
+
+        Commands run in a worker thread while the adapters live on the app's loop, so the adapter's
+        coroutine is run there and waited for. No such adapter, no running loop, an error or no
+        answer within ADMIN_CHECK_TIMEOUT_S all mean "not an admin"."""
+        loop = self._loop
+        adapter = next((a for a in self.adapters if a.platform == chat.platform), None)
+        ask = getattr(adapter, "is_chat_admin", None)
+        if ask is None or loop is None or loop.is_closed() or user.platform != chat.platform:
+            return False
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass  # a worker thread, as expected
+        else:
+            log.error("admin check for %s in %s called on an event loop; answering no", user.user_id, chat.chat_id)
+            return False
+        future = asyncio.run_coroutine_threadsafe(ask(chat.chat_id, user.user_id), loop)
+        try:
+            return bool(future.result(timeout=ADMIN_CHECK_TIMEOUT_S))
+        except TimeoutError:
+            future.cancel()
+            log.warning("%s admin check for %s in %s: no answer within %g s; treated as not an admin",
+                        chat.platform, user.user_id, chat.chat_id, ADMIN_CHECK_TIMEOUT_S)
+        except Exception as error:
+            log.warning("%s admin check for %s in %s failed (%s); treated as not an admin",
+                        chat.platform, user.user_id, chat.chat_id, error)
+        return False
 
     async def stop(self) -> None:
         await self.outbox.stop()

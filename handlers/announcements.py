@@ -17,12 +17,18 @@ router = Router("announcements")
 MAX_ANNOUNCEMENT = 3500
 
 
+def may_manage_subscription(ctx: Ctx) -> bool:
+    """Anyone decides for their private chat; in a group, a coordinator or an admin of that group
+    (the platform is asked only when the sender is not a coordinator)."""
+    return ctx.incoming.chat.is_private or ctx.is_coordinator or ctx.is_chat_admin()
+
+
 @router.command("subscribe", aliases=["abonner"], help=N_("Receive announcements and the weekly digest here"),
                 usage=N_("/subscribe"))
 def subscribe(ctx: Ctx, args: str) -> Reply:
     chat = ctx.incoming.chat
-    if not chat.is_private and not ctx.is_coordinator:
-        raise NotAllowed(ctx._("Only a coordinator can subscribe a group."))
+    if not may_manage_subscription(ctx):
+        raise NotAllowed(ctx._("Only a coordinator or an admin of this group can subscribe it."))
     if announcements.find_subscription(ctx.session, chat):
         return Reply(ctx._("This chat already receives announcements and the weekly digest."))
     ctx.session.add(Subscription(platform=chat.platform.value, chat_id=chat.chat_id, is_private=chat.is_private,
@@ -35,8 +41,8 @@ def subscribe(ctx: Ctx, args: str) -> Reply:
                 usage=N_("/unsubscribe"))
 def unsubscribe(ctx: Ctx, args: str) -> Reply:
     chat = ctx.incoming.chat
-    if not chat.is_private and not ctx.is_coordinator:
-        raise NotAllowed(ctx._("Only a coordinator can unsubscribe a group."))
+    if not may_manage_subscription(ctx):
+        raise NotAllowed(ctx._("Only a coordinator or an admin of this group can unsubscribe it."))
     subscription = announcements.find_subscription(ctx.session, chat)
     if subscription is None:
         return Reply(ctx._("This chat wasn't subscribed."))

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from pathlib import Path
 
-from bot.adapters.base import DeliveryError
+import pytest
+
+import bot.app
+from bot.adapters.base import DeliveryError, IncomingHandler
+from bot.app import App
+from bot.core.context import AdminCheck
 from bot.core.outbox import reply_from_json
-from bot.core.types import Platform, Reply
-from tests.harness import Chat
+from bot.core.types import ChatRef, Incoming, Platform, Reply, UserRef
+from tests.harness import Chat, make_settings
 
 
 class RecordingPlatform:
@@ -38,12 +45,95 @@ def subscribe_groups(chat: Chat, count: int) -> None:
 
 
 def test_only_coordinators_subscribe_groups_and_members_their_own_chat(chat: Chat) -> None:
-    assert "Seul·e un·e coordinateur·rice" in chat.text("alice", "/subscribe", group="g1")
+    assert "Seul·e un·e coordinateur·rice ou un·e admin de ce groupe" in chat.text("alice", "/subscribe", group="g1")
     assert chat.text("alice", "/subscribe").startswith("Abonné")
     assert "déjà" in chat.text("alice", "/subscribe")
     assert chat.text("coord", "/subscribe", group="g1").startswith("Abonné")
     assert chat.text("coord", "/desabonner", group="g1").startswith("Désabonné")
     assert "n'était pas abonnée" in chat.text("coord", "/unsubscribe", group="g1")
+
+
+def admins_of(groups: dict[str, set[str]], asked: list[tuple[str, str]] | None = None) -> AdminCheck:
+    """A platform's answer to "does this person administer this group?", recording who was asked about."""
+    def check(chat: ChatRef, user: UserRef) -> bool:
+        if asked is not None:
+            asked.append((chat.chat_id, user.user_id))
+        return user.user_id in groups.get(chat.chat_id, set())
+    return check
+
+
+def test_a_group_admin_subscribes_and_unsubscribes_their_group_but_not_another(chat: Chat) -> None:
+    chat.app.dispatcher.admin_check = admins_of({"g1": {"alice"}})
+    assert chat.text("alice", "/abonner", group="g1").startswith("Abonné")
+    assert chat.text("alice", "/subscribe", group="g2") == (
+        "Seul·e un·e coordinateur·rice ou un·e admin de ce groupe peut l'abonner.")
+    assert chat.text("alice", "/desabonner", group="g1").startswith("Désabonné")
+
+
+def test_a_plain_member_of_a_group_is_refused_in_their_language(chat: Chat) -> None:
+    chat.app.dispatcher.admin_check = admins_of({"g1": {"alice"}})
+    assert chat.text("alice", "/subscribe", group="g1").startswith("Abonné")
+    chat.say("bob", "/lang en")
+    assert chat.text("bob", "/unsubscribe", group="g1") == (
+        "Only a coordinator or an admin of this group can unsubscribe it.")
+    assert chat.text("bob", "/subscribe", group="g2") == (
+        "Only a coordinator or an admin of this group can subscribe it.")
+    assert "déjà" in chat.text("coord", "/subscribe", group="g1"), "bob's refusal unsubscribed nothing"
+
+
+def test_private_chats_and_coordinators_never_ask_the_platform(chat: Chat) -> None:
+    asked: list[tuple[str, str]] = []
+    chat.app.dispatcher.admin_check = admins_of({}, asked)
+    assert chat.text("bob", "/subscribe").startswith("Abonné")
+    assert chat.text("bob", "/unsubscribe").startswith("Désabonné")
+    assert chat.text("coord", "/subscribe", group="g1").startswith("Abonné")
+    assert asked == []
+    assert "admin de ce groupe" in chat.text("bob", "/unsubscribe", group="g1")
+    assert asked == [("g1", "bob")]
+
+
+class AdminAnsweringPlatform:
+    """A platform whose ``is_chat_admin`` answers on the app's loop: yes, no, fails, or never answers."""
+
+    platform = Platform.CONSOLE
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+
+    async def start(self, on_incoming: IncomingHandler) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, chat_id: str, reply: Reply, *, key: str | None = None) -> None: ...
+
+    async def is_chat_admin(self, chat_id: str, user_id: str) -> bool:
+        asyncio.get_running_loop()  # runs on the app's loop, not in the command's thread
+        if self.answer == "fails":
+            raise ConnectionError("platform unreachable")
+        if self.answer == "hangs":
+            await asyncio.sleep(60)
+        return self.answer == "yes" and chat_id == "g1" and user_id == "alice"
+
+
+@pytest.mark.parametrize(("answer", "subscribed"), [("yes", True), ("no", False), ("fails", False),
+                                                    ("hangs", False)])
+async def test_the_app_asks_the_chats_platform_and_a_failure_or_silence_means_no(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, answer: str,
+    subscribed: bool,
+) -> None:
+    monkeypatch.setattr(bot.app, "ADMIN_CHECK_TIMEOUT_S", 0.3)
+    app = App(make_settings(f"sqlite:///{tmp_path / 't.db'}"), adapters=[AdminAnsweringPlatform(answer)])
+    app.prepare(seed=False)
+    await app.start()
+    try:
+        group = ChatRef(Platform.CONSOLE, "g1", is_private=False)
+        alice = UserRef(Platform.CONSOLE, "alice", "Alice")
+        with caplog.at_level(logging.WARNING, logger="bot.app"):
+            [reply] = await app.dispatcher.handle(Incoming(group, alice, "/subscribe"))
+    finally:
+        await app.stop()
+    assert reply.text.startswith("Abonné") is subscribed
+    assert ("treated as not an admin" in caplog.text) is (answer in ("fails", "hangs"))
 
 
 def test_announcement_asks_for_confirmation_then_goes_to_every_chat_once(chat: Chat) -> None:

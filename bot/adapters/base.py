@@ -33,3 +33,14 @@ class Adapter(Protocol):
 
         Raises DeliveryError on failure.
         """
+
+    # Optional capability, not part of the Protocol (an adapter without it means "no"):
+    #
+    #     async def is_chat_admin(self, chat_id: str, user_id: str) -> bool
+    #
+    # Whether ``user_id`` administers the group ``chat_id`` on this platform (Telegram: owner or
+    # administrator; Matrix: power level >= 50, or a creator of a version 12 room). The core decides what
+    # an admin may do; the adapter only reports what the platform says. It is run on the app's loop while
+    # the command's transaction is open (App.is_chat_admin waits for it from the command's thread), so it
+    # must not touch the database (on SQLite the command holds the write lock) and should answer quickly;
+    # errors mean "no".

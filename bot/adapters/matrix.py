@@ -23,6 +23,7 @@ from nio import (
     MegolmEvent,
     ReactionEvent,
     RedactionEvent,
+    RoomCreateEvent,
     RoomMemberEvent,
     RoomMessageText,
     RoomSendResponse,
@@ -67,12 +68,19 @@ MAX_BACKOFF_S = 60.0
 # A room key may arrive a sync after the message it opens: wait this long before giving up on it.
 UNDECRYPTABLE_GRACE_S = 5.0
 PENDING_SYNC_TIMEOUT_MS = 1_000
+# Element's "Moderator" and up count as admins of a room (Ctx.is_chat_admin).
+ROOM_ADMIN_LEVEL = 50
 PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN", "M_TOO_LARGE", "M_BAD_JSON"}
 
 CANNOT_DECRYPT = N_(
     "I could not read that encrypted message: I don't have its keys (they may have been lost "
     "when I was reinstalled). Please send it again."
 )
+
+
+def creators_are_privileged(room_version: str) -> bool:
+    """Room version 12 (and its draft, hydra) gives a room's creators unlimited power outside the power levels."""
+    return room_version == "org.matrix.hydra.11" or (room_version.isdigit() and int(room_version) >= 12)
 
 
 def _actions_key(event_id: str) -> str:
@@ -119,6 +127,7 @@ class MatrixAdapter:
         self._undecrypted: list[tuple[MatrixRoom, MegolmEvent, float]] = []
         self._told_undecryptable: set[tuple[str, str]] = set()
         self._direct_rooms: dict[str, bool] = {}
+        self._room_creators: dict[str, frozenset[str]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -157,6 +166,7 @@ class MatrixAdapter:
         if not isinstance(response, SyncResponse):
             raise ClientError(f"first sync failed: {getattr(response, 'message', response)}")
         await self._handle_invites(response)
+        self._remember_creators(response)
         for room in list(self.client.rooms.values()):
             await self._leave_if_alone(room)
         await self._save_sync_token(response.next_batch)
@@ -231,6 +241,7 @@ class MatrixAdapter:
 
     async def _handle_sync(self, response: SyncResponse) -> None:
         await self._handle_invites(response)
+        self._remember_creators(response)
         for room_id, info in response.rooms.join.items():
             room = self.client.rooms.get(room_id)
             if room is None:
@@ -357,6 +368,26 @@ class MatrixAdapter:
     def _sender(self, room: MatrixRoom, user_id: str) -> UserRef:
         name = room.user_name(user_id) or user_id[1:].split(":", 1)[0]
         return UserRef(Platform.MATRIX, user_id, name)
+
+    async def is_chat_admin(self, chat_id: str, user_id: str) -> bool:
+        """Moderators and admins of the room: power level 50 or more in the synced room state; in room
+        version 12 and later also its creators, whose power is implicit (not in m.room.power_levels)."""
+        room = self.client.rooms.get(chat_id)
+        if room is None:
+            return False
+        if creators_are_privileged(room.room_version) and user_id in self._room_creators.get(chat_id, ()):
+            return True
+        return room.power_levels.get_user_level(user_id) >= ROOM_ADMIN_LEVEL
+
+    def _remember_creators(self, response: SyncResponse) -> None:
+        """nio keeps the room version but not who created the room: note it from m.room.create, which
+        every start's full-state sync and every join carry."""
+        for room_id, info in response.rooms.join.items():
+            for event in [*info.state, *info.timeline.events]:
+                if isinstance(event, RoomCreateEvent):
+                    extra = event.source.get("content", {}).get("additional_creators", [])
+                    creators = {event.sender, *(c for c in extra if isinstance(c, str))}
+                    self._room_creators[room_id] = frozenset(creators)
 
     async def _action_table(self, event_id: str | None) -> dict[str, str] | None:
         if not event_id:

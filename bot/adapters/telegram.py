@@ -32,7 +32,7 @@ from telegram import (
     Update,
     User,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -370,6 +370,12 @@ class TelegramAdapter:
                 del self._chat_locks[chat_id]
             else:
                 self._chat_locks[chat_id] = (lock, users - 1)
+
+    async def is_chat_admin(self, chat_id: str, user_id: str) -> bool:
+        """The group's owner and administrators, as getChatMember says (asked each time: Telegram
+        sends no update when someone is promoted, so a cached answer would go stale)."""
+        member = await self.application.bot.get_chat_member(target_id(chat_id), int(user_id))
+        return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
     # -- webhook -----------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -11,11 +12,15 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.core.i18n import Translator, translator_for
-from bot.core.types import ChatRef, Incoming, Notice, Reply
+from bot.core.types import ChatRef, Incoming, Notice, Reply, UserRef
 
 if TYPE_CHECKING:
     from bot.core.router import CommandTable
 from storage.models import Identity, Member
+
+# Asks the chat's platform whether this person administers this (group) chat; blocking, called from the
+# command's worker thread. Built by the App from the adapters' optional ``is_chat_admin``.
+AdminCheck = Callable[[ChatRef, UserRef], bool]
 
 
 class Notifier:
@@ -65,10 +70,21 @@ class Ctx(Notifier):
     is_coordinator: bool
     commands: CommandTable | None = None
     notices: list[Notice] = field(default_factory=list)
+    admin_check: AdminCheck | None = None
 
     @property
     def tz(self) -> ZoneInfo:
         return self.translator.tz
+
+    def is_chat_admin(self) -> bool:
+        """Whether the sender administers the group this command came from, as the platform says
+        (Telegram: owner or administrator; Matrix: power level 50 or more, or the room's creator).
+        Always False in a private chat, and when the platform can't tell. Asks the platform: call it
+        only when needed."""
+        chat = self.incoming.chat
+        if chat.is_private or self.admin_check is None:
+            return False
+        return self.admin_check(chat, self.incoming.sender)
 
     @property
     def language(self) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.config import Settings
-from bot.core.context import Ctx
+from bot.core.context import AdminCheck, Ctx
 from bot.core.errors import NotAllowed, UsageError, UserError
 from bot.core.i18n import N_, Translator, normalise_language, translator_for
 from bot.core.outbox import enqueue
@@ -45,12 +45,15 @@ class Dispatcher:
         commands: CommandTable,
         clock: Callable[[], datetime] | None = None,
         on_notices: Callable[[], None] | None = None,
+        admin_check: AdminCheck | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.commands = commands
         self.clock = clock or (lambda: datetime.now(UTC))
         self.on_notices = on_notices
+        # Who administers a group chat (Ctx.is_chat_admin); None: nobody does. Tests may set it.
+        self.admin_check = admin_check
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Adapters call this. Database work runs in a thread so a waiting lock never blocks the loop."""
@@ -141,6 +144,7 @@ class Dispatcher:
                 translator=translator,
                 is_coordinator=is_coordinator,
                 commands=self.commands,
+                admin_check=self.admin_check,
             )
             if command.coordinator_only and not is_coordinator:
                 raise NotAllowed(translator.gettext(NOT_COORDINATOR))

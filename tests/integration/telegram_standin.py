@@ -66,6 +66,8 @@ class BotApiStandIn:
     calls: list[ApiCall] = field(default_factory=list)
     messages: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     chats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # chat id -> user id -> "creator" or "administrator" (getChatMember); everyone else is a "member"
+    admins: dict[str, dict[int, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.bot_id = int(self.token.split(":")[0])
@@ -206,6 +208,11 @@ class BotApiStandIn:
         self.chats[str(chat_id)] = chat
         return chat
 
+    def make_admin(self, chat_id: int, user_id: int, status: str = "administrator") -> None:
+        """``user_id`` is the group's ``"creator"`` or an ``"administrator"`` from now on (getChatMember)."""
+        assert status in ("creator", "administrator")
+        self.admins.setdefault(str(chat_id), {})[user_id] = status
+
     def push_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids), kind: payload}
         self._updates.append(update)
@@ -330,6 +337,20 @@ class BotApiStandIn:
 
     def _api_answercallbackquery(self, _params: dict[str, Any]) -> bool:
         return True
+
+    def _api_getchatmember(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = int(params["user_id"])
+        user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+        status = self.admins.get(str(params["chat_id"]), {}).get(user_id, "member")
+        if status == "creator":
+            return {"status": "creator", "user": user, "is_anonymous": False}
+        if status == "administrator":
+            rights = ("can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+                      "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
+                      "can_edit_stories", "can_delete_stories")
+            return {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False,
+                    **dict.fromkeys(rights, False)}
+        return {"status": "member", "user": user}
 
     def _api_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._bot_message(params, text=html.unescape(TAG_RE.sub("", params["text"])))

@@ -37,6 +37,7 @@ from bot.core.types import Action, ChatRef, Incoming, Platform, Reply, UserRef
 from handlers import all_routers
 from storage.links import merge_members
 from storage.models import Booking, Identity, Member, Qualification
+from storage.models_reminders import Subscription
 from tests.integration.synapse_server import RegisteredUser, SynapseServer, free_port, synapse
 
 __all__ = ["synapse"]  # the session fixture, re-exported so pytest finds it here
@@ -343,6 +344,52 @@ async def test_removing_a_reaction_runs_the_undo_once_as_the_member_who_reacted_
                        ("untick", member.user_id, True)]
         assert len(notices(f"unticked by {member.user_id}")) == 1
         assert notices(f"unticked by {other.user_id}") == []
+    finally:
+        await app.stop()
+        await other.client.close()
+
+
+async def test_the_rooms_creator_and_moderators_may_subscribe_it_and_a_member_without_power_may_not(
+    synapse: SynapseServer, member: MemberClient, bot_user: RegisteredUser, tmp_path: Path
+) -> None:
+    env = bot_env(synapse, bot_user, tmp_path)
+    app = await start_bot(env)
+    other = await MemberClient.create(synapse, tmp_path / "other-store")
+    try:
+        # Its creator has all power (room version 12, Synapse's default: outside m.room.power_levels).
+        room = await member.create_room(bot_user.user_id)
+        await member.client.room_invite(room, other.user_id)
+        await other.client.join(room)
+        await other.sync(timeout=0)  # nio sends only into rooms it has synced
+
+        def subscribed() -> list[str]:
+            with Session(app.engine) as session:
+                return [s.chat_id for s in session.exec(select(Subscription))]
+
+        asked = await other.say(room, "!subscribe")  # power level 0
+        refusal = await other.wait_for_reply(room, asked, bot_user.user_id)
+        assert "Seul·e un·e coordinateur·rice ou un·e admin de ce groupe" in refusal.body
+        assert subscribed() == []
+
+        asked = await member.say(room, "!abonner")
+        accepted = await member.wait_for_reply(room, asked, bot_user.user_id)
+        assert accepted.body.startswith("Abonné")
+        assert subscribed() == [room]
+
+        await app.stop()
+        app = await start_bot(env)  # who created the room is known again after a restart
+        asked = await member.say(room, "!desabonner")
+        stopped = await member.wait_for_reply(room, asked, bot_user.user_id)
+        assert stopped.body.startswith("Désabonné") and subscribed() == []
+
+        levels = synapse.request("GET", f"/_matrix/client/v3/rooms/{room}/state/m.room.power_levels",
+                                 token=member.client.access_token)
+        levels.setdefault("users", {})[other.user_id] = 50  # a moderator
+        synapse.request("PUT", f"/_matrix/client/v3/rooms/{room}/state/m.room.power_levels",
+                        levels, token=member.client.access_token)
+        asked = await other.say(room, "!subscribe")
+        accepted = await other.wait_for_reply(room, asked, bot_user.user_id)
+        assert accepted.body.startswith("Abonné") and subscribed() == [room]
     finally:
         await app.stop()
         await other.client.close()

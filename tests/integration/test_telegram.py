@@ -24,13 +24,14 @@ from bot.config import load_settings
 from bot.core.types import Action, Reply
 from storage.adapter_state import get_state
 from storage.models import Booking, OutboxMessage, Space
+from storage.models_reminders import Subscription
 from tests.integration.telegram_standin import BotApiStandIn
 
 pytestmark = pytest.mark.integration
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY_MORNING = datetime(2030, 1, 7, 9, 0, tzinfo=PARIS)
-ALICE, BRUNO = 4201, 4202
+ALICE, BRUNO, CAMILLE = 4201, 4202, 4203
 GROUP = -1001000
 
 
@@ -260,6 +261,39 @@ async def test_a_group_reply_can_offer_a_deep_link_to_the_private_chat(
     [link] = buttons(message.params)
     assert link["url"] == "https://t.me/TiersLieuBot?start=hello"
     assert link["text"] == "M'écrire en privé"
+
+
+async def test_group_admins_may_subscribe_their_group_and_plain_members_may_not(
+    running: App, standin: BotApiStandIn
+) -> None:
+    alice, bruno, camille = standin.user(ALICE, "Alice"), standin.user(BRUNO, "Bruno"), standin.user(CAMILLE)
+    group = standin.group(GROUP)
+    standin.make_admin(GROUP, ALICE)
+    standin.make_admin(GROUP, CAMILLE, "creator")
+
+    def subscribed() -> list[str]:
+        with Session(running.engine) as session:
+            return [s.chat_id for s in session.exec(select(Subscription))]
+
+    standin.type_text(group, bruno, "/subscribe@TiersLieuBot")
+    [refusal] = await standin.wait_for("sendMessage", chat_id=GROUP)
+    assert "Seul·e un·e coordinateur·rice ou un·e admin de ce groupe" in refusal.params["text"]
+    assert subscribed() == []
+
+    standin.type_text(group, alice, "/subscribe@TiersLieuBot")
+    [_, accepted] = await standin.wait_for("sendMessage", 2, chat_id=GROUP)
+    assert accepted.params["text"].startswith("Abonné")
+    assert subscribed() == [str(GROUP)]
+
+    standin.type_text(group, bruno, "/desabonner")
+    [*_, refused] = await standin.wait_for("sendMessage", 3, chat_id=GROUP)
+    assert "admin de ce groupe" in refused.params["text"] and subscribed() == [str(GROUP)]
+    standin.type_text(group, camille, "/desabonner@TiersLieuBot")  # the group's owner
+    [*_, stopped] = await standin.wait_for("sendMessage", 4, chat_id=GROUP)
+    assert stopped.params["text"].startswith("Désabonné") and subscribed() == []
+
+    asked = [(c.chat_id, int(c.params["user_id"])) for c in standin.sent("getChatMember")]
+    assert asked == [(str(GROUP), BRUNO), (str(GROUP), ALICE), (str(GROUP), BRUNO), (str(GROUP), CAMILLE)]
 
 
 # -- rendering ------------------------------------------------------------------------------------
