@@ -7,11 +7,11 @@ import shlex
 from sqlmodel import select
 
 from bot.core.context import Ctx
-from bot.core.errors import UsageError, UserError
+from bot.core.errors import UsageError
 from bot.core.i18n import N_
 from bot.core.router import Router, fold
 from bot.core.types import Reply
-from storage.members import find_member_by_name
+from handlers.explain import one_member_named
 from storage.models import Member, Qualification
 
 router = Router("admin")
@@ -26,14 +26,7 @@ def _member_and_name(ctx: Ctx, args: str) -> tuple[Member, str]:
         raise UsageError(ctx._("Who, and which qualification?"))
     qualification = fold(words[-1]).strip()[:64]
     who = " ".join(words[:-1])
-    members = find_member_by_name(ctx.session, who)
-    if not members:
-        raise UserError(ctx._("I don't know anyone called “{who}”. They must have written to me once.")
-                        .format(who=who[:40]))
-    if len(members) > 1:
-        names = ", ".join(m.display_name for m in members[:5])
-        raise UserError(ctx._("Several members match “{who}”: {names}.").format(who=who[:40], names=names))
-    return members[0], qualification
+    return one_member_named(ctx, who), qualification
 
 
 @router.command("grant", aliases=["habiliter"], coordinator_only=True,

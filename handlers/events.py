@@ -16,7 +16,7 @@ from bot.core.errors import NotAllowed, UsageError, UserError
 from bot.core.i18n import N_, Translator
 from bot.core.router import Router, fold, is_number
 from bot.core.types import Action, Reply
-from handlers.explain import date_error, space_error
+from handlers.explain import date_error, one_member_named, space_error
 from storage.event_rules import (
     WEEKDAY_CODES,
     Recurrence,
@@ -52,7 +52,7 @@ from storage.events import (
     upcoming_occurrences,
     waitlist_position,
 )
-from storage.members import find_member_by_name, identities_of
+from storage.members import identities_of
 from storage.models import Booking, Member, Space
 from storage.models_events import (
     EVENT_CANCELLED,
@@ -859,14 +859,7 @@ def organiser(ctx: Ctx, args: str) -> Reply:
     who = " ".join(words[1:] if remove else words)
     if not who:
         raise UsageError(ctx._("Who?"))
-    members = find_member_by_name(ctx.session, who)
-    if not members:
-        raise UserError(ctx._("I don't know anyone called “{who}”. They must have written to me once.")
-                        .format(who=who[:40]))
-    if len(members) > 1:
-        names = ", ".join(m.display_name for m in members[:5])
-        raise UserError(ctx._("Several members match “{who}”: {names}.").format(who=who[:40], names=names))
-    member = members[0]
+    member = one_member_named(ctx, who)
     changed = set_organiser(ctx.session, member, not remove)
     assert member.id is not None
     if remove:

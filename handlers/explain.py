@@ -6,6 +6,8 @@ from bot.core.context import Ctx
 from bot.core.dates import DateParseError
 from bot.core.errors import UserError
 from storage.booking_rules import BookingRefused
+from storage.members import find_member_by_name
+from storage.models import Member
 from storage.spaces import AmbiguousSpace, SpaceNotFound
 
 
@@ -54,3 +56,15 @@ def refusal_reason(ctx: Ctx, refused: BookingRefused) -> str:
         "event": lambda: ctx._("The space is reserved for the event “{title}” at that time.").format(title=p["title"]),
     }
     return reasons[refused.reason]()
+
+
+def one_member_named(ctx: Ctx, who: str) -> Member:
+    """The member a coordinator names (display name or chat id), or a sentence saying why not."""
+    members = find_member_by_name(ctx.session, who)
+    if not members:
+        raise UserError(ctx._("I don't know anyone called “{who}”. They must have written to me once.")
+                        .format(who=who[:40]))
+    if len(members) > 1:
+        names = ", ".join(m.display_name for m in members[:5])
+        raise UserError(ctx._("Several members match “{who}”: {names}.").format(who=who[:40], names=names))
+    return members[0]
