@@ -4,6 +4,7 @@ and the configured adapters. Nothing here is global; tests build as many Apps as
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -66,13 +67,24 @@ class App:
             seed_if_empty(self.engine, self.settings.spaces_file)
 
     async def start(self) -> None:
+        """Adapters first: if one cannot start (bad token), nothing else is left running and the
+        StartupError is the only thing the user sees."""
         self._loop = asyncio.get_running_loop()
-        self.jobs.start()
         await self.web.start()
-        for adapter in self.adapters:
-            await adapter.start(self.dispatcher.handle)
-            self.outbox.register(adapter)
+        started: list[Adapter] = []
+        try:
+            for adapter in self.adapters:
+                await adapter.start(self.dispatcher.handle)
+                started.append(adapter)
+                self.outbox.register(adapter)
+        except BaseException:
+            for adapter in reversed(started):
+                with contextlib.suppress(Exception):
+                    await adapter.stop()
+            await self.web.stop()
+            raise
         self.outbox.start()
+        self.jobs.start()
 
     def is_chat_admin(self, chat: ChatRef, user: UserRef) -> bool:
         """The dispatcher's admin check: asks the chat's adapter (its optional ``is_chat_admin``).

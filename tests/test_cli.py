@@ -70,3 +70,13 @@ def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
     for _ in range(2):
         result = tierslieu(["db", "upgrade"], tmp_path)
         assert result.returncode == 0 and "up to date" in result.stdout
+
+
+def test_run_with_an_unreachable_bot_api_stops_with_one_line_and_status_2(tmp_path: Path) -> None:
+    result = tierslieu(["run"], tmp_path, TELEGRAM_BOT_TOKEN="123:abc", TELEGRAM_API_URL="http://127.0.0.1:1",
+                       HTTP_PORT="0", LOG_LEVEL="WARNING")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "cannot start: TELEGRAM_API_URL: cannot reach the Bot API at http://127.0.0.1:1 "
+        "(httpx.ConnectError: All connection attempts failed)"]
