@@ -6,12 +6,13 @@ import shlex
 
 from sqlmodel import select
 
-from bot.core.context import Ctx
+from bot.core.context import Ctx, JobCtx
 from bot.core.errors import UsageError
 from bot.core.i18n import N_
 from bot.core.router import Router, fold
 from bot.core.types import Reply
 from handlers.explain import one_member_named
+from storage.housekeeping import prune_adapter_state
 from storage.models import Member, Qualification
 
 router = Router("admin")
@@ -57,3 +58,9 @@ def revoke(ctx: Ctx, args: str) -> Reply:
     ctx.session.delete(row)
     return Reply(ctx._("{name} is no longer cleared for “{qualification}”.").format(
         name=member.display_name, qualification=qualification))
+
+
+@router.job("housekeeping", every_seconds=24 * 3600)
+def housekeeping(ctx: JobCtx) -> None:
+    """Once a day: forget the buttons and reactions of messages older than three months."""
+    prune_adapter_state(ctx.session, ctx.now)
