@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.errors import UsageError
-from bot.core.i18n import LANGUAGES, N_, normalise_language, translator_for
+from bot.core.i18n import LANGUAGES, N_, normalise_language
 from bot.core.router import Router
 from bot.core.types import Reply
 
@@ -38,5 +38,5 @@ def choose_language(ctx: Ctx, args: str) -> Reply:
     ctx.member.language = language
     ctx.member.language_chosen = True
     ctx.session.add(ctx.member)
-    _ = translator_for(language, ctx.settings.timezone).gettext
+    _ = ctx.translator_in(language).gettext
     return Reply(_("From now on I'll answer you in English."))

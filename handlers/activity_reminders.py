@@ -12,6 +12,7 @@ from bot.core.context import JobCtx
 from bot.core.i18n import Translator
 from bot.core.router import Router
 from bot.core.types import Action, Reply
+from handlers.reminders import SNOOZE_MINUTES
 from storage import reminders
 from storage.events import find_signup, upcoming_signups
 from storage.models import Member
@@ -31,7 +32,8 @@ def _lead_label(lead: timedelta) -> str:
 
 def _snooze(t: Translator, what: str) -> Action:
     # A snooze is a personal reminder ten minutes from now: the same command a member could type.
-    return Action(t.gettext("Snooze {minutes} min").format(minutes=10), f"/remind in 10 min {what}"[:200])
+    return Action(t.gettext("Snooze {minutes} min").format(minutes=SNOOZE_MINUTES),
+                  f"/remind in {SNOOZE_MINUTES} min {what}"[:200])
 
 
 @router.job("event-reminders", every_seconds=60)

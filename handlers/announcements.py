@@ -94,7 +94,7 @@ def _confirm(ctx: Ctx, send: bool, announcement_id: int) -> Reply:
         title = ctx.translator_in(subscription.language).gettext("Announcement")
         ctx.notify_chat(announcements.chat_of(subscription), Reply(draft.text, title=title),
                         dedup_key=announcements.delivery_key(draft.id, subscription))
-    announcements.mark_sent(draft, len(targets), ctx.now)
+    announcements.start_sending(draft, len(targets), ctx.now)
     ctx.session.add(draft)
     return Reply(ctx.ngettext("Sending announcement #{id} to {n} chat. I'll tell you when it's delivered.",
                               "Sending announcement #{id} to {n} chats. I'll tell you when it's delivered.",

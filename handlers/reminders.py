@@ -14,7 +14,7 @@ from bot.core.types import Action, Reply
 from handlers.explain import date_error
 from storage import reminders
 from storage.models import Booking, Member, Space
-from storage.models_reminders import Reminder, ReminderSettings
+from storage.models_reminders import Reminder
 
 router = Router("reminders")
 
@@ -106,8 +106,7 @@ def _on_off(ctx: Ctx, value: str) -> bool:
                          "e.g. /reminders booking 60"))
 def my_reminders(ctx: Ctx, args: str) -> Reply:
     words = args.lower().split()
-    prefs = ctx.session.get(ReminderSettings, ctx.member_id) or ReminderSettings(
-        member_id=ctx.member_id, booking_minutes=ctx.settings.booking_reminder_minutes)
+    prefs = reminders.settings_of(ctx.session, ctx.member_id, ctx.settings.booking_reminder_minutes)
     if words:
         if words[0] in {"cancel", "annuler"} and len(words) == 2 and is_number(words[1]):
             return _cancel_personal(ctx, int(words[1]))

@@ -47,7 +47,7 @@ def being_sent(session: Session) -> list[Announcement]:
     return list(session.exec(select(Announcement).where(Announcement.status == "sending")))
 
 
-def mark_sent(announcement: Announcement, recipients: int, now: datetime) -> None:
+def start_sending(announcement: Announcement, recipients: int, now: datetime) -> None:
     announcement.status = "sending"
     announcement.recipients = recipients
     announcement.sent_at = now

@@ -50,16 +50,6 @@ def cancel_for(session: Session, kind: str, ref: str, member_id: int | None = No
     return len(rows)
 
 
-def move_for(session: Session, kind: str, ref: str, shift: timedelta) -> int:
-    """The thing moved: its pending reminders move by the same amount."""
-    rows = list(session.exec(
-        select(Reminder).where(Reminder.kind == kind, Reminder.ref == ref, Reminder.status == "pending")))
-    for row in rows:
-        row.due_at = row.due_at + shift
-        session.add(row)
-    return len(rows)
-
-
 def due(session: Session, now: datetime, limit: int = 200) -> list[Reminder]:
     """Pending reminders whose time has come, locked for this transaction (PostgreSQL skips rows another
     process holds; SQLite's BEGIN IMMEDIATE already serialises)."""
