@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from bot.core.types import Incoming, Platform, Reply
 
 IncomingHandler = Callable[[Incoming], Awaitable[list[Reply]]]
+# The inbox: stores a batch of received messages durably (one transaction, duplicates by
+# (platform, update_id) ignored) and returns once they are committed. Only then may an adapter acknowledge
+# them to its platform (Telegram: advance the getUpdates offset; Matrix: save the sync token). Commands are
+# then run from the inbox and their answers delivered through the outbox, via ``send``.
+InboxSink = Callable[[Sequence[Incoming]], Awaitable[None]]
 
 
 class DeliveryError(Exception):

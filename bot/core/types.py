@@ -41,6 +41,11 @@ class Incoming:
     message_id: str | None = None
     reply_to_id: str | None = None
     is_action: bool = False
+    # The platform's own id of the update that carried this message (Telegram update_id, Matrix event id):
+    # the inbox's key, so a message received twice is handled once.
+    update_id: str | None = None
+    # The thread this message belongs to, when the platform has threads (Matrix m.thread root event id).
+    thread_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,11 @@ class Reply:
     # Set when the reader must open a private chat with the bot first (Telegram: a t.me/<bot>?start=…
     # button); the value is the start payload ("hello", or a one-time code).
     private_start_payload: str | None = None
+    # Where an answer goes when it is delivered later through the outbox: quote/reply to this message,
+    # replace this message (a pressed button's message), stay in this thread. Adapters honour them in send().
+    reply_to: str | None = None
+    edit_message_id: str | None = None
+    thread_id: str | None = None
 
 
 @dataclass(frozen=True)
