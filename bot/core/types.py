@@ -46,6 +46,10 @@ class Incoming:
     update_id: str | None = None
     # The thread this message belongs to, when the platform has threads (Matrix m.thread root event id).
     thread_id: str | None = None
+    # In a group: the message names the bot (Telegram @username, Matrix mention/pill) or answers one of the
+    # bot's messages. Plain sentences and typed choice numbers are read in a group only then.
+    mentions_bot: bool = False
+    replies_to_bot: bool = False
 
 
 @dataclass(frozen=True)
