@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import and_, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.core.types import UserRef
@@ -21,14 +22,10 @@ def get_or_create_member(session: Session, user: UserRef, language_hint: str | N
     """The member behind a chat account, created on first contact; display name kept current."""
     identity = find_identity(session, user.platform.value, user.user_id)
     if identity is None:
-        member = Member(display_name=user.display_name[:200] or user.user_id[:200], language=language_hint)
-        session.add(member)
-        session.flush()
-        assert member.id is not None
-        identity = Identity(member_id=member.id, platform=user.platform.value, user_id=user.user_id)
-        session.add(identity)
-        session.flush()
-        return member, identity
+        created = _insert_or_get_identity(session, user, language_hint)
+        if isinstance(created, tuple):
+            return created
+        identity = created
     existing = session.get(Member, identity.member_id)
     assert existing is not None
     member = existing
@@ -37,6 +34,34 @@ def get_or_create_member(session: Session, user: UserRef, language_hint: str | N
     if not member.language_chosen and language_hint and member.language != language_hint:
         member.language = language_hint
     return member, identity
+
+
+def _insert_or_get_identity(
+    session: Session, user: UserRef, language_hint: str | None
+) -> tuple[Member, Identity] | Identity:
+    """Insert-or-get on the account's unique key: a new member and account, or the account another
+    transaction created a moment ago (a newcomer's first messages from a group and from the private chat
+    arrive together). The insert runs in a savepoint so losing the race keeps the command's transaction
+    usable; PostgreSQL makes the loser wait for the winner's commit, so the re-read then finds the row.
+    Retried once, for a winner that rolled back."""
+    for attempt in range(2):
+        try:
+            with session.begin_nested():
+                member = Member(display_name=user.display_name[:200] or user.user_id[:200], language=language_hint)
+                session.add(member)
+                session.flush()
+                assert member.id is not None
+                identity = Identity(member_id=member.id, platform=user.platform.value, user_id=user.user_id)
+                session.add(identity)
+                session.flush()
+            return member, identity
+        except IntegrityError:
+            found = find_identity(session, user.platform.value, user.user_id)
+            if found is not None:
+                return found
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def identities_of(session: Session, member_id: int) -> list[Identity]:
