@@ -126,8 +126,19 @@ def _db_upgrade(settings: Settings) -> int:
     return 0
 
 
+def _version() -> str:
+    """The installed package's version (pyproject.toml); CHANGELOG.md says what each one changed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tierslieu-bot")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tierslieu", description="Chat assistant for tiers-lieux")
+    parser.add_argument("--version", action="version", version=f"tierslieu {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     chat = sub.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--user", default=_default_user(), help="your name in the chat (default: login name)")
@@ -158,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     from bot.app import StartupError
+    from storage.migrate import MigrationError
 
     _setup_logging(settings, quiet=args.command in {"chat", "report"})
     try:
@@ -176,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             return _report(settings, args)
     except StartupError as error:
+        print(f"cannot start: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except MigrationError as error:
         print(f"cannot start: {error}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
