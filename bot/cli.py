@@ -22,6 +22,9 @@ def _setup_logging(settings: Settings, quiet: bool = False) -> None:
     if quiet and level < logging.WARNING:
         level = logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from bot.logsetup import install_redaction
+
+    install_redaction(settings)  # no token, password, feed link or one-time code in the log, at any level
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
     logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
     logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
