@@ -55,7 +55,6 @@ from storage.adapter_state import get_state, set_state
 log = logging.getLogger(__name__)
 
 SYNC_TOKEN_KEY = "matrix:sync_token"
-FIRST_START_KEY = "matrix:first_start_ms"
 SYNC_TIMEOUT_MS = 30_000
 # Ask for enough timeline per room that messages sent while the bot was down are not cut off.
 SYNC_FILTER = {
@@ -100,6 +99,11 @@ def _last_actions_key(room_id: str) -> str:
     return f"matrix:last_actions:{room_id}"
 
 
+def _invited_at_key(room_id: str) -> str:
+    """When the bot was invited to a room (server time, ms): what was said after it is answered on join."""
+    return f"matrix:invited_at:{room_id}"
+
+
 def _direct_key(room_id: str) -> str:
     return f"matrix:direct:{room_id}"
 
@@ -119,7 +123,6 @@ class MatrixAdapter:
         self.rate_limited_count = 0
         self._on_incoming: IncomingHandler | None = None
         self._sync_token: str | None = None
-        self._first_start_ms = 0
         self._task: asyncio.Task[None] | None = None
         self._handling = False
         self._stopping = False
@@ -142,11 +145,6 @@ class MatrixAdapter:
             raise StartupError(str(error)) from None
         if self.client.olm is None:
             log.error("Matrix end-to-end encryption is unavailable: the bot will not answer in encrypted rooms")
-        first_start = await self._state(FIRST_START_KEY)
-        if first_start is None:
-            first_start = str(int(time.time() * 1000))
-            await self._set_state(FIRST_START_KEY, first_start)
-        self._first_start_ms = int(first_start)
         self._sync_token = await self._state(SYNC_TOKEN_KEY)
         try:
             await self._e2e_housekeeping()
@@ -246,19 +244,12 @@ class MatrixAdapter:
             room = self.client.rooms.get(room_id)
             if room is None:
                 continue
-            joined_in_this_sync = any(
-                isinstance(e, RoomMemberEvent) and e.state_key == self.user_id and e.membership == "join"
-                for e in info.timeline.events
-            )
-            # History visible to a newcomer comes before its own join event: that is not for the bot.
-            before_join = joined_in_this_sync
+            events = info.timeline.events
             someone_left = False
-            for event in info.timeline.events:
-                if before_join:
-                    if (isinstance(event, RoomMemberEvent) and event.state_key == self.user_id
-                            and event.membership == "join"):
-                        before_join = False
-                    continue
+            start = await self._live_start(room_id, events)
+            if start:
+                log.info("joined %s: %d earlier event(s) of its history left unanswered", room_id, start)
+            for event in events[start:]:
                 if isinstance(event, RoomMemberEvent) and event.membership in ("leave", "ban"):
                     someone_left = True
                 try:
@@ -269,9 +260,44 @@ class MatrixAdapter:
                 await self._leave_if_alone(room)
         await self._retry_undecrypted()
 
+    async def _live_start(self, room_id: str, events: list[Any]) -> int:
+        """Index of the first event of this timeline the bot should answer (issue 21).
+
+        In the sync that carries the bot's own join, what the room held before is history, except what
+        was said after the bot was invited: the member who invited it is waiting for an answer. The
+        invitation is found in the timeline, or by the time it was received when the timeline starts
+        after it. In any other sync, every event is live (the first-start cut-off aside)."""
+        join = next(
+            (i for i in range(len(events) - 1, -1, -1) if self._is_own_membership(events[i], "join")), None
+        )
+        if join is None:
+            return 0
+        invite = next((i for i in range(join - 1, -1, -1) if self._is_own_membership(events[i], "invite")), None)
+        if invite is not None:
+            return invite + 1
+        raw = await self._state(_invited_at_key(room_id))
+        if raw:
+            invited_at = int(raw)
+            return next(
+                (i for i in range(join) if getattr(events[i], "server_timestamp", 0) >= invited_at), join + 1
+            )
+        return join + 1
+
+    def _is_own_membership(self, event: Any, membership: str) -> bool:
+        """The bot's own membership changing to ``membership`` (a display name change is not a join)."""
+        return (
+            isinstance(event, RoomMemberEvent)
+            and event.state_key == self.user_id
+            and event.membership == membership
+            and event.prev_membership != membership
+        )
+
     async def _handle_event(self, room: MatrixRoom, event: Any) -> None:
         sender = getattr(event, "sender", None)
-        if sender == self.user_id or getattr(event, "server_timestamp", 0) < self._first_start_ms:
+        # No clock comparison here: the bot's clock and the homeserver's may differ, and a bot whose clock
+        # runs ahead silently dropped the first commands (issue 21). History is cut by position instead:
+        # the first start's sync token, and the invitation in the sync that carries the bot's join.
+        if sender == self.user_id:
             return
         if isinstance(event, RoomMessageText):
             await self._handle_text(room, event)
@@ -453,6 +479,9 @@ class MatrixAdapter:
                          room_id, invite.sender)
                 await self._ignore_errors(self.client.room_leave(room_id))
                 continue
+            invited_at = invite.source.get("origin_server_ts")
+            if isinstance(invited_at, int):
+                await self._set_state(_invited_at_key(room_id), str(invited_at))
             if invite.content.get("is_direct"):
                 self._direct_rooms[room_id] = True
                 await self._set_state(_direct_key(room_id), "1")
