@@ -1,14 +1,19 @@
-"""iCalendar feeds (RFC 5545), built with icalendar: the public programme, a space's occupancy and a
-member's own calendar.
+"""iCalendar feeds (RFC 5545): the public programme, a space's occupancy and a member's own calendar.
 
-- UIDs are stable (``event-12@host``, ``booking-7@host``); DTSTAMP and LAST-MODIFIED are the row's last
-  change, so a feed fetched twice is byte-identical; SEQUENCE grows with every change.
-- A series is one VEVENT with RRULE in the place's time zone (its VTIMEZONE is included), EXDATE for its
-  cancelled dates, and one VEVENT per moved or cancelled date (RECURRENCE-ID, STATUS:CANCELLED).
-- Each feed has a version read with a few aggregate queries (``storage.events.*_version``): its ETag and
-  Last-Modified come from it, so a conditional request is answered without building anything.
-- Every VEVENT is serialised once by icalendar and kept, keyed by everything it shows; a feed after a
-  change re-serialises only what changed.
+- The text is written directly (bot.ical_text): fast line folding, a VTIMEZONE with yearly RRULEs that
+  every parser reads the same; ``tests/test_ical_conformance.py`` checks it against icalendar, vobject,
+  recurring-ical-events and ical.js.
+- UIDs are stable and don't follow the domain: ``event-12@<host>`` where <host> is the PUBLIC_URL host the
+  first time a feed was built (kept in the database), so a move to a new domain re-keys nothing.
+- DTSTAMP and LAST-MODIFIED are the last change a subscriber would see (an EXDATE, a moved date, a place
+  from the waiting list); SEQUENCE grows with each. A feed fetched twice is byte-identical.
+- A series is one VEVENT with RRULE in the place's time zone, EXDATE for its cancelled dates, and one VEVENT
+  per moved date (RECURRENCE-ID). A date the spring change skipped is held at the first valid time
+  (storage.wall_clock) and appears as such a moved date.
+- Each feed has a version read with a few aggregate queries: its ETag comes from it (and from the site's
+  name), so a conditional request is answered without building anything. Last-Modified is kept in the
+  database and only moves forward (bot.feeds).
+- Every VEVENT's text is kept, keyed by everything it shows; a feed after a change writes only what changed.
 """
 
 from __future__ import annotations
@@ -17,18 +22,16 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime, timedelta
 from threading import Lock
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Timezone, vDDDTypes, vDuration, vInt, vRecur, vText
-from icalendar import Event as VEvent
 from sqlmodel import Session
 
 from bot.core.i18n import translator_for
-from storage.event_rules import local_slot, rrule_value, wall_duration
+from bot.ical_text import date_time, fold, rule_date_time, text, utc_stamp, vtimezone
+from storage.event_rules import Slot, rrule_value, wall_duration
 from storage.events import (
     bookings_version,
     events_version,
@@ -41,6 +44,7 @@ from storage.events import (
     space_names,
     spaces_version,
 )
+from storage.feed_state import uid_domain
 from storage.models import Booking, Member, Space
 from storage.models_events import (
     EVENT_CANCELLED,
@@ -50,14 +54,15 @@ from storage.models_events import (
     EventOccurrence,
 )
 from storage.spaces import default_site
+from storage.wall_clock import held_slot
 
-FEED_FORMAT = 1  # bump when the output changes for the same data, so ETags change too
+FEED_FORMAT = 2  # bump when the output changes for the same data, so ETags change too
 REFRESH = timedelta(hours=1)
 HISTORY = timedelta(days=90)  # how far back a feed goes
 PRODID = "-//tierslieu-bot//iCal feeds//FR"
 COMPONENT_CACHE_SIZE = 50_000
 BODY_CACHE_SIZE = 16
-
+DEFAULT_UID_HOST = "tierslieu-bot.local"
 
 MEMBER_PATH = "/ical/members/{token}.ics"
 EVENTS_PATH = "/ical/events.ics"
@@ -66,7 +71,7 @@ SPACE_PATH = "/ical/spaces/{slug}.ics"
 
 def feed_links(public_url: str, path: str) -> tuple[str, str]:
     """The https and webcal addresses of a feed (kept short: Google ignores subscription URLs over
-    256 characters)."""
+    256 characters; bot.config refuses a PUBLIC_URL that would make them longer than 200)."""
     https = public_url.rstrip("/") + path
     return https, "webcal://" + https.split("://", 1)[1]
 
@@ -74,11 +79,13 @@ def feed_links(public_url: str, path: str) -> tuple[str, str]:
 @dataclass(frozen=True)
 class Feed:
     """One feed's validators and, unless only they were asked for, ``render``: it builds the body from
-    rows already read, so the database transaction can end before the (slower) serialisation."""
+    rows already read, so the database transaction can end before the (slower) writing.
+    ``key`` names the feed for the Last-Modified kept in the database."""
 
     etag: str
     last_modified: datetime
     render: Callable[[], bytes] | None = None
+    key: str = ""
 
 
 class FeedNotFound(LookupError):
@@ -91,18 +98,12 @@ def window_start(now: datetime) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
 
 
-@lru_cache(maxsize=16)
-def _vtimezone(tz_name: str, first_year: int) -> Timezone:
-    return Timezone.from_tzinfo(ZoneInfo(tz_name), first_date=date(first_year, 1, 1),
-                                last_date=date(first_year + 25, 1, 1))
-
-
 def _newest(values: Iterable[object]) -> datetime:
     found = [v for v in values if isinstance(v, datetime)]
     return max(found) if found else datetime(2000, 1, 1, tzinfo=UTC)
 
 
-class _LRU:
+class LRU:
     def __init__(self, size: int) -> None:
         self.size = size
         self.items: OrderedDict[object, bytes] = OrderedDict()
@@ -130,16 +131,23 @@ class FeedBuilder:
         self.tz_name = timezone
         self.tz = ZoneInfo(timezone)
         self.language = language
-        self.host = (urlparse(public_url).hostname if public_url else None) or "tierslieu-bot.local"
-        self.components = _LRU(COMPONENT_CACHE_SIZE)
-        self.bodies = _LRU(BODY_CACHE_SIZE)
+        self.public_host = (urlparse(public_url).hostname if public_url else None) or DEFAULT_UID_HOST
+        self._uid_host: str | None = None
+        self.components = LRU(COMPONENT_CACHE_SIZE)
+        self.bodies = LRU(BODY_CACHE_SIZE)
+
+    def uid_host(self, session: Session) -> str:
+        """The UIDs' domain: the first one ever used by this database (see storage.feed_state)."""
+        if self._uid_host is None:
+            self._uid_host = uid_domain(session, self.public_host)
+        return self._uid_host
 
     # --- the feeds -------------------------------------------------------------------------------------------
 
     def events_feed(self, session: Session, now: datetime, *, validators_only: bool = False) -> Feed:
         since = window_start(now)
-        version = (events_version(session), spaces_version(session))
-        return self._answer(("events",), version, since, validators_only,
+        version = (events_version(session), spaces_version(session), self._site_name(session))
+        return self._answer(session, ("events",), version, since, validators_only,
                             lambda: self._events_body(session, since))
 
     def space_feed(self, session: Session, now: datetime, *, slug: str, validators_only: bool = False) -> Feed:
@@ -148,8 +156,8 @@ class FeedBuilder:
             raise FeedNotFound(slug)
         since = window_start(now)
         version = (events_version(session, space.id), bookings_version(session, space_id=space.id),
-                   spaces_version(session))
-        return self._answer(("space", space.id), version, since, validators_only,
+                   spaces_version(session), self._site_name(session))
+        return self._answer(session, ("space", space.id), version, since, validators_only,
                             lambda: self._space_body(session, space, since))
 
     def member_feed(self, session: Session, now: datetime, *, token: str, validators_only: bool = False) -> Feed:
@@ -159,20 +167,22 @@ class FeedBuilder:
             raise FeedNotFound(token)
         since = window_start(now)
         version = (member_signups_version(session, member.id), bookings_version(session, member_id=member.id),
-                   spaces_version(session), member.language, token)
-        return self._answer(("member", member.id), version, since, validators_only,
+                   spaces_version(session), member.language, token, self._site_name(session))
+        return self._answer(session, ("member", member.id), version, since, validators_only,
                             lambda: self._member_body(session, member, since))
 
-    def _answer(self, key: tuple[object, ...], version: tuple[object, ...], since: datetime,
+    def _answer(self, session: Session, key: tuple[object, ...], version: tuple[object, ...], since: datetime,
                 validators_only: bool, load: Callable[[], Callable[[], bytes]]) -> Feed:
-        fingerprint = repr((FEED_FORMAT, key, version, since.isoformat(), self.host, self.tz_name, self.language))
+        fingerprint = repr((FEED_FORMAT, key, version, since.isoformat(), self.uid_host(session), self.tz_name,
+                            self.language))
         etag = '"' + hashlib.sha256(fingerprint.encode()).hexdigest()[:32] + '"'
         last_modified = _newest(_flatten(version)).replace(microsecond=0)
+        name = ":".join(str(part) for part in key)
         if validators_only:
-            return Feed(etag, last_modified)
+            return Feed(etag, last_modified, key=name)
         cached = self.bodies.get(etag)
         if cached is not None:
-            return Feed(etag, last_modified, lambda: cached)
+            return Feed(etag, last_modified, lambda: cached, key=name)
         render = load()
 
         def render_and_keep() -> bytes:
@@ -180,30 +190,22 @@ class FeedBuilder:
             self.bodies.put(etag, body)
             return body
 
-        return Feed(etag, last_modified, render_and_keep)
+        return Feed(etag, last_modified, render_and_keep, key=name)
 
     def body(self, feed: Feed) -> bytes:
         assert feed.render is not None, "validators only"
         return feed.render()
 
-    # --- bodies: each reads its rows now and returns what serialises them later --------------------------
+    # --- bodies: each reads its rows now and returns what writes them later --------------------------------
 
     def _calendar(self, name: str, since: datetime, chunks: Iterable[bytes]) -> bytes:
-        calendar = Calendar()
-        calendar.add("prodid", PRODID)
-        calendar.add("version", "2.0")
-        calendar.add("calscale", "GREGORIAN")
-        calendar.add("method", "PUBLISH")
-        calendar.add("name", name)
-        calendar.add("x-wr-calname", name)
-        calendar.add("x-wr-timezone", self.tz_name)
-        calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-        calendar.add("x-published-ttl", vDuration(REFRESH))
-        calendar.add_component(_vtimezone(self.tz_name, since.year - 5))
-        head = calendar.to_ical()
-        closing = b"END:VCALENDAR\r\n"
-        assert head.endswith(closing)
-        return head[: -len(closing)] + b"".join(chunks) + closing
+        head = [
+            "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
+            f"NAME:{text(name)}", f"X-WR-CALNAME:{text(name)}", f"X-WR-TIMEZONE:{self.tz_name}",
+            "REFRESH-INTERVAL;VALUE=DURATION:PT1H", "X-PUBLISHED-TTL:PT1H",
+        ]
+        return b"".join([*(fold(line) for line in head), vtimezone(self.tz_name, since.year - 5), *chunks,
+                         b"END:VCALENDAR\r\n"])
 
     def _site_name(self, session: Session) -> str:
         site = default_site(session)
@@ -213,22 +215,24 @@ class FeedBuilder:
         t = translator_for(self.language, self.tz_name)
         names = space_names(session)
         events = feed_events(session, since)
+        host = self.uid_host(session)
         name = t.gettext("{site}: programme").format(site=self._site_name(session))
         return lambda: self._calendar(name, since, (
             chunk for event, occurrences in events
-            for chunk in self.event_components(event, occurrences, names.get(event.space_id or 0))))
+            for chunk in self.event_components(event, occurrences, names.get(event.space_id or 0), host)))
 
     def _space_body(self, session: Session, space: Space, since: datetime) -> Callable[[], bytes]:
         t = translator_for(self.language, self.tz_name)
         events = feed_events(session, since, space.id)
         bookings = feed_bookings(session, since, space_id=space.id)
+        host = self.uid_host(session)
         booked = t.gettext("Booked")
         name = t.gettext("{site}: {space}").format(site=self._site_name(session), space=space.name)
 
         def render() -> bytes:
             chunks = [chunk for event, occurrences in events
-                      for chunk in self.event_components(event, occurrences, space.name)]
-            chunks += [self.booking_component(b, booked, space.name) for b in bookings]
+                      for chunk in self.event_components(event, occurrences, space.name, host)]
+            chunks += [self.booking_component(b, booked, space.name, host) for b in bookings]
             return self._calendar(name, since, chunks)
 
         return render
@@ -238,54 +242,54 @@ class FeedBuilder:
         names = space_names(session)
         signups = member_feed_signups(session, member.id or 0, since)
         bookings = feed_bookings(session, since, member_id=member.id)
+        host = self.uid_host(session)
         waiting = t.gettext("(waiting list)")
         booking_label = t.gettext("Booking: {space}")
         name = t.gettext("{site}: my calendar").format(site=self._site_name(session))
 
         def render() -> bytes:
             chunks = [self.signup_component(occurrence, event, names.get(event.space_id or 0),
-                                            waiting if signup.status == SIGNUP_WAITLISTED else None)
+                                            waiting if signup.status == SIGNUP_WAITLISTED else None, host,
+                                            signup.updated_at)
                       for signup, occurrence, event in signups]
             for booking in bookings:
                 space_name = names.get(booking.space_id, "?")
-                chunks.append(self.booking_component(booking, booking_label.format(space=space_name), space_name))
+                chunks.append(self.booking_component(booking, booking_label.format(space=space_name), space_name,
+                                                     host))
             return self._calendar(name, since, chunks)
 
         return render
 
     # --- components ------------------------------------------------------------------------------------
 
-    def _local(self, moment: datetime) -> datetime:
-        return moment.astimezone(self.tz)
-
-    def _cached(self, key: tuple[object, ...], build: Callable[[], VEvent]) -> bytes:
+    def _cached(self, key: tuple[object, ...], build: Callable[[], list[str]]) -> bytes:
         chunk = self.components.get(key)
         if chunk is None:
-            chunk = build().to_ical()
+            chunk = b"".join(fold(line) for line in build())
             self.components.put(key, chunk)
         return chunk
 
-    def _base(self, uid: str, title: str, description: str, location: str | None, start: datetime,
-              end: datetime, stamp: datetime, sequence: int, status: str) -> VEvent:
-        # Properties set with their value types directly: VEvent.add() infers them, at twice the cost.
-        vevent = VEvent()
-        vevent["UID"] = vText(uid)
-        vevent["DTSTAMP"] = vDDDTypes(stamp.astimezone(UTC))
-        vevent["LAST-MODIFIED"] = vDDDTypes(stamp.astimezone(UTC))
-        vevent["DTSTART"] = vDDDTypes(self._local(start))
-        vevent["DTEND"] = vDDDTypes(self._local(end))
-        vevent["SUMMARY"] = vText(title)
+    def _lines(self, uid: str, title: str, description: str, location: str | None, stamp: datetime,
+               sequence: int, status: str, times: list[str]) -> list[str]:
+        stamp_text = utc_stamp(stamp)
+        lines = ["BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{stamp_text}", f"LAST-MODIFIED:{stamp_text}", *times,
+                 f"SUMMARY:{text(title)}"]
         if description:
-            vevent["DESCRIPTION"] = vText(description)
+            lines.append(f"DESCRIPTION:{text(description)}")
         if location:
-            vevent["LOCATION"] = vText(location)
-        vevent["SEQUENCE"] = vInt(sequence)
-        vevent["STATUS"] = vText(status)
-        return vevent
+            lines.append(f"LOCATION:{text(location)}")
+        lines += [f"SEQUENCE:{sequence}", f"STATUS:{status}"]
+        return lines
 
-    def event_components(self, event: Event, occurrences: list[EventOccurrence], location: str | None) -> list[bytes]:
+    def _plain_times(self, start: datetime, end: datetime) -> list[str]:
+        if end <= start:  # never a zero-length or reversed date (RFC 5545 forbids DTEND <= DTSTART)
+            end = start + timedelta(minutes=1)
+        return [date_time("DTSTART", start, self.tz), date_time("DTEND", end, self.tz)]
+
+    def event_components(self, event: Event, occurrences: list[EventOccurrence], location: str | None,
+                         host: str) -> list[bytes]:
         """A single event, or a series' master with its exceptions."""
-        uid = f"event-{event.id}@{self.host}"
+        uid = f"event-{event.id}@{host}"
         if event.rrule is None or not occurrences:
             occurrence = occurrences[0] if occurrences else None
             start, end = (occurrence.start, occurrence.end) if occurrence else (event.start, event.end)
@@ -295,79 +299,85 @@ class FeedBuilder:
             stamp = max(event.updated_at, occurrence.updated_at) if occurrence else event.updated_at
             single_key = ("single", uid, start, end, cancelled, sequence, stamp, event.title, event.description,
                           location)
-            return [self._cached(single_key, lambda: self._base(
-                uid, event.title, event.description, location, start, end, stamp, sequence,
-                "CANCELLED" if cancelled else "CONFIRMED"))]
+            return [self._cached(single_key, lambda: [*self._lines(
+                uid, event.title, event.description, location, stamp, sequence,
+                "CANCELLED" if cancelled else "CONFIRMED", self._plain_times(start, end)), "END:VEVENT"])]
 
         duration = wall_duration(event.start, event.end, self.tz)
-        exceptions = [o for o in occurrences if o.status == OCCURRENCE_CANCELLED
-                      or local_slot(self._local(o.original_start), duration, self.tz).end != o.end
-                      or o.start != o.original_start]
-        cancelled_dates = [o.original_start for o in occurrences if o.status == OCCURRENCE_CANCELLED]
         held = [o for o in occurrences if o.status != OCCURRENCE_CANCELLED]
-        until = event.rule_until
-        count = event.rule_count
+        until, count = event.rule_until, event.rule_count
         series_cancelled = False
         if event.status == EVENT_CANCELLED:
-            # The dates that took place stay; the rule ends at the last of them.
+            # Series cancelled before issue 14 kept this status: the dates that took place stay, the rule
+            # ends at the last of them.
             if held:
                 until, count = max(o.original_start for o in held), None
             else:
                 series_cancelled = True
+        in_rule = occurrences if until is None else [o for o in occurrences if o.original_start <= until]
+        cancelled_dates = [o.original_start for o in in_rule if o.status == OCCURRENCE_CANCELLED]
+        exceptions = [o for o in in_rule if o.status != OCCURRENCE_CANCELLED and (
+            held_slot(o.original_start, duration, self.tz) != Slot(o.start, o.end) or o.start != o.original_start)]
+        # Every change to a date shows in the series (an EXDATE, a moved date): the whole series moves on.
+        # (a date cancelled when an open-ended series was extended counts although its SEQUENCE is 0).
+        changes = [(o.sequence + (o.status == OCCURRENCE_CANCELLED), o.updated_at) for o in occurrences]
+        sequence = event.sequence + sum(number for number, _ in changes)
+        stamp = max([event.updated_at, *(moment for number, moment in changes if number)])
         rule = rrule_value(event.rrule, count, until)
-        key = ("series", uid, event.sequence, event.updated_at, rule, tuple(cancelled_dates), series_cancelled,
-               location)
+        key = ("series", uid, sequence, stamp, event.start, event.end, rule, tuple(cancelled_dates),
+               series_cancelled, event.title, event.description, location)
 
-        def master() -> VEvent:
-            vevent = self._base(uid, event.title, event.description, location, event.start, event.end,
-                                event.updated_at, event.sequence,
-                                "CANCELLED" if series_cancelled else "CONFIRMED")
-            vevent.add("rrule", vRecur.from_ical(rule))
-            if cancelled_dates:
-                vevent.add("exdate", [self._local(d) for d in cancelled_dates])
-            return vevent
+        def master() -> list[str]:
+            start_line = rule_date_time("DTSTART", event.start, self.tz)
+            end_wall = datetime.strptime(start_line.rsplit(":", 1)[1], "%Y%m%dT%H%M%S") + duration
+            lines = self._lines(uid, event.title, event.description, location, stamp, sequence,
+                                "CANCELLED" if series_cancelled else "CONFIRMED",
+                                [start_line, f"DTEND;TZID={self.tz_name}:{end_wall:%Y%m%dT%H%M%S}"])
+            lines.append(f"RRULE:{rule}")
+            lines += [rule_date_time("EXDATE", moment, self.tz) for moment in cancelled_dates]
+            lines.append("END:VEVENT")
+            return lines
 
         chunks = [self._cached(key, master)]
         if series_cancelled:
             return chunks
         for occurrence in exceptions:
-            chunks.append(self._override(uid, event, occurrence, location))
+            chunks.append(self._override(uid, event, occurrence, location, sequence, stamp))
         return chunks
 
-    def _override(self, uid: str, event: Event, occurrence: EventOccurrence, location: str | None) -> bytes:
-        sequence = event.sequence + occurrence.sequence
-        stamp = max(event.updated_at, occurrence.updated_at)
-        cancelled = occurrence.status == OCCURRENCE_CANCELLED
+    def _override(self, uid: str, event: Event, occurrence: EventOccurrence, location: str | None,
+                  sequence: int, stamp: datetime) -> bytes:
         key = ("override", uid, occurrence.id, occurrence.original_start, occurrence.start, occurrence.end,
-               cancelled, sequence, stamp, event.title, event.description, location)
-
-        def build() -> VEvent:
-            vevent = self._base(uid, event.title, event.description, location, occurrence.start, occurrence.end,
-                                stamp, sequence, "CANCELLED" if cancelled else "CONFIRMED")
-            vevent.add("recurrence-id", self._local(occurrence.original_start))
-            return vevent
-
-        return self._cached(key, build)
+               sequence, stamp, event.title, event.description, location)
+        return self._cached(key, lambda: [
+            *self._lines(uid, event.title, event.description, location, stamp, sequence, "CONFIRMED",
+                         self._plain_times(occurrence.start, occurrence.end)),
+            rule_date_time("RECURRENCE-ID", occurrence.original_start, self.tz), "END:VEVENT"])
 
     def signup_component(self, occurrence: EventOccurrence, event: Event, location: str | None,
-                         waiting_label: str | None) -> bytes:
-        """One date a member signed up for, on its own (a member's feed has no series)."""
-        uid = f"occurrence-{occurrence.id}@{self.host}"
-        cancelled = occurrence.status == OCCURRENCE_CANCELLED or event.status == EVENT_CANCELLED
-        sequence = event.sequence + occurrence.sequence
-        stamp = max(event.updated_at, occurrence.updated_at)
+                         waiting_label: str | None, host: str, signed_up_at: datetime | None = None) -> bytes:
+        """One date a member signed up for, on its own (a member's feed has no series). A place given
+        from the waiting list is a change: SEQUENCE and DTSTAMP move."""
+        uid = f"occurrence-{occurrence.id}@{host}"
+        # A date already held stays held when the rest of its series is cancelled.
+        cancelled = occurrence.status == OCCURRENCE_CANCELLED or (event.status == EVENT_CANCELLED
+                                                                 and event.rrule is None)
+        sequence = event.sequence + occurrence.sequence + (0 if waiting_label else 1)
+        stamp = max(event.updated_at, occurrence.updated_at, signed_up_at or event.updated_at)
         title = f"{event.title} {waiting_label}" if waiting_label else event.title
         status = "CANCELLED" if cancelled else ("TENTATIVE" if waiting_label else "CONFIRMED")
         key = ("signup", uid, occurrence.start, occurrence.end, status, sequence, stamp, title, event.description,
                location)
-        return self._cached(key, lambda: self._base(uid, title, event.description, location, occurrence.start,
-                                                    occurrence.end, stamp, sequence, status))
+        return self._cached(key, lambda: [
+            *self._lines(uid, title, event.description, location, stamp, sequence, status,
+                         self._plain_times(occurrence.start, occurrence.end)), "END:VEVENT"])
 
-    def booking_component(self, booking: Booking, title: str, location: str) -> bytes:
-        uid = f"booking-{booking.id}@{self.host}"
+    def booking_component(self, booking: Booking, title: str, location: str, host: str) -> bytes:
+        uid = f"booking-{booking.id}@{host}"
         key = ("booking", uid, booking.start, booking.end, booking.created_at, title, location)
-        return self._cached(key, lambda: self._base(uid, title, "", location, booking.start, booking.end,
-                                                    booking.created_at, 0, "CONFIRMED"))
+        return self._cached(key, lambda: [
+            *self._lines(uid, title, "", location, booking.created_at, 0, "CONFIRMED",
+                         self._plain_times(booking.start, booking.end)), "END:VEVENT"])
 
 
 def _flatten(values: Iterable[object]) -> Iterable[object]:

@@ -47,6 +47,7 @@ from storage.models_events import (
     EventOccurrence,
     EventSignup,
 )
+from storage.wall_clock import held_slot, in_real_time
 
 ACTIVE_SIGNUPS = (SIGNUP_CONFIRMED, SIGNUP_WAITLISTED)
 
@@ -196,9 +197,11 @@ def create_event(
         raise EventRefused("too_many", max=MAX_OCCURRENCES)
     if slots[0].start < now:
         raise EventRefused("past")
+    duration = wall_duration(start, end, tz)
+    held = [in_real_time(s, duration, tz) for s in slots]  # a date the spring change skipped: first valid time
     cancelled: list[Booking] = []
     if space_id is not None:
-        cancelled = _claim_space(session, space_id, slots, organiser_id, now, force=force)
+        cancelled = _claim_space(session, space_id, held, organiser_id, now, force=force)
     event = Event(
         title=title[:200], description=description, organiser_id=organiser_id, space_id=space_id,
         capacity=capacity, start=slots[0].start, end=slots[0].end, rrule=rule, rule_count=count,
@@ -208,8 +211,8 @@ def create_event(
     session.add(event)
     session.flush()
     assert event.id is not None
-    occurrences = [EventOccurrence(event_id=event.id, original_start=s.start, start=s.start, end=s.end,
-                                   updated_at=now) for s in slots]
+    occurrences = [EventOccurrence(event_id=event.id, original_start=s.start, start=h.start, end=h.end,
+                                   updated_at=now) for s, h in zip(slots, held, strict=True)]
     session.add_all(occurrences)
     session.flush()
     return event, occurrences, cancelled
@@ -233,13 +236,15 @@ def ensure_occurrences(session: Session, now: datetime, tz: ZoneInfo) -> int:
         horizon = _horizon(now)
         slots = expand(event.start, event.end, tz, event.rrule, before=horizon, after=event.materialised_until,
                        limit=MAX_OCCURRENCES * 4)
+        length = wall_duration(event.start, event.end, tz)
         conflicts: list[SpaceConflict] = []
         if event.space_id is not None and slots:
             lock_space(session, event.space_id)
             conflicts = space_conflicts(session, event.space_id, slots, event.id)
-        for slot in slots:
+        for rule_slot in slots:
+            slot = in_real_time(rule_slot, length, tz)
             clash = any(c.start < slot.end and slot.start < c.end for c in conflicts)
-            session.add(EventOccurrence(event_id=event.id, original_start=slot.start, start=slot.start,
+            session.add(EventOccurrence(event_id=event.id, original_start=rule_slot.start, start=slot.start,
                                         end=slot.end, status=OCCURRENCE_CANCELLED if clash else OCCURRENCE_SCHEDULED,
                                         updated_at=now))
             added += 1
@@ -491,16 +496,29 @@ def cancel_occurrence(session: Session, occurrence: EventOccurrence, event: Even
 
 
 def cancel_series(session: Session, event: Event, now: datetime) -> Change:
-    """Cancel every occurrence still to come; past ones stay in the calendars as they happened."""
+    """Cancel every occurrence still to come; past ones stay in the calendars as they happened.
+
+    A series with dates already held isn't cancelled as a whole: it ends at the last of them (they stay
+    held in /event, the feeds and the report); only a series that never took place is cancelled."""
     if event.status == EVENT_CANCELLED:
         raise EventRefused("cancelled")
     upcoming = [o for o in future_occurrences(session, event.id or 0, now)
                 if o.status == OCCURRENCE_SCHEDULED and o.start > now]
+    upcoming_ids = {o.id for o in upcoming}
+    held = list(session.exec(select(EventOccurrence).where(
+        EventOccurrence.event_id == (event.id or 0), EventOccurrence.status == OCCURRENCE_SCHEDULED)))
+    held = [o for o in held if o.id not in upcoming_ids]
+    if held and not upcoming and event.rrule is not None:
+        raise EventRefused("past")
     for occurrence in upcoming:
         occurrence.status, occurrence.sequence, occurrence.updated_at = (
             OCCURRENCE_CANCELLED, occurrence.sequence + 1, now)
         session.add(occurrence)
-    event.status, event.sequence, event.updated_at = EVENT_CANCELLED, event.sequence + 1, now
+    if held and event.rrule is not None:
+        event.rule_until, event.rule_count = max(o.original_start for o in held), None
+    else:
+        event.status = EVENT_CANCELLED
+    event.sequence, event.updated_at = event.sequence + 1, now
     event.materialised_until = None
     session.add(event)
     session.flush()
@@ -573,8 +591,9 @@ def edit_series(
     cancelled: list[Booking] = []
     if space_id is not None and (edit.times is not None or space_id != event.space_id):
         def planned(o: EventOccurrence) -> Slot:
-            moved_alone = local_slot(o.original_start.astimezone(tz), duration, tz) != Slot(o.start, o.end)
-            return Slot(o.start, o.end) if moved_alone or o.id not in new_slots else new_slots[o.id]
+            moved_alone = held_slot(o.original_start, duration, tz) != Slot(o.start, o.end)
+            return Slot(o.start, o.end) if moved_alone or o.id not in new_slots else in_real_time(
+                new_slots[o.id], new_duration, tz)
 
         cancelled = _claim_space(session, space_id, [planned(o) for o in upcoming], by_member_id, now,
                                  force=force, exclude_event_id=event.id)
@@ -583,11 +602,12 @@ def edit_series(
         for occurrence in rows:
             assert occurrence.id is not None
             slot = new_slots[occurrence.id]
-            moved_alone = local_slot(occurrence.original_start.astimezone(tz), duration, tz) != Slot(
+            moved_alone = held_slot(occurrence.original_start, duration, tz) != Slot(
                 occurrence.start, occurrence.end)
             occurrence.original_start = slot.start
             if occurrence.id in upcoming_ids and not moved_alone:
-                occurrence.start, occurrence.end = slot.start, slot.end
+                real = in_real_time(slot, new_duration, tz)
+                occurrence.start, occurrence.end = real.start, real.end
             occurrence.updated_at = now
             session.add(occurrence)
         first = retimed(event.start)

@@ -5,5 +5,6 @@ from __future__ import annotations
 
 import storage.models
 import storage.models_events
+import storage.models_ical
 import storage.models_reminders
 import storage.models_volunteers  # noqa: F401
