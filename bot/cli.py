@@ -161,7 +161,40 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["md", "csv"], default="md", help="Markdown (default) or CSV")
     report.add_argument("--names", action="store_true", help="add each volunteer's hours, by name")
     report.add_argument("--lang", choices=["fr", "en"], default=None, help="language of the Markdown report")
+    backup = sub.add_parser("backup", help="write one archive: database, Matrix encryption store, settings")
+    backup.add_argument("file", type=Path, nargs="?", help="archive file or directory (default: BACKUP_DIR)")
+    restore = sub.add_parser("restore", help="check an archive and restore it into an empty database")
+    restore.add_argument("file", type=Path)
     return parser
+
+
+def _backup(settings: Settings, target: Path | None) -> int:
+    from bot.backup import BackupError, backup, describe
+
+    try:
+        result = backup(settings, target or settings.backup_dir or settings.data_dir / "backups")
+    except BackupError as error:
+        print(f"backup failed: {error}", file=sys.stderr)
+        return 1
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(describe(result))
+    return 0
+
+
+def _restore(settings: Settings, archive: Path) -> int:
+    from bot.backup import BackupError, restore
+
+    try:
+        result = restore(settings, archive)
+    except BackupError as error:
+        print(f"restore refused: {error}", file=sys.stderr)
+        return 1
+    print(f"restored {sum(result.tables.values())} rows in {len(result.tables)} tables and "
+          f"{result.store_files} Matrix store files from {archive}")
+    if result.settings_file:
+        print(f"the backed-up settings (without secrets) are in {result.settings_file}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
             return _spaces_import(settings, args.file)
         if args.command == "report":
             return _report(settings, args)
+        if args.command == "backup":
+            return _backup(settings, args.file)
+        if args.command == "restore":
+            return _restore(settings, args.file)
     except StartupError as error:
         print(f"cannot start: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -53,6 +53,15 @@ class Settings:
     booking_reminder_minutes: int = 30
     # Volunteers: what one hour of volunteer work is worth, in euros (the activity report's valuation)
     volunteer_hour_value: Decimal = DEFAULT_VOLUNTEER_HOUR_VALUE
+    # Backups (bot/backup.py): the daily archive's directory (default DATA_DIR/backups) and how many to keep
+    backup_dir: Path | None = None
+    backup_keep: int = 7
+    # /metrics: a bearer token; without one, only requests from this machine are answered
+    metrics_token: str | None = None
+    # Retention (days) of rows only the machinery needs: delivered outbox messages, inbox rows, button state
+    retention_outbox_days: int = 30
+    retention_inbox_days: int = 30
+    retention_buttons_days: int = 90
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -215,5 +224,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         booking_reminder_minutes=booking_reminder_minutes,
         volunteer_hour_value=parse_amount(
             "VOLUNTEER_HOUR_VALUE", env.get("VOLUNTEER_HOUR_VALUE", "").strip() or str(DEFAULT_VOLUNTEER_HOUR_VALUE)),
+        backup_dir=Path(backup_dir) if (backup_dir := _optional(env, "BACKUP_DIR")) else None,
+        backup_keep=_whole_number(env, "BACKUP_KEEP", 7, 0, 1000),
+        metrics_token=_optional(env, "METRICS_TOKEN"),
+        retention_outbox_days=_whole_number(env, "RETENTION_OUTBOX_DAYS", 30, 1, 3650),
+        retention_inbox_days=_whole_number(env, "RETENTION_INBOX_DAYS", 30, 1, 3650),
+        retention_buttons_days=_whole_number(env, "RETENTION_BUTTONS_DAYS", 90, 1, 3650),
         extra={k: v for k, v in env.items() if k.startswith("TIERSLIEU_")},
     )
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip() or str(default)
+    try:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"{name}: '{raw}' should be a whole number from {low} to {high}") from None
+    return value

@@ -17,6 +17,7 @@ def all_routers() -> list[Router]:
         events,
         help,
         link,
+        maintenance,
         reminders,
         report,
         spaces,
@@ -25,4 +26,4 @@ def all_routers() -> list[Router]:
 
     return [help.router, account.router, spaces.router, bookings.router, admin.router, link.router,
             reminders.router, announcements.router, digest.router, volunteers.router, report.router,
-            events.router, calendar.router, activity_reminders.router]
+            events.router, calendar.router, activity_reminders.router, maintenance.router]

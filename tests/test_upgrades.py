@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 
 from bot.app import App
+from bot.backup import copy_rows, table_rows
 from storage.db import make_engine
 from storage.migrate import MIGRATIONS_DIR, MigrationError, current_revisions, upgrade
 from tests.harness import Chat, Clock, make_settings
@@ -130,6 +131,29 @@ def test_a_failed_migration_leaves_the_sqlite_database_as_it_was(tmp_path: Path)
     assert message.endswith("the database was left as it was (revision 0002, 0003, 0004)")
     assert rows_by_table(path) == before
     assert sqlite3.connect(path).execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema_before
+
+
+@pytest.mark.postgres
+def test_a_failed_migration_leaves_the_postgres_database_as_it_was(postgres_url: str, tmp_path: Path) -> None:
+    engine = make_engine(postgres_url)
+    try:
+        for head in sorted(RELEASE_0_1_0_HEADS):
+            upgrade(engine, head)
+        engine_sqlite = make_engine(f"sqlite:///{previous_release_database(tmp_path)}")
+        copy_rows(engine_sqlite, engine)
+        engine_sqlite.dispose()
+        before = table_rows(engine)
+        with pytest.raises(MigrationError, match="left as it was"):
+            upgrade(engine, migrations_dir=failing_migrations(tmp_path))
+        assert current_revisions(engine) == RELEASE_0_1_0_HEADS
+        assert table_rows(engine) == before
+        # And the real upgrade from there keeps every row too.
+        upgrade(engine)
+        after = table_rows(engine)
+        for table, rows in before.items():
+            assert [{c: row[c] for c in rows[0]} for row in after[table]] == rows if rows else True, table
+    finally:
+        engine.dispose()
 
 
 def test_tierslieu_says_in_one_line_that_the_upgrade_failed_and_exits_2(tmp_path: Path) -> None:
