@@ -13,6 +13,7 @@ import storage.schema  # noqa: F401  (every table known before any query)
 from bot.adapters.base import Adapter
 from bot.config import Settings
 from bot.core.dispatch import Dispatcher
+from bot.core.inbox import Inbox
 from bot.core.outbox import OutboxWorker
 from bot.core.router import CommandTable
 from bot.core.scheduler import JobRunner
@@ -51,6 +52,8 @@ class App:
         self.dispatcher = Dispatcher(self.engine, settings, self.commands, self.clock, self.outbox.wake,
                                      admin_check=self.is_chat_admin)
         self.jobs = JobRunner(self.engine, settings, self.commands.jobs, self.clock, self.outbox.wake)
+        # Received messages are stored here before they are acknowledged, then run (adapters with uses_inbox).
+        self.inbox = Inbox(self.engine, self.dispatcher, self.clock, on_answers=self.outbox.wake)
         # Listens only once a feature registers routes (Telegram webhook, iCal feeds).
         self.web = WebServer(settings.http_host, settings.http_port)
         if serve_feeds:
@@ -74,7 +77,10 @@ class App:
         started: list[Adapter] = []
         try:
             for adapter in self.adapters:
-                await adapter.start(self.dispatcher.handle)
+                if getattr(adapter, "uses_inbox", False):
+                    await adapter.start(self.inbox.store)
+                else:
+                    await adapter.start(self.dispatcher.handle)
                 started.append(adapter)
                 self.outbox.register(adapter)
         except BaseException:
@@ -83,6 +89,7 @@ class App:
                     await adapter.stop()
             await self.web.stop()
             raise
+        self.inbox.start()
         self.outbox.start()
         self.jobs.start()
 
@@ -117,6 +124,7 @@ class App:
         return False
 
     async def stop(self) -> None:
+        await self.inbox.stop()
         await self.outbox.stop()
         for adapter in reversed(self.adapters):
             try:

@@ -44,6 +44,7 @@ class Settings:
     matrix_device_name: str = "tierslieu-bot"
     matrix_store_dir: Path | None = None
     matrix_allowed_servers: frozenset[str] = frozenset()
+    matrix_recovery_key: str | None = None
     # HTTP server (webhooks, iCal feeds)
     http_host: str = "127.0.0.1"
     http_port: int = 8080
@@ -53,6 +54,10 @@ class Settings:
     booking_reminder_minutes: int = 30
     # Volunteers: what one hour of volunteer work is worth, in euros (the activity report's valuation)
     volunteer_hour_value: Decimal = DEFAULT_VOLUNTEER_HOUR_VALUE
+    # Per-member limits (one member cannot swamp the bot or the calendar); coordinators may raise them
+    commands_per_minute: int = 30
+    max_pending_reminders: int = 200
+    max_future_bookings_per_space: int = 60
     # Backups (bot/backup.py): the daily archive's directory (default DATA_DIR/backups) and how many to keep
     backup_dir: Path | None = None
     backup_keep: int = 7
@@ -118,6 +123,18 @@ def parse_amount(name: str, raw: str) -> Decimal:
     except (ArithmeticError, ValueError):
         raise ConfigError(f"{name}: '{raw}' should be an amount in euros between 0 and 1000, e.g. 11.88") from None
     return amount
+
+
+def parse_limit(env: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    """A per-member limit: a whole number from 1 to ``maximum``."""
+    raw = env.get(name, "").strip() or str(default)
+    try:
+        value = int(raw)
+        if not 1 <= value <= maximum:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"{name}: '{raw}' should be a whole number from 1 to {maximum}") from None
+    return value
 
 
 def _optional(env: Mapping[str, str], name: str) -> str | None:
@@ -217,6 +234,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         matrix_device_name=_optional(env, "MATRIX_DEVICE_NAME") or "tierslieu-bot",
         matrix_store_dir=Path(store_dir) if store_dir else None,
         matrix_allowed_servers=allowed,
+        matrix_recovery_key=_optional(env, "MATRIX_RECOVERY_KEY"),
         http_host=env.get("HTTP_HOST", "127.0.0.1").strip() or "127.0.0.1",
         http_port=http_port,
         public_url=_url(env, "PUBLIC_URL"),
@@ -224,6 +242,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         booking_reminder_minutes=booking_reminder_minutes,
         volunteer_hour_value=parse_amount(
             "VOLUNTEER_HOUR_VALUE", env.get("VOLUNTEER_HOUR_VALUE", "").strip() or str(DEFAULT_VOLUNTEER_HOUR_VALUE)),
+        commands_per_minute=parse_limit(env, "COMMANDS_PER_MINUTE", 30, 10_000),
+        max_pending_reminders=parse_limit(env, "MAX_PENDING_REMINDERS", 200, 1_000_000),
+        max_future_bookings_per_space=parse_limit(env, "MAX_FUTURE_BOOKINGS_PER_SPACE", 60, 1_000_000),
         backup_dir=Path(backup_dir) if (backup_dir := _optional(env, "BACKUP_DIR")) else None,
         backup_keep=_whole_number(env, "BACKUP_KEEP", 7, 0, 1000),
         metrics_token=_optional(env, "METRICS_TOKEN"),

@@ -102,6 +102,9 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     error: str | None = Field(default=None, max_length=500)
+    # The process sending it while status is "sending" (its lease, see bot/core/outbox.py): a row whose
+    # process is gone is recovered at once by the next one.
+    lease: str | None = Field(default=None, max_length=64)
 
 
 class AdapterState(SQLModel, table=True):

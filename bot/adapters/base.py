@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.types import Incoming, Platform, Reply
 
@@ -28,8 +28,13 @@ class DeliveryError(Exception):
 class Adapter(Protocol):
     platform: Platform
 
-    async def start(self, on_incoming: IncomingHandler) -> None:
-        """Connect and begin delivering incoming messages to ``on_incoming``; returns once running."""
+    async def start(self, on_incoming: Any) -> None:
+        """Connect and begin delivering incoming messages; returns once running.
+
+        ``on_incoming`` is an IncomingHandler (answers returned at once, the adapter sends them), or the
+        InboxSink when the adapter sets ``uses_inbox = True`` (answers come later through ``send``, placed
+        by Reply.reply_to / edit_message_id / thread_id).
+        """
 
     async def stop(self) -> None: ...
 

@@ -5,12 +5,14 @@ Nothing a failed command wrote is kept (one transaction per command)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import difflib
 import logging
 import unicodedata
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -21,7 +23,7 @@ from bot.core.errors import NotAllowed, UsageError, UserError
 from bot.core.i18n import N_, Translator, normalise_language, translator_for
 from bot.core.outbox import enqueue
 from bot.core.router import Command, CommandTable, split_command
-from bot.core.types import Incoming, Reply
+from bot.core.types import Incoming, Reply, UserRef
 from storage.db import session_scope
 from storage.members import find_identity, get_or_create_member, identities_of
 from storage.models import Member
@@ -29,6 +31,34 @@ from storage.models import Member
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 4000
+
+
+class CommandRate:
+    """Commands per member and minute (a sliding window, in memory): one member's burst of hundreds of
+    commands is answered with one short refusal each instead of holding the bot. Coordinators are exempt."""
+
+    def __init__(self) -> None:
+        self._recent: dict[tuple[str, str], deque[datetime]] = {}
+
+    def allow(self, sender: UserRef, now: datetime, per_minute: int) -> bool:
+        window = self._recent.setdefault((sender.platform.value, sender.user_id), deque())
+        while window and (window[0] <= now - timedelta(minutes=1) or window[0] > now):
+            window.popleft()
+        if len(window) >= per_minute:
+            return False
+        window.append(now)
+        if len(self._recent) > 10_000:  # forget quiet members
+            for key in [k for k, w in self._recent.items() if not w or w[-1] <= now - timedelta(minutes=1)]:
+                del self._recent[key]
+        return True
+
+
+@dataclass
+class Handled:
+    """What one message produced: the answers, and how many notices it queued in the outbox."""
+
+    replies: list[Reply]
+    notices: int = 0
 
 
 def clean_text(text: str) -> str:
@@ -54,6 +84,7 @@ class Dispatcher:
         self.on_notices = on_notices
         # Who administers a group chat (Ctx.is_chat_admin); None: nobody does. Tests may set it.
         self.admin_check = admin_check
+        self.command_rate = CommandRate()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Adapters call this. Database work runs in a thread so a waiting lock never blocks the loop."""
@@ -64,38 +95,56 @@ class Dispatcher:
         return translator_for(language, self.settings.timezone)
 
     def handle_sync(self, incoming: Incoming) -> list[Reply]:
+        """One message, in its own transaction; the replies are returned (console, tests, the Matrix
+        adapter until it uses the inbox). The inbox uses ``handle_in`` inside its own transaction."""
+        with session_scope(self.engine) as session:
+            outcome = self.handle_in(session, incoming)
+        if outcome.notices and self.on_notices is not None:
+            self.on_notices()
+        return outcome.replies
+
+    def handle_in(self, session: Session, incoming: Incoming) -> Handled:
+        """Run one message inside the caller's transaction. The command runs in a savepoint: on any
+        error its writes are undone and the error answer is returned, and the caller's transaction
+        (the inbox row's lock, the answers it writes) carries on."""
         translator = self.default_translator(incoming)
         _ = translator.gettext
         if len(incoming.text) > MAX_MESSAGE_CHARS:
-            return [Reply(_("That message is too long for me ({count} characters). "
-                            "Please send one short command, e.g. /book salle-reunion tomorrow 14:00-16:00")
-                          .format(count=len(incoming.text)))]
+            return Handled([Reply(_("That message is too long for me ({count} characters). "
+                                    "Please send one short command, e.g. /book salle-reunion tomorrow 14:00-16:00")
+                                  .format(count=len(incoming.text)))])
         text = clean_text(incoming.text)
         parsed = split_command(text)
         if parsed is None:
             if incoming.chat.is_private and text.strip():
-                return [Reply(_("I understand commands that start with / or !. Type /help to see them."))]
-            return []
+                return Handled([Reply(_("I understand commands that start with / or !. Type /help to see them."))])
+            return Handled([])
         name, args = parsed
         command = self.commands.find(name)
         if command is None:
-            return [self._unknown_command(name, translator)]
+            return Handled([self._unknown_command(name, translator)])
+        savepoint = session.begin_nested()
         try:
-            return self._run(command, args, incoming)
+            replies, notices = self._run(session, command, args, incoming)
+            savepoint.commit()
+            return Handled(replies, notices)
         except UserError as error:
-            translator = self._member_translator(incoming) or translator
-            return [self._user_error_reply(error, command.usage, translator)]
+            savepoint.rollback()
+            translator = self._member_translator(session, incoming) or translator
+            return Handled([self._user_error_reply(error, command.usage, translator)])
         except Exception:
+            with contextlib.suppress(Exception):  # already rolled back when the flush itself failed
+                savepoint.rollback()
             log.exception(
                 "command /%s failed for %s:%s in chat %s (args %r)",
                 command.name, incoming.sender.platform, incoming.sender.user_id, incoming.chat.chat_id, args[:200],
             )
-            return [Reply(translator.gettext("Sorry, something went wrong on my side. "
-                                             "Nothing was changed; please try again in a moment."))]
+            return Handled([Reply(translator.gettext("Sorry, something went wrong on my side. "
+                                                     "Nothing was changed; please try again in a moment."))])
 
-    def _member_translator(self, incoming: Incoming) -> Translator | None:
+    def _member_translator(self, session: Session, incoming: Incoming) -> Translator | None:
         try:
-            with session_scope(self.engine) as session:
+            with session.begin_nested():
                 identity = find_identity(session, incoming.sender.platform.value, incoming.sender.user_id)
                 member = session.get(Member, identity.member_id) if identity else None
                 if member and member.language:
@@ -119,43 +168,45 @@ class Dispatcher:
             lines.append(_("Example: {example}").format(example=error.example))
         elif isinstance(error, UsageError) and usage:
             lines.append(_("Usage: {usage}").format(usage=_(usage)))
-        return Reply("\n".join(lines))
+        return Reply("\n".join(lines), actions=error.actions)
 
-    def _run(self, command: Command, args: str, incoming: Incoming) -> list[Reply]:
+    def _run(self, session: Session, command: Command, args: str, incoming: Incoming) -> tuple[list[Reply], int]:
         hint = normalise_language(incoming.sender.language)
-        with session_scope(self.engine) as session:
-            member, identity = get_or_create_member(session, incoming.sender, hint)
-            if incoming.chat.is_private and identity.private_chat_id != incoming.chat.chat_id:
-                identity.private_chat_id = incoming.chat.chat_id
-            language = member.language or self.settings.language
-            translator = translator_for(language, self.settings.timezone)
-            assert member.id is not None
-            is_coordinator = member.is_coordinator or any(
-                self.settings.is_coordinator(i.platform, i.user_id)  # type: ignore[arg-type]
-                for i in identities_of(session, member.id)
-            )
-            ctx = Ctx(
-                session=session,
-                settings=self.settings,
-                incoming=incoming,
-                member=member,
-                identity=identity,
-                now=self.clock(),
-                translator=translator,
-                is_coordinator=is_coordinator,
-                commands=self.commands,
-                admin_check=self.admin_check,
-            )
-            if command.coordinator_only and not is_coordinator:
-                raise NotAllowed(translator.gettext(NOT_COORDINATOR))
-            result = command.func(ctx, args)
-            replies = normalise_result(result)
-            enqueued = enqueue(session, ctx.notices, ctx.now, preferred_platform=incoming.sender.platform.value)
-            if enqueued.unreachable and replies and not incoming.chat.is_private:
-                replies[-1] = self._with_private_start(replies[-1], session, enqueued.unreachable, translator)
-        if enqueued.count and self.on_notices is not None:
-            self.on_notices()
-        return replies
+        member, identity = get_or_create_member(session, incoming.sender, hint)
+        if incoming.chat.is_private and identity.private_chat_id != incoming.chat.chat_id:
+            identity.private_chat_id = incoming.chat.chat_id
+        language = member.language or self.settings.language
+        translator = translator_for(language, self.settings.timezone)
+        assert member.id is not None
+        is_coordinator = member.is_coordinator or any(
+            self.settings.is_coordinator(i.platform, i.user_id)  # type: ignore[arg-type]
+            for i in identities_of(session, member.id)
+        )
+        ctx = Ctx(
+            session=session,
+            settings=self.settings,
+            incoming=incoming,
+            member=member,
+            identity=identity,
+            now=self.clock(),
+            translator=translator,
+            is_coordinator=is_coordinator,
+            commands=self.commands,
+            admin_check=self.admin_check,
+        )
+        if command.coordinator_only and not is_coordinator:
+            raise NotAllowed(translator.gettext(NOT_COORDINATOR))
+        limit = self.settings.commands_per_minute
+        if not is_coordinator and not self.command_rate.allow(incoming.sender, ctx.now, limit):
+            raise UserError(translator.gettext(
+                "You are sending commands faster than I can take them (more than {count} a minute). "
+                "Please wait a minute, then send one command at a time.").format(count=limit))
+        result = command.func(ctx, args)
+        replies = normalise_result(result)
+        enqueued = enqueue(session, ctx.notices, ctx.now, preferred_platform=incoming.sender.platform.value)
+        if enqueued.unreachable and replies and not incoming.chat.is_private:
+            replies[-1] = self._with_private_start(replies[-1], session, enqueued.unreachable, translator)
+        return replies, enqueued.count
 
     def _with_private_start(
         self, reply: Reply, session: Session, member_ids: list[int], translator: Translator

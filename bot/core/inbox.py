@@ -1,0 +1,305 @@
+"""The inbox: every received message is stored before the platform is told it arrived, then run from here.
+
+``Inbox.store`` is the adapters' InboxSink: one transaction per batch, a duplicate (same platform and
+update id) ignored. Commands then run in the order received within each chat, chats taking turns (one
+command per turn, so one chat's backlog never holds up another), each in ONE transaction that holds
+the inbox row, runs the command (its effect), writes its answers to the outbox and marks the row done.
+So a command's effect happens exactly once, and its answers are kept exactly when its effect is: a
+kill before the commit leaves the row pending, to run again after the restart; a kill after it leaves
+the answers in the outbox, to be sent.
+
+On PostgreSQL several processes may share the work: a row is claimed with ``FOR UPDATE SKIP LOCKED``,
+and only the oldest pending row of a chat can be claimed, so a chat busy in one process is skipped by
+the others and its commands never run out of order. On SQLite, transactions are serialised anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, fields, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from bot.core.dispatch import Dispatcher
+from bot.core.outbox import reply_to_json
+from bot.core.types import ChatRef, Incoming, Platform, Reply, UserRef
+from storage.db import session_scope
+from storage.models import OutboxMessage
+from storage.models_inbox import InboxMessage
+
+log = logging.getLogger(__name__)
+
+ChatKey = tuple[str, str]  # (platform, chat_id)
+
+KEEP_DONE = timedelta(days=7)  # long enough to recognise any redelivered update
+PURGE_EVERY = timedelta(hours=1)
+POLL_SECONDS = 1.0
+
+
+def incoming_to_json(incoming: Incoming) -> str:
+    return json.dumps(asdict(incoming), ensure_ascii=False)
+
+
+def _user_ref(data: dict[str, Any]) -> UserRef:
+    known = {f.name for f in fields(UserRef)} - {"platform"}
+    return UserRef(Platform(data["platform"]), **{k: v for k, v in data.items() if k in known})
+
+
+def incoming_from_json(payload: str) -> Incoming:
+    """Back from the JSON ``incoming_to_json`` wrote (fields added since are left at their defaults,
+    fields dropped since are ignored)."""
+    data = json.loads(payload)
+    known = {f.name for f in fields(Incoming)}
+    values = {k: v for k, v in data.items() if k in known}
+    chat = values["chat"]
+    values["chat"] = ChatRef(Platform(chat["platform"]), chat["chat_id"], chat["is_private"])
+    values["sender"] = _user_ref(values["sender"])
+    if "mentions" in values:
+        values["mentions"] = tuple(_user_ref(m) for m in values["mentions"])
+    for name, value in values.items():
+        if isinstance(value, list):
+            values[name] = tuple(value)
+    return Incoming(**values)
+
+
+def placed(reply: Reply, incoming: Incoming) -> Reply:
+    """Where an answer goes, now that it is delivered later through the outbox: a pressed button's
+    message is replaced when the reply asks for it; in a group, an answer quotes the command it answers;
+    an answer stays in the command's thread."""
+    edit = incoming.message_id if reply.edit_original and incoming.is_action else None
+    quote = None
+    if edit is None and not incoming.is_action and not incoming.chat.is_private:
+        quote = incoming.message_id
+    return replace(
+        reply,
+        edit_message_id=reply.edit_message_id or edit,
+        reply_to=reply.reply_to or quote,
+        thread_id=reply.thread_id or incoming.thread_id,
+    )
+
+
+def answer_key(inbox_id: int, number: int) -> str:
+    """The outbox dedup key of an answer; the outbox resends these when a send was interrupted."""
+    return f"answer:{inbox_id}:{number}"
+
+
+class Inbox:
+    def __init__(
+        self,
+        engine: Engine,
+        dispatcher: Dispatcher,
+        clock: Callable[[], datetime] | None = None,
+        on_answers: Callable[[], None] | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self.engine = engine
+        self.dispatcher = dispatcher
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.on_answers = on_answers
+        # SQLite runs one write transaction at a time: more workers would only wait on its lock.
+        self.workers = workers or (4 if engine.dialect.name == "postgresql" else 1)
+        self._ready: deque[ChatKey] = deque()
+        self._queued: set[ChatKey] = set()
+        self._busy: set[ChatKey] = set()
+        self._has_ready = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._last_purge: datetime | None = None
+
+    # -- storing (the adapters' InboxSink) ------------------------------------------------------
+
+    async def store(self, batch: Sequence[Incoming]) -> None:
+        """Store received messages durably, in one transaction; returns once committed. Only then may
+        the adapter acknowledge them to its platform."""
+        if batch:
+            await asyncio.to_thread(self.store_sync, batch)
+            self.wake()
+
+    def store_sync(self, batch: Sequence[Incoming]) -> int:
+        """Returns how many were new (a duplicate of a stored update is ignored)."""
+        now = self.clock()
+        rows = [
+            {
+                "platform": incoming.chat.platform.value,
+                "update_id": incoming.update_id or f"local:{uuid.uuid4().hex}",
+                "chat_id": incoming.chat.chat_id,
+                "payload": incoming_to_json(incoming),
+                "status": "pending",
+                "received_at": now,
+            }
+            for incoming in batch
+        ]
+        if not rows:
+            return 0
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        table = InboxMessage.__table__  # type: ignore[attr-defined]
+        statement = (insert(table).values(rows)
+                     .on_conflict_do_nothing(index_elements=["platform", "update_id"]).returning(table.c.id))
+        with session_scope(self.engine) as session:
+            return len(session.execute(statement).all())
+
+    # -- running commands ------------------------------------------------------------------------
+
+    def pending_chats(self) -> list[ChatKey]:
+        """Chats with commands waiting, the one waiting longest first."""
+        with session_scope(self.engine) as session:
+            rows = session.exec(
+                select(InboxMessage.platform, InboxMessage.chat_id)
+                .where(InboxMessage.status == "pending")
+                .group_by(col(InboxMessage.platform), col(InboxMessage.chat_id))
+                .order_by(func.min(InboxMessage.id))
+                .limit(10_000)
+            ).all()
+            self._purge_done(session)
+        return [(platform, chat_id) for platform, chat_id in rows]
+
+    def _purge_done(self, session: Session) -> None:
+        now = self.clock()
+        if self._last_purge is not None and now - self._last_purge < PURGE_EVERY:
+            return
+        self._last_purge = now
+        session.execute(delete(InboxMessage).where(
+            col(InboxMessage.status) == "done", col(InboxMessage.done_at) < now - KEEP_DONE))
+
+    def _claim(self, session: Session, key: ChatKey) -> InboxMessage | None:
+        """The chat's oldest pending row, locked; None when there is none or another process holds it
+        (then the chat is busy there: taking its next row instead would run commands out of order)."""
+        platform, chat_id = key
+        oldest = session.exec(
+            select(InboxMessage.id)
+            .where(InboxMessage.status == "pending", InboxMessage.platform == platform, InboxMessage.chat_id == chat_id)
+            .order_by(col(InboxMessage.id))
+            .limit(1)
+        ).first()
+        if oldest is None:
+            return None
+        return session.exec(
+            select(InboxMessage)
+            .where(InboxMessage.id == oldest, InboxMessage.status == "pending")
+            .with_for_update(skip_locked=True)
+        ).first()
+
+    def process_one(self, key: ChatKey) -> bool:
+        """Run the chat's next command: its effect, its answers (outbox) and the row marked done, in one
+        transaction. Returns False when the chat had nothing to run here."""
+        with session_scope(self.engine) as session:
+            row = self._claim(session, key)
+            if row is None:
+                return False
+            assert row.id is not None
+            try:
+                incoming = incoming_from_json(row.payload)
+            except (ValueError, TypeError, KeyError):
+                log.exception("inbox row %s cannot be read; dropped", row.id)
+                incoming = None
+            replies: list[Reply] = []
+            notices = 0
+            if incoming is not None:
+                outcome = self.dispatcher.handle_in(session, incoming)
+                replies, notices = outcome.replies, outcome.notices
+            now = self.clock()
+            for number, reply in enumerate(replies):
+                assert incoming is not None
+                session.add(OutboxMessage(
+                    platform=incoming.chat.platform.value,
+                    chat_id=incoming.chat.chat_id,
+                    payload=reply_to_json(placed(reply, incoming)),
+                    dedup_key=answer_key(row.id, number),
+                    status="pending",
+                    created_at=now,
+                    not_before=now,
+                ))
+            row.status, row.done_at = "done", now
+            session.add(row)
+        if (replies or notices) and self.on_answers is not None:
+            self.on_answers()
+        return True
+
+    def drain_sync(self) -> int:
+        """Run every pending command now, chats taking turns (tests and benchmarks); returns how many ran."""
+        ran = 0
+        while True:
+            chats = self.pending_chats()
+            if not chats:
+                return ran
+            for key in chats:
+                ran += self.process_one(key)
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _enqueue(self, key: ChatKey) -> None:
+        if key in self._queued or key in self._busy or self._stopping:
+            return
+        self._ready.append(key)
+        self._queued.add(key)
+        self._has_ready.set()
+
+    async def _refresh(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                for key in await asyncio.to_thread(self.pending_chats):
+                    self._enqueue(key)
+            except Exception:
+                log.exception("reading the inbox failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+
+    async def _work(self) -> None:
+        while not self._stopping:
+            if not self._ready:
+                self._has_ready.clear()
+                await self._has_ready.wait()
+                continue
+            key = self._ready.popleft()
+            self._queued.discard(key)
+            self._busy.add(key)
+            try:
+                ran = await asyncio.to_thread(self.process_one, key)
+            except Exception:
+                log.exception("running a command from the inbox of %s:%s failed; tried again shortly", *key)
+                ran = False
+                await asyncio.sleep(POLL_SECONDS)
+            finally:
+                self._busy.discard(key)
+            if ran:
+                self._enqueue(key)  # back of the line: one command per chat and turn
+
+    def start(self) -> None:
+        if self._tasks:
+            return
+        self._stopping = False
+        self._tasks = [asyncio.create_task(self._refresh(), name="inbox-refresh")]
+        self._tasks += [asyncio.create_task(self._work(), name=f"inbox-{n}") for n in range(self.workers)]
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Take no new command; let the commands in hand finish (a command runs in a thread and cannot be
+        interrupted half-way, and its transaction is all or nothing anyway)."""
+        self._stopping = True
+        self._wake.set()
+        self._has_ready.set()
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(self._tasks, timeout=timeout)
+        for task in late:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        self._ready.clear()
+        self._queued.clear()
