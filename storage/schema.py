@@ -4,10 +4,8 @@ A feature that adds tables adds its module here."""
 from __future__ import annotations
 
 import storage.models
-import storage.models_conversation
 import storage.models_events
-import storage.models_links
-import storage.models_inbox
 import storage.models_ical
+import storage.models_inbox
 import storage.models_reminders
 import storage.models_volunteers  # noqa: F401
