@@ -3,15 +3,15 @@ settings with /reminders, and the job that sends them when due."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from bot.core.context import Ctx, JobCtx
-from bot.core.dates import DateParseError, parse_leading_when
+from bot.core.dates import ERROR_MESSAGES, DateParseError, When, find_when, mentions_time, when_readings
 from bot.core.errors import NotAllowed, UsageError, UserError
 from bot.core.i18n import N_, Translator
 from bot.core.router import Router, is_number
 from bot.core.types import Action, Reply
-from handlers.explain import date_error
+from bot.core.vocabulary import PERIOD_SUGGESTIONS
 from storage import reminders
 from storage.models import Booking, Member, Space
 from storage.models_reminders import Reminder
@@ -72,18 +72,95 @@ def schedule_booking_reminder(ctx: Ctx, booking: Booking) -> None:
                            booking.start - timedelta(minutes=minutes.booking_minutes), ctx.now)
 
 
+REMIND_EXAMPLE = N_("/remind tomorrow 9:00 call the town hall")
+
+
+def _quoted(text: str) -> str:
+    """The reminder's words in quotes, so that a button's command never reads them as a moment."""
+    return '"' + text.replace('"', "'") + '"'
+
+
+def _unquoted(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] in "\"“«„" and text[-1] in "\"”»“":
+        return text[1:-1].strip()
+    return text
+
+
+def _command_for(day: date, hm: str, text: str) -> str:
+    return f"/remind {day.isoformat()} {hm} {_quoted(text)}"
+
+
+def _date_error(ctx: Ctx, error: DateParseError) -> UserError:
+    message = ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["no_date"])
+    return UserError(ctx._(message), example=ctx._(REMIND_EXAMPLE))
+
+
+def _which_moment(ctx: Ctx, readings: list[tuple[When, str]]) -> Reply:
+    """The text names two moments: one button per reading, the other moment kept in the words."""
+    actions = []
+    for when, rest in readings[:3]:
+        if not _unquoted(rest):
+            continue
+        if when.start is None:
+            label = f"{ctx.translator.fmt_day(when.day)} — {_unquoted(rest)}"
+            command = f"/remind {when.day.isoformat()} {_quoted(_unquoted(rest))}"
+        else:
+            label = f"{ctx.translator.fmt_datetime(when.start)} — {_unquoted(rest)}"
+            local = when.start.astimezone(ctx.tz)
+            command = _command_for(local.date(), local.strftime("%H:%M"), _unquoted(rest))
+        actions.append(Action(label[:60], command))
+    if not actions:
+        raise UserError(ctx._("Your message names more than one day or time: which one is the reminder's?"),
+                        example=ctx._("/remind thursday 9:00 \"prepare Friday's meeting\""))
+    return Reply(ctx._("Your message names more than one day or time. Which did you mean? "
+                       "(Words in quotes are never read as a date.)"), actions=tuple(actions))
+
+
+def _what_time(ctx: Ctx, when: When, text: str) -> Reply:
+    """A day without an hour: never 09:00 in silence. Buttons for the likely hours of that part of the day."""
+    today = ctx.now.astimezone(ctx.tz).date()
+    hours = [hm for hm in PERIOD_SUGGESTIONS.get(when.period, PERIOD_SUGGESTIONS[None])
+             if when.day > today or hm > ctx.now.astimezone(ctx.tz).strftime("%H:%M")]
+    if not hours:
+        raise UserError(ctx._("That moment has already passed."), example=ctx._(REMIND_EXAMPLE))
+    actions = tuple(Action(hm, _command_for(when.day, hm, text)) for hm in hours)
+    return Reply(ctx._("At what time on {day} should I remind you: {text}?").format(
+        day=ctx.translator.fmt_day(when.day), text=text), actions=actions)
+
+
 @router.command("remind", aliases=["rappel"], help=N_("Remind me of something at a given time"),
                 usage=N_("/remind <when> <what>  e.g. /remind tomorrow 9:00 call the town hall"))
 def remind(ctx: Ctx, args: str) -> Reply:
-    example = ctx._("/remind tomorrow 9:00 call the town hall")
+    """The moment may be anywhere in the message ("vendredi midi déjeuner avec Paul", "payer le loyer le 15
+    à 10h"). A day without an hour is asked about with buttons; a message that names two moments is
+    asked about too; words in quotes are the reminder's, never a date."""
+    example = ctx._(REMIND_EXAMPLE)
     if not args.strip():
         raise UsageError(ctx._("When, and what should I remind you of?"))
     try:
-        due_at, text = parse_leading_when(args, ctx.now, ctx.tz)
+        when, text = find_when(args, ctx.now, ctx.tz)
     except DateParseError as error:
-        raise date_error(ctx, error, example) from None
-    if not text:
+        if error.code == "ambiguous":
+            readings = when_readings(args, ctx.now, ctx.tz)
+            if len(readings) > 1:
+                return _which_moment(ctx, readings)
+        raise _date_error(ctx, error) from None
+    if when is None:
+        raise UserError(ctx._("When should I remind you? Give a day and a time."), example=example)
+    if not _unquoted(text):
         raise UserError(ctx._("What should I remind you of?"), example=example)
+    if mentions_time(text, ctx.now, ctx.tz):  # words in quotes are not read
+        readings = when_readings(args, ctx.now, ctx.tz)
+        if len(readings) > 1:
+            return _which_moment(ctx, readings)
+        raise UserError(ctx._("The words “{text}” still look like a day or a time: say the moment once, "
+                              "or put the words in quotes.").format(text=text[:80]),
+                        example=ctx._("/remind thursday 9:00 \"prepare Friday's meeting\""))
+    text = _unquoted(text)
+    if when.start is None:
+        return _what_time(ctx, when, text)
+    due_at = when.start
     if due_at <= ctx.now:
         raise UserError(ctx._("That moment has already passed."), example=example)
     reminder = reminders.schedule(ctx.session, ctx.member_id, "personal", None, due_at, ctx.now, text[:500])

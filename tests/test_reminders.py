@@ -217,3 +217,44 @@ def test_shift_reminder_comes_a_day_before_and_offers_to_drop_it(sqlite_chat: Ch
     assert message.chat_id == "alice"
     assert reply.text == "Rappel : vous êtes bénévole pour « Tenir le bar », samedi 28 novembre, 18:00–22:00."
     assert reply.actions[1].command == "/drop 1"
+
+
+def test_the_moment_is_read_wherever_it_stands_in_the_reminder(sqlite_chat: Chat) -> None:
+    # Monday 23 November 2026, 10:00 in Paris.
+    assert sqlite_chat.text("alice", "/rappel vendredi midi déjeuner avec Paul") == (
+        "Je vous le rappellerai le vendredi 27 novembre, 12:00 : déjeuner avec Paul")
+    assert sqlite_chat.text("alice", "/rappel dans une heure sortir le linge") == (
+        "Je vous le rappellerai le lundi 23 novembre, 11:00 : sortir le linge")
+    assert sqlite_chat.text("alice", "/rappel le 15 à 10h payer le loyer") == (
+        "Je vous le rappellerai le mardi 15 décembre, 10:00 : payer le loyer")
+    assert sqlite_chat.text("alice", "/remind call the plumber tomorrow at 2pm") == (
+        "Je vous le rappellerai le mardi 24 novembre, 14:00 : call the plumber")
+
+
+def test_a_day_without_an_hour_is_asked_about_with_buttons_never_set_at_nine(sqlite_chat: Chat) -> None:
+    answer = sqlite_chat.text("alice", "/rappel demain appeler la mairie")
+    assert answer == "À quelle heure, mardi 24 novembre, dois-je vous le rappeler : appeler la mairie ?"
+    assert [a.label for a in sqlite_chat.last_actions["alice"]] == ["09:00", "12:00", "18:00"]
+    assert "appeler la mairie" not in sqlite_chat.text("alice", "/rappels"), "nothing stored before the answer"
+    sqlite_chat.say("alice", "/rappel demain appeler la mairie")
+    [reply] = sqlite_chat.press("alice", "12:00")
+    assert reply.text == "Je vous le rappellerai le mardi 24 novembre, 12:00 : appeler la mairie"
+    sqlite_chat.say("alice", "/rappel demain soir sortir les poubelles")
+    assert [a.label for a in sqlite_chat.last_actions["alice"]] == ["18:00", "19:00", "20:00"]
+
+
+def test_a_reminder_that_still_names_a_moment_is_asked_about_not_stored(sqlite_chat: Chat) -> None:
+    answer = sqlite_chat.text("alice", "/rappel demain 9h préparer la réunion de jeudi")
+    assert answer.startswith("Votre message contient plusieurs jours ou heures.")
+    assert [a.command for a in sqlite_chat.last_actions["alice"]] == [
+        '/remind 2026-11-24 09:00 "préparer la réunion de jeudi"',
+        '/remind 2026-11-26 "demain 9h préparer la réunion"',
+    ]
+    [reply] = sqlite_chat.press("alice", "mardi")
+    assert reply.text == "Je vous le rappellerai le mardi 24 novembre, 09:00 : préparer la réunion de jeudi"
+    assert "ressemblent encore" in sqlite_chat.text("alice", "/rappel demain à 14 appeler Paul")
+    assert "ressemblent encore" not in sqlite_chat.text("alice", '/rappel demain 14h "appeler Paul à 15"')
+    assert "14:00" in sqlite_chat.text("alice", "/rappels")
+    assert "appeler Paul à 15" in sqlite_chat.text("alice", "/rappels")
+    assert "Je ne suis pas sûr" in sqlite_chat.text("alice", "/rappel samedi matin 15h ranger")
+    assert "2000 et 2100" in sqlite_chat.text("alice", "/rappel 0001-01-01 10h payer")

@@ -113,7 +113,7 @@ class _Tok:
 
 
 _TOKEN_RE = re.compile(r"\d+|[^\W\d_]+|\S")
-_QUOTES_OPEN = {'"': '"', "«": "»", "“": "”", "„": "“"}
+_QUOTES_OPEN = {'"': '"“”', "«": "»", "“": '”"', "„": '“”"'}
 _GLUE = {"'", "-", ".", "/"}
 
 
@@ -126,7 +126,7 @@ def _tokens(text: str) -> list[_Tok]:
         gap = match.start() > previous_end
         previous_end = match.end()
         if closing is not None:
-            if raw == closing:
+            if raw in closing:
                 closing = None
             out.append(_Tok(raw, match.start(), match.end(), gap, quoted=True))
             continue
@@ -969,6 +969,25 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo, *, past: bool = False) ->
     return when
 
 
+def when_readings(text: str, now: datetime, tz: ZoneInfo, *, past: bool = False) -> list[tuple[When, str]]:
+    """Each moment of the text read on its own, with the rest: the choices to offer when ``find_when``
+    refuses a text that names two ("demain 9h préparer la réunion de jeudi"). Readings that fail alone
+    are left out; the first and the last moments come first."""
+    text = _prepare(text, now)
+    toks = _tokens(text)
+    reader = _Reader(toks, now, tz, past)
+    spans = [s for s in _spans(reader) if s[2].is_moment]
+    if len(spans) > 1:
+        spans = [spans[0], spans[-1], *spans[1:-1]]
+    readings: list[tuple[When, str]] = []
+    for first, last, pieces in spans:
+        try:
+            readings.append((_build(pieces, reader), _rest(text, toks, [(first, last)])))
+        except DateParseError:
+            continue
+    return readings
+
+
 def find_duration(text: str) -> tuple[timedelta | None, str]:
     """A length anywhere in ``text`` ('1h', '2h30', '1 h 30', '90 min', '1,5 h', 'une heure et demie',
     'an hour', 'pendant 1h30', 'for 2 hours') and the text without it. Hours that are part of a range
@@ -1043,13 +1062,18 @@ def mentions_time(text: str, now: datetime, tz: ZoneInfo) -> bool:
     for i in range(len(toks)):
         if reader.clock(i) is not None or reader.phrase(i, _PERIODS) is not None:
             return True
+        if reader.text(i) in _AT_AFTER:  # "à 14", "at 3": an hour said without its "h"
+            found = reader.number(i + 1, words=False)
+            if found is not None and found[0] <= 24 and reader.text(found[1]) not in V.MINUTE_UNITS:
+                return True
         word = reader.text(i)
         if word is not None and (word in V.WEEKDAYS_FULL or word in V.NOON or word in V.MIDNIGHT):
             return True
     return False
 
 
-__all__ = ["ERROR_MESSAGES", "DateParseError", "When", "find_duration", "find_when", "mentions_time", "parse_when"]
+__all__ = ["ERROR_MESSAGES", "DateParseError", "When", "find_duration", "find_when", "mentions_time", "parse_when",
+           "when_readings"]
 
 
 def parse_leading_when(text: str, now: datetime, tz: ZoneInfo, default_hour: int = 9) -> tuple[datetime, str]:
