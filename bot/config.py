@@ -61,6 +61,7 @@ class Settings:
     # Backups (bot/backup.py): the daily archive's directory (default DATA_DIR/backups) and how many to keep
     backup_dir: Path | None = None
     backup_keep: int = 7
+    backup_schedule: tuple[str, int, int] = ("*", 3, 30)  # every day at BACKUP_TIME (a cron job, not at start)
     # /metrics: a bearer token; without one, only requests from this machine are answered
     metrics_token: str | None = None
     # Retention (days) of rows only the machinery needs: delivered outbox messages, inbox rows, button state
@@ -247,6 +248,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_future_bookings_per_space=parse_limit(env, "MAX_FUTURE_BOOKINGS_PER_SPACE", 60, 1_000_000),
         backup_dir=Path(backup_dir) if (backup_dir := _optional(env, "BACKUP_DIR")) else None,
         backup_keep=_whole_number(env, "BACKUP_KEEP", 7, 0, 1000),
+        backup_schedule=_daily(env, "BACKUP_TIME", "03:30"),
         metrics_token=_optional(env, "METRICS_TOKEN"),
         retention_outbox_days=_whole_number(env, "RETENTION_OUTBOX_DAYS", 30, 1, 3650),
         retention_inbox_days=_whole_number(env, "RETENTION_INBOX_DAYS", 30, 1, 3650),
@@ -264,3 +266,13 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, hig
     except ValueError:
         raise ConfigError(f"{name}: '{raw}' should be a whole number from {low} to {high}") from None
     return value
+
+
+def _daily(env: Mapping[str, str], name: str, default: str) -> tuple[str, int, int]:
+    """'03:30' -> ('*', 3, 30): every day at that time (a cron schedule for a job's weekly_setting)."""
+    raw = env.get(name, "").strip() or default
+    try:
+        _day, hour, minute = parse_weekly(name, f"mon {raw}")
+    except ConfigError:
+        raise ConfigError(f"{name}: '{raw}' should be a time of day, e.g. 03:30") from None
+    return "*", hour, minute

@@ -12,15 +12,16 @@ from bot.core.router import Router
 router = Router("maintenance")
 log = logging.getLogger(__name__)
 
-# Checked hourly, written when the newest archive is older than this: one a day, however often the bot restarts.
-BACKUP_EVERY = timedelta(hours=23)
+# Run daily at BACKUP_TIME (a cron job: not at every start); skipped when an archive is younger than this, so
+# the night the clocks go back, or two processes sharing the database, don't make two.
+BACKUP_EVERY = timedelta(hours=20)
 
 
 def backup_directory(ctx: JobCtx) -> Path:
     return ctx.settings.backup_dir or ctx.settings.data_dir / "backups"
 
 
-@router.job("daily-backup", every_seconds=3600)
+@router.job("daily-backup", weekly_setting="backup_schedule")
 def daily_backup(ctx: JobCtx) -> None:
     """BACKUP_KEEP archives in BACKUP_DIR (0: no automatic backup)."""
     from bot.backup import archive_time, backup, describe, newest_backup, prune_backups
