@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.types import Platform
@@ -150,6 +151,29 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     return value.rstrip("/") if value else None
 
 
+# The longest path under PUBLIC_URL: a member's feed, /ical/members/<43-character token>.ics (bot.ical).
+LONGEST_FEED_PATH = len("/ical/members/") + 43 + len(".ics")
+LONGEST_LINK = 200  # Google Calendar ignores subscription links over 256 characters; keep a margin
+
+
+def _public_url(env: Mapping[str, str]) -> str | None:
+    """The bot's public address (calendar links): http(s), a host, no query or fragment, and short
+    enough that its longest link (the webcal:// form of a member's feed) stays under 200 characters."""
+    value = _url(env, "PUBLIC_URL")
+    if value is None:
+        return None
+    parsed = urlsplit(value)
+    if not parsed.hostname:
+        raise ConfigError(f"PUBLIC_URL: '{value}' has no host (e.g. https://bot.example.org)")
+    if parsed.query or parsed.fragment or "?" in value or "#" in value:
+        raise ConfigError(f"PUBLIC_URL: '{value}' must not have a query or fragment (e.g. https://bot.example.org/tl)")
+    longest = len("webcal://") + len(value.split("://", 1)[1]) + LONGEST_FEED_PATH
+    if longest > LONGEST_LINK:
+        raise ConfigError(f"PUBLIC_URL: too long, calendar links would be {longest} characters "
+                          f"(at most {LONGEST_LINK}; keep it under {LONGEST_LINK - LONGEST_FEED_PATH})")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from ``env`` (default: the process environment after loading ``.env``)."""
     if env is None:
@@ -238,7 +262,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         matrix_recovery_key=_optional(env, "MATRIX_RECOVERY_KEY"),
         http_host=env.get("HTTP_HOST", "127.0.0.1").strip() or "127.0.0.1",
         http_port=http_port,
-        public_url=_url(env, "PUBLIC_URL"),
+        public_url=_public_url(env),
         digest_schedule=digest_schedule,
         booking_reminder_minutes=booking_reminder_minutes,
         volunteer_hour_value=parse_amount(

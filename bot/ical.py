@@ -54,7 +54,7 @@ from storage.models_events import (
     EventOccurrence,
 )
 from storage.spaces import default_site
-from storage.wall_clock import held_slot
+from storage.wall_clock import ambiguous, held_slot
 
 FEED_FORMAT = 2  # bump when the output changes for the same data, so ETags change too
 REFRESH = timedelta(hours=1)
@@ -317,7 +317,8 @@ class FeedBuilder:
         in_rule = occurrences if until is None else [o for o in occurrences if o.original_start <= until]
         cancelled_dates = [o.original_start for o in in_rule if o.status == OCCURRENCE_CANCELLED]
         exceptions = [o for o in in_rule if o.status != OCCURRENCE_CANCELLED and (
-            held_slot(o.original_start, duration, self.tz) != Slot(o.start, o.end) or o.start != o.original_start)]
+            held_slot(o.original_start, duration, self.tz) != Slot(o.start, o.end) or o.start != o.original_start
+            or ambiguous(o.original_start, self.tz))]  # written in UTC, so that ical.js reads it as the others
         # Every change to a date shows in the series (an EXDATE, a moved date): the whole series moves on.
         # (a date cancelled when an open-ended series was extended counts although its SEQUENCE is 0).
         changes = [(o.sequence + (o.status == OCCURRENCE_CANCELLED), o.updated_at) for o in occurrences]

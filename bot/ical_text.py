@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from storage.wall_clock import rule_wall_time
+from storage.wall_clock import ambiguous, rule_wall_time
 
 _ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n", "\r": ""})
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -50,13 +50,11 @@ def _wall(moment: datetime) -> str:
 
 
 def date_time(name: str, moment: datetime, tz: ZoneInfo) -> str:
-    """``NAME;TZID=zone:local`` when the local time reads back as the same instant, else ``NAME:...Z``
-    (the second 02:30 of the autumn night would be read as the first)."""
-    local = moment.astimezone(tz)
-    naive = local.replace(tzinfo=None)
-    if naive.replace(tzinfo=tz).astimezone(UTC) == moment.astimezone(UTC):
-        return f"{name};TZID={tz.key}:{_wall(naive)}"
-    return f"{name}:{utc_stamp(moment)}"
+    """``NAME;TZID=zone:local``, or ``NAME:...Z`` for a wall-clock time that happens twice (02:30 on the
+    autumn night: RFC 5545 readers take the first, ical.js the second)."""
+    if ambiguous(moment, tz):
+        return f"{name}:{utc_stamp(moment)}"
+    return f"{name};TZID={tz.key}:{_wall(moment.astimezone(tz).replace(tzinfo=None))}"
 
 
 def rule_date_time(name: str, moment: datetime, tz: ZoneInfo) -> str:

@@ -9,10 +9,32 @@ from bot.core.router import Router, fold
 from bot.core.types import Reply
 from bot.ical import EVENTS_PATH, MEMBER_PATH, SPACE_PATH, feed_links
 from storage.events import calendar_token, reset_calendar_token
+from storage.spaces import list_spaces
 
 router = Router("calendar")
 
 RESET_WORDS = {"reset", "reinitialiser", "renouveler", "nouveau", "new"}
+SPACES_SHOWN = 8
+
+
+def space_lines(ctx: Ctx, public_url: str) -> list[str]:
+    """Each space's feed, by name (a long list ends with the other spaces' short names)."""
+    spaces = list_spaces(ctx.session)
+    if not spaces:
+        return []
+    lines = [ctx._("Each space's bookings and events:")]
+    lines += [ctx._("{space}: {url}").format(space=space.name,
+                                              url=feed_links(public_url, SPACE_PATH.format(slug=space.slug))[0])
+              for space in spaces[:SPACES_SHOWN]]
+    others = spaces[SPACES_SHOWN:]
+    if others:
+        lines.append(ctx.ngettext(
+            "And {count} other space: the same link ending with {slugs}.",
+            "And {count} other spaces: the same link ending with one of {slugs}.", len(others)).format(
+                count=len(others), slugs=", ".join(f"{s.slug}.ics" for s in others)))
+    return lines
+
+
 @router.command("calendar", aliases=["calendrier", "ical"], help=N_("Your calendar links (Google, Thunderbird, Apple)"),
                 usage=N_("/calendar [reset]"))
 def calendar(ctx: Ctx, args: str) -> Reply:
@@ -35,7 +57,7 @@ def calendar(ctx: Ctx, args: str) -> Reply:
     lines = [
         intro, mine, mine_webcal, "",
         ctx._("The programme of events, for everyone:"), programme, programme_webcal, "",
-        ctx._("A space's bookings and events: {url}").format(url=public_url.rstrip("/") + SPACE_PATH),
+        *space_lines(ctx, public_url),
         "",
         ctx._("Google Calendar: Other calendars, +, From URL, paste the https link. Thunderbird: New calendar, "
               "On the network, paste the https link. Apple Calendar: File, New Calendar Subscription, paste the "

@@ -71,3 +71,10 @@ def held_slot(original_start: datetime, duration: timedelta, tz: ZoneInfo) -> Sl
     reads it) and the series' wall-clock length, through ``in_real_time``."""
     wall = rule_wall_time(original_start, tz)
     return in_real_time(local_slot(wall.replace(tzinfo=tz), duration, tz), duration, tz)
+
+
+def ambiguous(moment: datetime, tz: ZoneInfo) -> bool:
+    """Whether ``moment``'s wall-clock time happens twice (02:30 on the autumn night): RFC 5545 says a
+    reader takes the first, ical.js takes the second, so the feeds write such times in UTC."""
+    wall = rule_wall_time(moment, tz)
+    return wall.replace(tzinfo=tz, fold=0).utcoffset() != wall.replace(tzinfo=tz, fold=1).utcoffset()

@@ -6,9 +6,11 @@ of Sunday 25 October."""
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,8 +19,10 @@ import icalendar
 import pytest
 import recurring_ical_events
 from multidict import CIMultiDict
+from sqlmodel import Session, select
 
 from bot.app import App
+from storage.models_events import Event
 from tests.harness import Chat, Clock, make_settings
 
 pytestmark = pytest.mark.integration
@@ -164,3 +168,39 @@ async def test_unknown_slug_or_token_gets_a_bare_404(served: tuple[Chat, str]) -
         "/ical/spaces/nowhere.ics", "/ical/members/" + "x" * 43 + ".ics", "/ical/members/short.ics",
         "/ical/spaces/" + "a" * 80 + ".ics")]
     assert {(status, body) for status, _, body in answers} == {(404, b"Not found\n")}
+
+
+async def test_gzip_when_the_client_accepts_it(served: tuple[Chat, str]) -> None:
+    chat, base = served
+    set_the_scene(chat)
+    async with aiohttp.ClientSession(auto_decompress=False) as client:
+        async with client.get(f"{base}/ical/events.ics", headers={"Accept-Encoding": "gzip"}) as response:
+            packed, headers = await response.read(), response.headers.copy()
+        async with client.get(f"{base}/ical/events.ics", headers={"Accept-Encoding": "identity"}) as response:
+            plain, plain_headers = await response.read(), response.headers.copy()
+        async with client.get(f"{base}/ical/events.ics", headers={"Accept-Encoding": "gzip",
+                                                                   "If-None-Match": headers["ETag"]}) as response:
+            assert response.status == 304
+    assert headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain_headers
+    assert gzip.decompress(packed) == plain and len(packed) < len(plain) / 2
+    assert headers["Vary"] == "Accept-Encoding" and headers["ETag"] != plain_headers["ETag"]
+
+
+async def test_last_modified_moves_forward_when_an_event_leaves_a_space(served: tuple[Chat, str]) -> None:
+    chat, base = served
+    set_the_scene(chat)
+    chat.clock.advance(hours=1)
+    chat.say("coord", '/event add "Atelier vélo" 2026-10-20 18h-20h lieu petite-salle')
+    _, headers, _ = await fetch(f"{base}/ical/spaces/petite-salle.ics")
+    first = parsedate_to_datetime(headers["Last-Modified"])
+    chat.clock.advance(hours=1)
+    with Session(chat.app.engine) as session:  # the event moves out: the space's newest row is now older
+        event = session.exec(select(Event).where(Event.title == "Atelier vélo")).one()
+        event.space_id, event.sequence, event.updated_at = None, event.sequence + 1, chat.clock.now
+        session.add(event)
+        session.commit()
+    status, _, _ = await fetch(f"{base}/ical/spaces/petite-salle.ics",
+                               **{"If-Modified-Since": headers["Last-Modified"]})
+    assert status == 200
+    _, later, body = await fetch(f"{base}/ical/spaces/petite-salle.ics")
+    assert parsedate_to_datetime(later["Last-Modified"]) > first and "Atelier vélo" not in body.decode()
