@@ -14,9 +14,12 @@ from sqlalchemy import Column, Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
-from storage.models import LinkCode, Member
+from storage.models import Identity, LinkCode, Member
+from storage.models_links import PendingLink
 
 LINK_CODE_TTL = timedelta(minutes=15)
+# Time left to press the confirmation buttons once the code has been entered.
+LINK_CONFIRM_TTL = timedelta(minutes=30)
 # No 0/O or 1/I/L: codes are read on one screen and typed on another.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -51,6 +54,29 @@ def consume_link_code(session: Session, raw_code: str, now: datetime) -> int | N
     session.delete(link_code)
     session.flush()
     return link_code.member_id if link_code.expires_at > now else None
+
+
+def start_pending_link(session: Session, owner_id: int, entrant: Identity, entrant_must_confirm: bool,
+                       now: datetime) -> PendingLink:
+    """Record a code entered by ``entrant`` for ``owner_id``'s code; nothing moves until it is confirmed."""
+    pending = PendingLink(token=secrets.token_urlsafe(12), owner_member_id=owner_id,
+                          entrant_member_id=entrant.member_id, entrant_platform=entrant.platform,
+                          entrant_user_id=entrant.user_id, entrant_must_confirm=entrant_must_confirm,
+                          expires_at=now + LINK_CONFIRM_TTL)
+    session.add(pending)
+    session.flush()
+    return pending
+
+
+def pending_link(session: Session, token: str, now: datetime) -> PendingLink | None:
+    """The link waiting for confirmation under ``token``, locked (two presses at once merge once);
+    None when unknown or expired (an expired one is forgotten)."""
+    pending = session.get(PendingLink, token[:32], with_for_update=True)
+    if pending is not None and pending.expires_at <= now:
+        session.delete(pending)
+        session.flush()
+        return None
+    return pending
 
 
 def member_references() -> list[tuple[Table, Column]]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.core.types import UserRef
 from storage.models import Identity, Member
+from storage.models_links import AccountHandle
 
 
 def find_identity(session: Session, platform: str, user_id: str) -> Identity | None:
@@ -24,8 +27,12 @@ def get_or_create_member(session: Session, user: UserRef, language_hint: str | N
     if identity is None:
         created = _insert_or_get_identity(session, user, language_hint)
         if isinstance(created, tuple):
+            if user.username:
+                remember_handle(session, created[1], user.username)
             return created
         identity = created
+    if user.username is not None:
+        remember_handle(session, identity, user.username)
     existing = session.get(Member, identity.member_id)
     assert existing is not None
     member = existing
@@ -68,20 +75,146 @@ def identities_of(session: Session, member_id: int) -> list[Identity]:
     return list(session.exec(select(Identity).where(Identity.member_id == member_id).order_by(col(Identity.id))))
 
 
-def find_member_by_name(session: Session, name: str) -> list[Member]:
-    """Members whose display name or chat id matches ``name`` (a leading @ is ignored)."""
+MEMBER_NUMBER = re.compile(r"#\s*(\d{1,9})")
+MATRIX_USER_ID = re.compile(r"@[^:\s]+:\S+")
+MAX_CANDIDATES = 8
+
+
+@dataclass(frozen=True)
+class MemberLookup:
+    """What a reference to a member names: ``member`` when it names one without doubt, otherwise the
+    ``candidates`` it might mean (a choice to offer), or neither (nobody)."""
+
+    member: Member | None
+    candidates: tuple[Member, ...] = ()
+
+
+def lookup_member(session: Session, reference: str, mentions: Sequence[UserRef] = ()) -> MemberLookup:
+    """The member a coordinator names. Unambiguous references, tried first: a mention the platform
+    resolved (Telegram text_mention/@username, Matrix pill), a member number from /members (``#12``),
+    a chat account exactly (Matrix id ``@alice:example.org``, Telegram @username, chat id). Then names:
+    a display name equal to the reference names that member only when no other member's name could be
+    meant (starts with it, or has a word that does); anything else is a choice. So a display name,
+    which members choose themselves, never wins over another member."""
     from bot.core.router import fold
 
-    wanted = fold(name.strip().lstrip("@"))
+    text = " ".join(reference.split())
+    if not text:
+        return MemberLookup(None)
+    for mention in mentions:
+        if _mention_names(mention, text, fold):
+            return MemberLookup(_mentioned_member(session, mention))
+    number = MEMBER_NUMBER.fullmatch(text)
+    if number:
+        return MemberLookup(session.get(Member, int(number.group(1))))
+    bare = text.lstrip("@").strip()
+    account_members = _members_by_account(session, bare)
+    if text.isdigit():
+        by_number = session.get(Member, int(text))
+        if by_number is not None:
+            account_members[by_number.id] = by_number  # type: ignore[index]
+    if len(account_members) == 1:
+        return MemberLookup(next(iter(account_members.values())))
+    if account_members:
+        return MemberLookup(None, tuple(sorted(account_members.values(), key=lambda m: m.id or 0)))
+    if MATRIX_USER_ID.fullmatch(text) or text.isdigit():
+        return MemberLookup(None)  # the form of an account or number: never read as someone's chosen name
+    wanted = fold(bare)
     if not wanted:
-        return []
-    by_identity = session.exec(select(Identity)).all()
-    ids = {i.member_id for i in by_identity if fold(i.user_id.lstrip("@")) == wanted}
-    members = session.exec(select(Member)).all()
-    exact = [m for m in members if m.id in ids or fold(m.display_name) == wanted]
-    if exact:
-        return exact
-    return [m for m in members if fold(m.display_name).startswith(wanted)]
+        return MemberLookup(None)
+    exact: list[Member] = []
+    close: list[Member] = []
+    for member in session.exec(select(Member).order_by(col(Member.id))):
+        name = fold(member.display_name)
+        if name == wanted:
+            exact.append(member)
+        elif name.startswith(wanted) or f" {wanted}" in f" {name}":
+            close.append(member)
+    if len(exact) == 1 and not close:
+        return MemberLookup(exact[0])
+    return MemberLookup(None, tuple((exact + close)[:MAX_CANDIDATES]))
+
+
+def _mention_names(mention: UserRef, text: str, fold: Callable[[str], str]) -> bool:
+    wanted = fold(text.lstrip("@"))
+    names = {fold(mention.display_name.lstrip("@")), fold(mention.user_id.lstrip("@"))}
+    if mention.username:
+        names.add(fold(mention.username.lstrip("@")))
+    return wanted in names - {""}
+
+
+def _mentioned_member(session: Session, mention: UserRef) -> Member | None:
+    member_id: int | None = None
+    if mention.user_id:
+        identity = find_identity(session, mention.platform.value, mention.user_id)
+        member_id = identity.member_id if identity else None
+    elif mention.username:
+        member_id = session.exec(
+            select(Identity.member_id).join(AccountHandle, col(AccountHandle.identity_id) == col(Identity.id))
+            .where(Identity.platform == mention.platform.value, AccountHandle.handle == mention.username.lower())
+        ).first()
+    return session.get(Member, member_id) if member_id is not None else None
+
+
+def _members_by_account(session: Session, bare: str) -> dict[int, Member]:
+    """Members with a chat account whose id or public handle is exactly ``bare`` (case ignored)."""
+    lowered = bare.lower()
+    if not lowered:
+        return {}
+    by_id = select(Identity.member_id).where(func.lower(Identity.user_id).in_([lowered, f"@{lowered}"]))
+    by_handle = select(Identity.member_id).join(
+        AccountHandle, col(AccountHandle.identity_id) == col(Identity.id)).where(AccountHandle.handle == lowered)
+    ids = set(session.exec(by_id)) | set(session.exec(by_handle))
+    if not ids:
+        return {}
+    return {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(ids))) if m.id is not None}
+
+
+def find_member_by_name(session: Session, name: str, mentions: Sequence[UserRef] = ()) -> list[Member]:
+    """Compatible form of ``lookup_member`` for callers that take one result as the member: one member
+    when the reference names one without doubt, several when it might mean several, none otherwise (a
+    single uncertain candidate is not returned, so that it is never taken silently)."""
+    found = lookup_member(session, name, mentions)
+    if found.member is not None:
+        return [found.member]
+    return list(found.candidates) if len(found.candidates) > 1 else []
+
+
+def accounts_of(session: Session, member_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+    """Each member's chat accounts as (platform, what people know it by): the Telegram @username when
+    known (else nothing: a Telegram id means nothing to anyone), the Matrix id, the console login."""
+    wanted = list(member_ids)
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(Identity, AccountHandle.handle)
+        .join(AccountHandle, col(AccountHandle.identity_id) == col(Identity.id), isouter=True)
+        .where(col(Identity.member_id).in_(wanted)).order_by(col(Identity.id))
+    ).all()
+    accounts: dict[int, list[tuple[str, str]]] = {m: [] for m in wanted}
+    for identity, handle in rows:
+        if handle:
+            shown = f"@{handle}"
+        elif identity.platform == "telegram":
+            shown = ""
+        else:
+            shown = identity.user_id
+        accounts[identity.member_id].append((identity.platform, shown))
+    return accounts
+
+
+def remember_handle(session: Session, identity: Identity, username: str | None) -> None:
+    """Keep the account's public handle current (a Telegram @username can change or go away)."""
+    assert identity.id is not None
+    handle = (username or "").lstrip("@").lower()[:64]
+    row = session.get(AccountHandle, identity.id)
+    if row is None and handle:
+        session.add(AccountHandle(identity_id=identity.id, handle=handle))
+    elif row is not None and not handle:
+        session.delete(row)
+    elif row is not None and row.handle != handle:
+        row.handle = handle
+        session.add(row)
 
 
 def coordinator_ids(session: Session, configured: Iterable[tuple[str, str]]) -> list[int]:

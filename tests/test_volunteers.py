@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from bot.core.outbox import enqueue
-from bot.core.types import Notice
+from bot.core.outbox import enqueue, reply_from_json
+from bot.core.types import Notice, Platform
 from handlers.volunteers import alert_uncovered_shifts, ask_shift_confirmations
 from storage.db import session_scope
 from storage.models import Member
@@ -335,12 +335,14 @@ def test_linking_two_accounts_keeps_hours_and_drops_a_duplicate_signup(database_
         chat.say("coord", '/need "Bar" samedi 18h-22h 3')
         chat.say("alice", "/task 2h tri")
         chat.say("alice", "/take 1")
-        chat.say("alice-phone", "/take 1")
+        chat.say("alice-phone", "/take 1", platform=Platform.TELEGRAM)
         code = chat.text("alice", "/link").split("/link ")[1].split()[0]
-        assert "liés" in chat.text("alice-phone", f"/link {code}")
+        chat.say("alice-phone", f"/link {code}", platform=Platform.TELEGRAM)
+        [confirm, _no] = reply_from_json(chat.outbox()[-1].payload).actions  # the first account confirms
+        assert "liés" in chat.text("alice", confirm.command, is_action=True)
         assert signups(chat, 1) == ["Alice"]
         assert len(entries(chat)) == 1
-        assert "1/3 — Alice" in chat.text("alice-phone", "/shifts")
+        assert "1/3 — Alice" in chat.text("alice-phone", "/shifts", platform=Platform.TELEGRAM)
     finally:
         chat.app.engine.dispose()
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from bot.core.types import Action
+
 
 class UserError(Exception):
     """Something the user can fix; ``message`` is already in their language."""
 
-    def __init__(self, message: str, example: str | None = None) -> None:
+    def __init__(self, message: str, example: str | None = None, actions: tuple[Action, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.example = example
+        # Buttons offered with the answer (e.g. which of several members was meant).
+        self.actions = actions
 
 
 class UsageError(UserError):

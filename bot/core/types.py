@@ -25,6 +25,9 @@ class UserRef:
     user_id: str
     display_name: str
     language: str | None = None
+    # The account's public handle when the platform has one besides its id (Telegram @username, no "@"):
+    # kept so that coordinators can name a member by it.
+    username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ class Incoming:
     # bot's messages. Plain sentences and typed choice numbers are read in a group only then.
     mentions_bot: bool = False
     replies_to_bot: bool = False
+    # People the message names unambiguously (Telegram text_mention or @username, Matrix pill or m.mentions),
+    # other than the bot; ``display_name`` is the text the mention shows in the message.
+    mentions: tuple[UserRef, ...] = ()
 
 
 @dataclass(frozen=True)
