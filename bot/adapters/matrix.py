@@ -33,7 +33,8 @@ from nio import (
 from sqlalchemy import Engine
 
 from bot.adapters.base import DeliveryError, IncomingHandler
-from bot.adapters.matrix_login import MatrixLoginError, log_in, new_client
+from bot.adapters.matrix_crosssign import CrossSigner, CrossSigningError
+from bot.adapters.matrix_login import MatrixLoginError, encryption_store_lost, log_in, new_client, store_dir
 from bot.adapters.matrix_render import (
     action_table,
     command_for_number,
@@ -71,9 +72,10 @@ PENDING_SYNC_TIMEOUT_MS = 1_000
 ROOM_ADMIN_LEVEL = 50
 PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN", "M_TOO_LARGE", "M_BAD_JSON"}
 
+# Usually the member's app did not share the message's key with the bot's device (not trusted yet, or
+# the key was sent before the bot joined): not a lost store, which the start-up log reports itself.
 CANNOT_DECRYPT = N_(
-    "I could not read that encrypted message: I don't have its keys (they may have been lost "
-    "when I was reinstalled). Please send it again."
+    "I couldn't read that encrypted message: your app didn't share its key with me. Please send it again."
 )
 
 
@@ -131,6 +133,7 @@ class MatrixAdapter:
         self._told_undecryptable: set[tuple[str, str]] = set()
         self._direct_rooms: dict[str, bool] = {}
         self._room_creators: dict[str, frozenset[str]] = {}
+        self._store_lost = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -140,14 +143,29 @@ class MatrixAdapter:
         self._on_incoming = on_incoming
         try:
             await log_in(self.client, self.settings, self.engine)
+            if await encryption_store_lost(self.client):
+                log.error(
+                    "Matrix: the encryption store %s does not hold the keys device %s published (lost or "
+                    "replaced); logging in as a new device with a new cross-signed identity: members' apps "
+                    "will say once that the bot's identity changed, and messages sent to the old device stay "
+                    "unreadable to the bot", store_dir(self.settings), self.client.device_id,
+                )
+                self._store_lost = True
+                await self.client.close()
+                self.client = new_client(self.settings)
+                await log_in(self.client, self.settings, self.engine, new_device=True)
         except MatrixLoginError as error:
             await self.client.close()
             raise StartupError(str(error)) from None
+        except (ClientError, OSError, TimeoutError) as error:
+            await self.client.close()
+            raise StartupError(f"MATRIX_HOMESERVER: cannot reach {self.settings.matrix_homeserver} ({error})") from None
         if self.client.olm is None:
             log.error("Matrix end-to-end encryption is unavailable: the bot will not answer in encrypted rooms")
         self._sync_token = await self._state(SYNC_TOKEN_KEY)
         try:
             await self._e2e_housekeeping()
+            await self._cross_sign()
             if self._sync_token is None:
                 await self._skip_history()
         except (ClientError, OSError, TimeoutError) as error:
@@ -232,6 +250,21 @@ class MatrixAdapter:
             await client.keys_query()
         if client.should_claim_keys:
             await client.keys_claim(client.get_users_for_key_claiming())
+
+    async def _cross_sign(self) -> None:
+        """Publish the bot's cross-signing identity and sign this device, so Element trusts it (issue 13).
+        A failure is logged once and the bot runs on: unencrypted rooms don't need it."""
+        if self.client.olm is None:
+            return
+        signer = CrossSigner(self.client, store_dir(self.settings), self.settings.matrix_password,
+                             self.settings.matrix_recovery_key, store_lost=self._store_lost)
+        try:
+            done = await signer.ensure()
+        except CrossSigningError as error:
+            log.error("Matrix cross-signing failed: %s. Element will mark the bot's device as not verified "
+                      "and may refuse it the keys of encrypted rooms", error)
+            return
+        log.info("Matrix: %s (device %s)", done, self.client.device_id)
 
     async def _save_sync_token(self, token: str) -> None:
         self._sync_token = token

@@ -50,38 +50,46 @@ def new_client(settings: Settings) -> AsyncClient:
     )
 
 
-async def log_in(client: AsyncClient, settings: Settings, engine: Engine) -> None:
-    """Access token if configured, else the saved password login, else a fresh password login."""
+async def log_in(client: AsyncClient, settings: Settings, engine: Engine, *, new_device: bool = False) -> None:
+    """Access token if configured, else the saved password login, else a fresh password login.
+
+    ``new_device``: a password login as a new device, whatever was saved (the old device's keys are lost)."""
     try:
-        await asyncio.wait_for(_log_in(client, settings, engine), STARTUP_TIMEOUT_S)
+        await asyncio.wait_for(_log_in(client, settings, engine, new_device), STARTUP_TIMEOUT_S)
     except (ClientError, OSError, TimeoutError) as error:
         raise MatrixLoginError(
             f"MATRIX_HOMESERVER: cannot reach {settings.matrix_homeserver} ({type(error).__name__}: {error})"
         ) from None
 
 
-async def _log_in(client: AsyncClient, settings: Settings, engine: Engine) -> None:
+async def _log_in(client: AsyncClient, settings: Settings, engine: Engine, new_device: bool) -> None:
     user_id = settings.matrix_user_id
     assert user_id
-    if settings.matrix_access_token:
+    if settings.matrix_access_token and not new_device:
         device_id = await _check_token(client, settings.matrix_access_token, user_id)
         if device_id is None:
             raise MatrixLoginError(
                 f"MATRIX_ACCESS_TOKEN: the homeserver {settings.matrix_homeserver} rejected it for {user_id}"
             )
         client.restore_login(user_id, device_id, settings.matrix_access_token)
+        log.info("Matrix: logged in as %s, device %s (access token)", user_id, device_id)
         return
 
-    saved_raw = await asyncio.to_thread(get_state, engine, LOGIN_STATE_KEY)
+    saved_raw = None if new_device else await asyncio.to_thread(get_state, engine, LOGIN_STATE_KEY)
     saved = json.loads(saved_raw) if saved_raw else {}
     if saved.get("user_id") == user_id and saved.get("access_token"):
         device_id = await _check_token(client, saved["access_token"], user_id)
         if device_id == saved.get("device_id"):
             client.restore_login(user_id, device_id, saved["access_token"])
+            log.info("Matrix: logged in as %s, device %s (saved login)", user_id, device_id)
             return
         log.info("the saved Matrix login is no longer valid; logging in again with the password")
 
-    assert settings.matrix_password
+    if not settings.matrix_password:
+        raise MatrixLoginError(
+            "MATRIX_ACCESS_TOKEN: its device lost its encryption keys; create a new access token (a new "
+            "device) or set MATRIX_PASSWORD"
+        )
     if saved.get("device_id"):
         client.device_id = saved["device_id"]  # same device, same encryption store
     response = await client.login(settings.matrix_password, device_name=settings.matrix_device_name)
@@ -92,6 +100,30 @@ async def _log_in(client: AsyncClient, settings: Settings, engine: Engine) -> No
         )
     state = {"user_id": user_id, "device_id": response.device_id, "access_token": response.access_token}
     await asyncio.to_thread(set_state, engine, LOGIN_STATE_KEY, json.dumps(state))
+    log.info("Matrix: logged in as %s, new device %s", user_id, response.device_id)
+
+
+async def encryption_store_lost(client: AsyncClient) -> bool:
+    """Whether this device published identity keys that the encryption store does not hold.
+
+    nio then makes a new account for the same device and the homeserver refuses its keys at every sync
+    with a cryptic line; members' messages can't be read. Seen when MATRIX_STORE_DIR was lost or replaced
+    while the database kept the device's login."""
+    olm = client.olm
+    if olm is None or olm.account.shared:
+        return False
+    response = await client.send(
+        "POST", "/_matrix/client/v3/keys/query", json.dumps({"device_keys": {client.user_id: [client.device_id]}}),
+        headers={"Authorization": f"Bearer {client.access_token}", "Content-Type": "application/json"},
+    )
+    try:
+        answer = await response.json()
+    finally:
+        response.release()
+    published = answer.get("device_keys", {}).get(client.user_id, {}).get(client.device_id)
+    if not published:
+        return False
+    return published.get("keys", {}).get(f"curve25519:{client.device_id}") != olm.account.identity_keys["curve25519"]
 
 
 async def _check_token(client: AsyncClient, token: str, user_id: str) -> str | None:
