@@ -1,20 +1,25 @@
-"""Telegram through python-telegram-bot: Update/CallbackQuery -> Incoming, Reply -> HTML + inline keyboard.
+"""Telegram through python-telegram-bot's Bot (HTTP calls only): updates -> Incoming, Reply -> HTML + keyboard.
 
-PTB is started by hand (never ``run_polling``) so the HTTP server, Matrix and the scheduler share
-the loop. PTB only fetches updates and makes the HTTP calls: limits, retries, chat migrations and
-blocked chats are handled here, because PTB's AIORateLimiter loses messages (see FIELD-NOTES).
+Updates are fetched here with getUpdates, stored in the inbox, and only then acknowledged (the next
+getUpdates carries the new offset): PTB's Updater acknowledges updates as soon as it fetches them, so a
+kill lost every update fetched and not yet handled. In webhook mode an update is stored before the 200.
+Answers come back through the outbox (``send``), placed by Reply.reply_to / edit_message_id. A pressed
+button is answered (answerCallbackQuery, no text) as soon as the press is stored, not after the command:
+the button stops spinning at once and the result arrives as the edited message or a new one.
+Limits, retries, chat migrations and blocked chats are handled here, because PTB's AIORateLimiter loses
+messages (see FIELD-NOTES).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import re
 import secrets
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,11 +28,12 @@ import httpx
 from aiohttp import web
 from sqlalchemy import Engine
 from telegram import (
+    Bot,
     BotCommand,
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    MessageEntity,
     ReplyParameters,
     Update,
     User,
@@ -43,9 +49,9 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
-from bot.adapters.base import DeliveryError, IncomingHandler
+from bot.adapters.base import DeliveryError, InboxSink
 from bot.adapters.telegram_limits import SendLimiter
 from bot.adapters.telegram_render import MAX_CAPTION_UNITS, deep_link, render_html_chunks, utf16_units
 from bot.adapters.telegram_state import TelegramChatState
@@ -59,7 +65,9 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 POLL_TIMEOUT_S = 10
-CONCURRENT_UPDATES = 32
+POLL_LIMIT = 100
+STORE_RETRY_S = 1.0
+CONNECTION_POOL = 32
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -69,7 +77,6 @@ ADDRESSED_COMMAND_RE = re.compile(r"^([/!])([^\s@]+)(?:@(\S*))?(.*)$", re.DOTALL
 
 MAX_RATE_LIMIT_RETRIES = 3
 MAX_NETWORK_RETRIES = 4
-INTERACTIVE_MAX_WAIT_S = 30.0
 OUTBOX_MAX_WAIT_S = 5.0
 
 EXPIRED_BUTTON = "This button has expired. Type the command again, or /help."
@@ -118,6 +125,7 @@ def user_ref(user: User) -> UserRef:
 
 class TelegramAdapter:
     platform = Platform.TELEGRAM
+    uses_inbox = True
 
     def __init__(
         self,
@@ -144,58 +152,57 @@ class TelegramAdapter:
             if web is None:
                 raise ConfigError("TELEGRAM_WEBHOOK_URL: webhook mode needs the bot's HTTP server")
             web.add_routes(self.register_webhook_route)
-        self.application = self._build_application(settings.telegram_bot_token)
+        self.bot = self._build_bot(settings.telegram_bot_token)
         self.username = ""
-        self._on_incoming: IncomingHandler | None = None
+        self._sink: InboxSink | None = None
         self._initialized = False
         self._running = False
-        self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._offset: int | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._long_polling = False
+        self._side_tasks: set[asyncio.Task[Any]] = set()
         self.state = TelegramChatState(engine)
 
-    def _build_application(self, token: str) -> Application[Any, Any, Any, Any, Any, Any]:
-        # No JobQueue: reminders belong to the core's scheduler, not to one platform.
-        builder = ApplicationBuilder().token(token).concurrent_updates(CONCURRENT_UPDATES).job_queue(None)
-        api_url = self.settings.telegram_api_url
-        if api_url:
-            builder = builder.base_url(f"{api_url}/bot").base_file_url(f"{api_url}/file/bot")
-        if self.webhook_url:
-            builder = builder.updater(None)
-        application = builder.build()
-        application.add_handler(TypeHandler(Update, self._on_update))
-        application.add_error_handler(self._on_ptb_error)
-        return application
+    def _build_bot(self, token: str) -> Bot:
+        api_url = self.settings.telegram_api_url or "https://api.telegram.org"
+        return Bot(
+            token,
+            base_url=f"{api_url}/bot",
+            base_file_url=f"{api_url}/file/bot",
+            request=HTTPXRequest(connection_pool_size=CONNECTION_POOL),
+            get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT_S + 10),
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self, on_incoming: IncomingHandler) -> None:
+    async def start(self, sink: InboxSink) -> None:
         from bot.app import StartupError
 
-        self._on_incoming = on_incoming
+        self._sink = sink
         # httpx logs every request URL at INFO, and Bot API URLs contain the token.
         logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
         where = self.settings.telegram_api_url or "https://api.telegram.org"
         try:
-            await self.application.initialize()  # getMe: checks the token
+            await self.bot.initialize()  # getMe: checks the token
         except InvalidToken:
-            await self.application.bot.shutdown()
+            await self.bot.shutdown()
             raise StartupError(
                 f"TELEGRAM_BOT_TOKEN: the Bot API at {where} refused this token; "
                 "copy it again from @BotFather (/mybots > API Token)"
             ) from None
         except TelegramError as error:
-            await self.application.bot.shutdown()
+            await self.bot.shutdown()
             raise StartupError(
                 f"TELEGRAM_API_URL: cannot reach the Bot API at {where} ({self._redacted(error)})"
             ) from None
         self._initialized = True
-        self.username = self.application.bot.username
+        self.username = self.bot.username
         await self._register_command_menu()
-        await self.application.start()
-        self._running = True
         allowed = list(ALLOWED_UPDATES)
+        self._running = True
         if self.webhook_url:
             try:
-                await self.application.bot.set_webhook(
+                await self.bot.set_webhook(
                     url=self.webhook_url, secret_token=self.webhook_secret, allowed_updates=allowed
                 )
             except TelegramError as error:
@@ -204,13 +211,13 @@ class TelegramAdapter:
                 ) from None
             log.info("Telegram @%s: webhook %s", self.username, self.webhook_url)
         else:
-            assert self.application.updater is not None
             try:
-                await self.application.updater.start_polling(timeout=POLL_TIMEOUT_S, allowed_updates=allowed)
+                await self.bot.delete_webhook()
             except TelegramError as error:
                 raise StartupError(
                     f"TELEGRAM_BOT_TOKEN: could not start polling ({self._redacted(error)})"
                 ) from None
+            self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
             log.info("Telegram @%s: long polling", self.username)
 
     def _redacted(self, error: Exception) -> str:
@@ -218,15 +225,24 @@ class TelegramAdapter:
         return str(error).replace(token, "<token>") if token else str(error)
 
     async def stop(self) -> None:
+        """Stop taking updates. A batch being stored is finished and acknowledged; a long poll in
+        progress is abandoned (what it would have returned is fetched again by the next start)."""
         self._running = False
-        application = self.application
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
+        if self._poller is not None:
+            if self._long_polling:
+                self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._poller, 5.0)
+            self._poller = None
+            if self._offset is not None and self._initialized:
+                with contextlib.suppress(Exception):  # tell Telegram how far we stored
+                    await asyncio.wait_for(self.bot.get_updates(offset=self._offset, limit=1, timeout=0), 2.0)
+        for task in list(self._side_tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, 2.0)
         if self._initialized:
             self._initialized = False
-            await application.shutdown()
+            await self.bot.shutdown()
 
     async def _register_command_menu(self) -> None:
         """The "/" menu in French and in English; Telegram picks by the user's app language."""
@@ -239,142 +255,179 @@ class TelegramAdapter:
             _ = translator_for(language, self.settings.timezone).gettext
             menu = [BotCommand(c.name, (_(c.help) if c.help else c.name)[:256]) for c in visible]
             try:
-                await self.application.bot.set_my_commands(menu, language_code=language_code)
+                await self.bot.set_my_commands(menu, language_code=language_code)
             except TelegramError as error:
                 log.warning("setMyCommands (%s) failed: %s", language_code or "default", error)
 
     # -- incoming ----------------------------------------------------------------------------
 
-    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        try:
-            if update.callback_query is not None:
-                await self._on_button(update.callback_query)
-            elif update.my_chat_member is not None:
-                member = update.my_chat_member
-                gone = member.new_chat_member.status in ("kicked", "left")
-                await self.state.set_blocked(str(member.chat.id), gone)
-            elif update.message is not None:
-                await self._on_message(update.message)
-            # edited messages, channel posts and the rest: nothing to do
-        except Exception:
-            log.exception("Telegram update %s could not be handled", update.update_id)
-
-    async def _on_ptb_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("Telegram: %s", context.error, exc_info=context.error)
-
-    def _incoming_text(self, text: str, is_private: bool) -> str | None:
-        """The command as the core should read it, or None when it is not for us."""
-        match = ADDRESSED_COMMAND_RE.match(text.lstrip())
-        if match is None:
-            return text if is_private else None
-        prefix, name, addressee, rest = match.groups()
-        if addressee is not None and addressee.casefold() != self.username.casefold():
-            return None
-        return f"{prefix}{name}{rest}"
-
-    async def _on_message(self, message: Message) -> None:
-        chat_id = str(message.chat.id)
-        if message.migrate_to_chat_id:
-            await self.state.remember_migration(chat_id, str(message.migrate_to_chat_id))
-            return
-        user = message.from_user
-        if not message.text or user is None or user.is_bot:
-            return  # stickers, photos, service messages, other bots
-        is_private = message.chat.type == ChatType.PRIVATE
-        text = self._incoming_text(message.text, is_private)
-        if text is None:
-            return
-        if not self.state.known_reachable(chat_id):
-            await self.state.set_blocked(chat_id, False)  # they write to us, so we can write to them
-        reply_to = message.reply_to_message.message_id if message.reply_to_message else None
-        incoming = Incoming(
-            chat=ChatRef(Platform.TELEGRAM, chat_id, is_private),
-            sender=user_ref(user),
-            text=text,
-            message_id=str(message.message_id),
-            reply_to_id=str(reply_to) if reply_to is not None else None,
-        )
-        language = self._language(user.language_code)
-        async with self._chat_turn(chat_id):
-            replies = await self._ask_core(incoming)
-            for reply in replies:
-                await self._deliver_interactive(
-                    chat_id, reply, language, reply_to=None if is_private else message.message_id
+    async def _poll(self) -> None:
+        """getUpdates, store, and only then move the offset (which acknowledges them to Telegram)."""
+        failures = 0
+        while self._running:
+            try:
+                self._long_polling = True
+                updates = await self.bot.get_updates(
+                    offset=self._offset, timeout=POLL_TIMEOUT_S, limit=POLL_LIMIT,
+                    allowed_updates=list(ALLOWED_UPDATES),
                 )
+            except TimedOut:
+                continue
+            except (InvalidToken, Forbidden) as error:
+                failures += 1
+                log.error("Telegram refused getUpdates (%s); trying again", self._redacted(error))
+                await asyncio.sleep(min(60.0, 2.0 ** failures))
+                continue
+            except TelegramError as error:
+                failures += 1
+                log.warning("Telegram getUpdates failed (%s); trying again", self._redacted(error))
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** failures))
+                continue
+            finally:
+                self._long_polling = False
+            failures = 0
+            if not updates:
+                continue
+            if await self._store(updates):
+                self._offset = updates[-1].update_id + 1
 
-    async def _on_button(self, query: CallbackQuery) -> None:
-        """Runs the button's command as the person who pressed it; the query is always answered."""
-        answered = False
-        language = self._language(query.from_user.language_code)
+    async def _store(self, updates: Sequence[Update], *, retry: bool = True) -> bool:
+        """Store the updates' messages in the inbox (retried while the database fails, until stopped,
+        when ``retry``); True once stored. Button presses are answered once their press is stored."""
+        incoming: list[Incoming] = []
+        answers: list[tuple[str, str | None]] = []
+        for update in updates:
+            try:
+                converted = await self._convert(update, answers)
+            except Exception:
+                log.exception("Telegram update %s could not be read; skipped", update.update_id)
+                continue
+            if converted is not None:
+                incoming.append(converted)
+        assert self._sink is not None
+        while True:
+            try:
+                await self._sink(incoming)
+                break
+            except Exception:
+                log.exception("storing %s Telegram updates failed", len(incoming))
+                if not self._running or not retry:
+                    return False
+                await asyncio.sleep(STORE_RETRY_S)
+        for query_id, text in answers:
+            self._spawn(self._answer_query(query_id, text))
+        return True
+
+    def _spawn(self, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
+
+    async def _answer_query(self, query_id: str, text: str | None) -> None:
         try:
+            await self.bot.answer_callback_query(query_id, text=text)
+        except TelegramError as error:
+            log.info("answerCallbackQuery failed: %s", error)
+
+    async def _convert(self, update: Update, answers: list[tuple[str, str | None]]) -> Incoming | None:
+        """The update as the core should see it, or None (nothing for the core; state noted here)."""
+        update_id = str(update.update_id)
+        if update.callback_query is not None:
+            query = update.callback_query
             command = await self.state.command_for(query.data)
             message = query.message
             if command is None or message is None:
-                _ = translator_for(language, self.settings.timezone).gettext
-                answered = True
-                await self._answer(query, _(EXPIRED_BUTTON))
-                return
-            chat_id = str(message.chat.id)
-            incoming = Incoming(
-                chat=ChatRef(Platform.TELEGRAM, chat_id, message.chat.type == ChatType.PRIVATE),
+                language = self._language(query.from_user.language_code)
+                answers.append((query.id, translator_for(language, self.settings.timezone).gettext(EXPIRED_BUTTON)))
+                return None
+            answers.append((query.id, None))
+            return Incoming(
+                chat=ChatRef(Platform.TELEGRAM, str(message.chat.id), message.chat.type == ChatType.PRIVATE),
                 sender=user_ref(query.from_user),
                 text=command,
                 message_id=str(message.message_id),
                 is_action=True,
+                update_id=update_id,
             )
-            async with self._chat_turn(chat_id):
-                replies = await self._ask_core(incoming)
-                answered = True
-                await self._answer(query, None)
-                editable = message if isinstance(message, Message) else None
-                for reply in replies:
-                    await self._deliver_interactive(chat_id, reply, language, edit=editable)
-        finally:
-            if not answered:
-                await self._answer(query, None)
+        if update.my_chat_member is not None:
+            member = update.my_chat_member
+            gone = member.new_chat_member.status in ("kicked", "left")
+            await self.state.set_blocked(str(member.chat.id), gone)
+            return None
+        if update.message is not None:
+            return await self._convert_message(update.message, update_id)
+        return None  # edited messages, channel posts and the rest: nothing to do
 
-    async def _answer(self, query: CallbackQuery, text: str | None) -> None:
-        try:
-            await query.answer(text=text)
-        except TelegramError as error:
-            log.info("answerCallbackQuery failed: %s", error)
+    def _incoming_text(self, text: str) -> tuple[str, bool] | None:
+        """The command as the core should read it and whether it is a command, or None when it is a
+        command for another bot."""
+        match = ADDRESSED_COMMAND_RE.match(text.lstrip())
+        if match is None:
+            return text, False
+        prefix, name, addressee, rest = match.groups()
+        if addressee is not None and addressee.casefold() != self.username.casefold():
+            return None
+        return f"{prefix}{name}{rest}", True
 
-    async def _ask_core(self, incoming: Incoming) -> list[Reply]:
-        assert self._on_incoming is not None
-        return await self._on_incoming(incoming)
+    def _names_bot(self, message: Message) -> bool:
+        """The message names the bot: an @username (entity or plain text) or a text mention of it."""
+        for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+            if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
+                if entity.user.id == self.bot.id:
+                    return True
+            elif value.casefold() == f"@{self.username}".casefold():
+                return True
+        return bool(self.username) and re.search(
+            rf"(?<![\w@])@{re.escape(self.username)}\b", message.text or "", re.IGNORECASE) is not None
 
-    async def _deliver_interactive(
-        self, chat_id: str, reply: Reply, language: str, *, reply_to: int | None = None,
-        edit: Message | None = None,
-    ) -> None:
-        try:
-            await self._send_reply(chat_id, reply, language, reply_to=reply_to, edit=edit,
-                                   max_wait=INTERACTIVE_MAX_WAIT_S)
-        except DeliveryError as error:
-            log.warning("reply to Telegram chat %s not delivered: %s", chat_id, error.reason)
+    def _without_bot_name(self, text: str) -> str:
+        if not self.username:
+            return text
+        stripped = re.sub(rf"(?<![\w@])@{re.escape(self.username)}\b[,:]?", " ", text, flags=re.IGNORECASE)
+        return re.sub(r"[ \t]{2,}", " ", stripped).strip()
+
+    async def _convert_message(self, message: Message, update_id: str) -> Incoming | None:
+        chat_id = str(message.chat.id)
+        if message.migrate_to_chat_id:
+            await self.state.remember_migration(chat_id, str(message.migrate_to_chat_id))
+            return None
+        user = message.from_user
+        if not message.text or user is None or user.is_bot:
+            return None  # stickers, photos, service messages, other bots
+        is_private = message.chat.type == ChatType.PRIVATE
+        read = self._incoming_text(message.text)
+        if read is None:
+            return None
+        text, is_command = read
+        original = message.reply_to_message
+        replies_to_bot = bool(original and original.from_user and original.from_user.id == self.bot.id)
+        mentions_bot = self._names_bot(message)
+        if not is_private and not is_command:
+            if not (mentions_bot or replies_to_bot):
+                return None  # group chatter not addressed to the bot
+            text = self._without_bot_name(text)
+        if not self.state.known_reachable(chat_id):
+            await self.state.set_blocked(chat_id, False)  # they write to us, so we can write to them
+        return Incoming(
+            chat=ChatRef(Platform.TELEGRAM, chat_id, is_private),
+            sender=user_ref(user),
+            text=text,
+            message_id=str(message.message_id),
+            reply_to_id=str(original.message_id) if original is not None else None,
+            update_id=update_id,
+            thread_id=str(message.message_thread_id) if message.is_topic_message and message.message_thread_id
+            else None,
+            mentions_bot=mentions_bot,
+            replies_to_bot=replies_to_bot,
+        )
 
     def _language(self, language_code: str | None) -> str:
         return normalise_language(language_code) or self.settings.language
 
-    @asynccontextmanager
-    async def _chat_turn(self, chat_id: str) -> AsyncIterator[None]:
-        """Updates run concurrently, but one chat's commands are answered in the order sent."""
-        lock, users = self._chat_locks.get(chat_id, (asyncio.Lock(), 0))
-        self._chat_locks[chat_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._chat_locks[chat_id]
-            if users <= 1:
-                del self._chat_locks[chat_id]
-            else:
-                self._chat_locks[chat_id] = (lock, users - 1)
-
     async def is_chat_admin(self, chat_id: str, user_id: str) -> bool:
         """The group's owner and administrators, as getChatMember says (asked each time: Telegram
         sends no update when someone is promoted, so a cached answer would go stale)."""
-        member = await self.application.bot.get_chat_member(target_id(chat_id), int(user_id))
+        member = await self.bot.get_chat_member(target_id(chat_id), int(user_id))
         return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
     # -- webhook -----------------------------------------------------------------------------
@@ -383,16 +436,18 @@ class TelegramAdapter:
         app.router.add_post(self.webhook_path, self._on_webhook)
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
+        """Stored, then 200: an update Telegram hears 200 for is in the inbox."""
         supplied = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(supplied.encode(), self.webhook_secret.encode()):
             return web.Response(status=403, text="forbidden")
         if not self._running:
             return web.Response(status=503, text="starting")  # Telegram tries again later
         try:
-            update = Update.de_json(await request.json(), self.application.bot)
+            update = Update.de_json(await request.json(), self.bot)
         except Exception:
             return web.Response(status=400, text="not an update")
-        await self.application.update_queue.put(update)
+        if not await self._store([update], retry=False):
+            return web.Response(status=500, text="not stored")  # Telegram sends it again
         return web.Response(text="ok")
 
     # -- outgoing ----------------------------------------------------------------------------
@@ -415,10 +470,10 @@ class TelegramAdapter:
             raise
 
     async def _send_reply(
-        self, chat_id: str, reply: Reply, language: str, *, max_wait: float, reply_to: int | None = None,
-        edit: Message | None = None, skip: int = 0, sent: list[int] | None = None,
+        self, chat_id: str, reply: Reply, language: str, *, max_wait: float, skip: int = 0,
+        sent: list[int] | None = None,
     ) -> None:
-        steps = self._plan(reply, await self._keyboard(reply, language), reply_to, edit)
+        steps = self._plan(reply, await self._keyboard(reply, language))
         for index, step in enumerate(steps):
             if index < skip:
                 continue
@@ -426,14 +481,15 @@ class TelegramAdapter:
             if sent is not None:
                 sent[0] = index + 1
 
-    def _plan(
-        self, reply: Reply, markup: InlineKeyboardMarkup | None, reply_to: int | None, edit: Message | None,
-    ) -> list[Step]:
-        """The API calls that show ``reply``: one per message, the keyboard on the last one."""
-        bot = self.application.bot
+    def _plan(self, reply: Reply, markup: InlineKeyboardMarkup | None) -> list[Step]:
+        """The API calls that show ``reply``: one per message, the keyboard on the last one. A reply
+        with ``edit_message_id`` replaces that message (the one whose button was pressed) when it fits
+        in one text message; ``reply_to`` quotes the message answered (sent anyway if it is gone)."""
+        bot = self.bot
         chunks = render_html_chunks(reply)
         if not chunks and markup is not None:
             chunks = ["\u2026"]
+        reply_to = int(reply.reply_to) if reply.reply_to and reply.reply_to.isdigit() else None
         quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
         html = ParseMode.HTML
 
@@ -451,9 +507,10 @@ class TelegramAdapter:
 
             return [photo, *self._text_steps(rest, markup, None)]
 
-        if edit is not None and reply.edit_original and len(chunks) == 1 and not edit.photo:
+        edit_id = reply.edit_message_id
+        if edit_id and edit_id.isdigit() and len(chunks) == 1:
             text = chunks[0]
-            message_id = edit.message_id
+            message_id = int(edit_id)
 
             async def edit_text(chat: int | str) -> object:
                 try:
@@ -463,7 +520,9 @@ class TelegramAdapter:
                 except BadRequest as error:
                     if "not modified" in error.message.lower():
                         return None  # pressing twice: same text, nothing to change
-                    raise
+                    # A photo, a message too old or gone: say it in a new message instead.
+                    log.info("editMessageText refused (%s); sending a new message", error.message)
+                    return await bot.send_message(chat, text, parse_mode=html, reply_markup=markup)
 
             return [edit_text]
         return self._text_steps(chunks, markup, quote)
@@ -471,7 +530,7 @@ class TelegramAdapter:
     def _text_steps(
         self, chunks: Sequence[str], markup: InlineKeyboardMarkup | None, quote: ReplyParameters | None
     ) -> list[Step]:
-        bot = self.application.bot
+        bot = self.bot
         steps: list[Step] = []
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1

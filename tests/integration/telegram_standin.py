@@ -224,6 +224,11 @@ class BotApiStandIn:
         asyncio.get_running_loop().create_task(notify())
         return update
 
+    def redeliver(self, update: dict[str, Any]) -> None:
+        """Offer an update again, as Telegram does for every update whose offset it was never sent."""
+        self._updates.append(update)
+        self._updates.sort(key=lambda u: u["update_id"])
+
     def message(self, chat: dict[str, Any], user: dict[str, Any] | None, text: str | None = None,
                 **extra: Any) -> dict[str, Any]:
         message: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),

@@ -409,6 +409,7 @@ async def test_a_chat_that_blocked_the_bot_is_noted_and_not_retried_forever(
         assert [row.status for row in session.exec(select(OutboxMessage))] == ["failed", "failed"]
     assert get_state(running.engine, f"telegram:blocked:{ALICE}") == "1"
 
+    running.outbox.start()  # answers go out through the outbox
     alice = standin.user(ALICE)
     standin.type_text(standin.private_chat(alice), alice, "/start")  # unblocked and back
     await standin.wait_for("sendMessage")
@@ -498,3 +499,103 @@ async def test_the_limiter_sends_at_most_thirty_messages_per_second_overall() ->
     for n in range(31):
         await limiter.wait_turn(str(n), is_group=False)
     assert time.monotonic() - began >= 0.95
+
+
+# -- the inbox ---------------------------------------------------------------------------------------
+
+
+def inbox_texts(app: App) -> list[str]:
+    from bot.core.inbox import incoming_from_json
+    from storage.models_inbox import InboxMessage
+
+    with Session(app.engine) as session:
+        rows = session.exec(select(InboxMessage).order_by(InboxMessage.id)).all()  # type: ignore[arg-type]
+    return [incoming_from_json(row.payload).text for row in rows]
+
+
+async def test_in_a_group_plain_sentences_reach_the_core_only_when_they_name_or_answer_the_bot(
+    running: App, standin: BotApiStandIn
+) -> None:
+    alice = standin.user(ALICE)
+    group = standin.group(GROUP)
+    standin.type_text(group, alice, "on se voit demain ?")
+    standin.type_text(group, alice, "@TiersLieuBot je voudrais la salle de réunion demain")
+    bot_said = standin.messages.get((str(GROUP), 1)) or {"message_id": 999, "chat": group,
+                                                          "from": standin.bot_user, "date": 0}
+    standin.push_update("message", standin.message(group, alice, "oui, à 14h", reply_to_message=bot_said))
+    standin.push_update("message", standin.message(group, alice, "d'accord", reply_to_message=standin.message(
+        group, standin.user(BRUNO), "tu viens ?")))
+    standin.type_text(standin.private_chat(alice), alice, "bonjour")
+    await standin.wait_for("sendMessage", chat_id=ALICE)  # the last one was stored and answered
+    assert inbox_texts(running) == ["je voudrais la salle de réunion demain", "oui, à 14h", "bonjour"]
+    from bot.core.inbox import incoming_from_json
+    from storage.models_inbox import InboxMessage
+
+    with Session(running.engine) as session:
+        rows = [incoming_from_json(r.payload) for r in session.exec(select(InboxMessage))]
+    assert [(r.mentions_bot, r.replies_to_bot) for r in rows] == [(True, False), (False, True), (False, False)]
+
+
+async def test_updates_are_acknowledged_only_once_stored(
+    running: App, standin: BotApiStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await standin.wait_for("getUpdates")
+    failures = [RuntimeError("database is locked")]
+    real_store = running.inbox.store_sync
+
+    def flaky_store(batch: Any) -> int:
+        if failures:
+            raise failures.pop()
+        return real_store(batch)
+
+    monkeypatch.setattr(running.inbox, "store_sync", flaky_store)
+    alice = standin.user(ALICE)
+    update = standin.push_update("message", standin.message(standin.private_chat(alice), alice, "/help"))
+    await standin.wait_for("sendMessage", chat_id=ALICE)
+    offsets = [int(c.params.get("offset") or 0) for c in standin.sent("getUpdates")]
+    assert update["update_id"] + 1 in offsets  # acknowledged in the end...
+    first_ack = offsets.index(update["update_id"] + 1)
+    assert all(o <= update["update_id"] for o in offsets[:first_ack])  # ...only after the retry stored it
+    assert inbox_texts(running) == ["/help"]
+
+
+async def test_a_button_press_is_answered_at_once_even_while_the_chat_waits_its_turn(
+    running_on_monday: App, standin: BotApiStandIn
+) -> None:
+    alice = standin.user(ALICE, "Alice", "fr")
+    chat = standin.private_chat(alice)
+    standin.type_text(chat, alice, "/book salle-reunion demain 14h-16h")
+    [confirmation] = await standin.wait_for("sendMessage", chat_id=ALICE)
+    [cancel] = buttons(confirmation.params)
+    await running_on_monday.inbox.stop()  # commands wait (as behind a long queue)
+    sent_message = standin.messages[(str(ALICE), max(m for _, m in standin.messages))]
+    standin.press(alice, sent_message, cancel["callback_data"])
+    await standin.wait_for("answerCallbackQuery")
+    assert not standin.sent("editMessageText")  # answered before the command ran
+    running_on_monday.inbox.start()
+    [edit] = await standin.wait_for("editMessageText")
+    assert int(edit.params["message_id"]) == sent_message["message_id"]
+
+
+async def test_updates_fetched_again_after_a_restart_are_not_run_twice(
+    tmp_path: Path, standin: BotApiStandIn
+) -> None:
+    alice = standin.user(ALICE)
+    update = standin.push_update("message", standin.message(standin.private_chat(alice), alice,
+                                                            "/book salle-reunion demain 14h-16h"))
+    first = make_app(tmp_path, standin, clock=lambda: MONDAY_MORNING)
+    await first.start()
+    await standin.wait_for("sendMessage")
+    await first.stop()
+    standin.redeliver(update)  # as Telegram does when the offset never reached it (killed before)
+    second = make_app(tmp_path, standin, clock=lambda: MONDAY_MORNING)
+    polls = len(standin.sent("getUpdates"))
+    await second.start()
+    try:
+        await standin.wait_for("getUpdates", polls + 2)
+        await standin.settle()
+        with Session(second.engine) as session:
+            assert len(session.exec(select(Booking)).all()) == 1
+        assert len(standin.sent("sendMessage")) == 1
+    finally:
+        await second.stop()
