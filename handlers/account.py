@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.errors import UsageError
+from bot.core.grammar.args import RawArg
 from bot.core.i18n import LANGUAGES, N_, normalise_language
 from bot.core.router import Router
 from bot.core.types import Reply
@@ -11,9 +12,10 @@ from bot.core.types import Reply
 router = Router("account")
 
 
-@router.command("start", aliases=["bonjour"], help=N_("Say hello and let me write to you privately"),
-                usage=N_("/start"))
-def start(ctx: Ctx, args: str) -> Reply:
+@router.typed("start", aliases=["bonjour"], help=N_("Say hello and let me write to you privately"),
+              args=(RawArg("payload", hidden=True),), examples=(N_("/start"),))
+def start(ctx: Ctx, payload: str) -> Reply:
+    # ``payload``: what a Telegram deep link carries (/start hello); nothing to read in it.
     # The dispatcher has already recorded this private chat; messages held for this member go out now.
     from storage.outbox_routes import release_held_messages
 
@@ -29,10 +31,11 @@ def start(ctx: Ctx, args: str) -> Reply:
     return Reply(text)
 
 
-@router.command("lang", aliases=["langue"], help=N_("Choose your language (fr or en)"),
-                usage=N_("/lang fr|en  e.g. /lang en"))
-def choose_language(ctx: Ctx, args: str) -> Reply:
-    language = normalise_language(args.strip()) if args.strip() else None
+@router.typed("lang", aliases=["langue"], help=N_("Choose your language (fr or en)"),
+              args=(RawArg("wanted", label=N_("fr|en"), shown_optional=False),),
+              examples=(N_("/lang en"), N_("/lang fr")))
+def choose_language(ctx: Ctx, wanted: str) -> Reply:
+    language = normalise_language(wanted) if wanted else None
     if language is None:
         raise UsageError(ctx._("Which language? I speak: {languages}.").format(languages=", ".join(LANGUAGES)))
     ctx.member.language = language

@@ -2,39 +2,30 @@
 
 from __future__ import annotations
 
-import shlex
-
 from sqlmodel import select
 
 from bot.core.context import Ctx, JobCtx
-from bot.core.errors import UsageError
+from bot.core.grammar.args import WordArg
+from bot.core.grammar.refs import MemberArg
 from bot.core.i18n import N_
 from bot.core.router import Router, fold
 from bot.core.types import Reply
-from handlers.explain import one_member_named
 from storage.housekeeping import prune_adapter_state
 from storage.models import Member, Qualification
 
 router = Router("admin")
 
 
-def _member_and_name(ctx: Ctx, args: str) -> tuple[Member, str]:
-    try:
-        words = shlex.split(args)
-    except ValueError:
-        words = args.split()
-    if len(words) < 2:
-        raise UsageError(ctx._("Who, and which qualification?"))
-    qualification = fold(words[-1]).strip()[:64]
-    who = " ".join(words[:-1])
-    return one_member_named(ctx, who), qualification
+MEMBER_ARGS = (WordArg("qualification", last=True, label=N_("<qualification>"),
+                       question=N_("Who, and which qualification?")),
+               MemberArg("member", question=N_("Who, and which qualification?")))
 
 
-@router.command("grant", aliases=["habiliter"], coordinator_only=True,
-                help=N_("Clear a member for a machine or space (coordinators)"),
-                usage=N_("/grant <member> <qualification>  e.g. /grant alice laser"))
-def grant(ctx: Ctx, args: str) -> Reply:
-    member, qualification = _member_and_name(ctx, args)
+@router.typed("grant", aliases=["habiliter"], coordinator_only=True,
+              help=N_("Clear a member for a machine or space (coordinators)"), args=MEMBER_ARGS,
+              examples=(N_("/grant alice laser"), N_("/grant Marie Curie 3d")))
+def grant(ctx: Ctx, member: Member, qualification: str) -> Reply:
+    qualification = fold(qualification).strip()[:64]
     assert member.id is not None
     exists = ctx.session.exec(select(Qualification).where(
         Qualification.member_id == member.id, Qualification.name == qualification)).first()
@@ -45,11 +36,11 @@ def grant(ctx: Ctx, args: str) -> Reply:
         name=member.display_name, qualification=qualification))
 
 
-@router.command("revoke", aliases=["retirer"], coordinator_only=True,
-                help=N_("Withdraw a qualification (coordinators)"),
-                usage=N_("/revoke <member> <qualification>  e.g. /revoke alice laser"))
-def revoke(ctx: Ctx, args: str) -> Reply:
-    member, qualification = _member_and_name(ctx, args)
+@router.typed("revoke", aliases=["retirer"], coordinator_only=True,
+              help=N_("Withdraw a qualification (coordinators)"), args=MEMBER_ARGS,
+              examples=(N_("/revoke alice laser"), N_("/revoke Marie Curie 3d")))
+def revoke(ctx: Ctx, member: Member, qualification: str) -> Reply:
+    qualification = fold(qualification).strip()[:64]
     row = ctx.session.exec(select(Qualification).where(
         Qualification.member_id == member.id, Qualification.name == qualification)).first()
     if row is None:

@@ -4,9 +4,10 @@ first, and get a delivery report."""
 from __future__ import annotations
 
 from bot.core.context import Ctx, JobCtx
-from bot.core.errors import NotAllowed, UsageError, UserError
+from bot.core.errors import NotAllowed, UserError
+from bot.core.grammar.args import NumberArg, TextArg
 from bot.core.i18n import N_
-from bot.core.router import Router, is_number
+from bot.core.router import Router
 from bot.core.types import Action, Reply
 from storage import announcements
 from storage.models import Member
@@ -23,9 +24,9 @@ def may_manage_subscription(ctx: Ctx) -> bool:
     return ctx.incoming.chat.is_private or ctx.is_coordinator or ctx.is_chat_admin()
 
 
-@router.command("subscribe", aliases=["abonner"], help=N_("Receive announcements and the weekly digest here"),
-                usage=N_("/subscribe"))
-def subscribe(ctx: Ctx, args: str) -> Reply:
+@router.typed("subscribe", aliases=["abonner"], help=N_("Receive announcements and the weekly digest here"),
+              examples=(N_("/subscribe"),))
+def subscribe(ctx: Ctx) -> Reply:
     chat = ctx.incoming.chat
     if not may_manage_subscription(ctx):
         raise NotAllowed(ctx._("Only a coordinator or an admin of this group can subscribe it."))
@@ -37,9 +38,9 @@ def subscribe(ctx: Ctx, args: str) -> Reply:
                        "/unsubscribe stops them."))
 
 
-@router.command("unsubscribe", aliases=["desabonner"], help=N_("Stop announcements and the digest here"),
-                usage=N_("/unsubscribe"))
-def unsubscribe(ctx: Ctx, args: str) -> Reply:
+@router.typed("unsubscribe", aliases=["desabonner"], help=N_("Stop announcements and the digest here"),
+              examples=(N_("/unsubscribe"),))
+def unsubscribe(ctx: Ctx) -> Reply:
     chat = ctx.incoming.chat
     if not may_manage_subscription(ctx):
         raise NotAllowed(ctx._("Only a coordinator or an admin of this group can unsubscribe it."))
@@ -50,19 +51,14 @@ def unsubscribe(ctx: Ctx, args: str) -> Reply:
     return Reply(ctx._("Unsubscribed: no more announcements or digest here."))
 
 
-@router.command("announce", aliases=["annonce"], coordinator_only=True,
-                help=N_("Send an announcement to every subscribed chat (coordinators)"),
-                usage=N_("/announce <text>  e.g. /announce The café is closed on Saturday"))
-def announce(ctx: Ctx, args: str) -> Reply:
-    words = args.split(maxsplit=2)
-    if len(words) == 2 and words[0].lower() in {"send", "envoyer", "cancel", "annuler"} and is_number(words[1]):
-        return _confirm(ctx, words[0].lower() in {"send", "envoyer"}, int(words[1]))
-    text = args.strip()
-    if not text:
-        raise UsageError(ctx._("What should I announce?"))
-    if len(text) > MAX_ANNOUNCEMENT:
-        raise UserError(ctx._("That is too long for an announcement ({count} characters, at most {max}).")
-                        .format(count=len(text), max=MAX_ANNOUNCEMENT))
+announce = router.group("announce", aliases=["annonce"], coordinator_only=True,
+                        help=N_("Send an announcement to every subscribed chat (coordinators)"))
+
+
+@announce.sub("write", aliases=["ecrire"], default=True, help=N_("Write an announcement; you confirm before it goes"),
+              args=(TextArg("text", question=N_("What should I announce?"), max_length=MAX_ANNOUNCEMENT),),
+              examples=(N_("/announce The café is closed on Saturday"),))
+def write_announcement(ctx: Ctx, text: str) -> Reply:
     count = len(announcements.subscriptions(ctx.session))
     if count == 0:
         raise UserError(ctx._("No chat is subscribed yet: send /subscribe in the groups that should receive it."))
@@ -72,8 +68,23 @@ def announce(ctx: Ctx, args: str) -> Reply:
     preview = ctx.ngettext("This will go to {n} chat:", "This will go to {n} chats:", count).format(n=count)
     return Reply(f"{preview}\n\n{text}", title=ctx._("Announcement #{id} (not sent yet)").format(id=draft.id),
                  actions=(Action(ctx.ngettext("Send to {n} chat", "Send to {n} chats", count).format(n=count),
-                                 f"/announce send {draft.id}"),
-                          Action(ctx._("Cancel"), f"/announce cancel {draft.id}")))
+                                 send_announcement.line(draft.id)),
+                          Action(ctx._("Cancel"), cancel_announcement.line(draft.id))))
+
+
+DRAFT = NumberArg("announcement", question=N_("Which announcement? Give its number."))
+
+
+@announce.sub("send", aliases=["envoyer"], strict=False, help=N_("Send a written announcement"), args=(DRAFT,),
+              examples=(N_("/announce send 3"),))
+def send_announcement(ctx: Ctx, announcement: int) -> Reply:
+    return _confirm(ctx, True, announcement)
+
+
+@announce.sub("cancel", aliases=["annuler"], strict=False, help=N_("Drop a written announcement"), args=(DRAFT,),
+              examples=(N_("/announce cancel 3"),))
+def cancel_announcement(ctx: Ctx, announcement: int) -> Reply:
+    return _confirm(ctx, False, announcement)
 
 
 def _confirm(ctx: Ctx, send: bool, announcement_id: int) -> Reply:

@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.core.context import Ctx
-from bot.core.dates import DateParseError, When, parse_when
-from bot.core.errors import NotAllowed, UsageError, UserError
+from bot.core.dates import When
+from bot.core.errors import NotAllowed, UserError
+from bot.core.grammar.args import NumberArg
+from bot.core.grammar.moments import WhenArg
+from bot.core.grammar.refs import SpaceArg
 from bot.core.i18n import N_
-from bot.core.router import Router, is_number
+from bot.core.router import Router
 from bot.core.types import Action, Reply
-from handlers.explain import date_error, refusal_reason, space_error
+from handlers.explain import refusal_reason, waived_reasons
 from handlers.reminders import schedule_booking_reminder
+from handlers.telling import tell_member
 from storage import reminders
-from storage.booking_rules import BookingRefused, find_free_slots, free_periods, is_free
+from storage.booking_rules import BookingRefused, find_free_slots, free_periods, is_free, waived_rules, week_bounds
 from storage.bookings import (
     BookingNotFound,
     active_intervals,
@@ -21,26 +25,15 @@ from storage.bookings import (
     cancel_booking,
     create_booking,
     get_booking,
+    member_intervals,
+    qualifications_of,
     suggestion_window,
     upcoming_bookings,
 )
-from storage.models import Booking, Member, Space
-from storage.spaces import (
-    AmbiguousSpace,
-    SpaceNotFound,
-    SpaceView,
-    space_views,
-    split_space_and_rest,
-)
+from storage.models import Booking, Space
+from storage.spaces import SpaceView, space_views
 
 router = Router("bookings")
-
-
-def _parse(ctx: Ctx, text: str, example: str) -> When:
-    try:
-        return parse_when(text, ctx.now, ctx.tz)
-    except DateParseError as error:
-        raise date_error(ctx, error, example) from None
 
 
 def _alternatives(ctx: Ctx, space: SpaceView, start: datetime, end: datetime) -> tuple[list[str], tuple[Action, ...]]:
@@ -56,8 +49,7 @@ def _alternatives(ctx: Ctx, space: SpaceView, start: datetime, end: datetime) ->
     actions = []
     for s, e in slots[:2]:
         ls, le = s.astimezone(ctx.tz), e.astimezone(ctx.tz)
-        command = f"/book {space.slug} {ls:%Y-%m-%d} {ls:%H:%M}-{le:%H:%M}"
-        actions.append(Action(ctx.translator.fmt_range(s, e), command))
+        actions.append(Action(ctx.translator.fmt_range(s, e), book.line(space, f"{ls:%Y-%m-%d} {ls:%H:%M}-{le:%H:%M}")))
     similar = {s.id: s for s in space_views(ctx.session) if s.kind == space.kind and s.id != space.id}
     intervals = bookings_between(ctx.session, list(similar), start, end)
     free_similar = [s for sid, s in similar.items() if is_free(s.rules, intervals[sid], start, end, ctx.tz)]
@@ -67,24 +59,22 @@ def _alternatives(ctx: Ctx, space: SpaceView, start: datetime, end: datetime) ->
     return lines, tuple(actions)
 
 
-@router.command("book", aliases=["reserver"], help=N_("Book a space"),
-                usage=N_("/book <space> <when>  e.g. /book salle-reunion tomorrow 14:00-16:00"))
-def book(ctx: Ctx, args: str) -> Reply:
-    if not args.strip():
-        raise UsageError(ctx._("Which space, and when?"))
-    try:
-        space, when_text = split_space_and_rest(space_views(ctx.session), args)
-    except (SpaceNotFound, AmbiguousSpace) as error:
-        raise space_error(ctx, error) from None
+@router.typed("book", aliases=["reserver"], help=N_("Book a space"),
+              args=(SpaceArg("space", question=N_("Which space, and when?")),
+                    WhenArg("when", optional=True, shown_optional=False,
+                            example=N_("/book salle-reunion tomorrow 14:00-16:00"))),
+              examples=(N_("/book salle-reunion tomorrow 14:00-16:00"), N_("/book cuisine friday 12:00-14:00")))
+def book(ctx: Ctx, space: SpaceView, when: When | None) -> Reply:
     example = f"/book {space.slug} " + ctx._("tomorrow 14:00-16:00")
-    if not when_text.strip():
+    if when is None:
         raise UserError(ctx._("When would you like {space}?").format(space=space.name), example=example)
-    when = _parse(ctx, when_text, example)
-    if when.start is None:
-        raise UserError(ctx._("At what time? Give a start and an end."), example=example)
-    if when.end is None:
-        raise UserError(ctx._("Please give an end time or a length."), example=example)
-    assert space.id is not None
+    assert when.start is not None and when.end is not None
+    waived: list[BookingRefused] = []
+    if ctx.is_coordinator:
+        week = week_bounds(when.start, ctx.tz)
+        waived = waived_rules(space.rules, when.start, when.end, ctx.now, ctx.tz,
+                              member_bookings=member_intervals(ctx.session, ctx.member_id, space.id, *week),
+                              qualifications=qualifications_of(ctx.session, ctx.member_id))
     try:
         booking = create_booking(ctx.session, space.id, ctx.member_id, when.start, when.end, ctx.now, ctx.tz,
                                  is_coordinator=ctx.is_coordinator)
@@ -97,17 +87,19 @@ def book(ctx: Ctx, args: str) -> Reply:
             lines += more
         return Reply("\n".join(lines), actions=actions)
     schedule_booking_reminder(ctx, booking)
-    return Reply(
-        ctx._("Booked: {space}, {when}. Booking number {id}.").format(
-            space=space.name, when=ctx.translator.fmt_range(booking.start, booking.end), id=booking.id),
-        actions=(Action(ctx._("Cancel"), f"/cancel {booking.id}"),),
-    )
+    text = ctx._("Booked: {space}, {when}. Booking number {id}.").format(
+        space=space.name, when=ctx.translator.fmt_range(booking.start, booking.end), id=booking.id)
+    if waived:
+        text += "\n" + ctx._("Outside the rules (coordinator): {reasons}.").format(reasons=waived_reasons(ctx, waived))
+    return Reply(text, actions=(Action(ctx._("Cancel"), cancel.line(booking.id)),))
 
 
-@router.command("free", aliases=["dispo", "libre"], help=N_("See what is free (a day or a time)"),
-                usage=N_("/free [when]  e.g. /free tomorrow or /free tomorrow 14:00-16:00"))
-def free(ctx: Ctx, args: str) -> Reply:
-    when = _parse(ctx, args, "/free " + ctx._("tomorrow 14:00-16:00"))
+@router.typed("free", aliases=["dispo", "libre"], help=N_("See what is free (a day or a time)"),
+              args=(WhenArg("when", need="day", optional=True, example=N_("/free tomorrow 14:00-16:00")),),
+              examples=(N_("/free tomorrow"), N_("/free tomorrow 14:00-16:00")))
+def free(ctx: Ctx, when: When | None) -> Reply:
+    if when is None:
+        when = When(day=ctx.now.astimezone(ctx.tz).date())
     spaces = space_views(ctx.session)
     ids = [s.id for s in spaces]
     if when.start is not None:
@@ -139,25 +131,23 @@ def _describe(ctx: Ctx, booking: Booking, space: Space | None) -> str:
     return f"#{booking.id} {name}, {ctx.translator.fmt_range(booking.start, booking.end)}"
 
 
-@router.command("mybookings", aliases=["mesreservations"], help=N_("List your upcoming bookings"),
-                usage=N_("/mybookings"))
-def my_bookings(ctx: Ctx, args: str) -> Reply:
+@router.typed("mybookings", aliases=["mesreservations"], help=N_("List your upcoming bookings"),
+              examples=(N_("/mybookings"),))
+def my_bookings(ctx: Ctx) -> Reply:
     bookings = upcoming_bookings(ctx.session, ctx.member_id, ctx.now)
     if not bookings:
         return Reply(ctx._("You have no upcoming bookings. Book with /book salle-reunion tomorrow 14:00-16:00"))
     lines = [_describe(ctx, b, ctx.session.get(Space, b.space_id)) for b in bookings]
-    actions = tuple(Action(ctx._("Cancel #{id}").format(id=b.id), f"/cancel {b.id}") for b in bookings[:5])
+    actions = tuple(Action(ctx._("Cancel #{id}").format(id=b.id), cancel.line(b.id)) for b in bookings[:5])
     return Reply("\n".join(lines), title=ctx._("Your bookings"), actions=actions)
 
 
-@router.command("cancel", aliases=["annuler"], help=N_("Cancel one of your bookings"),
-                usage=N_("/cancel <number>  e.g. /cancel 3"))
-def cancel(ctx: Ctx, args: str) -> Reply:
-    number = args.strip().lstrip("#")
-    if not is_number(number):
-        raise UsageError(ctx._("Which booking? Give its number (see /mybookings)."))
+@router.typed("cancel", aliases=["annuler"], help=N_("Cancel one of your bookings"),
+              args=(NumberArg("number", question=N_("Which booking? Give its number (see /mybookings).")),),
+              examples=(N_("/cancel 3"), N_("/cancel n°3")))
+def cancel(ctx: Ctx, number: int) -> Reply:
     try:
-        booking = get_booking(ctx.session, int(number))
+        booking = get_booking(ctx.session, number)
     except BookingNotFound:
         raise UserError(ctx._("There is no booking number {id}. /mybookings lists yours.").format(id=number)) from None
     own = booking.member_id == ctx.member_id
@@ -172,14 +162,10 @@ def cancel(ctx: Ctx, args: str) -> Reply:
     cancel_booking(ctx.session, booking, ctx.member_id, ctx.now)
     reminders.cancel_for(ctx.session, "booking", str(booking.id))
     if not own:
-        booker = ctx.session.get(Member, booking.member_id)
-        if booker is not None:
-            t = ctx.translator_for(booker)
-            ctx.notify_member(booking.member_id, Reply(
-                t.gettext("A coordinator ({name}) cancelled your booking: {space}, {when}.").format(
-                    name=ctx.member.display_name, space=space.name if space else "?",
-                    when=t.fmt_range(booking.start, booking.end))),
-                dedup_key=f"booking-cancelled:{booking.id}")
+        tell_member(ctx, booking.member_id, lambda t: t.gettext(
+            "A coordinator ({name}) cancelled your booking: {space}, {when}.").format(
+            name=ctx.member.display_name, space=space.name if space else "?",
+            when=t.fmt_range(booking.start, booking.end)), dedup_key=f"booking-cancelled:{booking.id}")
     text = ctx._("Cancelled: {booking}.").format(booking=_describe(ctx, booking, space))
     if not own:
         text += "\n" + ctx._("The booker has been told.")

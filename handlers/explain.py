@@ -1,39 +1,16 @@
-"""Turn domain errors (dates, space lookups, refused bookings) into sentences in the member's language."""
+"""Turn domain errors (dates, space lookups, refused bookings) into sentences in the member's language.
+
+The sentences for what the grammar reads (dates, spaces, members) live with the grammar
+(``bot.core.grammar``); they are re-exported here for the handlers that import them from this module."""
 
 from __future__ import annotations
 
 from bot.core.context import Ctx
-from bot.core.dates import DateParseError
-from bot.core.errors import UserError
+from bot.core.grammar.moments import date_error, duration_error
+from bot.core.grammar.refs import one_member_named, space_error
 from storage.booking_rules import BookingRefused
-from storage.members import find_member_by_name
-from storage.models import Member
-from storage.spaces import AmbiguousSpace, SpaceNotFound
 
-
-def date_error(ctx: Ctx, error: DateParseError, example: str | None = None) -> UserError:
-    example = example or ctx._("/book salle-reunion tomorrow 14:00-16:00")
-    messages = {
-        "no_date": ctx._("I couldn't read the date or time."),
-        "impossible_date": ctx._("That date doesn't exist."),
-        "reversed": ctx._("The end time comes before the start time."),
-        "no_end": ctx._("Please give an end time or a length."),
-        "nonexistent_time": ctx._("That time doesn't exist on that day (the clocks change)."),
-    }
-    return UserError(messages.get(error.code, messages["no_date"]), example=example)
-
-
-def space_error(ctx: Ctx, error: LookupError) -> UserError:
-    if isinstance(error, AmbiguousSpace):
-        names = ", ".join(f"{s.name} ({s.slug})" for s in error.candidates[:5])
-        return UserError(ctx._("Several spaces match “{query}”: {names}. Which one?")
-                         .format(query=error.query[:40], names=names))
-    assert isinstance(error, SpaceNotFound)
-    if error.suggestions:
-        names = ", ".join(s.slug for s in error.suggestions)
-        return UserError(ctx._("I don't know the space “{query}”. Did you mean {names}?")
-                         .format(query=error.query[:40], names=names))
-    return UserError(ctx._("I don't know the space “{query}”. /spaces lists them.").format(query=error.query[:40]))
+__all__ = ["date_error", "duration_error", "one_member_named", "refusal_reason", "space_error", "waived_reasons"]
 
 
 def refusal_reason(ctx: Ctx, refused: BookingRefused) -> str:
@@ -58,13 +35,20 @@ def refusal_reason(ctx: Ctx, refused: BookingRefused) -> str:
     return reasons[refused.reason]()
 
 
-def one_member_named(ctx: Ctx, who: str) -> Member:
-    """The member a coordinator names (display name or chat id), or a sentence saying why not."""
-    members = find_member_by_name(ctx.session, who)
-    if not members:
-        raise UserError(ctx._("I don't know anyone called “{who}”. They must have written to me once.")
-                        .format(who=who[:40]))
-    if len(members) > 1:
-        names = ", ".join(m.display_name for m in members[:5])
-        raise UserError(ctx._("Several members match “{who}”: {names}.").format(who=who[:40], names=names))
-    return members[0]
+def waived_reasons(ctx: Ctx, waived: list[BookingRefused]) -> str:
+    """'3 h > 2 h max, 40 days ahead > 30 max': the rules a coordinator's booking is outside of."""
+    fmt = ctx.translator.fmt_duration
+    parts = []
+    for rule in waived:
+        p = rule.params
+        if rule.reason == "too_long":
+            parts.append(ctx._("{length} > {max} max").format(length=fmt(int(p["minutes"])),
+                                                              max=fmt(int(p["max_minutes"]))))
+        elif rule.reason == "too_far":
+            parts.append(ctx.ngettext("more than {n} day ahead", "more than {n} days ahead",
+                                      int(p["days"])).format(n=p["days"]))
+        elif rule.reason == "qualification":
+            parts.append(ctx._("without the “{name}” qualification").format(name=p["qualification"]))
+        elif rule.reason == "quota":
+            parts.append(ctx._("over the weekly quota of {quota}").format(quota=fmt(int(p["quota_minutes"]))))
+    return ", ".join(parts)

@@ -1,18 +1,25 @@
-"""/help: every command in the member's language, with its alias in the other language."""
+"""/help: every command in the member's language, with its alias in the other language;
+/help <command>: its usage and examples, written from the command's own declaration."""
 
 from __future__ import annotations
 
 from bot.core.context import Ctx
+from bot.core.errors import UserError
+from bot.core.grammar.args import RawArg
 from bot.core.i18n import N_
-from bot.core.router import Router
+from bot.core.router import Command, Router, fold
 from bot.core.types import Reply
 
 router = Router("help")
 
 
-@router.command("help", aliases=["aide"], help=N_("List the commands"), usage=N_("/help"))
-def show_help(ctx: Ctx, args: str) -> Reply:
+@router.typed("help", aliases=["aide"], help=N_("List the commands, or explain one"),
+              args=(RawArg("topic", label=N_("<command>"), shown_optional=True),),
+              examples=(N_("/help"), N_("/help book")))
+def show_help(ctx: Ctx, topic: str) -> Reply:
     assert ctx.commands is not None
+    if topic:
+        return _one_command(ctx, topic)
     lines = []
     for command in ctx.commands.commands:
         if command.hidden or (command.coordinator_only and not ctx.is_coordinator):
@@ -20,5 +27,37 @@ def show_help(ctx: Ctx, args: str) -> Reply:
         names = " = ".join(f"/{name}" for name in command.names)
         lines.append(f"{names} — {ctx._(command.help)}")
     lines.append("")
+    lines.append(ctx._("/help <command> explains one, with examples."))
     lines.append(ctx._("Commands also work with ! instead of / (useful on Matrix/Element)."))
     return Reply("\n".join(lines), title=ctx._("What I can do"))
+
+
+def _one_command(ctx: Ctx, topic: str) -> Reply:
+    assert ctx.commands is not None
+    words = topic.lstrip("/!").split()
+    command = ctx.commands.find(words[0]) if words else None
+    if command is None or command.hidden:
+        raise UserError(ctx._("I don't know /{name}. /help lists the commands.").format(name=topic[:40]))
+    shown: list[Command] = [command]
+    if len(words) > 1:
+        wanted = fold(words[1])
+        shown = [s for s in command.subcommands if wanted in {fold(n) for n in s.names}] or shown
+    lines = [f"{' = '.join('/' + n for n in command.names)} — {ctx._(command.help)}"]
+    if command.coordinator_only:
+        lines.append(ctx._("For coordinators."))
+    lines.append("")
+    for item in shown:
+        for sub in item.subcommands or [item]:
+            if sub.coordinator_only and not ctx.is_coordinator and not command.coordinator_only:
+                continue
+            text = sub.usage_line(ctx.translator)
+            if sub.parent is not None:
+                note = ctx._(" (coordinators)") if sub.coordinator_only and not command.coordinator_only else ""
+                text += f"\n   {ctx._(sub.help)}{note}"
+            lines.append(text)
+    examples = [ctx._(e) for item in shown for e in item.all_examples()]
+    if examples:
+        lines.append("")
+        lines.append(ctx._("Examples:"))
+        lines += [f"• {e}" for e in examples[: max(2, len(shown[0].subcommands) + 1)]]
+    return Reply("\n".join(lines), title=f"/{command.name_in(ctx.language)}")

@@ -3,36 +3,57 @@
 from __future__ import annotations
 
 import shlex
+from typing import Any
 
 from sqlmodel import select
 
 from bot.core.context import Ctx
-from bot.core.errors import UsageError, UserError
+from bot.core.errors import UserError
+from bot.core.grammar.args import REST, CustomArg, TitleArg, WordArg
+from bot.core.grammar.pieces import fold
+from bot.core.grammar.refs import SpaceArg
 from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core.types import Reply
-from handlers.explain import space_error
+from bot.core.vocabulary import weekday_of
 from storage.models import Space
-from storage.opening_hours import WEEKDAYS, hours_from_json
+from storage.opening_hours import WEEKDAYS, HoursFormatError, hours_from_json, parse_hours
 from storage.spaces import (
-    AmbiguousSpace,
+    SPACE_KINDS,
     SpaceFileError,
-    SpaceNotFound,
+    SpaceView,
     default_site,
     list_spaces,
-    match_space,
     space_as_entry,
     space_fields,
 )
 
 router = Router("spaces")
 
-SPACE_EXAMPLE = '/space add atelier-bois "Atelier bois" kind=machine capacity=4 max_hours=3 mon=09:00-18:00'
-EDITABLE = {"name", "kind", "capacity", "max_hours", "max_days_ahead", "weekly_quota_hours", "requires",
-            "description", *WEEKDAYS}
+SPACE_EXAMPLE = N_('/space add atelier-bois "Atelier bois" kind=machine capacity=4 tue=14:00-19:00 sat=10:00-18:00')
+DEFAULT_HOURS = {day: "09:00-18:00" for day in WEEKDAYS[:5]}
+# Setting names, French and English, as typed before "=".
+SETTINGS = {
+    "name": ("nom",), "kind": ("type", "genre", "sorte"), "capacity": ("capacite", "places", "capacité"),
+    "max_hours": ("duree_max", "max_heures", "heures_max", "duree-max"),
+    "max_days_ahead": ("jours_max", "max_jours", "delai_max", "jours-max"),
+    "weekly_quota_hours": ("quota", "quota_heures", "quota_hebdo"),
+    "requires": ("habilitation", "requiert", "qualification"), "description": ("desc",),
+}
+SETTING_KEYS = {fold(alias): key for key, aliases in SETTINGS.items() for alias in (key, *aliases)}
+KIND_WORDS = {
+    "desk": ("bureau", "bureaux", "poste", "postes", "desks", "coworking", "open-space"),
+    "meeting_room": ("salle-reunion", "salle_reunion", "salle-de-reunion", "reunion", "meeting", "meeting-room"),
+    "machine": ("machines", "outil", "equipement"),
+    "kitchen": ("cuisine",),
+    "room": ("salle", "piece", "atelier"),
+    "other": ("autre",),
+}
+KINDS = {fold(alias): key for key, aliases in KIND_WORDS.items() for alias in (key, *aliases)}
+CLOSED_WORDS = {"closed", "ferme", "fermee", "non", "none", "-"}
 
 
-def _kind_label(ctx: Ctx, kind: str) -> str:
+def kind_label(ctx: Ctx, kind: str) -> str:
     labels = {
         "desk": ctx._("desks"), "meeting_room": ctx._("meeting room"), "machine": ctx._("machine"),
         "kitchen": ctx._("kitchen"), "room": ctx._("room"), "other": ctx._("other"),
@@ -40,8 +61,9 @@ def _kind_label(ctx: Ctx, kind: str) -> str:
     return labels.get(kind, kind)
 
 
-def _hours_summary(ctx: Ctx, space: Space) -> str:
-    hours = hours_from_json(space.opening_hours)
+def hours_summary(ctx: Ctx, opening_hours: str | None) -> str:
+    """'mar. 14:00-19:00; jeu. 14:00-22:00' (closed days left out), in the reader's language."""
+    hours = hours_from_json(opening_hours)
     day_names = ctx.translator.locale.days["format"]["abbreviated"]
     parts = []
     for index, day in enumerate(WEEKDAYS):
@@ -51,14 +73,14 @@ def _hours_summary(ctx: Ctx, space: Space) -> str:
     return "; ".join(parts) or ctx._("no opening hours")
 
 
-@router.command("spaces", aliases=["espaces"], help=N_("List the spaces you can book"), usage=N_("/spaces"))
-def show_spaces(ctx: Ctx, args: str) -> Reply:
+@router.typed("spaces", aliases=["espaces"], help=N_("List the spaces you can book"), examples=(N_("/spaces"),))
+def show_spaces(ctx: Ctx) -> Reply:
     spaces = list_spaces(ctx.session, include_closed=ctx.is_coordinator)
     if not spaces:
         return Reply(ctx._("No spaces yet. A coordinator can add one with /space add."))
     lines = []
     for space in spaces:
-        line = f"• {space.name} ({space.slug}) — {_kind_label(ctx, space.kind)}"
+        line = f"• {space.name} ({space.slug}) — {kind_label(ctx, space.kind)}"
         if space.capacity > 1:
             line += ", " + ctx.ngettext("{n} place", "{n} places", space.capacity).format(n=space.capacity)
         if space.required_qualification:
@@ -66,29 +88,86 @@ def show_spaces(ctx: Ctx, args: str) -> Reply:
         if space.closed:
             line += " — " + ctx._("closed")
         lines.append(line)
-        lines.append("   " + _hours_summary(ctx, space))
+        lines.append("   " + hours_summary(ctx, space.opening_hours))
     lines.append("")
     lines.append(ctx._("Book with /book <space> <when>, e.g. /book salle-reunion tomorrow 14:00-16:00"))
     return Reply("\n".join(lines), title=ctx._("Spaces"))
 
 
-def _pairs(ctx: Ctx, words: list[str]) -> dict[str, str]:
+# --- settings: capacity=4 kind=salle mar=14:00-19:00 -----------------------------------------------------
+
+
+def _bad_setting(ctx: Ctx, word: str) -> UserError:
+    return UserError(ctx._("I don't understand “{word}”. Settings look like capacity=4 or tue=09:00-18:00 "
+                           "(days: mon…sun or lun…dim).").format(word=word[:40]), example=ctx._(SPACE_EXAMPLE))
+
+
+def read_settings(ctx: Ctx, text: str) -> tuple[dict[str, str] | None, str]:
+    """Every ``key=value`` (value quoted if it has spaces); keys in French or English, weekdays as
+    mon/lun/lundi/mardi/tue… -> {'capacity': '4', 'tue': '14:00-19:00'}."""
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        raise UserError(ctx._("A quote is not closed."), example=ctx._(SPACE_EXAMPLE)) from None
     pairs: dict[str, str] = {}
     for word in words:
         key, sep, value = word.partition("=")
-        key = key.strip().lower()
-        if not sep or key not in EDITABLE:
-            raise UserError(ctx._("I don't understand “{word}”. Settings look like capacity=4 or mon=09:00-18:00.")
-                            .format(word=word[:40]), example=SPACE_EXAMPLE)
-        pairs[key] = value.strip()
+        if not sep:
+            raise _bad_setting(ctx, word)
+        weekday = weekday_of(key)
+        if weekday is not None:
+            pairs[WEEKDAYS[weekday]] = value.strip()
+        elif fold(key.strip()) in SETTING_KEYS:
+            pairs[SETTING_KEYS[fold(key.strip())]] = value.strip()
+        else:
+            raise _bad_setting(ctx, word)
+    return (pairs or None), ""
+
+
+def _check_values(ctx: Ctx, pairs: dict[str, str]) -> dict[str, str]:
+    """French kind names and hours checked here, so that errors come in the member's language."""
+    day_names = ctx.translator.locale.days["format"]["wide"]
+    for key, value in pairs.items():
+        if key == "kind":
+            kind = KINDS.get(fold(value.strip()).replace(" ", "-"))
+            if kind is None:
+                kinds = ", ".join(f"{kind_label(ctx, k)} ({k})" for k in SPACE_KINDS)
+                raise UserError(ctx._("“{kind}” is not a kind of space I know: {kinds}.").format(
+                    kind=value[:40], kinds=kinds), example=ctx._(SPACE_EXAMPLE))
+            pairs[key] = kind
+        elif key in WEEKDAYS and fold(value) not in CLOSED_WORDS:
+            try:
+                parse_hours({key: value})
+            except HoursFormatError:
+                raise UserError(ctx._("I couldn't read the hours “{hours}” for {day}: write them like "
+                                      "09:00-18:00, or 09:00-12:00,14:00-18:00.").format(
+                    hours=value[:40], day=day_names[WEEKDAYS.index(key)]), example=ctx._(SPACE_EXAMPLE)) from None
+        elif key in WEEKDAYS:
+            pairs[key] = ""
     return pairs
 
 
-def _apply(entry: dict[str, object], pairs: dict[str, str]) -> dict[str, object]:
-    hours = dict(entry.get("hours") or {})  # type: ignore[call-overload]
+def _fields(ctx: Ctx, entry: dict[str, Any], slug: str) -> dict[str, Any]:
+    try:
+        return space_fields(entry, slug, {})
+    except SpaceFileError as error:
+        messages = {
+            "slug": ctx._("A space's short name is lowercase letters, digits and hyphens, e.g. atelier-bois."),
+            "capacity": ctx._("The capacity must be between 1 and 1000."),
+            "numbers": ctx._("capacity, max_hours, max_days_ahead and weekly_quota_hours must be numbers."),
+            "limits": ctx._("max_hours must be at most 336 and max_days_ahead at most 730."),
+        }
+        raise UserError(messages.get(error.code, str(error)), example=ctx._(SPACE_EXAMPLE)) from None
+
+
+def _apply(entry: dict[str, Any], pairs: dict[str, str], *, replace_hours: bool = False) -> dict[str, Any]:
+    hours = {} if replace_hours else dict(entry.get("hours") or {})
     for key, value in pairs.items():
         if key in WEEKDAYS:
-            hours[key] = value
+            if value:
+                hours[key] = value
+            else:
+                hours.pop(key, None)
         elif key == "requires":
             entry[key] = value or None
         else:
@@ -97,60 +176,77 @@ def _apply(entry: dict[str, object], pairs: dict[str, str]) -> dict[str, object]
     return entry
 
 
-@router.command("space", aliases=["espace"], coordinator_only=True,
-                help=N_("Add, edit, close or reopen a space (coordinators)"),
-                usage=N_('/space add|edit|close|open <slug> [settings]  e.g. /space add atelier-bois "Atelier bois" '
-                         "kind=machine capacity=4 mon=09:00-18:00"))
-def manage_space(ctx: Ctx, args: str) -> Reply:
-    try:
-        words = shlex.split(args)
-    except ValueError:
-        raise UserError(ctx._("A quote is not closed."), example=SPACE_EXAMPLE) from None
-    if len(words) < 2 or words[0].lower() not in {"add", "ajouter", "edit", "modifier", "close", "fermer",
-                                                    "open", "ouvrir"}:
-        raise UsageError(ctx._("What should I do with the space?"))
-    action, slug = words[0].lower(), words[1]
-    if action in {"add", "ajouter"}:
-        return _add_space(ctx, slug, words[2:])
-    try:
-        space = match_space(list_spaces(ctx.session, include_closed=True), slug)
-    except (SpaceNotFound, AmbiguousSpace) as error:
-        raise space_error(ctx, error) from None
-    if action in {"close", "fermer", "open", "ouvrir"}:
-        space.closed = action in {"close", "fermer"}
-        ctx.session.add(space)
-        if space.closed:
-            return Reply(ctx._("{space} is closed: nobody can book it until /space open {slug}.")
-                         .format(space=space.name, slug=space.slug))
-        return Reply(ctx._("{space} is open for bookings again.").format(space=space.name))
-    if len(words) < 3:
-        raise UsageError(ctx._("What should I change? e.g. capacity=2"))
-    entry = _apply(space_as_entry(space), _pairs(ctx, words[2:]))
-    try:
-        values = space_fields(entry, space.slug, {})
-    except SpaceFileError as error:
-        raise UserError(str(error), example=SPACE_EXAMPLE) from None
-    for name, value in values.items():
-        setattr(space, name, value)
-    ctx.session.add(space)
-    return Reply(ctx._("{space} updated.").format(space=space.name))
+space = router.group("space", aliases=["espace"], coordinator_only=True,
+                     help=N_("Add, edit, close or reopen a space (coordinators)"))
+SETTINGS_ARG = CustomArg("settings", read_settings, label=N_("<settings>"), stage=REST)
 
 
-def _add_space(ctx: Ctx, slug: str, words: list[str]) -> Reply:
-    name = slug
-    if words and "=" not in words[0]:
-        name, words = words[0], words[1:]
-    if ctx.session.exec(select(Space).where(Space.slug == slug.lower())).first() is not None:
+@space.sub("add", aliases=["ajouter", "creer", "nouveau"], help=N_("Add a space: the days given are its opening hours"),
+           args=(WordArg("slug", question=N_("Give the new space a short name, e.g. atelier-bois."),
+                         label=N_("<short-name>")),
+                 TitleArg("name", optional=True, leading=True, first_word=True), SETTINGS_ARG),
+           examples=(SPACE_EXAMPLE, N_('/space add petit-bureau "Petit bureau" kind=desk capacity=2')))
+def add_space(ctx: Ctx, slug: str, name: str | None, settings: dict[str, str] | None) -> Reply:
+    pairs = _check_values(ctx, dict(settings or {}))
+    slug = slug.lower()
+    if ctx.session.exec(select(Space).where(Space.slug == slug)).first() is not None:
         raise UserError(ctx._("A space called {slug} already exists; use /space edit {slug}.").format(slug=slug))
-    entry = _apply({"slug": slug, "name": name, "hours": {d: "09:00-18:00" for d in WEEKDAYS[:5]}},
-                   _pairs(ctx, words))
-    try:
-        values = space_fields(entry, slug, {})
-    except SpaceFileError as error:
-        raise UserError(str(error), example=SPACE_EXAMPLE) from None
+    days_given = any(key in WEEKDAYS for key in pairs)
+    entry = _apply({"slug": slug, "name": name or slug, "hours": {} if days_given else dict(DEFAULT_HOURS)}, pairs)
+    values = _fields(ctx, entry, slug)
     site = default_site(ctx.session)
     if site is None or site.id is None:
         raise UserError(ctx._("There is no site yet; import one with tierslieu spaces import FILE.toml."))
-    space = Space(site_id=site.id, **values)
-    ctx.session.add(space)
-    return Reply(ctx._("Space added: {space} ({slug}).").format(space=space.name, slug=space.slug))
+    new = Space(site_id=site.id, **values)
+    ctx.session.add(new)
+    text = ctx._("Space added: {space} ({slug}).").format(space=new.name, slug=new.slug)
+    text += "\n" + ctx._("Open: {hours}").format(hours=hours_summary(ctx, new.opening_hours))
+    if not days_given:
+        text += "\n" + ctx._("(Monday to Friday 09:00-18:00 by default; change with /space edit {slug} "
+                             "sat=10:00-18:00 or mon=closed.)").format(slug=new.slug)
+    return Reply(text)
+
+
+def _space_row(ctx: Ctx, view: SpaceView) -> Space:
+    row = ctx.session.get(Space, view.id)
+    assert row is not None
+    return row
+
+
+@space.sub("edit", aliases=["modifier", "changer"], help=N_("Change a space's settings or hours"),
+           args=(SpaceArg("space", include_closed=True, question=N_("Which space?")),
+                 CustomArg("settings", read_settings, label=N_("<settings>"), stage=REST, optional=False,
+                           question=N_("What should I change? e.g. capacity=2"))),
+           examples=(N_("/space edit petite-salle capacity=8 sat=10:00-16:00"), N_("/space edit cuisine mon=closed")))
+def edit_space(ctx: Ctx, space: SpaceView, settings: dict[str, str]) -> Reply:
+    row = _space_row(ctx, space)
+    pairs = _check_values(ctx, dict(settings))
+    values = _fields(ctx, _apply(space_as_entry(row), pairs), row.slug)
+    for name, value in values.items():
+        setattr(row, name, value)
+    ctx.session.add(row)
+    text = ctx._("{space} updated.").format(space=row.name)
+    if any(key in WEEKDAYS for key in pairs):
+        text += "\n" + ctx._("Open: {hours}").format(hours=hours_summary(ctx, row.opening_hours))
+    return Reply(text)
+
+
+@space.sub("close", aliases=["fermer"], help=N_("Close a space to bookings"),
+           args=(SpaceArg("space", include_closed=True, question=N_("Which space?")),),
+           examples=(N_("/space close decoupeuse-laser"),))
+def close_space(ctx: Ctx, space: SpaceView) -> Reply:
+    row = _space_row(ctx, space)
+    row.closed = True
+    ctx.session.add(row)
+    return Reply(ctx._("{space} is closed: nobody can book it until /space open {slug}.")
+                 .format(space=row.name, slug=row.slug))
+
+
+@space.sub("open", aliases=["ouvrir", "rouvrir"], help=N_("Open a closed space to bookings again"),
+           args=(SpaceArg("space", include_closed=True, question=N_("Which space?")),),
+           examples=(N_("/space open decoupeuse-laser"),))
+def open_space(ctx: Ctx, space: SpaceView) -> Reply:
+    row = _space_row(ctx, space)
+    row.closed = False
+    ctx.session.add(row)
+    return Reply(ctx._("{space} is open for bookings again.").format(space=row.name))

@@ -10,18 +10,14 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from storage.opening_hours import Hours, is_within_hours, open_intervals
+from storage.refusals import Refused
 
 SLOT_STEP = timedelta(minutes=30)
 Interval = tuple[datetime, datetime]
 
 
-class BookingRefused(Exception):
+class BookingRefused(Refused):
     """``reason`` is a code the handler turns into a sentence; ``params`` fill it in."""
-
-    def __init__(self, reason: str, **params: int | str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.params = params
 
 
 @dataclass(frozen=True)
@@ -109,6 +105,34 @@ def check_booking(
             raise BookingRefused("event", title=title)
     if peak_occupancy(existing, start, end) >= rules.capacity:
         raise BookingRefused("full")
+
+
+def waived_rules(
+    rules: SpaceRules,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    member_bookings: Sequence[Interval],
+    qualifications: Iterable[str],
+) -> list[BookingRefused]:
+    """The rules a coordinator is not held to (length, horizon, qualification, weekly quota) that this
+    booking breaks, so that the reply can say it was booked outside them."""
+    waived = []
+    if end - start > rules.max_duration:
+        waived.append(BookingRefused("too_long", max_minutes=int(rules.max_duration.total_seconds() // 60),
+                                     minutes=int((end - start).total_seconds() // 60)))
+    if (start - now) > timedelta(days=rules.max_days_ahead):
+        waived.append(BookingRefused("too_far", days=rules.max_days_ahead))
+    if rules.required_qualification and rules.required_qualification not in set(qualifications):
+        waived.append(BookingRefused("qualification", qualification=rules.required_qualification))
+    if rules.weekly_quota is not None:
+        used = booked_time(member_bookings, week_bounds(start, tz))
+        if used + (end - start) > rules.weekly_quota:
+            waived.append(BookingRefused("quota", quota_minutes=int(rules.weekly_quota.total_seconds() // 60),
+                                         used_minutes=int(used.total_seconds() // 60)))
+    return waived
 
 
 def is_free(rules: SpaceRules, existing: Sequence[Interval], start: datetime, end: datetime, tz: ZoneInfo) -> bool:

@@ -47,6 +47,7 @@ from storage.models_events import (
     EventOccurrence,
     EventSignup,
 )
+from storage.refusals import Refused
 from storage.wall_clock import held_slot, in_real_time
 
 ACTIVE_SIGNUPS = (SIGNUP_CONFIRMED, SIGNUP_WAITLISTED)
@@ -56,13 +57,8 @@ class EventNotFound(LookupError):
     pass
 
 
-class EventRefused(Exception):
+class EventRefused(Refused):
     """``reason``: past, cancelled, too_many, no_occurrence. ``params`` fill in the sentence."""
-
-    def __init__(self, reason: str, **params: int | str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.params = params
 
 
 @dataclass(frozen=True)

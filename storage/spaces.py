@@ -35,7 +35,13 @@ S = TypeVar("S", bound=SpaceName)
 
 
 class SpaceFileError(ValueError):
-    """A spaces file or a space edit that can't be loaded; the message says where and why."""
+    """A spaces file or a space edit that can't be loaded; the message says where and why (in English,
+    for the command line); ``code`` and ``params`` let a chat handler say it in the member's language."""
+
+    def __init__(self, message: str, code: str = "file", **params: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 class SpaceNotFound(LookupError):
@@ -180,10 +186,10 @@ def space_fields(entry: Mapping[str, Any], where: str, default_hours: Mapping[st
     except KeyError:
         raise SpaceFileError(f"{where}: 'slug' is required") from None
     if not SLUG_RE.match(slug):
-        raise SpaceFileError(f"{where}: slug '{slug}' must be lowercase letters, digits and hyphens")
+        raise SpaceFileError(f"{where}: slug '{slug}' must be lowercase letters, digits and hyphens", "slug", slug=slug)
     kind = str(entry.get("kind", "room"))
     if kind not in SPACE_KINDS:
-        raise SpaceFileError(f"{where}: kind '{kind}' is not one of {', '.join(SPACE_KINDS)}")
+        raise SpaceFileError(f"{where}: kind '{kind}' is not one of {', '.join(SPACE_KINDS)}", "kind", kind=kind)
     try:
         capacity = int(entry.get("capacity", 1))
         max_hours = float(entry.get("max_hours", 8))
@@ -192,16 +198,16 @@ def space_fields(entry: Mapping[str, Any], where: str, default_hours: Mapping[st
         quota_minutes = round(float(quota) * 60) if quota not in (None, "", 0) else None
     except (TypeError, ValueError):
         raise SpaceFileError(
-            f"{where}: capacity, max_hours, max_days_ahead and weekly_quota_hours must be numbers"
+            f"{where}: capacity, max_hours, max_days_ahead and weekly_quota_hours must be numbers", "numbers"
         ) from None
     if capacity < 1 or capacity > 1000:
-        raise SpaceFileError(f"{where}: capacity must be between 1 and 1000")
+        raise SpaceFileError(f"{where}: capacity must be between 1 and 1000", "capacity")
     if not 0 < max_hours <= 24 * 14 or not 0 <= max_days_ahead <= 730:
-        raise SpaceFileError(f"{where}: max_hours must be 0-336 and max_days_ahead 0-730")
+        raise SpaceFileError(f"{where}: max_hours must be 0-336 and max_days_ahead 0-730", "limits")
     try:
         hours = parse_hours(entry.get("hours", default_hours))
     except HoursFormatError as error:
-        raise SpaceFileError(f"{where}: {error}") from None
+        raise SpaceFileError(f"{where}: {error}", "hours") from None
     requires = entry.get("requires")
     return {
         "slug": slug,

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import Member, Space
 from storage.models_volunteers import RotaSlot, Shift, ShiftSignup, TaskEntry, VolunteerGroup, VolunteerProject
+from storage.refusals import Refused
 from storage.volunteer_rules import can_take, missing_places, needs_uncovered_alert, rota_kind, rota_occurrences
 
 ROTA_WEEKS_AHEAD = 4
@@ -27,13 +28,8 @@ class NotFound(LookupError):
     pass
 
 
-class ShiftRefused(Exception):
+class ShiftRefused(Refused):
     """``reason``: cancelled, started, full, already_taken, not_taken, not_over, already_logged."""
-
-    def __init__(self, reason: str, **params: int | str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.params = params
 
 
 # --- Projects ------------------------------------------------------------------------------------------

@@ -168,7 +168,7 @@ def test_booking_across_the_spring_clock_change_keeps_local_hours(chat: Chat) ->
 
 def test_coordinator_adds_edits_closes_and_reopens_a_space(chat: Chat) -> None:
     assert chat.text("coord", '/space add atelier-bois "Atelier bois" kind=machine capacity=2 sat=10:00-18:00') == (
-        "Espace ajouté : Atelier bois (atelier-bois).")
+        "Espace ajouté : Atelier bois (atelier-bois).\nOuvert : sam. 10:00-18:00")
     assert chat.text("alice", "/book atelier bois samedi 10h-12h").startswith("Réservé : Atelier bois")
     chat.say("coord", "/space edit atelier-bois max_hours=1")
     assert "1h au plus" in chat.text("bob", "/book atelier-bois samedi 14h-16h")
@@ -177,7 +177,7 @@ def test_coordinator_adds_edits_closes_and_reopens_a_space(chat: Chat) -> None:
     chat.say("coord", "/space open atelier-bois")
     assert "Atelier bois" in chat.text("bob", "/spaces")
     assert "Seul·e" in chat.text("bob", "/space close salle-reunion")
-    assert "capacity must be between 1 and 1000" in chat.text("coord", "/space edit atelier-bois capacity=0")
+    assert "La capacité doit être entre 1 et 1000." in chat.text("coord", "/space edit atelier-bois capacity=0")
 
 
 def test_booker_never_seen_in_private_is_asked_in_the_group_and_gets_the_message_on_start(chat: Chat) -> None:

@@ -7,15 +7,21 @@ The decorator only records metadata (aiogram's Router, maubot's @command.new); d
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from bot.core.errors import NotAllowed, UsageError, UserError
+from bot.core.grammar.pieces import fold
+from bot.core.i18n import N_
 from bot.core.types import Reply
 
 if TYPE_CHECKING:
     from bot.core.context import Ctx, JobCtx
+    from bot.core.grammar.args import Arg
+    from bot.core.i18n import Translator
+
+__all__ = ["Command", "CommandTable", "Job", "Route", "Router", "fold", "is_number", "split_command"]
 
 HandlerResult = Reply | Sequence[Reply] | None
 HandlerFunc = Callable[["Ctx", str], HandlerResult]
@@ -39,17 +45,157 @@ class Job:
 
 @dataclass(frozen=True)
 class Command:
+    """A command, or one subcommand of a group (``parent`` names the group). With ``args`` declared,
+    the handler is ``def cmd(ctx, **typed values)``; with ``args`` None, a plain ``def cmd(ctx, args: str)``
+    reads its own arguments (still supported)."""
+
     name: str
     aliases: tuple[str, ...]
     help: str  # English msgid, translated when shown
-    usage: str  # English msgid: "/book <space> <when>  e.g. ..."
+    usage: str  # English msgid for plain commands: "/remind <when> <what>"; generated when ``args`` are declared
     func: HandlerFunc
     coordinator_only: bool = False
     hidden: bool = False
+    args: tuple[Arg, ...] | None = None
+    examples: tuple[str, ...] = ()  # English msgids, whole commands ("/cancel 3"), parsed in the tests
+    subcommands: list[Command] = field(default_factory=list)
+    parent: Command | None = None
+    default: bool = False  # the subcommand used when the first word names none
+    handler: Callable[..., HandlerResult] | None = None
+    strict: bool = True  # False: when its pieces can't read the text, the group's default reads it instead
 
     @property
     def names(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
+
+    def name_in(self, language: str) -> str:
+        """The name members of this language type: the French alias comes first among the aliases."""
+        return self.aliases[0] if language == "fr" and self.aliases else self.name
+
+    def path(self, language: str = "en") -> str:
+        """'/event add' (or '/evenement ajouter'); a default subcommand has no word of its own."""
+        if self.parent is None:
+            return "/" + self.name_in(language)
+        base = self.parent.path(language)
+        return base if self.default else f"{base} {self.name_in(language)}"
+
+    def usage_line(self, t: Translator) -> str:
+        """Written from the declaration, in the reader's language: it can't disagree with the parser."""
+        if self.args is None:
+            return t.gettext(self.usage) if self.usage else self.path(t.language)
+        return " ".join([self.path(t.language)] + [u for u in (arg.usage(t) for arg in self.args) if u])
+
+    def usage_lines(self, t: Translator, is_coordinator: bool = True) -> list[str]:
+        if not self.subcommands:
+            return [self.usage_line(t)]
+        return [sub.usage_line(t) for sub in self.subcommands
+                if not sub.hidden and (is_coordinator or not sub.coordinator_only)]
+
+    def all_examples(self) -> tuple[str, ...]:
+        return self.examples + tuple(e for sub in self.subcommands for e in sub.examples)
+
+    def line(self, *values: object) -> str:
+        """The canonical command for a button: ``cancel.line(3)`` -> '/cancel 3'."""
+        pieces = [self.path()]
+        for arg, value in zip(self.args or (), values, strict=False):
+            if value is not None and value is not False:
+                pieces.append(arg.render(value))
+        return " ".join(pieces)
+
+    def parse(self, ctx: Ctx, text: str) -> tuple[Command, dict[str, Any]]:
+        """Which (sub)command the text is for, and the typed values its pieces read. Raises UserError
+        (UsageError when something is missing or left over) and nothing else."""
+        if self.subcommands:
+            words = text.strip().split(maxsplit=1)
+            if words:
+                wanted = fold(words[0])
+                default = next((sub for sub in self.subcommands if sub.default), None)
+                for sub in self.subcommands:
+                    if not sub.default and wanted in {fold(n) for n in sub.names}:
+                        try:
+                            return sub, sub.parse(ctx, words[1] if len(words) > 1 else "")[1]
+                        except UserError:
+                            if sub.strict or default is None:
+                                raise
+                            return default, default.parse(ctx, text)[1]
+            default = next((sub for sub in self.subcommands if sub.default), None)
+            if default is None:
+                raise UsageError(ctx._("What should I do? {choices}").format(
+                    choices=" | ".join(sub.name_in(ctx.language) for sub in self.subcommands)))
+            return default, default.parse(ctx, text)[1]
+        from bot.core.grammar.args import read_args
+
+        parsed = read_args(ctx, self.args or (), text)
+        if parsed.leftover:
+            raise UsageError(ctx._("I didn't understand “{words}”.").format(words=parsed.leftover[:60]))
+        return self, parsed.values
+
+    def run(self, ctx: Ctx, text: str) -> HandlerResult:
+        try:
+            command, values = self.parse(ctx, text)
+        except UsageError as error:
+            raise self.with_usage(ctx, error) from None
+        if command.coordinator_only and not ctx.is_coordinator:
+            raise NotAllowed(ctx._(NOT_COORDINATOR))
+        assert command.handler is not None
+        try:
+            return command.handler(ctx, **values)
+        except UsageError as error:
+            raise command.with_usage(ctx, error) from None
+
+    def with_usage(self, ctx: Ctx, error: UsageError) -> UserError:
+        """The usage in the member's own language (the dispatcher could only translate a fixed msgid)."""
+        if error.example:
+            return UserError(error.message, example=error.example)
+        lines = [ctx._("Usage: {usage}").format(usage=u) for u in self.usage_lines(ctx.translator, ctx.is_coordinator)]
+        return UserError("\n".join([error.message, *lines[:5]]))
+
+
+NOT_COORDINATOR = N_("Only a coordinator can do that.")
+
+
+class Route:
+    """What ``@router.typed`` and ``router.group`` return: still callable as the handler, and it knows
+    its command, so buttons are written from the declaration (``cancel.line(3)`` -> '/cancel 3')."""
+
+    def __init__(self, command: Command) -> None:
+        self.command = command
+
+    def __call__(self, *args: Any, **kwargs: Any) -> HandlerResult:
+        assert self.command.handler is not None
+        return self.command.handler(*args, **kwargs)
+
+    def line(self, *values: object) -> str:
+        return self.command.line(*values)
+
+    def sub(
+        self,
+        name: str,
+        *,
+        aliases: Iterable[str] = (),
+        help: str,
+        args: Sequence[Arg] = (),
+        examples: Iterable[str] = (),
+        coordinator_only: bool = False,
+        default: bool = False,
+        strict: bool = True,
+        hidden: bool = False,
+    ) -> Callable[[Callable[..., HandlerResult]], Route]:
+        """A subcommand with its own pieces, permission, usage, help and French synonyms. ``default``:
+        the one used when the first word names no subcommand. ``strict=False``: a text its pieces can't
+        read goes to the default instead ("/announce Cancel the party" is an announcement)."""
+
+        def register(func: Callable[..., HandlerResult]) -> Route:
+            sub = Command(name, tuple(aliases), help, "", _through_group, coordinator_only, hidden, tuple(args),
+                          tuple(examples), parent=self.command, default=default, handler=func, strict=strict)
+            self.command.subcommands.append(sub)
+            return Route(sub)
+
+        return register
+
+
+def _through_group(ctx: Ctx, args: str) -> HandlerResult:  # pragma: no cover - never registered on its own
+    raise AssertionError("a subcommand runs through its group")
 
 
 class Router:
@@ -79,20 +225,62 @@ class Router:
         usage: str = "",
         coordinator_only: bool = False,
         hidden: bool = False,
+        examples: Iterable[str] = (),
     ) -> Callable[[HandlerFunc], HandlerFunc]:
+        """A plain command: ``def cmd(ctx, args: str)`` reads its own arguments."""
+
         def register(func: HandlerFunc) -> HandlerFunc:
             self.commands.append(
-                Command(name, tuple(aliases), help, usage, func, coordinator_only, hidden)
+                Command(name, tuple(aliases), help, usage, func, coordinator_only, hidden, None, tuple(examples))
             )
             return func
 
         return register
 
+    def typed(
+        self,
+        name: str,
+        *,
+        aliases: Iterable[str] = (),
+        help: str,
+        args: Sequence[Arg] = (),
+        examples: Iterable[str] = (),
+        coordinator_only: bool = False,
+        hidden: bool = False,
+    ) -> Callable[[Callable[..., HandlerResult]], Route]:
+        """A command whose arguments are declared pieces: the handler receives typed values."""
 
-def fold(text: str) -> str:
-    """Case- and accent-insensitive key: 'Réunion' -> 'reunion'."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+        def register(func: Callable[..., HandlerResult]) -> Route:
+            return Route(self._declare(name, aliases, help, tuple(args), examples, coordinator_only, hidden, func))
+
+        return register
+
+    def group(
+        self,
+        name: str,
+        *,
+        aliases: Iterable[str] = (),
+        help: str,
+        examples: Iterable[str] = (),
+        coordinator_only: bool = False,
+        hidden: bool = False,
+    ) -> Route:
+        """A command made of subcommands (``/event add|edit|cancel|post``); declare them with ``.sub``."""
+        return Route(self._declare(name, aliases, help, (), examples, coordinator_only, hidden, None))
+
+    def _declare(self, name: str, aliases: Iterable[str], help: str, args: tuple[Arg, ...],
+                 examples: Iterable[str], coordinator_only: bool, hidden: bool,
+                 handler: Callable[..., HandlerResult] | None) -> Command:
+        holder: list[Command] = []
+
+        def run(ctx: Ctx, text: str) -> HandlerResult:
+            return holder[0].run(ctx, text)
+
+        command = Command(name, tuple(aliases), help, "", run, coordinator_only, hidden, args, tuple(examples),
+                          handler=handler)
+        holder.append(command)
+        self.commands.append(command)
+        return command
 
 
 class CommandTable:

@@ -1,0 +1,114 @@
+"""Pieces for time: a moment or range, a duration. They wrap the date grammar of ``bot.core.dates``
+(one vocabulary for every command); this module only turns its errors into sentences."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from bot.core.dates import ERROR_MESSAGES, DateParseError, When, find_when, parse_when
+from bot.core.errors import UserError
+from bot.core.grammar.args import FOUND, LEADING, REST, Arg
+from bot.core.i18n import N_
+from storage.volunteer_rules import DurationError, split_duration
+
+if TYPE_CHECKING:
+    from bot.core.context import Ctx
+
+
+def date_error(ctx: Ctx, error: DateParseError, example: str | None = None) -> UserError:
+    """The date grammar's own sentence for what was wrong (``bot.core.dates.ERROR_MESSAGES``)."""
+    example = example or ctx._("/book salle-reunion tomorrow 14:00-16:00")
+    message = ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["no_date"])
+    return UserError(ctx._(message), example=example)
+
+
+def duration_error(ctx: Ctx, error: DurationError, example: str | None = None) -> UserError:
+    messages = {
+        "missing": ctx._("How long? Start with a duration such as 2h, 2h30, 1.5h or 45min."),
+        "unreadable": ctx._("I couldn't read the duration. Write it like 2h, 2h30, 1.5h or 45min."),
+        "zero": ctx._("A duration of zero can't be logged."),
+        "too_long": ctx._("That is more than 24 hours for one entry: split it into several days."),
+    }
+    return UserError(messages[error.code], example=example)
+
+
+class WhenArg(Arg):
+    """A day, optionally with hours ("demain 14h-16h", "samedi 18h-22h", "2026-12-08 14:00-16:00").
+    ``need``: "day" (a day is enough), "start" (a time is needed), "range" (a start and an end)."""
+
+    stage = REST
+    label = N_("<when>")
+
+    def __init__(self, name: str, *, need: str = "range", **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
+        self.need = need
+
+    def read(self, ctx: Ctx, text: str) -> tuple[When | None, str]:
+        if not text:
+            return None, text
+        example = self.example(ctx.translator)
+        try:
+            when = parse_when(text, ctx.now, ctx.tz)
+        except DateParseError as error:
+            raise date_error(ctx, error, example) from None
+        if self.need in {"start", "range"} and when.start is None:
+            raise UserError(ctx._("At what time? Give a start and an end."), example=example)
+        if self.need == "range" and when.end is None:
+            raise UserError(ctx._("Please give an end time or a length."), example=example)
+        return when, ""
+
+    def render(self, value: Any) -> str:
+        return str(value)
+
+
+class DurationArg(Arg):
+    """A leading length: 2h, 2h30, 1.5h, 1,5 h, 45min, 1 heure et demie. The handler gets minutes."""
+
+    stage = LEADING
+    label = N_("<duration>")
+
+    def read(self, ctx: Ctx, text: str) -> tuple[int | None, str]:
+        if not text:
+            return None, text
+        try:
+            return split_duration(text)
+        except DurationError as error:
+            if self.optional and error.code in {"unreadable", "missing"}:
+                return None, text
+            raise duration_error(ctx, error, self.example(ctx.translator)) from None
+
+    def render(self, value: Any) -> str:
+        hours, minutes = divmod(int(value), 60)
+        return f"{hours}h{minutes:02d}" if minutes else f"{hours}h"
+
+
+class PastDayArg(Arg):
+    """The day something was done, anywhere in the text ("hier soir", "le 28", "lundi dernier"): a day
+    without its month or year is the last one gone. The handler gets the local date; a day to come is
+    refused."""
+
+    stage = FOUND
+    label = N_("[day]")
+
+    def __init__(self, name: str, **kwargs: Any) -> None:
+        kwargs.setdefault("optional", True)
+        super().__init__(name, **kwargs)
+
+    def read(self, ctx: Ctx, text: str) -> tuple[date | None, str]:
+        try:
+            when, rest = find_when(text, ctx.now, ctx.tz, past=True)
+        except DateParseError as error:
+            raise date_error(ctx, error, self.example(ctx.translator)) from None
+        if when is None:
+            return None, text
+        if when.day > ctx.now.astimezone(ctx.tz).date():
+            raise UserError(ctx._("That day hasn't come yet: log the time once it is done."),
+                            example=self.example(ctx.translator))
+        return when.day, rest
+
+    def usage(self, t: Any) -> str:
+        return t.gettext(self.label)
+
+    def render(self, value: Any) -> str:
+        return value.isoformat() if isinstance(value, date) else str(value)

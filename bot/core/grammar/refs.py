@@ -1,0 +1,121 @@
+"""Pieces that name things in the database: a space, a member."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from bot.core.errors import UserError
+from bot.core.grammar.args import LEADING, MARKED, REST, Arg
+from bot.core.grammar.pieces import squash, strip_fillers
+from bot.core.i18n import N_
+from storage.members import find_member_by_name
+from storage.models import Member
+from storage.spaces import AmbiguousSpace, SpaceNotFound, SpaceView, space_views, split_space_and_rest
+
+if TYPE_CHECKING:
+    from bot.core.context import Ctx
+
+_STRONG_MARKER = re.compile(r"(?:^|(?<=\s))(?:(?:lieu|espace|space|room)(?:\s*[:=]\s*|\s+)|@\s*)", re.IGNORECASE)
+_WEAK_MARKER = re.compile(r"(?:^|(?<=\s))(?:at|in|dans|à|au|en)\s+", re.IGNORECASE)
+
+
+def space_error(ctx: Ctx, error: LookupError) -> UserError:
+    """A space that was named but can't be told apart, or isn't known."""
+    if isinstance(error, AmbiguousSpace):
+        names = ", ".join(f"{s.name} ({s.slug})" for s in error.candidates[:5])
+        return UserError(ctx._("Several spaces match “{query}”: {names}. Which one?")
+                         .format(query=error.query[:40], names=names))
+    assert isinstance(error, SpaceNotFound)
+    if error.suggestions:
+        names = ", ".join(s.slug for s in error.suggestions)
+        return UserError(ctx._("I don't know the space “{query}”. Did you mean {names}?")
+                         .format(query=error.query[:40], names=names))
+    return UserError(ctx._("I don't know the space “{query}”. /spaces lists them.").format(query=error.query[:40]))
+
+
+def find_space(spaces: list[SpaceView], text: str) -> tuple[SpaceView, str]:
+    """The space the text starts with, articles and fillers ignored ('la salle de réunion demain',
+    "l'open space", 'un poste en coworking'): the longest leading words naming exactly one space."""
+    return split_space_and_rest(spaces, strip_fillers(text))
+
+
+class SpaceArg(Arg):
+    """A space by slug or name, accents, case and articles ignored. ``marked``: only after "lieu",
+    "espace", "space", "room" or "@" (anywhere), and with ``weak`` after "à", "at", "in", "dans" when
+    what follows names a space."""
+
+    label = N_("<space>")
+
+    def __init__(self, name: str, *, marked: bool = False, weak: bool = False, include_closed: bool = False,
+                 **kwargs: Any) -> None:
+        if marked:
+            kwargs.setdefault("optional", True)
+        super().__init__(name, **kwargs)
+        self.marked = marked
+        self.weak = weak
+        self.include_closed = include_closed
+        self.stage = MARKED if marked else LEADING
+
+    def usage(self, ctx_t: Any) -> str:
+        text = ctx_t.gettext(self.label)
+        if self.marked:
+            text = ctx_t.gettext(N_("lieu <space>"))
+        return f"[{text}]" if self.shown_optional else text
+
+    def read(self, ctx: Ctx, text: str) -> tuple[SpaceView | None, str]:
+        if not text:
+            return None, text
+        spaces = space_views(ctx.session, include_closed=self.include_closed)
+        if not self.marked:
+            try:
+                return find_space(spaces, text)
+            except (SpaceNotFound, AmbiguousSpace) as error:
+                raise space_error(ctx, error) from None
+        match = _STRONG_MARKER.search(text)
+        if match:
+            try:
+                space, rest = find_space(spaces, text[match.end():])
+            except (SpaceNotFound, AmbiguousSpace) as error:
+                raise space_error(ctx, error) from None
+            return space, squash(f"{text[: match.start()]} {rest}")
+        if self.weak:
+            for weak in _WEAK_MARKER.finditer(text):
+                try:
+                    space, rest = find_space(spaces, text[weak.end():])
+                except (SpaceNotFound, AmbiguousSpace):
+                    continue
+                return space, squash(f"{text[: weak.start()]} {rest}")
+        return None, text
+
+    def render(self, value: Any) -> str:
+        slug = value.slug if isinstance(value, SpaceView) else str(value)
+        return f"lieu {slug}" if self.marked else slug
+
+
+def one_member_named(ctx: Ctx, who: str) -> Member:
+    """The member a coordinator names (display name or chat id), or a sentence saying why not."""
+    members = find_member_by_name(ctx.session, who)
+    if not members:
+        raise UserError(ctx._("I don't know anyone called “{who}”. They must have written to me once.")
+                        .format(who=who[:40]))
+    if len(members) > 1:
+        names = ", ".join(m.display_name for m in members[:5])
+        raise UserError(ctx._("Several members match “{who}”: {names}.").format(who=who[:40], names=names))
+    return members[0]
+
+
+class MemberArg(Arg):
+    """A member, by display name or chat id (what is left of the text)."""
+
+    stage = REST
+    label = N_("<member>")
+
+    def read(self, ctx: Ctx, text: str) -> tuple[Member | None, str]:
+        who = text.strip("\"“”«» ")
+        if not who:
+            return None, text
+        return one_member_named(ctx, who), ""
+
+    def render(self, value: Any) -> str:
+        return value.display_name if isinstance(value, Member) else str(value)

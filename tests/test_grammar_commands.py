@@ -1,0 +1,154 @@
+"""Commands read their arguments with the declared pieces: what /help shows is what is accepted, and
+the phrasings the issue found misread are read right (through the chat, on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.core.context import Ctx
+from bot.core.i18n import Translator, translator_for
+from bot.core.router import Command, split_command
+from bot.core.types import Platform, UserRef
+from storage.members import get_or_create_member
+from storage.models import Booking, Space
+from tests.harness import Chat
+
+TZ = ZoneInfo("Europe/Paris")
+
+
+def typed_commands(chat: Chat) -> list[Command]:
+    return [c for c in chat.app.dispatcher.commands.commands if c.args is not None or c.subcommands]
+
+
+@pytest.fixture
+def coordinator_ctx(sqlite_chat: Chat) -> Iterator[tuple[Chat, Session]]:
+    for name in ("alice", "marie curie"):
+        sqlite_chat.say(name, "/start")
+    with Session(sqlite_chat.app.engine) as session:
+        yield sqlite_chat, session
+
+
+def ctx_for(chat: Chat, session: Session, language: str) -> Ctx:
+    member, identity = get_or_create_member(session, UserRef(Platform.CONSOLE, "coord", "Coord"), language)
+    return Ctx(session=session, settings=chat.app.settings, incoming=chat.incoming("coord", ""), member=member,
+               identity=identity, now=chat.clock.now, translator=translator_for(language, "Europe/Paris"),
+               is_coordinator=True, commands=chat.app.dispatcher.commands)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_every_example_shown_in_help_is_read_by_its_command(coordinator_ctx: tuple[Chat, Session],
+                                                            language: str) -> None:
+    chat, session = coordinator_ctx
+    ctx = ctx_for(chat, session, language)
+    checked = 0
+    for command in typed_commands(chat):
+        examples = command.all_examples()
+        assert len(examples) >= 1, f"/{command.name} declares no example"
+        for example in examples:
+            shown = ctx._(example)
+            parsed = split_command(shown)
+            assert parsed is not None, shown
+            name, args = parsed
+            assert chat.app.dispatcher.commands.find(name) is command, shown
+            command.parse(ctx, args)  # raises if the example is not accepted
+            checked += 1
+    assert checked > 20
+
+
+def test_help_for_a_command_shows_its_usage_and_two_examples(sqlite_chat: Chat) -> None:
+    french = Translator("fr", TZ)
+    for command in typed_commands(sqlite_chat):
+        if command.hidden:
+            continue
+        answer = sqlite_chat.text("coord", f"/aide {command.name_in('fr')}")
+        for line in command.usage_lines(french):
+            assert line in answer, (command.name, line)
+        examples = [french.gettext(e) for e in command.all_examples()]
+        assert sum(e in answer for e in examples) >= min(2, len(examples)), command.name
+    assert "/reserver <espace> <quand>" in sqlite_chat.text("alice", "/aide réserver")
+    assert "/annuler <numéro>" in sqlite_chat.text("alice", "/help cancel")
+    assert "Je ne connais pas /frob" in sqlite_chat.text("alice", "/aide frob")
+
+
+def test_usage_lines_list_subcommands_with_french_names(sqlite_chat: Chat) -> None:
+    answer = sqlite_chat.text("coord", "/aide espace")
+    assert "/espace ajouter <nom-court>" in answer and "/espace fermer <espace>" in answer
+
+
+def bookings(chat: Chat) -> list[Booking]:
+    with Session(chat.app.engine) as session:
+        return list(session.exec(select(Booking)))
+
+
+@pytest.mark.parametrize("text", [
+    "/reserver la salle de réunion demain 11h-12h",
+    "/reserver Salle de réunion demain 11h-12h",
+    "/book the salle-reunion tomorrow 11:00-12:00",
+])
+def test_an_article_before_a_space_is_not_read_as_its_name(chat: Chat, text: str) -> None:
+    assert chat.text("alice", text).startswith(("Réservé : Salle de réunion", "Booked: Salle de réunion"))
+
+
+@pytest.mark.parametrize(("text", "space"), [
+    ("/reserver la cuisine demain 11h-12h", "Cuisine du café"),
+    ("/reserver la petite salle demain 11h-12h", "Petite salle"),
+    ("/reserver l'open space demain 11h-12h", "Open space coworking"),
+    ("/reserver un poste en coworking demain 11h-12h", "Open space coworking"),
+])
+def test_spaces_named_with_articles_are_found(chat: Chat, text: str, space: str) -> None:
+    assert chat.text("alice", text).startswith(f"Réservé : {space}")
+
+
+@pytest.mark.parametrize("number", ["1", "n°1", "n° 1", "#1", "no 1", "N°1"])
+def test_a_booking_number_is_read_however_the_bot_or_the_member_writes_it(chat: Chat, number: str) -> None:
+    chat.say("alice", "/reserver salle-reunion demain 14h-16h")
+    assert chat.text("alice", f"/annuler {number}").startswith("Annulé : #1 Salle de réunion")
+
+
+def test_words_left_over_are_said_not_dropped(chat: Chat) -> None:
+    chat.say("alice", "/reserver salle-reunion demain 14h-16h")
+    answer = chat.text("alice", "/annuler 1 et aussi 2")
+    assert "Je n'ai pas compris « et aussi 2 »" in answer and "Utilisation : /annuler <numéro>" in answer
+    assert [b.status for b in bookings(chat)] == ["active"]
+
+
+def test_space_added_with_some_days_is_open_only_those_days_and_says_so(chat: Chat) -> None:
+    answer = chat.text("coord", '/espace ajouter atelier-bois "Atelier bois" tue=14:00-19:00 thu=14:00-22:00 '
+                                "sat=10:00-18:00")
+    assert answer == ("Espace ajouté : Atelier bois (atelier-bois).\n"
+                      "Ouvert : mar. 14:00-19:00; jeu. 14:00-22:00; sam. 10:00-18:00")
+    assert "en dehors des heures d'ouverture" in chat.text("alice", "/reserver atelier-bois lundi 10h-11h")
+    assert chat.text("alice", "/reserver atelier-bois mardi 15h-16h").startswith("Réservé : Atelier bois")
+
+
+@pytest.mark.parametrize("days", ["mar=14:00-19:00 sam=10:00-18:00", "mardi=14:00-19:00 samedi=10:00-18:00",
+                                  "Mar.=14h00-19h00 SAM=10:00-18:00"])
+def test_space_settings_take_french_day_names(chat: Chat, days: str) -> None:
+    answer = chat.text("coord", f"/espace ajouter atelier-bois {days}")
+    assert answer.endswith("Ouvert : mar. 14:00-19:00; sam. 10:00-18:00"), answer
+
+
+def test_space_settings_take_french_kinds_and_answer_in_french(chat: Chat) -> None:
+    chat.say("coord", '/espace ajouter atelier-bois "Atelier bois" type=salle capacite=4 mar=14:00-19:00')
+    with Session(chat.app.engine) as session:
+        space = session.exec(select(Space).where(Space.slug == "atelier-bois")).one()
+        assert (space.kind, space.capacity) == ("room", 4)
+    answer = chat.text("coord", "/espace modifier atelier-bois type=grenier")
+    assert answer.startswith("« grenier » n'est pas un type d'espace que je connais : postes de travail (desk)")
+    assert "I don't" not in chat.text("coord", "/espace modifier atelier-bois mercredi=9h")
+
+
+def test_a_space_added_without_days_gets_weekday_hours_and_is_told(chat: Chat) -> None:
+    answer = chat.text("coord", "/espace ajouter atelier-bois")
+    assert "Ouvert : lun. 09:00-18:00; mar. 09:00-18:00" in answer and "par défaut" in answer
+
+
+def test_coordinator_booking_outside_the_rules_says_which(chat: Chat) -> None:
+    answer = chat.text("coord", "/reserver salle-reunion demain 9h-15h")
+    assert answer.startswith("Réservé : Salle de réunion")
+    assert "Hors règles (coordination) : 6h > 4h max." in answer
+    assert "Hors règles" not in chat.text("coord", "/reserver petite-salle demain 9h-10h")
