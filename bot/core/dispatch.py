@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.core import conversation
 from bot.core.context import AdminCheck, Ctx
 from bot.core.errors import NotAllowed, UsageError, UserError
 from bot.core.i18n import N_, Translator, normalise_language, translator_for
@@ -115,10 +116,8 @@ class Dispatcher:
                                   .format(count=len(incoming.text)))])
         text = clean_text(incoming.text)
         parsed = split_command(text)
-        if parsed is None:
-            if incoming.chat.is_private and text.strip():
-                return Handled([Reply(_("I understand commands that start with / or !. Type /help to see them."))])
-            return Handled([])
+        if parsed is None:  # plain words, a typed choice number, a question's button: the conversation
+            return conversation.hear(self, session, incoming, text)
         name, args = parsed
         command = self.commands.find(name)
         if command is None:
@@ -203,6 +202,7 @@ class Dispatcher:
                 "Please wait a minute, then send one command at a time.").format(count=limit))
         result = command.func(ctx, args)
         replies = normalise_result(result)
+        conversation.remember_offered(session, self.commands, incoming, member.id, replies, ctx.now)
         enqueued = enqueue(session, ctx.notices, ctx.now, preferred_platform=incoming.sender.platform.value)
         if enqueued.unreachable and replies and not incoming.chat.is_private:
             replies[-1] = self._with_private_start(replies[-1], session, enqueued.unreachable, translator)

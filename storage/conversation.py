@@ -1,0 +1,64 @@
+"""Reading and writing a member's conversation state in one chat (see models_conversation)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from storage.models_conversation import ConversationState
+
+
+def find_state(session: Session, platform: str, chat_id: str, member_id: int) -> ConversationState | None:
+    return session.exec(select(ConversationState).where(
+        ConversationState.platform == platform, ConversationState.chat_id == chat_id,
+        ConversationState.member_id == member_id,
+    )).first()
+
+
+def _state(session: Session, platform: str, chat_id: str, member_id: int) -> ConversationState:
+    row = find_state(session, platform, chat_id, member_id)
+    if row is None:
+        row = ConversationState(platform=platform, chat_id=chat_id, member_id=member_id)
+    return row
+
+
+def live_request(row: ConversationState | None, now: datetime) -> dict[str, Any] | None:
+    """The request in progress, unless there is none or it has expired."""
+    if row is None or row.request is None or row.request_expires_at is None or row.request_expires_at <= now:
+        return None
+    value = json.loads(row.request)
+    return value if isinstance(value, dict) else None
+
+
+def live_choices(row: ConversationState | None, now: datetime) -> list[dict[str, Any]] | None:
+    """The choices last offered, unless none were or they have expired."""
+    if row is None or row.choices is None or row.choices_expires_at is None or row.choices_expires_at <= now:
+        return None
+    value = json.loads(row.choices)
+    return value if isinstance(value, list) else None
+
+
+def save_request(session: Session, platform: str, chat_id: str, member_id: int,
+                 request: dict[str, Any] | None, expires_at: datetime | None, now: datetime) -> None:
+    row = _state(session, platform, chat_id, member_id)
+    row.request = json.dumps(request, ensure_ascii=False) if request is not None else None
+    row.request_expires_at = expires_at if request is not None else None
+    row.updated_at = now
+    session.add(row)
+
+
+def save_choices(session: Session, platform: str, chat_id: str, member_id: int,
+                 choices: list[dict[str, Any]] | None, expires_at: datetime | None, now: datetime,
+                 row: ConversationState | None = None) -> None:
+    """Record (or forget, with None) the choices offered. ``row`` saves a lookup when the caller has it."""
+    if row is None:
+        if choices is None and find_state(session, platform, chat_id, member_id) is None:
+            return
+        row = _state(session, platform, chat_id, member_id)
+    row.choices = json.dumps(choices, ensure_ascii=False) if choices is not None else None
+    row.choices_expires_at = expires_at if choices is not None else None
+    row.updated_at = now
+    session.add(row)
