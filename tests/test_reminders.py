@@ -252,7 +252,8 @@ def test_a_reminder_that_still_names_a_moment_is_asked_about_not_stored(sqlite_c
     ]
     [reply] = sqlite_chat.press("alice", "mardi")
     assert reply.text == "Je vous le rappellerai le mardi 24 novembre, 09:00 : préparer la réunion de jeudi"
-    assert "ressemblent encore" in sqlite_chat.text("alice", "/rappel demain à 14 appeler Paul")
+    assert "Je ne suis pas sûr" in sqlite_chat.text("alice", "/rappel demain à 14 appeler Paul")
+    assert "ressemblent encore" in sqlite_chat.text("alice", "/rappel demain 9h appeler Paul vers 14")
     assert "ressemblent encore" not in sqlite_chat.text("alice", '/rappel demain 14h "appeler Paul à 15"')
     assert "14:00" in sqlite_chat.text("alice", "/rappels")
     assert "appeler Paul à 15" in sqlite_chat.text("alice", "/rappels")

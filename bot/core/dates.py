@@ -193,6 +193,7 @@ class _Clock:
     ampm: str | None = None
     qualifier: str | None = None  # "du soir"...
     midnight: bool = False
+    twelve: bool = False  # "5 o'clock": morning or evening, said by the part of the day or not at all
 
 
 @dataclass
@@ -298,6 +299,10 @@ class _Reader:
             return None
         return found
 
+    def alone(self, i: int) -> bool:
+        """The word is the whole message ("/free sam"), give or take fillers and signs."""
+        return all(index == i or tok.text in _FILLERS or not tok.text.isalnum() for index, tok in enumerate(self.toks))
+
     def skip_dot(self, i: int) -> int:
         return i + 1 if self.text(i) == "." and self.glued(i) else i
 
@@ -327,8 +332,10 @@ class _Reader:
                 return None
             value, j = found
         if value > 24:
+            if value < 100 and (self.text(j) in {"heure", "heures"} or (self.text(j) == "h" and self.glued(j))):
+                raise DateParseError("impossible_date")  # "25h"
             return None
-        hour, minute, marked = value, 0, False
+        hour, minute, marked, twelve = value, 0, False, False
         unit = self.text(j)
         if unit in _HOUR_WORDS and (self.glued(j) or unit != "h" or self.text(i).isdigit()):  # type: ignore[union-attr]
             marked, j = True, j + 1
@@ -354,8 +361,10 @@ class _Reader:
             if minutes > 59:
                 raise DateParseError("impossible_date")
             minute, marked, j = minutes, True, j + 2
+        elif unit == "." and self.glued(j) and self.text(j + 1) in {"00", "15", "30", "45"} and self.glued(j + 1):
+            minute, marked, j = int(self.text(j + 1) or 0), True, j + 2  # "9.30"
         elif self.text(j) == "o" and self.text(j + 1) == "'" and self.text(j + 2) == "clock":
-            marked, j = True, j + 3
+            marked, twelve, j = True, hour <= 12, j + 3
         ampm = self.phrase(j, _AMPM)
         clock_ampm: str | None = None
         if ampm is not None:
@@ -366,14 +375,14 @@ class _Reader:
                 raise DateParseError("impossible_date")
         qualifier = self.phrase(j, _QUALIFIERS)
         clock_qualifier: str | None = None
-        if qualifier is not None and clock_ampm is None and (marked or bare):
+        if qualifier is not None and clock_ampm is None and (marked or bare or hour <= 12):
             clock_qualifier, j = qualifier
             marked = True
         if not marked and not bare:
             return None
         if minute and hour == 24:
             raise DateParseError("impossible_date")
-        return _Clock(hour, minute, marked, clock_ampm, clock_qualifier), j
+        return _Clock(hour, minute, marked, clock_ampm, clock_qualifier, twelve=twelve and not clock_qualifier), j
 
     def english_clock(self, i: int) -> tuple[_Clock, int] | None:
         """'half past 2', 'a quarter past 3', 'quarter to 4 pm'."""
@@ -547,7 +556,7 @@ class _Reader:
             context = dotted or direction is not None or (after is not None and (
                 after.isdigit() or after in V.NOON or after in V.MIDNIGHT or self.phrase(k, _PERIODS) is not None
                 or after in {"a", "at", "de", "from", "des", "le", "prochain", "prochaine", "dernier", "derniere"}))
-            if not context:
+            if not context and not self.alone(j):
                 return None
             weekday = V.WEEKDAYS_SHORT[word]
         if weekday is None:
@@ -559,9 +568,17 @@ class _Reader:
                     k, direction = found[1], name
                     break
         # "mardi 1 décembre", "samedi 28", "sam. 28/11": the date decides, the weekday must agree.
-        dated = self.numeric_date(k) or self.day_month(k, allow_bare=True)
+        dated = self.numeric_date(k)
+        bare = False
+        if dated is None:
+            dated = self.day_month(k, allow_bare=True)
+            bare = dated is not None and dated[1] == k + 1  # "samedi 28", not "samedi 28 novembre"
+            if bare and (self.phrase(k + 1, _SEPARATORS) is not None or self.phrase(k + 1, _AMPM) is not None):
+                dated = None  # "vendredi 5-7pm": hours
         if dated is not None and dated[0].day is not None:
             if dated[0].day.weekday() != weekday:
+                if bare:  # "samedi 2": two places, not the 2nd
+                    return _Pieces(day=self._resolve_weekday(weekday, direction)), k
                 raise DateParseError("ambiguous")
             return dated
         return _Pieces(day=self._resolve_weekday(weekday, direction)), k
@@ -595,7 +612,8 @@ class _Reader:
         if month is None or not self.glued(i + 2):
             return None
         day_num, j = int(first), i + 3
-        if separator == "." and (month > 12 or day_num > 31 or self.text(j) in V.HOUR_UNITS):
+        if separator == "." and (not 1 <= month <= 12 or day_num > 31 or self.text(j) in V.HOUR_UNITS
+                                 or self.text(j) == "-"):
             return None
         year: int | None = None
         if self.text(j) == separator and self.glued(j) and self.num(j + 1, 4) is not None:
@@ -618,6 +636,10 @@ class _Reader:
             j, article = j + 1, True
         elif self.text(j) == "on" and self.text(j + 1) == "the":
             j, article = j + 2, True
+        if article:
+            numeric = self.numeric_date(j)
+            if numeric is not None:
+                return numeric  # "le 15/11"
         month_first: int | None = None
         word = self.text(j)
         if word is not None and word in V.MONTHS and not article:
@@ -749,7 +771,7 @@ class _Reader:
                 if filler is None:
                     break
                 k = filler[1]
-            piece = self.piece(j) or (self.piece(k) if k != j else None)
+            piece = self.piece(j, pieces) or (self.piece(k, pieces) if k != j else None)
             if piece is None:
                 break
             part, nxt = piece
@@ -760,9 +782,11 @@ class _Reader:
             return None
         return pieces, end
 
-    def piece(self, i: int) -> tuple[_Pieces, int] | None:
+    def piece(self, i: int, so_far: _Pieces) -> tuple[_Pieces, int] | None:
         readers: tuple[Callable[[int], tuple[_Pieces, int] | None], ...] = (
             self.relative, self.day, self.range_, self.length_piece, self.period_piece, self.start_time)
+        if so_far.start is not None:  # "jeu 20h soirée jeux": a part of the day comes before the hour
+            readers = (self.relative, self.day, self.range_, self.length_piece, self.start_time)
         for reader in readers:
             found = reader(i)
             if found is not None:
@@ -802,6 +826,8 @@ def _wall_hour(clock: _Clock, period: str | None, is_end: bool) -> tuple[int, in
     """The 24-hour wall time a clock means, given the part of the day it was said in."""
     hour = _resolve_ampm(clock.hour, clock.ampm)
     qualifier = clock.qualifier or (None if clock.ampm else period)
+    if clock.twelve and not clock.ampm and qualifier is None:
+        raise DateParseError("ambiguous")
     if clock.midnight:
         return (24 if is_end or hour == 24 else hour), clock.minute
     if clock.ampm is None and qualifier in {V.AFTERNOON, V.EVENING, V.NIGHT} and 1 <= hour <= 11:
@@ -912,6 +938,8 @@ def _rest(text: str, toks: list[_Tok], taken: list[tuple[int, int]]) -> str:
     cursor = 0
     for first, last in taken:
         keep.append(text[cursor:toks[first].start])
+        if last < len(toks) and toks[last].text == "," and not toks[last].gap:
+            last += 1  # "samedi 18h-22h, 2 places"
         cursor = toks[last - 1].end
     keep.append(text[cursor:])
     return re.sub(r"\s+", " ", " ".join(keep)).strip(" ,")
@@ -920,13 +948,21 @@ def _rest(text: str, toks: list[_Tok], taken: list[tuple[int, int]]) -> str:
 _AT_AFTER = {"a", "at", "vers", "@", "around"}
 
 
-def _check_neighbours(reader: _Reader, end: int) -> None:
-    """'samedi à 14 ...': a bare number right after a moment and 'à' is an hour nobody can be sure of."""
+def _check_neighbours(reader: _Reader, first: int, end: int) -> None:
+    """Numbers touching a moment that could be part of it are refused, not left in the text:
+    'demain à 14 ...' (14:00? 2 pm?), 'à 14 demain', '12 et 13 décembre' (two days)."""
     if reader.text(end) in _AT_AFTER:
-        value = reader.number(end + 1, words=True)
-        if (value is not None and value[0] <= 24 and reader.text(value[1]) is None) or (
-                value is not None and value[0] <= 24 and reader.text(value[1]) in {",", ".", "pour", "for"}):
+        value = reader.number(end + 1, words=False)
+        if value is not None and value[0] <= 24:
             raise DateParseError("ambiguous")
+    core = first
+    while core < end and reader.phrase(core, _FILLERS) is not None:
+        core = reader.phrase(core, _FILLERS)[1]  # type: ignore[index]
+    if reader.num(core - 1) is not None and reader.text(core - 2) in _AT_AFTER:
+        raise DateParseError("ambiguous")
+    if reader.num(core - 2) is not None and reader.text(core - 1) in {"et", "and", "-", "au", "a", "to"} \
+            and reader.num(core) is not None:
+        raise DateParseError("ambiguous")
 
 
 def _find(text: str, now: datetime, tz: ZoneInfo, past: bool) -> tuple[When | None, str, _Reader, list[int]]:
@@ -937,9 +973,9 @@ def _find(text: str, now: datetime, tz: ZoneInfo, past: bool) -> tuple[When | No
     if not spans:
         return None, text.strip(), reader, []
     pieces = _Pieces()
-    for _, end, part in spans:
+    for first, end, part in spans:
         pieces.merge(part)
-        _check_neighbours(reader, end)
+        _check_neighbours(reader, first, end)
     when = _build(pieces, reader)
     used = [k for first, last, _ in spans for k in range(first, last)]
     return when, _rest(text, toks, [(s[0], s[1]) for s in spans]), reader, used
@@ -1018,6 +1054,10 @@ def find_duration(text: str) -> tuple[timedelta | None, str]:
             raise DateParseError("ambiguous")
         found = introduced
     first, last, delta, _ = found[0]
+    if reader.text(last) in {"de", "of"} and reader.text(last + 1) is not None:
+        last += 1  # "2h de tri"
+    elif reader.text(last) == "d" and reader.text(last + 1) == "'":
+        last += 2  # "2h d'accueil"
     if delta > MAX_DURATION:
         raise DateParseError("too_long")
     if not delta:

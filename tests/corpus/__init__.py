@@ -1,0 +1,1 @@
+"""Public corpora: how members really write, with the reading a person would expect."""
