@@ -128,6 +128,9 @@ def feed_routes(
         return body
 
     async def events(request: web.Request) -> web.Response:
+        warming = request.app.get(WARM_UP)
+        if warming is not None and not warming.done():  # the start-up build is this very feed: wait for it
+            await asyncio.shield(warming)
         return await asyncio.to_thread(answer, request, builder.events_feed, False, "events.ics")
 
     async def space(request: web.Request) -> web.Response:

@@ -36,7 +36,6 @@ from storage.events import (
     bookings_version,
     events_version,
     feed_bookings,
-    feed_events,
     member_by_token,
     member_feed_signups,
     member_signups_version,
@@ -44,7 +43,7 @@ from storage.events import (
     space_names,
     spaces_version,
 )
-from storage.feed_state import uid_domain
+from storage.feed_state import FeedEvent, FeedOccurrence, feed_event_rows, uid_domain
 from storage.models import Booking, Member, Space
 from storage.models_events import (
     EVENT_CANCELLED,
@@ -214,7 +213,7 @@ class FeedBuilder:
     def _events_body(self, session: Session, since: datetime) -> Callable[[], bytes]:
         t = translator_for(self.language, self.tz_name)
         names = space_names(session)
-        events = feed_events(session, since)
+        events = feed_event_rows(session, since)
         host = self.uid_host(session)
         name = t.gettext("{site}: programme").format(site=self._site_name(session))
         return lambda: self._calendar(name, since, (
@@ -223,7 +222,7 @@ class FeedBuilder:
 
     def _space_body(self, session: Session, space: Space, since: datetime) -> Callable[[], bytes]:
         t = translator_for(self.language, self.tz_name)
-        events = feed_events(session, since, space.id)
+        events = feed_event_rows(session, since, space.id)
         bookings = feed_bookings(session, since, space_id=space.id)
         host = self.uid_host(session)
         booked = t.gettext("Booked")
@@ -286,7 +285,7 @@ class FeedBuilder:
             end = start + timedelta(minutes=1)
         return [date_time("DTSTART", start, self.tz), date_time("DTEND", end, self.tz)]
 
-    def event_components(self, event: Event, occurrences: list[EventOccurrence], location: str | None,
+    def event_components(self, event: FeedEvent, occurrences: list[FeedOccurrence], location: str | None,
                          host: str) -> list[bytes]:
         """A single event, or a series' master with its exceptions."""
         uid = f"event-{event.id}@{host}"
@@ -346,7 +345,7 @@ class FeedBuilder:
             chunks.append(self._override(uid, event, occurrence, location, sequence, stamp))
         return chunks
 
-    def _override(self, uid: str, event: Event, occurrence: EventOccurrence, location: str | None,
+    def _override(self, uid: str, event: FeedEvent, occurrence: FeedOccurrence, location: str | None,
                   sequence: int, stamp: datetime) -> bytes:
         key = ("override", uid, occurrence.id, occurrence.original_start, occurrence.start, occurrence.end,
                sequence, stamp, event.title, event.description, location)

@@ -49,18 +49,37 @@ def _wall(moment: datetime) -> str:
     return moment.strftime("%Y%m%dT%H%M%S")
 
 
+@lru_cache(maxsize=512)
+def _change_days(tz_name: str, year: int) -> frozenset[date]:
+    """The local days around the clock changes of ``year`` (the only days with odd wall-clock times)."""
+    days: set[date] = set()
+    for instant, _, _, _ in _transitions(ZoneInfo(tz_name), year):
+        day = instant.astimezone(ZoneInfo(tz_name)).date()
+        days.update((day - timedelta(days=1), day, day + timedelta(days=1)))
+    return frozenset(days)
+
+
+def near_change(local: datetime) -> bool:
+    assert isinstance(local.tzinfo, ZoneInfo)
+    return local.date() in _change_days(local.tzinfo.key, local.year)
+
+
 def date_time(name: str, moment: datetime, tz: ZoneInfo) -> str:
     """``NAME;TZID=zone:local``, or ``NAME:...Z`` for a wall-clock time that happens twice (02:30 on the
     autumn night: RFC 5545 readers take the first, ical.js the second)."""
-    if ambiguous(moment, tz):
+    local = moment.astimezone(tz)
+    if near_change(local) and ambiguous(moment, tz):
         return f"{name}:{utc_stamp(moment)}"
-    return f"{name};TZID={tz.key}:{_wall(moment.astimezone(tz).replace(tzinfo=None))}"
+    return f"{name};TZID={tz.key}:{local:%Y%m%dT%H%M%S}"
 
 
 def rule_date_time(name: str, moment: datetime, tz: ZoneInfo) -> str:
     """A series' DTSTART, RECURRENCE-ID or EXDATE: the wall-clock time the rule gives, which RFC 5545
     readers map to ``moment`` (02:30 on the spring night, read as 03:30 summer time)."""
-    return f"{name};TZID={tz.key}:{_wall(rule_wall_time(moment, tz))}"
+    local = moment.astimezone(tz)
+    if near_change(local):
+        return f"{name};TZID={tz.key}:{_wall(rule_wall_time(moment, tz))}"
+    return f"{name};TZID={tz.key}:{local:%Y%m%dT%H%M%S}"
 
 
 # --- VTIMEZONE ------------------------------------------------------------------------------------------
@@ -72,12 +91,13 @@ def _offset_text(offset: timedelta) -> str:
     return f"{sign}{hours:02d}{minutes:02d}"
 
 
+@lru_cache(maxsize=1024)
 def _transitions(tz: ZoneInfo, year: int) -> list[tuple[datetime, timedelta, timedelta, str]]:
     """(instant UTC, offset before, offset after, name after) of the clock changes in ``year``."""
     found = []
     moment = datetime(year, 1, 1, tzinfo=UTC)
     end = datetime(year + 1, 1, 1, tzinfo=UTC)
-    step = timedelta(hours=6)
+    step = timedelta(days=1)
     previous = moment.astimezone(tz).utcoffset()
     while moment < end:
         following = moment + step
