@@ -57,8 +57,10 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _run(settings: Settings) -> int:
     from bot.app import App
+    from bot.health import install_monitoring
 
     app = App(settings, serve_feeds=True)
+    install_monitoring(app)  # /healthz, /metrics
     await asyncio.to_thread(app.prepare)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

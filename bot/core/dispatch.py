@@ -25,6 +25,7 @@ from bot.core.i18n import N_, Translator, normalise_language, translator_for
 from bot.core.outbox import enqueue
 from bot.core.router import Command, CommandTable, split_command
 from bot.core.types import Incoming, Reply, UserRef
+from bot.metrics import observe_command_runs
 from storage.db import session_scope
 from storage.members import find_identity, get_or_create_member, identities_of
 from storage.models import Member
@@ -86,6 +87,7 @@ class Dispatcher:
         # Who administers a group chat (Ctx.is_chat_admin); None: nobody does. Tests may set it.
         self.admin_check = admin_check
         self.command_rate = CommandRate()
+        self._run = observe_command_runs(self._run)  # type: ignore[method-assign]  # /metrics: commands, latency
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Adapters call this. Database work runs in a thread so a waiting lock never blocks the loop."""

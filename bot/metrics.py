@@ -1,0 +1,224 @@
+"""Prometheus metrics (GET /metrics): commands by name and outcome, reply latency, outbox sends and send
+errors by platform, scheduled job runs and failures, and, read from the database at each scrape, the outbox
+backlog and the inbox lag.
+
+Counters live in one registry for the process (``REGISTRY``); the figures read from the database come from a
+collector bound to one App, so several Apps (tests) each show their own database.
+
+Who may read it: anyone presenting METRICS_TOKEN (``Authorization: Bearer …``); without a token set, only
+requests from this machine that did not come through a proxy (no X-Forwarded-For)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hmac
+import ipaddress
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, func, inspect, select
+from sqlmodel import col
+
+from bot.core.errors import UserError
+from storage.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+REGISTRY = CollectorRegistry()
+COMMANDS = Counter("tierslieu_commands", "Commands handled, by command and outcome (ok, refused, error)",
+                   ["command", "outcome"], registry=REGISTRY)
+REPLY_SECONDS = Histogram("tierslieu_reply_seconds", "Time to run a command and prepare its answer",
+                          buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30), registry=REGISTRY)
+SENDS = Counter("tierslieu_outbox_sends", "Messages the outbox handed to a platform, by result (sent, error)",
+                ["platform", "result"], registry=REGISTRY)
+JOB_RUNS = Counter("tierslieu_job_runs", "Scheduled job runs, by job and outcome (ok, failed)",
+                   ["job", "outcome"], registry=REGISTRY)
+
+Run = TypeVar("Run", bound=Callable[..., Any])
+
+
+def observe_command_runs(run: Run) -> Run:
+    """Wraps Dispatcher._run(session, command, args, incoming): counts and times every command."""
+
+    @functools.wraps(run)
+    def observed(session: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            result = run(session, command, *args, **kwargs)
+            outcome = "ok"
+            return result
+        except UserError:
+            outcome = "refused"
+            raise
+        finally:
+            COMMANDS.labels(command.name, outcome).inc()
+            REPLY_SECONDS.observe(time.perf_counter() - started)
+
+    return observed  # type: ignore[return-value]
+
+
+def observe_jobs(app: App) -> None:
+    """Count each scheduled job's runs and failures (the JobRunner logs the failure itself)."""
+    for name, job in list(app.jobs.jobs.items()):
+        app.jobs.jobs[name] = replace(job, func=_counted_job(name, job.func))
+
+
+def _counted_job(name: str, job_func: Callable[[Any], None]) -> Callable[[Any], None]:
+    @functools.wraps(job_func)
+    def counted(ctx: Any) -> None:
+        try:
+            job_func(ctx)
+        except BaseException:
+            JOB_RUNS.labels(name, "failed").inc()
+            raise
+        JOB_RUNS.labels(name, "ok").inc()
+
+    return counted
+
+
+def observe_sends(app: App) -> None:
+    """Count each adapter's outbox sends and send errors (the send raises DeliveryError on failure)."""
+    for adapter in app.adapters:
+        platform = adapter.platform.value
+        send = adapter.send
+
+        async def counted(chat_id: str, reply: Any, *, key: str | None = None, _send: Any = send,
+                          _platform: str = platform) -> None:
+            try:
+                await _send(chat_id, reply, key=key)
+            except BaseException:
+                SENDS.labels(_platform, "error").inc()
+                raise
+            SENDS.labels(_platform, "sent").inc()
+
+        adapter.send = counted  # type: ignore[method-assign]
+
+
+class DatabaseCollector(Collector):
+    """Outbox backlog and inbox lag, read from the database at each scrape."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        figures = outbox_figures(self.engine, self.clock())
+        backlog = GaugeMetricFamily("tierslieu_outbox_backlog", "Messages waiting to be sent, by platform",
+                                    labels=["platform"])
+        oldest = GaugeMetricFamily("tierslieu_outbox_oldest_pending_seconds",
+                                   "Age of the oldest message due and not sent yet, by platform", labels=["platform"])
+        failed = GaugeMetricFamily("tierslieu_outbox_failed_messages",
+                                   "Messages given up on (permanent failure or too many attempts), by platform",
+                                   labels=["platform"])
+        for platform, row in sorted(figures.items()):
+            backlog.add_metric([platform], row["backlog"])
+            oldest.add_metric([platform], row["oldest_pending_seconds"])
+            failed.add_metric([platform], row["failed"])
+        yield from (backlog, oldest, failed)
+        inbox = inbox_figures(self.engine, self.clock())
+        if inbox is not None:
+            yield GaugeMetricFamily("tierslieu_inbox_pending", "Received messages whose command hasn't run yet",
+                                    value=inbox["pending"])
+            yield GaugeMetricFamily("tierslieu_inbox_lag_seconds",
+                                    "Age of the oldest received message whose command hasn't run yet",
+                                    value=inbox["oldest_pending_seconds"])
+
+
+def _age(now: datetime, then: datetime | None) -> float:
+    if then is None:
+        return 0.0
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    return max(0.0, (now - then).total_seconds())
+
+
+def outbox_figures(engine: Engine, now: datetime) -> dict[str, dict[str, float]]:
+    """Per platform: backlog (pending or sending), the oldest of those messages' age (since it was
+    queued: a message retried for hours is old), and the rows given up on."""
+    status, platform = col(OutboxMessage.status), col(OutboxMessage.platform)
+    figures: dict[str, dict[str, float]] = {}
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(platform, status, func.count(), func.min(col(OutboxMessage.created_at)))
+            .where(status.in_(("pending", "sending", "failed")))
+            .group_by(platform, status)
+        ).all()
+    for name, state, count, oldest in rows:
+        row = figures.setdefault(name, {"backlog": 0, "oldest_pending_seconds": 0.0, "failed": 0})
+        if state == "failed":
+            row["failed"] += count
+        else:
+            row["backlog"] += count
+            row["oldest_pending_seconds"] = max(row["oldest_pending_seconds"], _age(now, oldest))
+    return figures
+
+
+def inbox_figures(engine: Engine, now: datetime) -> dict[str, float] | None:
+    """Pending received messages and the oldest one's age; None before the inbox table exists."""
+    if not inspect(engine).has_table("inboxmessage"):
+        return None
+    from storage.models_inbox import InboxMessage
+
+    with engine.connect() as connection:
+        count, oldest = connection.execute(
+            select(func.count(), func.min(col(InboxMessage.received_at)))
+            .where(col(InboxMessage.status) == "pending")
+        ).one()
+    if isinstance(oldest, datetime):
+        oldest = oldest.replace(tzinfo=UTC) if oldest.tzinfo is None else oldest
+    return {"pending": float(count), "oldest_pending_seconds": _age(now, oldest if count else None)}
+
+
+def render(app: App) -> bytes:
+    own = CollectorRegistry()
+    own.register(DatabaseCollector(app.engine, app.clock))
+    return generate_latest(REGISTRY) + generate_latest(own)
+
+
+def _is_local(request: web.Request) -> bool:
+    if "X-Forwarded-For" in request.headers or "Forwarded" in request.headers:
+        return False
+    try:
+        return ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
+
+
+def allowed(request: web.Request, token: str | None) -> bool:
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        return hmac.compare_digest(given.encode(), token.encode())
+    return _is_local(request)
+
+
+def metrics_routes(app: App) -> Callable[[web.Application], None]:
+    """A registrar for ``WebServer.add_routes``: GET /metrics."""
+
+    async def metrics(request: web.Request) -> web.Response:
+        if not allowed(request, app.settings.metrics_token):
+            return web.Response(status=403, text="set METRICS_TOKEN and send it as a Bearer token\n")
+        try:
+            body = await asyncio.to_thread(render, app)
+        except Exception as error:
+            log.warning("metrics: the database could not be read (%s)", error)
+            body = generate_latest(REGISTRY)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+    def register(web_app: web.Application) -> None:
+        web_app.router.add_get("/metrics", metrics)
+
+    return register
