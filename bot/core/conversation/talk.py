@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,6 +35,16 @@ log = logging.getLogger(__name__)
 
 CHOICE_MINUTES = 5
 REQUEST_MINUTES = 10
+
+
+@dataclass(frozen=True)
+class Run:
+    """A command to run for the member as if typed (``pressed``: as a button press), after our own work;
+    ``hint`` shows a reading request's command under its answer, so members learn it."""
+
+    command: str
+    pressed: bool
+    hint: str | None = None
 
 
 class Inbox(Protocol):
@@ -124,16 +134,18 @@ def hear(inbox: Inbox, session: Session, incoming: Incoming, text: str) -> Handl
                                  "Nothing was changed; please try again in a moment."))])
     if run is None:
         return _handled(replies)
-    command, pressed = run
-    outcome = inbox.handle_in(session, replace(incoming, text=command, is_action=pressed))
+    outcome = inbox.handle_in(session, replace(incoming, text=run.command, is_action=run.pressed))
     outcome.replies = [replace(r, edit_original=False) for r in outcome.replies]
+    if run.hint and outcome.replies:
+        last = outcome.replies[-1]
+        outcome.replies[-1] = replace(last, text=f"{last.text}\n\n{run.hint}")
     if replies:
         outcome.replies = replies + outcome.replies
     return outcome
 
 
 def _hear(inbox: Inbox, session: Session, incoming: Incoming, text: str
-          ) -> tuple[list[Reply], tuple[str, bool] | None]:
+          ) -> tuple[list[Reply], Run | None]:
     chat = incoming.chat
     member, identity = get_or_create_member(session, incoming.sender, normalise_language(incoming.sender.language))
     if chat.is_private and identity.private_chat_id != chat.chat_id:
@@ -163,12 +175,14 @@ def _forget_request(session: Session, key: tuple[str, str, int], row: Conversati
 
 
 def _act(inbox: Inbox, session: Session, key: tuple[str, str, int], row: ConversationState | None, plan: Plan,
-         translator: Translator, now: datetime) -> tuple[list[Reply], tuple[str, bool] | None]:
+         translator: Translator, now: datetime) -> tuple[list[Reply], Run | None]:
     _ = translator.gettext
     if plan.kind in {"run", "press"}:
         _forget_request(session, key, row, now)
         assert plan.command is not None
-        return [], (plan.command, plan.kind == "press")
+        if plan.kind == "press":
+            return [], Run(plan.command, pressed=True)
+        return [], Run(plan.command, pressed=False, hint=_("Command: {command}").format(command=plan.command))
     if plan.request is not None and plan.kind in {"confirm", "ask", "choose"}:
         store.save_request(session, *key, plan.request, now + timedelta(minutes=REQUEST_MINUTES), now)
     else:
@@ -186,7 +200,7 @@ def _act(inbox: Inbox, session: Session, key: tuple[str, str, int], row: Convers
 
 def _typed_number(inbox: Inbox, session: Session, incoming: Incoming, key: tuple[str, str, int],
                   row: ConversationState | None, translator: Translator, now: datetime
-                  ) -> tuple[list[Reply], tuple[str, bool] | None]:
+                  ) -> tuple[list[Reply], Run | None]:
     _ = translator.gettext
     if not may_press_by_number(incoming):
         return [], None
@@ -204,4 +218,4 @@ def _typed_number(inbox: Inbox, session: Session, incoming: Incoming, key: tuple
                       actions=actions)], None
     store.save_choices(session, *key, None, None, now, row=row)
     # A question's button "types" its answer (not a command): the dispatcher hands it back to us.
-    return [], (choice["command"], True)
+    return [], Run(choice["command"], pressed=True)
