@@ -21,10 +21,13 @@ from nio import (
     JoinResponse,
     MatrixRoom,
     MegolmEvent,
+    MessageDirection,
     ReactionEvent,
     RedactionEvent,
     RoomCreateEvent,
+    RoomGetEventResponse,
     RoomMemberEvent,
+    RoomMessagesResponse,
     RoomMessageText,
     RoomSendResponse,
     SyncResponse,
@@ -32,19 +35,23 @@ from nio import (
 )
 from sqlalchemy import Engine
 
-from bot.adapters.base import DeliveryError, IncomingHandler
+from bot.adapters.base import DeliveryError, InboxSink
 from bot.adapters.matrix_crosssign import CrossSigner, CrossSigningError
 from bot.adapters.matrix_login import MatrixLoginError, encryption_store_lost, log_in, new_client, store_dir
 from bot.adapters.matrix_render import (
     action_table,
     command_for_number,
+    image_info,
     is_edit,
+    mentioned_users,
     normalise_key,
     notice_content,
     number_answer,
     reply_target,
     strip_mention,
     strip_reply_fallback,
+    thread_relation,
+    thread_root,
     transaction_id,
     undo_table,
 )
@@ -63,6 +70,10 @@ SYNC_FILTER = {
     "presence": {"not_types": ["*"]},
 }
 MAX_RATE_LIMIT_RETRIES = 8
+# Filling the gap of a cut-short sync timeline: up to 20 pages of 100 events per room and sync.
+GAP_PAGE_SIZE = 100
+MAX_GAP_PAGES = 20
+BOT_EVENTS_KEPT = 1000
 MAX_RATE_LIMIT_WAIT_S = 30.0
 MAX_BACKOFF_S = 60.0
 # A room key may arrive a sync after the message it opens: wait this long before giving up on it.
@@ -115,6 +126,8 @@ class MatrixAdapter:
     # A resent event with the same transaction id is dropped by the homeserver: the outbox may retry
     # a send that was interrupted.
     idempotent_sends = True
+    # Commands go to the core's inbox (stored before the sync token is saved), answers come back by send().
+    uses_inbox = True
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
@@ -123,7 +136,12 @@ class MatrixAdapter:
         self.user_id = settings.matrix_user_id or ""
         self.translator: Translator = translator_for(settings.language, settings.timezone)
         self.rate_limited_count = 0
-        self._on_incoming: IncomingHandler | None = None
+        self._sink: InboxSink | None = None
+        # Events the bot sent lately (a reply to one of them is addressed to the bot).
+        self._bot_events: set[str] = set()
+        # The core decides what a typed number means (a choice only in private or as a reply to the bot, by
+        # the member offered it): then the adapter passes numbers on as typed.
+        self._core_reads_numbers = False
         self._sync_token: str | None = None
         self._task: asyncio.Task[None] | None = None
         self._handling = False
@@ -137,10 +155,12 @@ class MatrixAdapter:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self, on_incoming: IncomingHandler) -> None:
+    async def start(self, on_incoming: InboxSink) -> None:
+        """``on_incoming`` is the inbox (``uses_inbox``): each sync's commands are stored there before its
+        sync token is saved, and answered later through ``send``."""
         from bot.app import StartupError
 
-        self._on_incoming = on_incoming
+        self._sink = on_incoming
         try:
             await log_in(self.client, self.settings, self.engine)
             if await encryption_store_lost(self.client):
@@ -271,13 +291,16 @@ class MatrixAdapter:
         await self._set_state(SYNC_TOKEN_KEY, token)
 
     async def _handle_sync(self, response: SyncResponse) -> None:
+        """Turn the sync's commands into Incoming messages and store them in the inbox (one batch); the
+        caller saves the sync token only once this returns, so a kill loses and repeats nothing."""
         await self._handle_invites(response)
         self._remember_creators(response)
+        batch: list[Incoming] = []
         for room_id, info in response.rooms.join.items():
             room = self.client.rooms.get(room_id)
             if room is None:
                 continue
-            events = info.timeline.events
+            events = await self._timeline(room_id, info)
             someone_left = False
             start = await self._live_start(room_id, events)
             if start:
@@ -286,12 +309,49 @@ class MatrixAdapter:
                 if isinstance(event, RoomMemberEvent) and event.membership in ("leave", "ban"):
                     someone_left = True
                 try:
-                    await self._handle_event(room, event)
+                    incoming = await self._incoming(room, event)
                 except Exception:
-                    log.exception("handling Matrix event %s in %s failed", getattr(event, "event_id", "?"), room_id)
+                    log.exception("reading Matrix event %s in %s failed", getattr(event, "event_id", "?"), room_id)
+                    continue
+                if incoming is not None:
+                    batch.append(incoming)
             if someone_left:
                 await self._leave_if_alone(room)
-        await self._retry_undecrypted()
+        batch += await self._retry_undecrypted()
+        if batch:
+            assert self._sink is not None
+            await self._sink(batch)
+
+    async def _timeline(self, room_id: str, info: Any) -> list[Any]:
+        """The sync's timeline of a room, with the gap before it filled when the homeserver cut it short
+        (more than the filter's limit of events since the last sync, e.g. while the bot was down)."""
+        events = list(info.timeline.events)
+        if not info.timeline.limited or not info.timeline.prev_batch or self._sync_token is None:
+            return events
+        joined_now = any(self._is_own_membership(e, "join") for e in events)
+        if joined_now and any(self._is_own_membership(e, "invite") for e in events):
+            return events  # the window reaches back to the invitation: older is history anyway
+        older: list[Any] = []
+        token = info.timeline.prev_batch
+        for _page in range(MAX_GAP_PAGES):
+            response = await self.client.room_messages(
+                room_id, start=token, end=None if joined_now else self._sync_token,
+                direction=MessageDirection.back, limit=GAP_PAGE_SIZE,
+            )
+            if not isinstance(response, RoomMessagesResponse) or not response.chunk:
+                break
+            older.extend(response.chunk)
+            if joined_now and any(self._is_own_membership(e, "invite") for e in response.chunk):
+                break
+            if not response.end or response.end == token:
+                break
+            token = response.end
+        else:
+            log.warning("%s: more than %d events missed; the oldest were not read", room_id,
+                        MAX_GAP_PAGES * GAP_PAGE_SIZE)
+        if older:
+            log.info("%s: read %d event(s) the sync had skipped", room_id, len(older))
+        return [*reversed(older), *events]
 
     async def _live_start(self, room_id: str, events: list[Any]) -> int:
         """Index of the first event of this timeline the bot should answer (issue 21).
@@ -325,101 +385,116 @@ class MatrixAdapter:
             and event.prev_membership != membership
         )
 
-    async def _handle_event(self, room: MatrixRoom, event: Any) -> None:
+    async def _incoming(self, room: MatrixRoom, event: Any) -> Incoming | None:
+        """The command an event carries, or None (the bot's own events, chatter-free event types)."""
         sender = getattr(event, "sender", None)
         # No clock comparison here: the bot's clock and the homeserver's may differ, and a bot whose clock
         # runs ahead silently dropped the first commands (issue 21). History is cut by position instead:
         # the first start's sync token, and the invitation in the sync that carries the bot's join.
         if sender == self.user_id:
-            return
+            return None
         if isinstance(event, RoomMessageText):
-            await self._handle_text(room, event)
-        elif isinstance(event, ReactionEvent):
-            await self._handle_reaction(room, event)
-        elif isinstance(event, RedactionEvent):
-            await self._handle_redaction(room, event)
-        elif isinstance(event, MegolmEvent):
+            return await self._text_incoming(room, event)
+        if isinstance(event, ReactionEvent):
+            return await self._reaction_incoming(room, event)
+        if isinstance(event, RedactionEvent):
+            return await self._redaction_incoming(room, event)
+        if isinstance(event, MegolmEvent):
             self._undecrypted.append((room, event, time.monotonic()))
+        return None
 
     # -- incoming -----------------------------------------------------------------------------
 
-    async def _handle_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
+    async def _text_incoming(self, room: MatrixRoom, event: RoomMessageText) -> Incoming | None:
         content = event.source.get("content", {})
         if is_edit(content):
-            return  # an edited command was already answered in its first version
+            return None  # an edited command was already answered in its first version
         own_names = [n for n in (room.user_name(self.user_id),) if n]
-        text = strip_mention(strip_reply_fallback(event.body), self.user_id, own_names)
+        body = strip_reply_fallback(event.body)
+        text = strip_mention(body, self.user_id, own_names)
+        mentioned = mentioned_users(content)
         replied_to = reply_target(content)
+        replies_to_bot = replied_to is not None and await self._is_bots_event(room.room_id, replied_to, event.body)
         is_action = False
-        action_origin: str | None = None
+        message_id = event.event_id
         number = number_answer(text)
-        if number is not None:
+        if number is not None and not self._core_reads_numbers:
             origin = replied_to or await self._state(_last_actions_key(room.room_id))
             table = await self._action_table(origin)
             command = command_for_number(table, number) if table else None
-            if command is not None:
-                text, is_action, action_origin = command, True, origin
-        incoming = Incoming(
+            if command is not None and origin is not None:
+                # A typed number presses the button: the message that offered it is the one answered/edited.
+                text, is_action, message_id = command, True, origin
+        return Incoming(
             chat=await self._chat(room),
             sender=self._sender(room, event.sender),
             text=text,
-            message_id=event.event_id,
+            message_id=message_id,
             reply_to_id=replied_to,
             is_action=is_action,
+            update_id=event.event_id,
+            thread_id=thread_root(content),
+            mentions_bot=text != body or self.user_id in mentioned,
+            replies_to_bot=replies_to_bot,
+            mentions=tuple(self._sender(room, user) for user in mentioned if user != self.user_id),
         )
-        await self._answer(room, incoming, answer_to=event.event_id, action_origin=action_origin)
 
-    async def _handle_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
+    async def _reaction_incoming(self, room: MatrixRoom, event: ReactionEvent) -> Incoming | None:
         key = normalise_key(event.key)
         table = await self._action_table(event.reacts_to)
         command = table.get(key) if table else None
         if command is None:
-            return
-        # Read before answering: an answer that edits the message replaces its actions and their undos.
+            return None
+        # Read before the answer is sent: an answer that edits the message replaces its actions and undos.
         raw_undos = await self._state(_undos_key(event.reacts_to))
         undo = json.loads(raw_undos).get(key) if raw_undos else None
-        incoming = Incoming(
-            chat=await self._chat(room),
-            sender=self._sender(room, event.sender),
-            text=command,
-            message_id=event.event_id,
-            reply_to_id=event.reacts_to,
-            is_action=True,
-        )
-        await self._answer(room, incoming, answer_to=event.reacts_to, action_origin=event.reacts_to)
         if undo:
             record = {"room": room.room_id, "sender": event.sender, "undo": undo, "reacts_to": event.reacts_to}
             await self._set_state(_reaction_key(event.event_id), json.dumps(record))
+        return Incoming(
+            chat=await self._chat(room),
+            sender=self._sender(room, event.sender),
+            text=command,
+            message_id=event.reacts_to,  # the message whose "button" was pressed
+            reply_to_id=event.reacts_to,
+            is_action=True,
+            update_id=event.event_id,
+            thread_id=thread_root(event.source.get("content", {})),
+            replies_to_bot=True,
+        )
 
-    async def _handle_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
+    async def _redaction_incoming(self, room: MatrixRoom, event: RedactionEvent) -> Incoming | None:
         """The member who reacted removed the reaction: run the action's undo, once, as them."""
         raw = await self._state(_reaction_key(event.redacts))
         if not raw:
-            return
+            return None
         record = json.loads(raw)
         if record["room"] != room.room_id or record["sender"] != event.sender:
-            return  # a moderator removing someone's reaction undoes nothing
+            return None  # a moderator removing someone's reaction undoes nothing
         await self._set_state(_reaction_key(event.redacts), "")
-        incoming = Incoming(
+        return Incoming(
             chat=await self._chat(room),
             sender=self._sender(room, event.sender),
             text=record["undo"],
-            message_id=event.event_id,
+            message_id=record["reacts_to"],
             reply_to_id=record["reacts_to"],
             is_action=True,
+            update_id=event.event_id,
+            replies_to_bot=True,
         )
-        await self._answer(room, incoming, answer_to=record["reacts_to"], action_origin=record["reacts_to"])
 
-    async def _answer(self, room: MatrixRoom, incoming: Incoming, answer_to: str, action_origin: str | None) -> None:
-        assert self._on_incoming is not None
-        replies = await self._on_incoming(incoming)
-        for index, reply in enumerate(replies):
-            txn = transaction_id("reply", incoming.message_id or answer_to, str(index))
-            replaces = action_origin if reply.edit_original and action_origin else None
-            try:
-                await self._send_reply(room.room_id, reply, txn, in_reply_to=answer_to, replaces=replaces)
-            except DeliveryError as error:
-                log.error("could not answer %s in %s: %s", incoming.message_id, room.room_id, error.reason)
+    async def _is_bots_event(self, room_id: str, event_id: str, body: str) -> bool:
+        """Whether a replied-to event is the bot's: its offered actions are known, or the reply quotes it
+        (older clients), or the homeserver says so."""
+        if event_id in self._bot_events or await self._action_table(event_id) is not None:
+            return True
+        if body.startswith(f"> <{self.user_id}>"):
+            return True
+        try:
+            response = await self.client.room_get_event(room_id, event_id)
+        except (ClientError, OSError, TimeoutError):
+            return False
+        return isinstance(response, RoomGetEventResponse) and response.event.sender == self.user_id
 
     async def _chat(self, room: MatrixRoom) -> ChatRef:
         return ChatRef(Platform.MATRIX, room.room_id, is_private=await self._is_direct(room.room_id))
@@ -454,10 +529,12 @@ class MatrixAdapter:
         raw = await self._state(_actions_key(event_id))
         return json.loads(raw) if raw else None
 
-    async def _retry_undecrypted(self) -> None:
-        """Try again the messages whose key had not arrived; past the grace period, say so in the room."""
+    async def _retry_undecrypted(self) -> list[Incoming]:
+        """Try again the messages whose key had not arrived; past the grace period, say so in the room.
+        Returns the commands of the messages now readable."""
         pending, self._undecrypted = self._undecrypted, []
         now = time.monotonic()
+        readable: list[Incoming] = []
         for room, event, first_seen in pending:
             decrypted = None
             if self.client.olm is not None:
@@ -466,13 +543,16 @@ class MatrixAdapter:
                 except Exception:
                     decrypted = None
             if isinstance(decrypted, RoomMessageText | ReactionEvent):
-                await self._handle_event(room, decrypted)
+                incoming = await self._incoming(room, decrypted)
+                if incoming is not None:
+                    readable.append(incoming)
             elif decrypted is not None:
                 continue
             elif now - first_seen < UNDECRYPTABLE_GRACE_S:
                 self._undecrypted.append((room, event, first_seen))
             else:
                 await self._tell_undecryptable(room, event)
+        return readable
 
     async def _tell_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
         log.warning("cannot decrypt %s from %s in %s (session %s)", event.event_id, event.sender,
@@ -551,7 +631,8 @@ class MatrixAdapter:
         except TimeoutError:
             raise DeliveryError("Matrix is not synced yet") from None
         txn = transaction_id("outbox", key) if key else transaction_id("outbox", chat_id, repr(reply))
-        await self._send_reply(chat_id, reply, txn)
+        await self._send_reply(chat_id, reply, txn, in_reply_to=reply.reply_to, replaces=reply.edit_message_id,
+                               thread_id=reply.thread_id)
 
     async def _send_reply(
         self,
@@ -560,6 +641,7 @@ class MatrixAdapter:
         txn: str,
         in_reply_to: str | None = None,
         replaces: str | None = None,
+        thread_id: str | None = None,
     ) -> None:
         room = self.client.rooms.get(room_id)
         if room is None:
@@ -568,8 +650,13 @@ class MatrixAdapter:
             # A client without e2e support would send this in clear text, with no error.
             log.error("refusing to send plaintext into encrypted room %s (no encryption support)", room_id)
             raise DeliveryError("cannot encrypt for this room", permanent=True)
-        content = notice_content(reply, self.translator, in_reply_to=in_reply_to, replaces=replaces)
+        msgtype = "m.text" if await self._is_direct(room_id) else "m.notice"
+        content = notice_content(reply, self.translator, in_reply_to=in_reply_to, replaces=replaces,
+                                 thread_id=thread_id, msgtype=msgtype)
         event_id = await self._room_send(room_id, content, txn)
+        if len(self._bot_events) >= BOT_EVENTS_KEPT:
+            self._bot_events.clear()
+        self._bot_events.add(event_id)
         actions_owner = replaces or event_id
         if reply.actions:
             await self._set_state(_actions_key(actions_owner), json.dumps(action_table(reply.actions)))
@@ -583,26 +670,29 @@ class MatrixAdapter:
         else:
             await self._set_state(_last_actions_key(room_id), "")
         if reply.image:
-            await self._send_image(room, reply, transaction_id(txn, "image"))
+            await self._send_image(room, reply, transaction_id(txn, "image"), thread_id=thread_id)
 
-    async def _send_image(self, room: MatrixRoom, reply: Reply, txn: str) -> None:
+    async def _send_image(self, room: MatrixRoom, reply: Reply, txn: str, thread_id: str | None = None) -> None:
         assert reply.image is not None
         data = reply.image
         name = reply.image_name or "image.png"
+        info = image_info(data)
         encrypt = room.encrypted
         try:
             uploaded, keys = await self.client.upload(
-                lambda *_: data, content_type="image/png", filename=name, filesize=len(data), encrypt=encrypt
+                lambda *_: data, content_type=info["mimetype"], filename=name, filesize=len(data), encrypt=encrypt
             )
         except (ClientError, OSError, TimeoutError) as error:
             raise DeliveryError(f"image upload failed: {error}") from None
         if not isinstance(uploaded, UploadResponse):
             raise DeliveryError(f"image upload refused: {getattr(uploaded, 'message', uploaded)}")
-        content: dict[str, Any] = {"msgtype": "m.image", "body": name, "info": {"size": len(data)}}
+        content: dict[str, Any] = {"msgtype": "m.image", "body": name, "filename": name, "info": info}
         if encrypt and keys:
             content["file"] = {"url": uploaded.content_uri, **keys}
         else:
             content["url"] = uploaded.content_uri
+        if thread_id:
+            content["m.relates_to"] = thread_relation(thread_id, None)
         await self._room_send(room.room_id, content, txn)
 
     async def _room_send(self, room_id: str, content: dict[str, Any], txn: str) -> str:

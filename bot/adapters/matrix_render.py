@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import struct
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import unquote
 
 from bot.core.i18n import N_, Translator
 from bot.core.types import Action, Reply
@@ -100,12 +102,15 @@ def notice_content(
     translator: Translator,
     in_reply_to: str | None = None,
     replaces: str | None = None,
+    thread_id: str | None = None,
+    msgtype: str = "m.notice",
 ) -> dict[str, Any]:
-    """An ``m.notice`` (bots speak in notices, so other bots don't answer them), optionally as a reply
+    """An ``m.notice`` (bots speak in notices, so other bots don't answer them and rooms don't ping), or
+    ``m.text`` in a direct chat, where the member should be notified; optionally as a reply, in a thread,
     or as an edit of an earlier message of the bot."""
     body, formatted = render_reply(reply, translator)
     content: dict[str, Any] = {
-        "msgtype": "m.notice",
+        "msgtype": msgtype,
         "body": body,
         "format": "org.matrix.custom.html",
         "formatted_body": formatted,
@@ -115,9 +120,66 @@ def notice_content(
         content = {**content, "body": "* " + body, "formatted_body": "* " + formatted}
         content["m.new_content"] = new_content
         content["m.relates_to"] = {"rel_type": "m.replace", "event_id": replaces}
+    elif thread_id:
+        content["m.relates_to"] = thread_relation(thread_id, in_reply_to)
     elif in_reply_to:
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": in_reply_to}}
     return content
+
+
+def thread_relation(root: str, in_reply_to: str | None) -> dict[str, Any]:
+    """In the thread of ``root``; a reply to ``in_reply_to`` inside it, else the thread's fallback reply."""
+    return {
+        "rel_type": "m.thread",
+        "event_id": root,
+        "is_falling_back": in_reply_to is None,
+        "m.in_reply_to": {"event_id": in_reply_to or root},
+    }
+
+
+def thread_root(content: dict[str, Any]) -> str | None:
+    relates = content.get("m.relates_to")
+    if isinstance(relates, dict) and relates.get("rel_type") == "m.thread":
+        root = relates.get("event_id")
+        return root if isinstance(root, str) else None
+    return None
+
+
+_PILL_RE = re.compile(r"""href=["']https://matrix\.to/#/(@[^"'?/]+)""")
+
+
+def mentioned_users(content: dict[str, Any]) -> list[str]:
+    """Users a message names: its ``m.mentions`` (current clients) and the pills of its HTML body."""
+    found: list[str] = []
+    mentions = content.get("m.mentions")
+    if isinstance(mentions, dict) and isinstance(mentions.get("user_ids"), list):
+        found += [u for u in mentions["user_ids"] if isinstance(u, str)]
+    formatted = content.get("formatted_body")
+    if isinstance(formatted, str):
+        found += [unquote(user) for user in _PILL_RE.findall(formatted)]
+    return list(dict.fromkeys(found))
+
+
+def image_info(data: bytes) -> dict[str, Any]:
+    """What Element needs to lay an image out before downloading it: mimetype, size, and for PNG and
+    JPEG the width and height."""
+    info: dict[str, Any] = {"size": len(data), "mimetype": "application/octet-stream"}
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24:
+        info["mimetype"] = "image/png"
+        info["w"], info["h"] = struct.unpack(">II", data[16:24])
+    elif data.startswith(b"\xff\xd8"):
+        info["mimetype"] = "image/jpeg"
+        index = 2
+        while index + 9 < len(data):
+            if data[index] != 0xFF:
+                break
+            marker = data[index + 1]
+            length = int.from_bytes(data[index + 2:index + 4], "big")
+            if marker in (0xC0, 0xC1, 0xC2):
+                info["h"], info["w"] = struct.unpack(">HH", data[index + 5:index + 9])
+                break
+            index += 2 + length
+    return info
 
 
 def strip_reply_fallback(body: str) -> str:
@@ -141,8 +203,9 @@ def strip_mention(body: str, user_id: str, display_names: Sequence[str]) -> str:
 
 
 def reply_target(content: dict[str, Any]) -> str | None:
+    """The event a message replies to (in a thread, only a real reply, not the thread's fallback)."""
     relates = content.get("m.relates_to")
-    if not isinstance(relates, dict):
+    if not isinstance(relates, dict) or relates.get("is_falling_back"):
         return None
     in_reply_to = relates.get("m.in_reply_to")
     if isinstance(in_reply_to, dict) and isinstance(in_reply_to.get("event_id"), str):

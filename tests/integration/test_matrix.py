@@ -20,6 +20,7 @@ from nio import (
     RoomCreateResponse,
     RoomMemberEvent,
     RoomMessageNotice,
+    RoomMessageText,
     RoomRedactResponse,
     RoomSendResponse,
     SyncResponse,
@@ -54,6 +55,8 @@ class MemberClient:
 
     client: AsyncClient
     seen: list[tuple[str, Event]] = field(default_factory=list)
+    # Direct chats: the bot answers there without quoting (m.text, so the member is notified).
+    direct_rooms: set[str] = field(default_factory=set)
 
     @classmethod
     async def create(cls, server: SynapseServer, store: Path) -> MemberClient:
@@ -94,10 +97,16 @@ class MemberClient:
             await self.sync()
         raise AssertionError(f"nothing matched within {timeout} s; seen: {[e for _, e in self.seen][-5:]}")
 
-    async def wait_for_reply(self, room_id: str, to_event: str, sender: str) -> RoomMessageNotice:
-        event = await self.wait_for(lambda r, e: r == room_id and is_reply(e, to_event, sender))
-        assert isinstance(event, RoomMessageNotice)
-        return event
+    async def wait_for_reply(self, room_id: str, to_event: str, sender: str) -> RoomMessageText:
+        """The bot's answer to ``to_event``: its quoting reply in a group; in a direct chat, the bot's next
+        message after it."""
+        if room_id in self.direct_rooms:
+            await self.wait_for(lambda r, e: r == room_id and bool(self.replies_to(to_event, sender)))
+            event = self.replies_to(to_event, sender)[0]
+        else:
+            event = await self.wait_for(lambda r, e: r == room_id and is_reply(e, to_event, sender))
+        assert isinstance(event, RoomMessageText | RoomMessageNotice)
+        return event  # type: ignore[return-value]
 
     async def wait_for_edit(self, room_id: str, original: str, sender: str) -> Event:
         def is_edit_of_original(r: str, e: Event) -> bool:
@@ -112,6 +121,8 @@ class MemberClient:
             invite=[invite], is_direct=direct, initial_state=[ENCRYPTION_STATE] if encrypted else [],
         )
         assert isinstance(response, RoomCreateResponse), response
+        if direct:
+            self.direct_rooms.add(str(response.room_id))
         await self.wait_for(lambda r, e: r == response.room_id and isinstance(e, RoomMemberEvent)
                             and e.state_key == invite and e.membership == "join")
         return str(response.room_id)
@@ -136,13 +147,30 @@ class MemberClient:
         return str(response.event_id)
 
     def replies_to(self, event_id: str, sender: str) -> list[Event]:
-        return [e for _, e in self.seen if is_reply(e, event_id, sender)]
+        index = next((i for i, (_, e) in enumerate(self.seen) if e.event_id == event_id), None)
+        room_id = self.seen[index][0] if index is not None else None
+        if room_id is None or room_id not in self.direct_rooms:
+            return [e for _, e in self.seen if is_reply(e, event_id, sender)]
+        assert index is not None
+        answers = []
+        for r, e in self.seen[index + 1:]:
+            if r != room_id:
+                continue
+            if e.sender == self.user_id and isinstance(e, RoomMessageText):
+                break  # the member's next message: later answers are to it
+            if e.sender == sender and isinstance(e, RoomMessageText | RoomMessageNotice) and not is_edit_event(e):
+                answers.append(e)
+        return answers
 
 
 def is_reply(event: Event, to_event: str, sender: str) -> bool:
     content = event.source.get("content", {})
     target = content.get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
-    return isinstance(event, RoomMessageNotice) and event.sender == sender and target == to_event
+    return isinstance(event, RoomMessageNotice | RoomMessageText) and event.sender == sender and target == to_event
+
+
+def is_edit_event(event: Event) -> bool:
+    return event.source.get("content", {}).get("m.relates_to", {}).get("rel_type") == "m.replace"
 
 
 def bot_env(server: SynapseServer, bot: RegisteredUser, tmp_path: Path, **extra: str) -> dict[str, str]:
