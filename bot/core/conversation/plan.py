@@ -216,7 +216,7 @@ class Planner:
                 slots["space_options"] = [s.slug for s in spaces]
         if intent == "task":
             words = text.split()
-            while words and fold(words[0]) in _TASK_LEAD:
+            while words and fold(words[0]) in _TASK_LEAD | W.FILLER_WORDS:
                 words.pop(0)
             what = tidy_free_text(" ".join(words))
             if what:
@@ -600,7 +600,7 @@ class Planner:
                 slots["minutes"], changed = minutes, True
             if asking == "what" and text.strip():
                 words = text.split()
-                while words and fold(words[0]) in _TASK_LEAD:
+                while words and fold(words[0]) in _TASK_LEAD | W.FILLER_WORDS:
                     words.pop(0)
                 what = tidy_free_text(" ".join(words))
                 if what:
