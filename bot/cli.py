@@ -167,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("file", type=Path, nargs="?", help="archive file or directory (default: BACKUP_DIR)")
     restore = sub.add_parser("restore", help="check an archive and restore it into an empty database")
     restore.add_argument("file", type=Path)
+    sub.add_parser("doctor", help="check settings, database, platforms, public URL, disk and permissions")
     return parser
 
 
@@ -201,6 +202,10 @@ def _restore(settings: Settings, archive: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "doctor":  # reports a bad setting itself, with what to do
+        from bot.doctor import run_doctor
+
+        return run_doctor()
     try:
         settings = load_settings()
     except ConfigError as error:
