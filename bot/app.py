@@ -90,6 +90,8 @@ class App:
             await self.web.stop()
             raise
         self.inbox.start()
+        # Only the process holding the scheduler lock sends (one sender keeps the platforms' limits).
+        self.outbox.leadership = self.jobs.leadership
         self.outbox.start()
         self.jobs.start()
 

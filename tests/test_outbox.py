@@ -96,21 +96,21 @@ async def test_a_message_interrupted_mid_send_is_not_sent_again_unless_the_platf
 ) -> None:
     from sqlmodel import Session, select
 
+    from bot.core.outbox import INTERRUPTED, OutboxWorker
     from storage.models import OutboxMessage
 
     cancel_by_coordinator(sqlite_chat)
     sqlite_chat.say("alice", "/start")
     sqlite_chat.say("alice", "/book petite-salle demain 9h-10h")
     sqlite_chat.say("coord", "/cancel 2")
+    gone = OutboxWorker(sqlite_chat.app.engine, sqlite_chat.clock)  # another process ...
+    for row in sqlite_chat.outbox():  # ... takes both messages, then dies while sending
+        assert row.id is not None and gone._claim(row.id)
+    assert [(row.status, row.lease) for row in sqlite_chat.outbox()] == [("sending", gone.lease)] * 2
     worker = sqlite_chat.app.outbox
     worker.register(FlakyPlatform())
-    for row in sqlite_chat.outbox():  # the process takes both messages, then dies while sending
-        assert row.id is not None and worker._claim(row.id)
-    assert [row.status for row in sqlite_chat.outbox()] == ["sending", "sending"]
-    sqlite_chat.clock.advance(minutes=5)
-    assert worker.recover_interrupted() == 2
-    assert [(m.status, m.error) for m in sqlite_chat.outbox()] == [
-        ("failed", "interrupted while sending; not sent again to avoid a duplicate")] * 2
+    assert worker.recover_interrupted() == 2  # at once: no waiting for the rows to get old
+    assert [(m.status, m.error) for m in sqlite_chat.outbox()] == [("failed", INTERRUPTED)] * 2
     with Session(sqlite_chat.app.engine) as session:
         for row in session.exec(select(OutboxMessage)):
             row.status = "sending"
@@ -122,3 +122,91 @@ async def test_a_message_interrupted_mid_send_is_not_sent_again_unless_the_platf
     assert worker.recover_interrupted() == 2
     assert await worker.flush() == 2
     assert sorted(chat_id for chat_id, _, _ in idempotent.delivered) == ["alice", "bob"]
+
+
+async def test_an_answer_interrupted_mid_send_is_sent_again(sqlite_chat: Chat) -> None:
+    from bot.core.outbox import OutboxWorker
+    from bot.core.types import ChatRef, Incoming, UserRef
+
+    sqlite_chat.app.inbox.store_sync([Incoming(ChatRef(Platform.CONSOLE, "alice", True),
+                                               UserRef(Platform.CONSOLE, "alice", "Alice"), "/help", update_id="1")])
+    sqlite_chat.app.inbox.drain_sync()
+    [answer] = sqlite_chat.outbox()
+    gone = OutboxWorker(sqlite_chat.app.engine, sqlite_chat.clock)
+    assert answer.id is not None and gone._claim(answer.id)
+    platform = FlakyPlatform()
+    sqlite_chat.app.outbox.register(platform)
+    assert sqlite_chat.app.outbox.recover_interrupted() == 1
+    assert await sqlite_chat.app.outbox.flush() == 1  # at least once: a duplicate at worst
+    assert [chat_id for chat_id, _, _ in platform.delivered] == ["alice"]
+
+
+async def test_only_the_lock_holder_sends_and_taking_the_lock_recovers_the_previous_senders_rows(
+    sqlite_chat: Chat,
+) -> None:
+    from bot.core.leadership import Leadership
+    from bot.core.outbox import INTERRUPTED, OutboxWorker
+
+    cancel_by_coordinator(sqlite_chat)
+    engine = sqlite_chat.app.engine
+    first, second = Leadership(engine), Leadership(engine)
+    old = OutboxWorker(engine, sqlite_chat.clock, leadership=first)
+    new = OutboxWorker(engine, sqlite_chat.clock, leadership=second)
+    for worker in (old, new):
+        worker.register(FlakyPlatform())
+    assert first.acquire()
+    [row] = sqlite_chat.outbox()
+    assert row.id is not None and old._claim(row.id)  # the old leader is sending it ...
+    assert await new.flush() == 0  # ... and the other process, not the leader, leaves it alone
+    assert [m.status for m in sqlite_chat.outbox()] == ["sending"]
+    first.release()  # the old leader dies (the lock goes with it)
+    await new.flush()
+    assert [(m.status, m.error) for m in sqlite_chat.outbox()] == [("failed", INTERRUPTED)]
+    second.release()
+
+
+async def test_one_chats_thousand_messages_do_not_delay_another_chats_message(sqlite_chat: Chat) -> None:
+    """Real Telegram limits (one message a second in a chat): 1,000 reminders due at once for one
+    member, then one for another member: the second goes out within a couple of seconds."""
+    import asyncio
+    import time
+
+    from sqlmodel import Session
+
+    from bot.adapters.telegram_limits import SendLimiter
+    from bot.core.outbox import reply_to_json
+    from storage.models import OutboxMessage
+
+    class LimitedPlatform(FlakyPlatform):
+        def __init__(self) -> None:
+            super().__init__()
+            self.limiter = SendLimiter()
+            self.at: dict[str, list[float]] = {}
+
+        async def until_ready(self, chat_id: str) -> None:
+            await asyncio.sleep(max(0.0, self.limiter.earliest(chat_id, is_group=False) - time.monotonic()))
+
+        async def send(self, chat_id: str, reply: Reply, *, key: str | None = None) -> None:
+            await self.limiter.wait_turn(chat_id, is_group=False)
+            self.at.setdefault(chat_id, []).append(time.monotonic())
+
+    now = sqlite_chat.clock.now
+    with Session(sqlite_chat.app.engine) as session:
+        for n in range(1000):
+            session.add(OutboxMessage(platform="console", chat_id="busy", payload=reply_to_json(Reply(f"Rappel {n}")),
+                                      created_at=now, not_before=now))
+        session.add(OutboxMessage(platform="console", chat_id="other", payload=reply_to_json(Reply("Rappel")),
+                                  created_at=now, not_before=now))
+        session.commit()
+    platform = LimitedPlatform()
+    worker = sqlite_chat.app.outbox
+    worker.register(platform)
+    began = time.monotonic()
+    worker.start()
+    try:
+        while "other" not in platform.at and time.monotonic() - began < 30:
+            await asyncio.sleep(0.05)
+    finally:
+        await worker.stop()
+    assert platform.at["other"][0] - began < 3.0
+    assert len(platform.at["busy"]) <= 4  # the busy chat kept its one message a second

@@ -452,6 +452,14 @@ class TelegramAdapter:
 
     # -- outgoing ----------------------------------------------------------------------------
 
+    async def until_ready(self, chat_id: str) -> None:
+        """Wait until the chat's limits (1 a second, 20 a minute in a group) would let a message go; the
+        outbox calls it before it claims the message, so a kill meanwhile leaves it pending, not in doubt."""
+        target = await self.state.resolve(chat_id)
+        delay = self.limiter.earliest(target, is_group=is_group_id(target)) - self.limiter.clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
     async def send(self, chat_id: str, reply: Reply, *, key: str | None = None) -> None:
         """Outbox delivery. Parts already sent of a split message are not sent again on retry."""
         if not self._running:

@@ -64,6 +64,20 @@ class SendLimiter:
         self._forget_idle(now)
         return slot
 
+    def earliest(self, chat_id: str, *, is_group: bool) -> float:
+        """When a message to ``chat_id`` could go, without booking it (the outbox waits for this before
+        it claims a message, so a message waiting for its slot is not yet "sending")."""
+        now = self.clock()
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            return now
+        slot = max(now, chat.next_free)
+        if is_group:
+            recent = [t for t in chat.recent if t > slot - 60.0]
+            if len(recent) >= self.group_per_minute:
+                slot = max(slot, recent[len(recent) - self.group_per_minute] + 60.0)
+        return slot
+
     def push_back(self, chat_id: str, seconds: float) -> None:
         """Telegram said 429: nothing more to this chat before ``seconds`` from now."""
         chat = self._chats.setdefault(chat_id, _ChatSlots())

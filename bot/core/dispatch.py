@@ -119,7 +119,13 @@ class Dispatcher:
         text = clean_text(incoming.text)
         parsed = split_command(text)
         if parsed is None:  # plain words, a typed choice number, a question's button: the conversation
-            return conversation.hear(self, session, incoming, text)
+            try:
+                with session.begin_nested():  # a failure keeps nothing and leaves the inbox's transaction usable
+                    return conversation.hear(self, session, incoming, text)
+            except Exception:
+                log.exception("reading a sentence failed in chat %s", incoming.chat.chat_id)
+                return Handled([Reply(_("Sorry, something went wrong on my side. "
+                                        "Nothing was changed; please try again in a moment."))])
         name, args = parsed
         command = self.commands.find(name)
         if command is None:

@@ -4,9 +4,12 @@ on a dedicated connection. SQLite: an exclusive lock on a file beside the databa
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
+import threading
+import time
 from typing import IO, Any
 
 from sqlalchemy import Engine, text
@@ -14,6 +17,7 @@ from sqlalchemy import Engine, text
 log = logging.getLogger(__name__)
 
 ADVISORY_KEY = 0x7469_6572_736C  # "tiersl"
+CHECK_EVERY_S = 0.5  # at most this often, the lock's connection is asked whether it is alive
 
 
 class Leadership:
@@ -21,13 +25,27 @@ class Leadership:
         self.engine = engine
         self._connection: Any = None
         self._file: IO[str] | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()  # asked from the loop (scheduler) and from threads (outbox)
 
     @property
     def held(self) -> bool:
         return self._connection is not None or self._file is not None
 
     def acquire(self) -> bool:
-        """Try (again) to become the leader; cheap when already leader."""
+        with self._lock:
+            return self._acquire()
+
+    def _acquire(self) -> bool:
+        """Whether this process is the leader, becoming it if nobody is. Checked each time it is asked
+        (each scheduler tick, each outbox round): on PostgreSQL the lock lives as long as its connection,
+        so a lost connection means another process may hold it now, and this one is not the leader."""
+        if self._connection is not None and not self._still_connected():
+            log.warning("lost the connection holding the scheduler lock; no longer running the scheduled jobs")
+            with contextlib.suppress(Exception):
+                self._connection.invalidate()
+                self._connection.close()
+            self._connection = None
         if self.held:
             return True
         try:
@@ -38,12 +56,25 @@ class Leadership:
             log.exception("could not take the scheduler lock")
             return False
 
+    def _still_connected(self) -> bool:
+        now = time.monotonic()
+        if now - self._checked_at < CHECK_EVERY_S:
+            return True
+        try:
+            self._connection.execute(text("SELECT 1")).scalar()
+            self._connection.commit()
+        except Exception:
+            return False
+        self._checked_at = now
+        return True
+
     def _acquire_postgres(self) -> bool:
         connection = self.engine.connect()
         got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}).scalar()
         connection.commit()
         if got:
             self._connection = connection
+            self._checked_at = time.monotonic()
             log.info("this process runs the scheduled jobs")
             return True
         connection.close()
@@ -62,6 +93,10 @@ class Leadership:
         return True
 
     def release(self) -> None:
+        with self._lock:
+            self._release()
+
+    def _release(self) -> None:
         if self._connection is not None:
             try:
                 self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})

@@ -7,14 +7,18 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
 from bot.adapters.base import Adapter, DeliveryError
+from bot.core.leadership import Leadership
 from bot.core.types import Action, Notice, Platform, Reply
 from storage.db import session_scope
 from storage.members import identities_of
@@ -26,7 +30,8 @@ MAX_ATTEMPTS = 8
 MAX_IN_FLIGHT = 4
 NO_ROUTE = "no_route"
 SENDING = "sending"
-INTERRUPTED = "interrupted while sending; not sent again to avoid a duplicate"
+INTERRUPTED = "interrupted while sending (the bot stopped); it may have arrived, so it was not sent again"
+STOP_SEND_GRACE_S = 1.5
 
 
 def reply_to_json(reply: Reply) -> str:
@@ -102,17 +107,47 @@ def backoff(attempts: int) -> float:
     return float(min(2 ** attempts, 300))
 
 
-class OutboxWorker:
-    """Delivers pending outbox rows through the adapter of their platform."""
+def process_lease() -> str:
+    """Who is sending: this process (host, pid, and a random part so a reused pid is not mistaken)."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"[:64]
 
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
+
+def resend_if_interrupted(row: OutboxMessage, idempotent: bool) -> bool:
+    """A row whose send was cut by a crash: the message may or may not have arrived. Answers to
+    commands are sent again (at least once: a duplicate at worst); other messages only where the
+    platform drops duplicates itself (Matrix transaction ids), else they are given up (at most once)."""
+    return idempotent or bool(row.dedup_key and row.dedup_key.startswith("answer:"))
+
+
+ChatKey = tuple[str, str]
+
+
+class OutboxWorker:
+    """Delivers pending outbox rows through the adapter of their platform.
+
+    Each chat has its own queue, served in order by its own task; the tasks take turns for the few send
+    slots, so one chat's backlog (1,000 reminders, a group over its 20 messages a minute) never delays
+    another chat. A row is claimed ("sending", with this process's lease) only when its send starts, after
+    the platform's per-chat limit let it through. Only the process holding the scheduler lock sends (the
+    platform's overall limit is then kept), and when it takes the lock, rows another process left
+    "sending" are recovered at once: that process is gone, or it would still hold the lock.
+    """
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None,
+                 leadership: Leadership | None = None) -> None:
         self.engine = engine
         self.clock = clock or (lambda: datetime.now(UTC))
         self.adapters: dict[str, Adapter] = {}
+        self.leadership = leadership
+        self.lease = process_lease()
         self._wake = asyncio.Event()
         # Few sends at once: the adapters' limiters set the pace, and a crash leaves few in doubt.
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._task: asyncio.Task[None] | None = None
+        self._chats: dict[ChatKey, asyncio.Task[int]] = {}
+        self._sending: set[int] = set()
+        self._leading = False
+        self._stopping = False
 
     def register(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform.value] = adapter
@@ -120,44 +155,58 @@ class OutboxWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    def _due(self, limit: int = 500) -> list[OutboxMessage]:
+    # -- database --------------------------------------------------------------------------------
+
+    def _due_chats(self) -> list[ChatKey]:
+        """Chats with a message due now, the one waiting longest first."""
         with session_scope(self.engine) as session:
-            return list(session.exec(
-                select(OutboxMessage)
+            rows = session.exec(
+                select(OutboxMessage.platform, OutboxMessage.chat_id)
                 .where(
                     OutboxMessage.status == "pending",
                     OutboxMessage.not_before <= self.clock(),
                     col(OutboxMessage.platform).in_(list(self.adapters)),
                 )
+                .group_by(col(OutboxMessage.platform), col(OutboxMessage.chat_id))
+                .order_by(func.min(OutboxMessage.id))
+                .limit(10_000)
+            ).all()
+        return [(platform, chat_id) for platform, chat_id in rows]
+
+    def _next_due(self, key: ChatKey) -> OutboxMessage | None:
+        with session_scope(self.engine) as session:
+            return session.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.status == "pending", OutboxMessage.platform == key[0],
+                       OutboxMessage.chat_id == key[1], OutboxMessage.not_before <= self.clock())
                 .order_by(col(OutboxMessage.id))
-                .limit(limit)
-            ))
+                .limit(1)
+            ).first()
 
     def _claim(self, row_id: int) -> bool:
-        """Mark one row 'sending' just before it goes out, if nobody else did: a process that dies
-        mid-send leaves only that row in doubt (see recover_interrupted), and two workers never both
-        send it."""
+        """Mark one row 'sending' with our lease just as it goes out, if nobody else did: a process that
+        dies mid-send leaves only that row in doubt, and two workers never both send it."""
         with session_scope(self.engine) as session:
             result = session.execute(
                 update(OutboxMessage)
                 .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == "pending")
-                .values(status=SENDING, not_before=self.clock())
+                .values(status=SENDING, lease=self.lease, not_before=self.clock())
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def recover_interrupted(self, older_than: timedelta = timedelta(minutes=2)) -> int:
-        """Rows left 'sending' by a process that died: resend where the platform drops duplicates by
-        itself (Matrix transaction ids), otherwise give up rather than risk saying it twice."""
-        cutoff = self.clock() - older_than
+    def recover_interrupted(self) -> int:
+        """Rows left 'sending' by a sender that is gone (any row we are not sending right now: only the
+        lock holder sends). See resend_if_interrupted for which are sent again."""
         with session_scope(self.engine) as session:
-            rows = list(session.exec(select(OutboxMessage).where(
-                OutboxMessage.status == SENDING, OutboxMessage.not_before <= cutoff,
-                col(OutboxMessage.platform).in_(list(self.adapters)))))
+            rows = [row for row in session.exec(select(OutboxMessage).where(
+                OutboxMessage.status == SENDING, col(OutboxMessage.platform).in_(list(self.adapters))))
+                if not (row.lease == self.lease and row.id in self._sending)]
             for row in rows:
-                if getattr(self.adapters[row.platform], "idempotent_sends", False):
+                if resend_if_interrupted(row, getattr(self.adapters[row.platform], "idempotent_sends", False)):
                     row.status = "pending"
                 else:
                     row.status, row.error = "failed", INTERRUPTED
+                row.lease = None
                 session.add(row)
             return len(rows)
 
@@ -168,11 +217,21 @@ class OutboxWorker:
                 for name, value in changes.items():
                     setattr(row, name, value)
 
+    # -- sending ---------------------------------------------------------------------------------
+
     async def _deliver(self, row: OutboxMessage) -> bool | None:
         """True when delivered, False when it failed, None when another worker had it."""
         assert row.id is not None
         if not await asyncio.to_thread(self._claim, row.id):
             return None
+        self._sending.add(row.id)
+        try:
+            return await self._send_claimed(row)
+        finally:
+            self._sending.discard(row.id)
+
+    async def _send_claimed(self, row: OutboxMessage) -> bool:
+        assert row.id is not None
         adapter = self.adapters[row.platform]
         attempts = row.attempts + 1
         try:
@@ -188,54 +247,109 @@ class OutboxWorker:
                 log.exception("outbox %s to %s:%s crashed", row.id, row.platform, row.chat_id)
             await asyncio.to_thread(
                 self._record, row.id, attempts=attempts, status="failed" if failed else "pending",
-                error=reason[:500], not_before=self.clock() + timedelta(seconds=delay),
+                error=reason[:500], not_before=self.clock() + timedelta(seconds=delay), lease=None,
             )
             return False
-        await asyncio.to_thread(self._record, row.id, attempts=attempts, status="sent", sent_at=self.clock())
+        await asyncio.to_thread(self._record, row.id, attempts=attempts, status="sent", sent_at=self.clock(),
+                                lease=None)
         return True
 
-    async def _deliver_in_order(self, rows: list[OutboxMessage]) -> int:
-        """One chat's messages, in order; after a failure the rest wait for the next round."""
+    async def _serve_chat(self, key: ChatKey) -> int:
+        """One chat's messages, in order, one send slot at a time; after a failure the rest wait for
+        the next round. Returns how many were delivered."""
+        adapter = self.adapters[key[0]]
+        until_ready = getattr(adapter, "until_ready", None)
         delivered = 0
-        for row in rows:
+        while not self._stopping:
+            row = await asyncio.to_thread(self._next_due, key)
+            if row is None:
+                break
+            if until_ready is not None:
+                await until_ready(row.chat_id)  # the platform's per-chat limit; nothing claimed meanwhile
             async with self._in_flight:
+                if self._stopping:
+                    break
                 outcome = await self._deliver(row)
             if outcome is False:
                 break
             delivered += outcome is True
         return delivered
 
+    def _serve(self, key: ChatKey) -> asyncio.Task[int]:
+        task = self._chats.get(key)
+        if task is None or task.done():
+            task = asyncio.create_task(self._serve_chat(key), name=f"outbox-{key[0]}-{key[1]}")
+            self._chats[key] = task
+            task.add_done_callback(lambda done, key=key: self._forget(key, done))  # type: ignore[misc]
+        return task
+
+    def _forget(self, key: ChatKey, task: asyncio.Task[int]) -> None:
+        if self._chats.get(key) is task:
+            del self._chats[key]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox for %s:%s failed", *key, exc_info=task.exception())
+        self._wake.set()  # the chat may have more by now
+
+    def _lead(self) -> bool:
+        """Whether this process sends; recovers the previous sender's rows when it becomes the sender."""
+        if self.leadership is None:
+            return True
+        leading = self.leadership.acquire()
+        if leading and not self._leading:
+            recovered = self.recover_interrupted()
+            if recovered:
+                log.warning("%s messages were being sent by a process that stopped; recovered", recovered)
+        self._leading = leading
+        return leading
+
     async def flush(self) -> int:
         """Send everything due now, chats in parallel (each adapter's limiter sets the pace); returns
         how many were delivered."""
-        rows = await asyncio.to_thread(self._due)
-        by_chat: dict[tuple[str, str], list[OutboxMessage]] = {}
-        for row in rows:
-            by_chat.setdefault((row.platform, row.chat_id), []).append(row)
-        counts = await asyncio.gather(*(self._deliver_in_order(group) for group in by_chat.values()))
-        return sum(counts)
+        if not await asyncio.to_thread(self._lead):
+            return 0
+        keys = await asyncio.to_thread(self._due_chats)
+        tasks = [self._serve(key) for key in keys]
+        counts = await asyncio.gather(*tasks, return_exceptions=True)
+        return sum(c for c in counts if isinstance(c, int))
 
     async def run(self, poll_seconds: float = 1.0) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
-                if await self.flush():
-                    continue  # a full batch went out: more may be waiting
+                if await asyncio.to_thread(self._lead):
+                    for key in await asyncio.to_thread(self._due_chats):
+                        self._serve(key)
             except Exception:
-                log.exception("outbox flush failed")
+                log.exception("outbox round failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), poll_seconds)
 
     def start(self) -> None:
         if self._task is None:
-            recovered = self.recover_interrupted()
-            if recovered:
-                log.warning("%s messages were being sent when the bot stopped", recovered)
+            self._stopping = False
             self._task = asyncio.create_task(self.run(), name="outbox")
 
-    async def stop(self) -> None:
+    async def stop(self, flush_for: float = 0.0) -> None:
+        """Stop sending. With ``flush_for``, what can go within that many seconds still goes first; then
+        no new send starts, the sends under way finish (bounded), and the rest stays pending."""
+        if flush_for > 0 and self._task is not None:
+            deadline = asyncio.get_running_loop().time() + flush_for
+            while asyncio.get_running_loop().time() < deadline:
+                self._wake.set()
+                await asyncio.sleep(0.1)
+                if not self._chats and not await asyncio.to_thread(self._due_chats):
+                    break
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        waiting = list(self._chats.values())
+        if waiting:  # those waiting for a slot stop at once; a send under way gets a moment to finish
+            _, late = await asyncio.wait(waiting, timeout=STOP_SEND_GRACE_S)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*waiting, return_exceptions=True)
+        self._chats.clear()
+        self._stopping = False  # stopped; flush() and start() work again
