@@ -179,6 +179,7 @@ _NEXT = _Table(V.NEXT_WORDS, True)
 _LAST = _Table(V.LAST_WORDS, True)
 _THIS = _Table(V.THIS_WORDS, True)
 _FILLERS = _Table(V.FILLERS, True)
+_LEADING = _Table(V.FILLERS - {"la", "et", "and", ",", "qui", "vient", "prochain", "prochaine", "next"}, True)
 _HOUR_WORDS = {"h", "heure", "heures", "hres", "hre"}
 _AMPM = _Table({"am": "am", "a.m": "am", "a.m.": "am", "pm": "pm", "p.m": "pm", "p.m.": "pm"})
 
@@ -289,7 +290,7 @@ class _Reader:
         return None
 
     def number(self, i: int, *, words: bool = True, articles: bool = False) -> tuple[int, int] | None:
-        value = self.num(i, 4)
+        value = self.num(i, 9)
         if value is not None:
             return value, i + 1
         if not words:
@@ -767,7 +768,7 @@ class _Reader:
         while j < len(self.toks):
             k = j
             while True:  # fillers are taken only when a piece follows them
-                filler = self.phrase(k, _FILLERS)
+                filler = self.phrase(k, _FILLERS if found_any else _LEADING)
                 if filler is None:
                     break
                 k = filler[1]
