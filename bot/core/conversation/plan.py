@@ -96,6 +96,18 @@ _EVENT_PERIOD_WORDS = {"aujourd'hui": "today", "today": "today", "ce soir": "tod
                        "semaine": "week", "week": "week", "mois": "month", "month": "month"}
 
 
+_LEAD_IN = re.compile(r"^(?:moi|me|nous|tu peux|peux-tu|peux tu|pourrais-tu|est-ce que tu peux|can you|could you)\b",
+                      re.IGNORECASE)
+
+
+def _description(text: str) -> str:
+    """The member's own words of a request (a task's description, a reminder's text), tidied."""
+    words = text.split()
+    while words and fold(words[0]) in _TASK_LEAD | W.FILLER_WORDS:
+        words.pop(0)
+    return tidy_free_text(_LEAD_IN.sub("", " ".join(words)).strip())
+
+
 def _iso(day: date) -> str:
     return day.isoformat()
 
@@ -134,7 +146,8 @@ class Planner:
         words = folded.split()
         if folded in W.THANKS or (words and all(w in W.FILLER_WORDS for w in words) and "merci" in words):
             return Plan("thanks", text=self.t.gettext("You're welcome!"))
-        if folded in W.GREETINGS or (words and all(w in W.FILLER_WORDS | W.GREETINGS for w in words)):
+        if folded in W.GREETINGS or (words and all(w in W.FILLER_WORDS | W.GREETINGS | W.SMALL_TALK for w in words)
+                                     and any(w in W.GREETINGS for w in words)):
             return Plan("greet", text=self._greeting())
         intent = intent_of(folded)
         if intent == "cancel":
@@ -197,6 +210,7 @@ class Planner:
         slots: dict[str, Any] = {}
         text = canon
         if intent == "task":
+            text = re.sub(r"\b(?:un )?coup de main\b", " ", text, flags=re.IGNORECASE)
             minutes, text = find_minutes(text)
             if minutes:
                 slots["minutes"] = minutes
@@ -206,7 +220,10 @@ class Planner:
             number, text = find_reference(text, bare=True)
             if number is not None:
                 slots[{"cancel": "booking", "join": "event", "leave": "event"}.get(intent, "shift")] = number
-        text = strip_span(text, cue_span(intent, fold(text)))
+        span = cue_span(intent, fold(text))
+        after = text[span[1]:] if span else text
+        before = text[: span[0]] if span else ""
+        text = strip_span(text, span)
         self._moment_slots(intent, moment, slots)
         if intent in {"book", "free", "cancel"}:
             spaces = self._spaces_named(text)
@@ -214,17 +231,12 @@ class Planner:
                 slots["space"] = spaces[0].slug
             elif spaces and intent == "book":
                 slots["space_options"] = [s.slug for s in spaces]
-        if intent == "task":
-            words = text.split()
-            while words and fold(words[0]) in _TASK_LEAD | W.FILLER_WORDS:
-                words.pop(0)
-            what = tidy_free_text(" ".join(words))
+        if intent in {"task", "remind"}:
+            # The description follows the words of the request ("rappelle-moi … d'appeler Paul"); else it
+            # comes before them ("appeler Paul, rappelle-moi demain").
+            what = _description(after) or _description(before)
             if what:
-                slots["what"] = what[:200]
-        elif intent == "remind":
-            what = tidy_free_text(re.sub(r"^(?:moi|me|nous)\b", "", text.strip(), flags=re.IGNORECASE))
-            if what:
-                slots["text"] = what[:400]
+                slots["what" if intent == "task" else "text"] = what[:200 if intent == "task" else 400]
         elif intent in {"join", "leave"}:
             slots["query"] = [w for w in content_words(text) if w not in _EVENT_STOP]
         elif intent in {"take", "drop"}:

@@ -39,7 +39,11 @@ def clean(text: str) -> str:
             word = W.SPELLINGS[key]
         if word:
             out.append(word)
-    return " ".join(out)
+    return _TWO_HOURS.sub(r"\1-\2", " ".join(out))
+
+
+# "14h 16h", "10h30 12h": two hours side by side are a range.
+_TWO_HOURS = re.compile(r"(?<![\w:-])(\d{1,2}h(?:[0-5]\d)?) (\d{1,2}h(?:[0-5]\d)?)(?![\w:-])", re.IGNORECASE)
 
 
 @lru_cache(maxsize=2048)

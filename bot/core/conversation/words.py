@@ -30,9 +30,10 @@ SPELLINGS: dict[str, str] = {
 FILLER_WORDS = {
     "bonjour", "bonsoir", "salut", "coucou", "hello", "hi", "hey", "yo", "hola", "merci", "thanks", "thank",
     "stp", "svp", "please", "pls", "plz", "steuplait", "stplait", "sil", "vous", "te", "plait", "plais",
-    "ok", "okay", "oui", "euh", "hum", "bon", "alors", "dis", "dites", "voila", "ben", "bah", "du", "coup",
+    "ok", "okay", "oui", "euh", "hum", "bon", "alors", "dis", "dites", "voila", "ben", "bah",
     "bot", "tierslieu", "tierslieu-bot", "@bot",
 }
+SMALL_TALK = {"ca", "va", "cv", "how", "are", "you", "comment", "vas", "tu", "allez", "vous", "?"}
 GREETINGS = {"bonjour", "bonsoir", "salut", "coucou", "hello", "hi", "hey", "yo", "hola", "slt", "bjr",
              "good morning", "good evening"}
 THANKS = {"merci", "thanks", "thank you", "merci beaucoup", "thx", "cool merci", "super merci", "top merci",
@@ -75,6 +76,7 @@ CUES: dict[str, tuple[str, ...]] = {
     ),
     "remind": (
         r"\brap+el+e?[sz]?[- ]?(?:moi|nous)\b", r"\brappelle[sz]?[- ]?m'", r"\bfai[st]?[- ]moi (?:penser|souvenir)",
+        r"\bn'oublie pas de me rappeler\b", r"\b(?:peux|pourrais)[- ]tu me rappeler\b", r"\bme rappeler\b",
         r"^rappel\b", r"\bremind(?:er)? me\b", r"\bremind\b", r"\bset (?:a|me a) reminder", r"\bun rappel\b",
         r"\bpense a me\b",
         r"\bmets?[- ]moi un rappel", r"\bn'oublie pas de me", r"\bdon'?t let me forget",
@@ -101,11 +103,11 @@ CUES: dict[str, tuple[str, ...]] = {
     "cancel": (
         r"\bannul", r"\bcancel", r"\bsupprim\w* (?:ma|mon|la|le) (?:reservation|booking)",
         r"\bdelete my booking", r"\bje (?:n'ai plus|n ai plus) besoin de (?:la|le|l')",
-        r"\bdon'?t need (?:the|my) \w+ anymore", r"\bplus besoin de (?:la|le|l')",
+        r"\bdon'?t need (?:the|my) \w+ anymore", r"\b(?:plus|pas) besoin de (?:la|le|l')",
     ),
     "join": (
         r"\binscri[st]?[- ]?moi\b", r"\binscri[sr]?e?[sz]?[- ]?(?:moi|nous)\b", r"\bm'inscri", r"\bme inscri",
-        r"\bje m'inscri", r"\bje (?:viens|viendrai|participe|serai) (?:a|au|aux|pour|a l')\b",
+        r"\bje m'inscri", r"\bje (?:viens|viendrai|participe|serai|serai la) (?:a|au|aux|pour|a l')\b",
         r"\bje veux (?:participer|venir)", r"\bje voudrais (?:participer|venir)", r"\bparticiper (?:a|au|aux)\b",
         r"\bsign (?:me|us) up", r"\bsignup\b", r"\bregister me", r"\bcount me in",
         r"\bi(?:'ll| will) (?:come|be there)",
@@ -116,7 +118,8 @@ CUES: dict[str, tuple[str, ...]] = {
     "mybookings": (
         r"\bmes (?:reservations|reservation)\b", r"\bmy bookings\b", r"\bmy reservations\b",
         r"\bj'ai (?:reserve|quoi comme reservation)", r"\bqu'est-ce que j'ai reserve", r"\bce que j'ai reserve",
-        r"\bwhat (?:did i|have i) (?:book|booked|reserved)", r"\bai-je reserve", r"\bmes resa",
+        r"\bwhat (?:did i|have i) (?:book|booked|reserved)", r"\bj'ai comme (?:reserv|resa)", r"\bai-je reserve",
+        r"\bmes resa",
     ),
     "myevents": (
         r"\bmes (?:evenements|evenement|inscriptions|ateliers|events)\b", r"\bmy (?:events|sign ?-?ups|registrations)",
@@ -138,7 +141,9 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bprogramme\b", r"\bagenda\b", r"\bwhat'?s on\b", r"\bwhat is on\b", r"\bwhat events\b",
         r"\bany events\b", r"\bupcoming events\b", r"\bles (?:evenements|ateliers)\b",
         r"\bprochains? (?:evenements|ateliers)",
-        r"\bwhat'?s happening\b",
+        r"\bwhat'?s happening\b", r"\bse passe quoi\b", r"\bqu'est-ce qui se passe\b",
+        r"\bqu'est ce qui se passe\b", r"\by a (?:des|les) (?:ateliers|evenements|events|soirees)\b",
+        r"\b(?:des|prochains?) (?:ateliers|evenements)\b",
     ),
     "free": (
         r"\blibre", r"\bdispo", r"\bfree\b", r"\bavailable\b", r"\bavailability\b", r"\boccupe", r"\bbusy\b",
@@ -165,7 +170,7 @@ CUES: dict[str, tuple[str, ...]] = {
     "help": (
         r"\baide\b", r"\bhelp\b", r"\bcomment (?:ca marche|faire|on fait|tu marches)", r"\bque (?:sais|peux)-tu faire",
         r"\btu (?:sais|peux) faire quoi", r"\bwhat can you do", r"\bhow does (?:it|this) work", r"\bcommandes\b",
-        r"\bcommands\b", r"\bt'es qui\b", r"\bwho are you\b",
+        r"\bcommands\b", r"\bt'es qui\b", r"\brobot\b", r"\bwho are you\b",
     ),
 }
 
