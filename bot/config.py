@@ -13,9 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.core.types import Platform
 
 SUPPORTED_LANGUAGES = ("fr", "en")
-# The French SMIC horaire brut of 2025 (11.88 EUR): a common, defensible rate for valuing volunteer hours
-# (contributions volontaires en nature). Associations set their own with VOLUNTEER_HOUR_VALUE.
-DEFAULT_VOLUNTEER_HOUR_VALUE = Decimal("11.88")
+# Volunteer hours are valued at the SMIC horaire brut of their day (storage.report.SMIC_HOURLY) unless an
+# association sets its own rate with VOLUNTEER_HOUR_VALUE.
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -53,8 +52,9 @@ class Settings:
     # Reminders and digest
     digest_schedule: tuple[str, int, int] = ("mon", 8, 0)
     booking_reminder_minutes: int = 30
-    # Volunteers: what one hour of volunteer work is worth, in euros (the activity report's valuation)
-    volunteer_hour_value: Decimal = DEFAULT_VOLUNTEER_HOUR_VALUE
+    # Volunteers: what one hour of volunteer work is worth, in euros (the activity report's valuation);
+    # None: the SMIC horaire brut in force on the day the hours were given
+    volunteer_hour_value: Decimal | None = None
     # Per-member limits (one member cannot swamp the bot or the calendar); coordinators may raise them
     commands_per_minute: int = 30
     max_pending_reminders: int = 200
@@ -265,8 +265,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=_public_url(env),
         digest_schedule=digest_schedule,
         booking_reminder_minutes=booking_reminder_minutes,
-        volunteer_hour_value=parse_amount(
-            "VOLUNTEER_HOUR_VALUE", env.get("VOLUNTEER_HOUR_VALUE", "").strip() or str(DEFAULT_VOLUNTEER_HOUR_VALUE)),
+        volunteer_hour_value=parse_amount("VOLUNTEER_HOUR_VALUE", hour_value)
+        if (hour_value := env.get("VOLUNTEER_HOUR_VALUE", "").strip()) else None,
         commands_per_minute=parse_limit(env, "COMMANDS_PER_MINUTE", 30, 10_000),
         max_pending_reminders=parse_limit(env, "MAX_PENDING_REMINDERS", 200, 1_000_000),
         max_future_bookings_per_space=parse_limit(env, "MAX_FUTURE_BOOKINGS_PER_SPACE", 60, 1_000_000),

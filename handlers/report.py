@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
+from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from bot.core.context import Ctx
@@ -16,7 +17,7 @@ from bot.core.i18n import N_, Translator
 from bot.core.router import Router, fold
 from bot.core.types import Reply
 from handlers.volunteers import period_label, today_of
-from storage.report import ActivityReport, build_report
+from storage.report import RATE_SETTING, ActivityReport, RatePart, build_report
 from storage.volunteer_rules import PeriodError, parse_period
 
 router = Router("report")
@@ -95,12 +96,43 @@ def render_markdown(report: ActivityReport, t: Translator, *, max_events: int | 
     lines.append("")
 
     lines.append("## " + _("Valuation of volunteer work"))
-    lines.append(_("{hours} h × {rate} = {amount}").format(
-        hours=_number(t, _hours(volunteers.minutes)), rate=format_currency(report.hour_value, "EUR", locale=t.locale),
-        amount=format_currency(report.valuation, "EUR", locale=t.locale)))
-    lines.append(_("To report as contributions volontaires en nature (accounts 86/87: 864 “personnel bénévole” "
-                   "and 870 “bénévolat”)."))
+    lines += valuation_lines(report, t)
     return "\n".join(lines)
+
+
+def _euros(t: Translator, amount: Decimal) -> str:
+    return format_currency(amount, "EUR", locale=t.locale)
+
+
+def rate_name(part: RatePart, t: Translator) -> str:
+    """Where the hourly rate comes from, as the annex of the accounts must say."""
+    if part.source == RATE_SETTING:
+        return t.gettext("the association's own rate (VOLUNTEER_HOUR_VALUE)")
+    assert part.since is not None
+    return t.gettext("SMIC horaire brut in force from {day}").format(day=_short_day(t, part.since))
+
+
+def valuation_lines(report: ActivityReport, t: Translator) -> list[str]:
+    """Hours × the rate of their day (one line per rate when the SMIC changed within the period), the rate
+    named, and the accounts the amount goes to (ANC 2018-06)."""
+    lines = []
+    for part in report.rates:
+        line = t.gettext("{hours} h × {rate} = {amount}").format(
+            hours=_number(t, _hours(part.minutes)), rate=_euros(t, part.rate), amount=_euros(t, part.amount))
+        if len(report.rates) > 1:
+            line = "- " + t.gettext("{first} to {last}: {valuation}").format(
+                first=_short_day(t, part.start), last=_short_day(t, part.end - timedelta(days=1)), valuation=line)
+        lines.append(line + " (" + rate_name(part, t) + ")")
+    if len(report.rates) > 1:
+        lines.append(t.gettext("Total: {amount}").format(amount=_euros(t, report.valuation)))
+    lines.append(t.gettext(
+        "To record as contributions volontaires en nature (ANC regulation 2018-06): debit 864 “Personnel "
+        "bénévole”, credit 875 “Bénévolat”, {amount}.").format(amount=_euros(t, report.valuation)))
+    return lines
+
+
+def _short_day(t: Translator, day: date) -> str:
+    return format_date(day, format="long", locale=t.locale)
 
 
 CSV_HEADER = ("section", "item", "metric", "value")
@@ -128,8 +160,8 @@ def render_csv(report: ActivityReport) -> str:
         rows += [("events", "total", "events", report.events.count),
                  ("events", "total", "signups", report.events.attendance),
                  ("events", "total", "fill_rate", rate(report.events.fill))]
-        for event in report.events.events:
-            item = f"{event.start:%Y-%m-%dT%H:%MZ} {event.title}"
+        for event in report.events.events:  # local time; the date's number makes each row's name unique
+            item = f"#{event.number} {event.start.astimezone(report.tz):%Y-%m-%d %H:%M} {event.title}"
             rows += [("event", item, "signups", event.attendees),
                      ("event", item, "capacity", event.capacity if event.capacity else ""),
                      ("event", item, "fill_rate", rate(event.fill))]
@@ -144,8 +176,17 @@ def render_csv(report: ActivityReport) -> str:
              ("shifts", "total", "places", volunteers.places),
              ("shifts", "total", "places_taken", volunteers.places_taken),
              ("members", "total", "active", report.active_members),
-             ("valuation", "total", "hour_value_eur", report.hour_value),
-             ("valuation", "total", "amount_eur", report.valuation)]
+             ("valuation", "total", "hour_value_eur", report.hour_value if report.hour_value is not None else ""),
+             ("valuation", "total", "rate_source", ", ".join(sorted({p.source for p in report.rates}))),
+             ("valuation", "total", "amount_eur", report.valuation),
+             ("valuation", "total", "debit_account", "864"),
+             ("valuation", "total", "credit_account", "875")]
+    if len(report.rates) > 1:
+        for part in report.rates:
+            item = f"{part.start.isoformat()}/{(part.end - timedelta(days=1)).isoformat()}"
+            rows += [("valuation", item, "hour_value_eur", part.rate),
+                     ("valuation", item, "hours", _hours(part.minutes)),
+                     ("valuation", item, "amount_eur", part.amount)]
     if report.member_names:
         rows += [("volunteer", report.member_names.get(mid, str(mid)), "hours", _hours(minutes))
                  for mid, minutes in volunteers.per_member]

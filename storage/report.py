@@ -3,8 +3,10 @@ from plain rows (so the test can recompute them independently), and the queries 
 
 Figures: bookings per space and the occupancy rate over opening hours; events with sign-ups and fill rate
 (when the events feature is installed); volunteer hours by project and distinct volunteers; shifts offered
-and covered; active members; the valuation of volunteer work (hours × VOLUNTEER_HOUR_VALUE), which French
-associations report as contributions volontaires en nature (accounts 86/87)."""
+and covered; active members; the valuation of volunteer work, which French associations report as
+contributions volontaires en nature (ANC regulation 2018-06: debit 864 "Personnel bénévole", credit 875
+"Bénévolat"). Hours are valued at the SMIC horaire brut in force on the day they were given (a table by
+date, SMIC_HOURLY), or at VOLUNTEER_HOUR_VALUE when an association sets its own rate."""
 
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from storage.models import Booking, Member, Space
@@ -26,6 +29,56 @@ from storage.volunteer_rules import Period
 from storage.volunteers import project_slugs, task_totals
 
 Interval = tuple[datetime, datetime]
+
+# The French SMIC horaire brut, by the day it came into force (décrets de revalorisation). A new rate is one
+# line here; an association that values hours otherwise sets VOLUNTEER_HOUR_VALUE.
+SMIC_HOURLY: tuple[tuple[date, Decimal], ...] = (
+    (date(2023, 5, 1), Decimal("11.52")),
+    (date(2024, 1, 1), Decimal("11.65")),
+    (date(2024, 11, 1), Decimal("11.88")),
+    (date(2026, 1, 1), Decimal("12.02")),
+)
+RATE_SMIC = "smic"
+RATE_SETTING = "setting"
+
+
+@dataclass(frozen=True)
+class RatePart:
+    """Part of a period valued at one rate: [start, end) local days, the rate, where it comes from
+    (``smic``: the SMIC in force since ``since``; ``setting``: VOLUNTEER_HOUR_VALUE) and the minutes given."""
+
+    start: date
+    end: date
+    rate: Decimal
+    source: str
+    since: date | None = None
+    minutes: int = 0
+
+    @property
+    def amount(self) -> Decimal:
+        return valuation(self.minutes, self.rate)
+
+
+def smic_on(day: date, table: Sequence[tuple[date, Decimal]] = SMIC_HOURLY) -> tuple[date, Decimal]:
+    """The SMIC in force on ``day`` (the oldest known for earlier days) and the day it came into force."""
+    found = table[0]
+    for since, rate in table:
+        if since <= day:
+            found = (since, rate)
+    return found
+
+
+def rate_parts(start: date, end: date, fixed: Decimal | None,
+               table: Sequence[tuple[date, Decimal]] = SMIC_HOURLY) -> list[RatePart]:
+    """The period [start, end) cut where the SMIC changes (one part when the rate is set)."""
+    if fixed is not None:
+        return [RatePart(start, end, fixed, RATE_SETTING)]
+    cuts = [start, *(since for since, _ in table if start < since < end), end]
+    parts = []
+    for first, last in pairwise(cuts):
+        since, rate = smic_on(first, table)
+        parts.append(RatePart(first, last, rate, RATE_SMIC, since))
+    return parts
 
 
 # --- Pure figures --------------------------------------------------------------------------------------
@@ -82,6 +135,7 @@ class EventRow:
     capacity: int | None
     attendees: int  # confirmed sign-ups
     member_ids: frozenset[int] = frozenset()
+    number: int = 0  # the date's number in /event (the occurrence id)
 
     @property
     def fill(self) -> float | None:
@@ -133,12 +187,18 @@ class ActivityReport:
     events: EventFigures | None  # None: the events feature isn't installed
     volunteers: VolunteerFigures
     active_members: int
-    hour_value: Decimal
+    rates: tuple[RatePart, ...]
     member_names: dict[int, str] = field(default_factory=dict)
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
 
     @property
     def valuation(self) -> Decimal:
-        return valuation(self.volunteers.minutes, self.hour_value)
+        return sum((part.amount for part in self.rates), Decimal("0.00"))
+
+    @property
+    def hour_value(self) -> Decimal | None:
+        """The one rate of the period, None when the SMIC changed within it."""
+        return self.rates[0].rate if len({part.rate for part in self.rates}) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -222,7 +282,9 @@ def event_rows(session: Session, start: datetime, end: datetime) -> list[EventRo
         select(EventOccurrence.id, EventOccurrence.start, Event.title, Event.capacity)
         .join(Event, col(Event.id) == EventOccurrence.event_id)
         .where(EventOccurrence.start >= start, EventOccurrence.start < end,
-               EventOccurrence.status != OCCURRENCE_CANCELLED, Event.status != EVENT_CANCELLED)
+               EventOccurrence.status != OCCURRENCE_CANCELLED,
+               # a single event cancelled as a whole; a series' held dates count (storage.events.cancel_series)
+               or_(col(Event.status) != EVENT_CANCELLED, col(Event.rrule).is_not(None)))
         .order_by(col(EventOccurrence.start))
     ).all()
     ids = [row[0] for row in occurrences]
@@ -233,13 +295,14 @@ def event_rows(session: Session, start: datetime, end: datetime) -> list[EventRo
             .where(col(EventSignup.occurrence_id).in_(ids), EventSignup.status == SIGNUP_CONFIRMED)
         ):
             members[occurrence_id].add(member_id)
-    return [EventRow(title, occ_start, capacity, len(members[oid]), frozenset(members[oid]))
+    return [EventRow(title, occ_start, capacity, len(members[oid]), frozenset(members[oid]), oid)
             for oid, occ_start, title, capacity in occurrences if oid is not None]
 
 
 def build_report(
-    session: Session, period: Period, tz: ZoneInfo, hour_value: Decimal, *, with_names: bool = False
+    session: Session, period: Period, tz: ZoneInfo, hour_value: Decimal | None = None, *, with_names: bool = False
 ) -> ActivityReport:
+    """``hour_value``: VOLUNTEER_HOUR_VALUE when set; None values each day's hours at that day's SMIC."""
     start, end = period.bounds(tz)
     window = (start, end)
     days = local_days(period)
@@ -283,8 +346,14 @@ def build_report(
         ids = [mid for mid, _ in volunteers.per_member]
         names = {mid: name for mid, name in session.exec(
             select(Member.id, Member.display_name).where(col(Member.id).in_(ids))) if mid is not None}
+    parts = rate_parts(period.start, period.end, hour_value)
+    if len(parts) > 1:  # hours given before and after a change of the SMIC: each at its own rate
+        parts = [RatePart(p.start, p.end, p.rate, p.source, p.since,
+                          sum(m for _, _, m in task_totals(session, p.start, p.end))) for p in parts]
+    else:
+        parts = [RatePart(p.start, p.end, p.rate, p.source, p.since, volunteers.minutes) for p in parts]
     return ActivityReport(
         period=period, spaces=tuple(spaces),
         events=EventFigures(tuple(events)) if events is not None else None,
-        volunteers=volunteers, active_members=len(active), hour_value=hour_value, member_names=names,
+        volunteers=volunteers, active_members=len(active), rates=tuple(parts), member_names=names, tz=tz,
     )

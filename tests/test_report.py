@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tomllib
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from storage.models import Member
 from tests.harness import Chat
 
 ROOT = Path(__file__).resolve().parent.parent
-HOUR_VALUE = Decimal("11.88")
+HOUR_VALUE = Decimal("12.02")  # the SMIC horaire brut in force in November 2026 (since 1 January 2026)
 
 # (who, space, day, start, end) — booked on 2 November for later in the month
 BOOKINGS = [
@@ -119,7 +119,8 @@ def expected_figures() -> dict[tuple[str, str, str], str]:
     active = {b[0] for b in BOOKINGS} | {w for w, _, _ in logged} | {w for w, _, _, _ in TAKERS}
     figures[("members", "total", "active")] = str(len(active))
     figures[("valuation", "total", "hour_value_eur")] = str(HOUR_VALUE)
-    figures[("valuation", "total", "amount_eur")] = str((Decimal(total) / 60 * HOUR_VALUE).quantize(Decimal("0.01")))
+    amount = (Decimal(total) / 60 * HOUR_VALUE).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)  # half up
+    figures[("valuation", "total", "amount_eur")] = str(amount)
     return figures
 
 
@@ -153,7 +154,7 @@ def test_the_report_in_the_chat_is_french_markdown_for_coordinators_only(chat: C
     assert "Seul·e un·e coordinateur·rice" in chat.text("alice", "/bilan 2026-11")
     report = chat.text("coord", "/bilan 2026-11")
     logged = sum(t[2] for t in TASKS) + sum(t[3] for t in TAKERS)
-    amount = (Decimal(logged) / 60 * HOUR_VALUE).quantize(Decimal("0.01"))
+    amount = (Decimal(logged) / 60 * HOUR_VALUE).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     assert report.startswith("# Bilan d'activité — novembre 2026\n\n## Réservations d'espaces\n")
     assert "- Salle de réunion : 2 réservations, 5h réservées, occupation " in report
     assert f"Total : {len(BOOKINGS)} réservations" in report
@@ -161,9 +162,11 @@ def test_the_report_in_the_chat_is_french_markdown_for_coordinators_only(chat: C
     assert f"Total : {logged // 60}h{logged % 60:02d} par {volunteers} bénévoles distinct·es." in report
     places = sum(s[3] for s in SHIFTS)
     assert f"Créneaux proposés : {len(SHIFTS)} ; places pourvues : {len(TAKERS)} sur {places}." in report
-    assert f"{logged / 60:.2f}".rstrip("0").replace(".", ",") + " h × 11,88\xa0€ = " in report
-    assert f"{amount}".replace(".", ",") + "\xa0€" in report
-    assert "contributions volontaires en nature (comptes 86/87" in report
+    assert f"{logged / 60:.2f}".rstrip("0").replace(".", ",") + " h × 12,02\xa0€ = " in report
+    assert f"{amount}".replace(".", ",") + "\xa0€ (SMIC horaire brut en vigueur depuis le 1 janvier 2026)" in report
+    assert ("À inscrire en contributions volontaires en nature (règlement ANC 2018-06) : débit 864 « Personnel "
+            "bénévole », crédit 875 « Bénévolat », " + f"{amount}".replace(".", ",") + "\xa0€.") in report
+    assert "870" not in report
     assert "Gina" not in report
     with_names = chat.text("coord", "/bilan 2026-11 noms")
     assert "### Heures par bénévole" in with_names and "- Gina: 6h" in with_names
@@ -272,3 +275,56 @@ def test_time_inside_opening_hours_is_counted_minute_by_minute(bookings: list[tu
 
     assert overlap_minutes([(moment(s), moment(s + n)) for s, n in bookings],
                            [(moment(a), moment(b)) for a, b in windows]) == expected
+
+
+def log_hours(chat: Chat, now: datetime, *entries: tuple[str, str, str]) -> None:
+    chat.clock.now = now
+    for who, duration, day in entries:
+        assert chat.text(who, f"/task {duration} accueil {day}").startswith("C'est noté"), (who, day)
+
+
+def test_a_2025_and_a_2026_report_value_hours_at_the_smic_of_their_period(chat: Chat) -> None:
+    log_hours(chat, datetime(2025, 6, 30, 18, tzinfo=UTC), ("alice", "10h", "2025-06-12"))
+    june_2025 = chat.text("coord", "/bilan 2025-06")
+    assert "10 h × 11,88\xa0€ = 118,80\xa0€ (SMIC horaire brut en vigueur depuis le 1 novembre 2024)" in june_2025
+    assert "débit 864 « Personnel bénévole », crédit 875 « Bénévolat », 118,80\xa0€." in june_2025
+    log_hours(chat, datetime(2026, 3, 31, 18, tzinfo=UTC), ("alice", "10h", "2026-03-12"))
+    march_2026 = chat.text("coord", "/bilan 2026-03")
+    assert "10 h × 12,02\xa0€ = 120,20\xa0€ (SMIC horaire brut en vigueur depuis le 1 janvier 2026)" in march_2026
+    assert "crédit 875 « Bénévolat », 120,20\xa0€." in march_2026
+
+
+def test_a_year_across_a_change_of_the_smic_values_each_part_at_its_rate(
+        chat: Chat, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    log_hours(chat, datetime(2024, 12, 20, 18, tzinfo=UTC), ("alice", "10h", "2024-06-12"), ("bob", "5h", "2024-12-03"))
+    report = chat.text("coord", "/bilan 2024")
+    assert "- du 1 janvier 2024 au 31 octobre 2024 : 10 h × 11,65\xa0€ = 116,50\xa0€" in report
+    assert "- du 1 novembre 2024 au 31 décembre 2024 : 5 h × 11,88\xa0€ = 59,40\xa0€" in report
+    assert "Total : 175,90\xa0€" in report
+    figures = csv_report(database_url, monkeypatch, capsys, "--year", "2024")
+    assert figures[("valuation", "total", "amount_eur")] == "175.90"
+    assert figures[("valuation", "total", "hour_value_eur")] == ""
+    assert figures[("valuation", "2024-11-01/2024-12-31", "hour_value_eur")] == "11.88"
+    assert (figures[("valuation", "total", "debit_account")], figures[("valuation", "total", "credit_account")]) == (
+        "864", "875")
+
+
+def test_an_associations_own_rate_replaces_the_smic_and_is_named(chat: Chat) -> None:
+    from dataclasses import replace
+
+    log_hours(chat, datetime(2026, 3, 31, 18, tzinfo=UTC), ("alice", "10h", "2026-03-12"))
+    chat.app.dispatcher.settings = replace(chat.app.settings, volunteer_hour_value=Decimal("15.00"))
+    report = chat.text("coord", "/bilan 2026-03")
+    assert "10 h × 15,00\xa0€ = 150,00\xa0€ (taux propre à l'association (VOLUNTEER_HOUR_VALUE))" in report
+
+
+def test_csv_names_each_event_by_its_number_and_local_time(chat: Chat, database_url: str,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    chat.clock.now = datetime(2026, 11, 2, 8, tzinfo=UTC)
+    chat.say("coord", '/event add "Repair café" 2026-11-07 14h-18h chaque samedi 2 fois')
+    chat.say("coord", '/event add "Repair café" 2026-11-07 14h-18h lieu petite-salle chaque samedi 2 fois')
+    figures = csv_report(database_url, monkeypatch, capsys, "--month", "2026-11")
+    items = sorted({item for section, item, _ in figures if section == "event"})
+    assert items == ["#1 2026-11-07 14:00 Repair café", "#2 2026-11-14 14:00 Repair café",
+                     "#3 2026-11-07 14:00 Repair café", "#4 2026-11-14 14:00 Repair café"]
