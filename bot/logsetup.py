@@ -51,7 +51,9 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"([?&]start(?:group)?=)[^\s&'\"]+"), r"\1" + REDACTED),
 )
 # The text of a message as libraries print updates and API calls: text='…', 'text': '…', "body": "…".
-TEXT_FIELD = re.compile(rf"(\b(?:text|caption|body|formatted_body|message_text)['\"]?\s*[:=]\s*)({_QUOTED})")
+# Also the command arguments the dispatcher logs with a failed command: "(args '…')".
+TEXT_FIELD = re.compile(
+    rf"(\b(?:text|caption|body|formatted_body|message_text)['\"]?\s*[:=]\s*|\(args\s+)({_QUOTED})")
 
 _lock = threading.Lock()
 _known: set[str] = set()

@@ -91,6 +91,14 @@ def test_message_texts_are_cut_short_at_debug_and_absent_above(log_stream: io.St
     assert "[68 chars]" in log  # INFO: only its length
 
 
+def test_a_failed_commands_arguments_are_not_in_the_error_log(log_stream: io.StringIO) -> None:
+    logging.getLogger("bot.core.dispatch").error(
+        "command /%s failed for %s:%s in chat %s (args %r)", "book", "telegram", "42", "42",
+        "salle-reunion demain pour l'anniversaire de Léo")
+    log = log_stream.getvalue()
+    assert "command /book failed for telegram:42" in log and "Léo" not in log
+
+
 def test_an_ordinary_log_line_is_left_as_it_was() -> None:
     line = "outbox 12 to telegram:4201 failed (Forbidden: bot was blocked by the user)"
     assert redact(line) == line
