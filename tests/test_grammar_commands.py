@@ -152,3 +152,56 @@ def test_coordinator_booking_outside_the_rules_says_which(chat: Chat) -> None:
     assert answer.startswith("Réservé : Salle de réunion")
     assert "Hors règles (coordination) : 6h > 4h max." in answer
     assert "Hors règles" not in chat.text("coord", "/reserver petite-salle demain 9h-10h")
+
+
+def shifts(chat: Chat) -> list[tuple[str, int, int | None]]:
+    from storage.models_volunteers import Shift
+
+    with Session(chat.app.engine) as session:
+        return [(s.title, s.places, s.space_id) for s in session.exec(select(Shift))]
+
+
+@pytest.mark.parametrize("text", [
+    '/besoin "Tenir le bar" samedi 18h-22h 2 lieu Salle de réunion',
+    '/besoin "Tenir le bar" samedi 18h-22h places 2 lieu Salle de réunion',
+    '/besoin « Tenir le bar » samedi 18h-22h lieu la salle de réunion 2 places',
+    '/besoin "Tenir le bar" lieu salle-reunion samedi 18h-22h pour 2 personnes',
+])
+def test_a_need_reads_its_place_and_people_in_any_order(chat: Chat, text: str) -> None:
+    answer = chat.text("coord", text)
+    expected = "Publié : #1 samedi 28 novembre, 18:00–22:00 — Tenir le bar (Salle de réunion): 0/2"
+    assert answer.startswith(expected), answer
+    with Session(chat.app.engine) as session:
+        room = session.exec(select(Space).where(Space.slug == "salle-reunion")).one()
+    assert shifts(chat) == [("Tenir le bar", 2, room.id)]
+
+
+def task_entries(chat: Chat) -> list[tuple[int, str, str]]:
+    from storage.models_volunteers import TaskEntry
+
+    with Session(chat.app.engine) as session:
+        return [(e.minutes, e.day.isoformat(), e.description) for e in session.exec(select(TaskEntry))]
+
+
+def test_hours_are_logged_on_the_day_said_with_the_day_out_of_the_description(chat: Chat) -> None:
+    assert chat.text("alice", "/tache 1h tri hier soir").startswith(
+        "C'est noté, merci : #1 dimanche 22 novembre — 1h tri.")
+    assert chat.text("alice", "/tache 2h bar le 28").startswith(
+        "C'est noté, merci : #2 mercredi 28 octobre — 2h bar.")
+    assert chat.text("alice", "/tache 1h30 accueil samedi dernier #cafe").startswith(
+        "C'est noté, merci : #3 samedi 21 novembre — 1h30 accueil #cafe.")
+    assert task_entries(chat) == [(60, "2026-11-22", "tri"), (120, "2026-10-28", "bar"),
+                                  (90, "2026-11-21", "accueil")]
+
+
+@pytest.mark.parametrize("text", ["/tache 2h réunion de jeudi et tri hier", "/tache 2h préparer décembre"])
+def test_a_description_that_still_names_a_day_is_not_stored(chat: Chat, text: str) -> None:
+    answer = chat.text("alice", text)
+    assert "Réservé" not in answer and "C'est noté" not in answer
+    assert task_entries(chat) == []
+
+
+def test_a_shift_number_may_be_written_like_the_bot_writes_it(chat: Chat) -> None:
+    chat.say("coord", '/besoin "Tri" jeudi 14h-16h 2')
+    assert chat.text("alice", "/prendre n° 1").startswith("C'est noté, merci ! #1")
+    assert chat.text("alice", "/lacher N°1").startswith("C'est fait")

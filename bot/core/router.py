@@ -111,7 +111,7 @@ class Command:
                 wanted = fold(words[0])
                 default = next((sub for sub in self.subcommands if sub.default), None)
                 for sub in self.subcommands:
-                    if not sub.default and wanted in {fold(n) for n in sub.names}:
+                    if wanted in {fold(n) for n in sub.names}:
                         try:
                             return sub, sub.parse(ctx, words[1] if len(words) > 1 else "")[1]
                         except UserError:

@@ -47,7 +47,7 @@ MARKED, LEADING, FOUND, REST = 0, 1, 2, 3
 class Arg:
     """One typed piece of a command's arguments. Subclasses implement ``read``."""
 
-    stage = LEADING
+    stage: float = LEADING
     label = N_("<value>")
 
     def __init__(self, name: str, *, optional: bool = False, question: str | None = None,
@@ -102,7 +102,7 @@ class TitleArg(Arg):
     """A quoted title (straight or curly quotes, « guillemets »), anywhere, or with ``leading`` only at
     the start; with ``first_word`` an unquoted first word is the title too (never a ``key=value``)."""
 
-    stage = MARKED
+    stage: float = MARKED
     label = N_('"<title>"')
 
     def __init__(self, name: str, *, first_word: bool = False, after: str | None = None, leading: bool = False,
@@ -139,21 +139,24 @@ class CapacityArg(Arg):
     """How many people: "12 places", "places 12", "pour 40 personnes", "seats 80", "x2"; a bare
     trailing number too when ``bare_at_end``."""
 
-    stage = MARKED
+    stage: float = MARKED
     label = N_("[N places]")
 
-    def __init__(self, name: str, *, bare_at_end: bool = False, maximum: int = 10000, **kwargs: Any) -> None:
+    def __init__(self, name: str, *, bare_at_end: bool = False, maximum: int = 10000, error: str | None = None,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("optional", True)
         super().__init__(name, **kwargs)
         self.bare_at_end = bare_at_end
         self.maximum = maximum
+        self.error = error or N_("The number of places must be between 1 and {max}.")
+        if bare_at_end:
+            self.stage = MARKED + 0.5  # after the other marked pieces: the trailing number is then really last
 
     def read(self, ctx: Ctx, text: str) -> tuple[int | None, str]:
         try:
             return take_capacity(text, bare_at_end=self.bare_at_end, maximum=self.maximum)
         except GrammarError:
-            raise UserError(ctx._("The number of places must be between 1 and {max}.").format(
-                max=self.maximum)) from None
+            raise UserError(ctx._(self.error).format(max=self.maximum)) from None
 
     def usage(self, t: Translator) -> str:
         return t.gettext(self.label) if self.shown_optional else t.gettext(self.label).strip("[]")
@@ -165,7 +168,7 @@ class CapacityArg(Arg):
 class ProjectArg(Arg):
     """One #project anywhere in the text."""
 
-    stage = MARKED
+    stage: float = MARKED
     label = N_("#project")
 
     def __init__(self, name: str, **kwargs: Any) -> None:
@@ -210,7 +213,7 @@ class KeywordArg(Arg):
 class FlagArg(Arg):
     """A word that switches something on, anywhere: ``FlagArg("force", ["forcer"])`` -> True/False."""
 
-    stage = MARKED
+    stage: float = MARKED
 
     def __init__(self, name: str, synonyms: Iterable[str] = (), *, leading: bool = False, **kwargs: Any) -> None:
         kwargs["optional"] = True
@@ -255,7 +258,7 @@ class WordArg(Arg):
 class TextArg(Arg):
     """Whatever is left: an announcement, a description."""
 
-    stage = REST
+    stage: float = REST
     label = N_("<text>")
 
     def __init__(self, name: str, *, max_length: int | None = None, **kwargs: Any) -> None:
@@ -312,7 +315,7 @@ def read_args(ctx: Ctx, args: Iterable[Arg], text: str) -> Parsed:
     pieces = list(args)
     values: dict[str, Any] = {}
     rest = squash(text)
-    for stage in (MARKED, LEADING, FOUND, REST):
+    for stage in sorted({arg.stage for arg in pieces}):
         for arg in pieces:
             if arg.stage == stage:
                 values[arg.name], rest = arg.take(ctx, rest)

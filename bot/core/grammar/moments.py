@@ -37,12 +37,13 @@ class WhenArg(Arg):
     """A day, optionally with hours ("demain 14h-16h", "samedi 18h-22h", "2026-12-08 14:00-16:00").
     ``need``: "day" (a day is enough), "start" (a time is needed), "range" (a start and an end)."""
 
-    stage = REST
+    stage: float = REST
     label = N_("<when>")
 
-    def __init__(self, name: str, *, need: str = "range", **kwargs: Any) -> None:
+    def __init__(self, name: str, *, need: str = "range", no_time: str | None = None, **kwargs: Any) -> None:
         super().__init__(name, **kwargs)
         self.need = need
+        self.no_time = no_time or N_("At what time? Give a start and an end.")
 
     def read(self, ctx: Ctx, text: str) -> tuple[When | None, str]:
         if not text:
@@ -53,7 +54,7 @@ class WhenArg(Arg):
         except DateParseError as error:
             raise date_error(ctx, error, example) from None
         if self.need in {"start", "range"} and when.start is None:
-            raise UserError(ctx._("At what time? Give a start and an end."), example=example)
+            raise UserError(ctx._(self.no_time), example=example)
         if self.need == "range" and when.end is None:
             raise UserError(ctx._("Please give an end time or a length."), example=example)
         return when, ""
@@ -65,7 +66,7 @@ class WhenArg(Arg):
 class DurationArg(Arg):
     """A leading length: 2h, 2h30, 1.5h, 1,5 h, 45min, 1 heure et demie. The handler gets minutes."""
 
-    stage = LEADING
+    stage: float = LEADING
     label = N_("<duration>")
 
     def read(self, ctx: Ctx, text: str) -> tuple[int | None, str]:
@@ -88,7 +89,7 @@ class PastDayArg(Arg):
     without its month or year is the last one gone. The handler gets the local date; a day to come is
     refused."""
 
-    stage = FOUND
+    stage: float = FOUND
     label = N_("[day]")
 
     def __init__(self, name: str, **kwargs: Any) -> None:

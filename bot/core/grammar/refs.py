@@ -108,7 +108,7 @@ def one_member_named(ctx: Ctx, who: str) -> Member:
 class MemberArg(Arg):
     """A member, by display name or chat id (what is left of the text)."""
 
-    stage = REST
+    stage: float = REST
     label = N_("<member>")
 
     def read(self, ctx: Ctx, text: str) -> tuple[Member | None, str]:
