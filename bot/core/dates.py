@@ -411,7 +411,7 @@ class _Reader:
         if ampm is not None:
             clock_ampm, k = ampm
             k = self.skip_dot(k)
-        return _Clock(hour, minutes, True, clock_ampm), k
+        return _Clock(hour, minutes, True, clock_ampm, twelve=clock_ampm is None), k
 
     def range_(self, i: int) -> tuple[_Pieces, int] | None:
         opener = self.phrase(i, _OPENERS)
@@ -430,6 +430,8 @@ class _Reader:
                 if second is not None:
                     end, m = second
                     bare_ok = start.marked or end.marked or opener is not None or sep_word == "-"
+                    if not (start.marked or end.marked) and (opener_word == "du" or sep_word == "au"):
+                        bare_ok = False  # "du 12 au 14": days
                     if bare_ok and (start.marked or end.marked or not self.daylike_after(m)):
                         if end.ampm and not start.ampm and not start.qualifier and start.hour <= 12:
                             shifted = _resolve_ampm(start.hour, end.ampm)
