@@ -25,10 +25,12 @@ from nio import (
     ReactionEvent,
     RedactionEvent,
     RoomCreateEvent,
+    RoomCreateResponse,
     RoomGetEventResponse,
     RoomMemberEvent,
     RoomMessagesResponse,
     RoomMessageText,
+    RoomPreset,
     RoomSendResponse,
     SyncResponse,
     UploadResponse,
@@ -74,6 +76,7 @@ MAX_RATE_LIMIT_RETRIES = 8
 GAP_PAGE_SIZE = 100
 MAX_GAP_PAGES = 20
 BOT_EVENTS_KEPT = 1000
+OPEN_CHAT_WAIT_S = 35.0  # a sync long-poll, plus margin
 MAX_RATE_LIMIT_WAIT_S = 30.0
 MAX_BACKOFF_S = 60.0
 # A room key may arrive a sync after the message it opens: wait this long before giving up on it.
@@ -115,6 +118,11 @@ def _last_actions_key(room_id: str) -> str:
 def _invited_at_key(room_id: str) -> str:
     """When the bot was invited to a room (server time, ms): what was said after it is answered on join."""
     return f"matrix:invited_at:{room_id}"
+
+
+def _dm_with_key(user_id: str) -> str:
+    """The direct chat the bot opened itself with a member."""
+    return f"matrix:dm_with:{user_id}"
 
 
 def _direct_key(room_id: str) -> str:
@@ -621,6 +629,40 @@ class MatrixAdapter:
         if room_id not in self._direct_rooms:
             self._direct_rooms[room_id] = bool(await self._state(_direct_key(room_id)))
         return self._direct_rooms[room_id]
+
+    # -- direct chats the bot opens -----------------------------------------------------------
+
+    async def open_private_chat(self, user_id: str) -> str:
+        """A direct chat with ``user_id`` that the bot opens itself, for the core to use when a member must
+        be told something privately and has no private chat with the bot yet (Matrix allows it; Telegram
+        does not). Returns the room id, once the bot's own sync knows the room so ``send`` can use it; a
+        direct chat the bot opened earlier is reused. The member gets an invitation flagged as direct
+        (Element lists it under People and notifies it); messages sent meanwhile wait for them in the
+        room, and the first message they write there records it as their private chat, as usual.
+
+        Raises DeliveryError when the homeserver refuses (unknown user, server not allowed)."""
+        known = await self._state(_dm_with_key(user_id))
+        if known and known in self.client.rooms:
+            return known
+        try:
+            response = await self.client.room_create(
+                invite=[user_id], is_direct=True, preset=RoomPreset.trusted_private_chat,
+            )
+        except (ClientError, OSError, TimeoutError) as error:
+            raise DeliveryError(f"homeserver unreachable: {error}") from None
+        if not isinstance(response, RoomCreateResponse):
+            code = getattr(response, "status_code", None)
+            raise DeliveryError(f"cannot open a direct chat with {user_id}: {code} {getattr(response, 'message', '')}",
+                                permanent=code in PERMANENT_ERRORS)
+        room_id = str(response.room_id)
+        self._direct_rooms[room_id] = True
+        await self._set_state(_direct_key(room_id), "1")
+        await self._set_state(_dm_with_key(user_id), room_id)
+        log.info("opened a direct chat %s with %s", room_id, user_id)
+        deadline = time.monotonic() + OPEN_CHAT_WAIT_S
+        while room_id not in self.client.rooms and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        return room_id
 
     # -- outgoing -----------------------------------------------------------------------------
 
