@@ -32,6 +32,8 @@ def render_booking(ctx: JobCtx, reminder: Reminder, t: Translator) -> Reply | No
     if booking is None or booking.status != "active" or not reminders.still_useful(
             reminder.due_at, booking.start, ctx.now):
         return None
+    if not reminders.settings_of(ctx.session, booking.member_id, ctx.settings.booking_reminder_minutes).booking_minutes:
+        return None  # "/reminders booking off" said after this one was scheduled: honoured when it is due
     space = ctx.session.get(Space, booking.space_id)
     text = t.gettext("Reminder: you booked {space}, {when}.").format(
         space=space.name if space else "?", when=t.fmt_range(booking.start, booking.end))
