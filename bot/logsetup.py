@@ -41,7 +41,7 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE), r"\1 " + REDACTED),
     # key=value, key: value, 'key': 'value', "key": "value" for secret-looking keys.
     (re.compile(r"(?i)(['\"]?\b[\w-]*(?:token|secret|password|passwd|api_key|apikey)['\"]?\s*[:=]\s*)"
-                rf"(?:{_QUOTED}|[^\s&,;)}}\]'\"]+)"), r"\1'" + REDACTED + "'"),
+                rf"(?:{_QUOTED}|[^\s&,;(){{}}\[\]'\"]+)"), r"\1'" + REDACTED + "'"),
     # Passwords in URLs: scheme://user:password@host
     (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s'\"]+:)[^@/\s'\"]+@", re.IGNORECASE), r"\1" + REDACTED + "@"),
     # A member's personal calendar feed: the path is the credential.

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
+import secrets
 import signal
 import socket
 import sys
@@ -17,10 +19,16 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from nio import AsyncClient, RoomCreateResponse, RoomMessageText, RoomSendResponse, SyncResponse
 
+from bot.adapters.matrix_login import LOGIN_STATE_KEY
+from storage.adapter_state import get_state
+from storage.db import make_engine
+from tests.integration.synapse_server import SynapseServer, synapse
 from tests.integration.telegram_standin import BotApiStandIn
 
 pytestmark = pytest.mark.integration
+__all__ = ["synapse"]  # the session's Synapse, a fixture
 
 BOT_TOKEN = "7000001234:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw9"
 WEBHOOK_SECRET = "wh-Secret_0123456789abcdefXYZ"
@@ -108,5 +116,75 @@ async def test_a_debug_run_logs_no_secret(tmp_path: Path, standin: BotApiStandIn
     secrets = {"bot token": BOT_TOKEN, "bot token's secret half": BOT_TOKEN.split(":")[1],
                "webhook secret": WEBHOOK_SECRET, "calendar feed token": feed_token, "link code": code}
     leaked = {name: log.count(value) for name, value in secrets.items() if value in log}
+    assert not leaked, leaked
+    assert PRIVATE_TAIL not in log
+
+
+async def bot_replies(client: AsyncClient, room_id: str, bot: str, count: int, timeout: float = 60) -> list[str]:
+    """The bot's first ``count`` messages in ``room_id``, syncing as the member."""
+    bodies: list[str] = []
+    deadline = asyncio.get_running_loop().time() + timeout
+    while len(bodies) < count:
+        assert asyncio.get_running_loop().time() < deadline, f"only {bodies} from the bot"
+        response = await client.sync(timeout=500)
+        assert isinstance(response, SyncResponse), response
+        room = response.rooms.join.get(room_id)
+        for event in room.timeline.events if room else []:
+            if isinstance(event, RoomMessageText) and event.sender == bot:
+                bodies.append(event.body)
+    return bodies
+
+
+async def test_a_debug_run_on_matrix_logs_no_secret(tmp_path: Path, synapse: SynapseServer) -> None:
+    port = free_port()
+    bot = synapse.register(f"bot-{secrets.token_hex(4)}")
+    member = synapse.register(f"member-{secrets.token_hex(4)}")
+    log_path = tmp_path / "run.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
+        "LOG_LEVEL": "DEBUG",
+        "LANGUAGE": "fr",
+        "MATRIX_HOMESERVER": synapse.url,
+        "MATRIX_USER_ID": bot.user_id,
+        "MATRIX_PASSWORD": bot.password,
+        "HTTP_PORT": str(port),
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "DATA_DIR": str(tmp_path / "data"),
+    }
+    client = AsyncClient(synapse.url, member.user_id)
+    client.restore_login(member.user_id, member.device_id, member.access_token)
+    with log_path.open("wb") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
+            stdout=log_file, stderr=asyncio.subprocess.STDOUT)
+        try:
+            await wait_until_up(port, process)
+            created = await client.room_create(invite=[bot.user_id], is_direct=True)
+            assert isinstance(created, RoomCreateResponse), created
+            room = created.room_id
+            replies: list[str] = []
+            for text in ["!calendar", "!link", LONG_MESSAGE.replace("/", "!", 1)]:
+                sent = await client.room_send(room, "m.room.message", {"msgtype": "m.text", "body": text})
+                assert isinstance(sent, RoomSendResponse), sent
+                replies += await bot_replies(client, room, bot.user_id, 1)
+            [feed_url] = re.findall(r"http://\S+/ical/members/\S+\.ics", replies[0])
+            [code] = re.findall(r"/link ([A-Z0-9]{8})", replies[1])
+        finally:
+            await client.close()
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(process.wait(), 30)
+    engine = make_engine(f"sqlite:///{tmp_path}/t.db")
+    try:
+        bot_token = json.loads(get_state(engine, LOGIN_STATE_KEY) or "{}").get("access_token", "")
+    finally:
+        engine.dispose()
+    log = log_path.read_text(errors="replace")
+    assert "DEBUG" in log and "nio" in log  # a real DEBUG run, with the Matrix library talking
+    secrets_ = {"bot password": bot.password, "bot access token": bot_token,
+                "calendar feed token": feed_url.rsplit("/", 1)[1].removesuffix(".ics"), "link code": code}
+    assert all(secrets_.values()), secrets_
+    leaked = {name: log.count(value) for name, value in secrets_.items() if value in log}
     assert not leaked, leaked
     assert PRIVATE_TAIL not in log
