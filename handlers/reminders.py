@@ -121,9 +121,9 @@ def _which_moment(ctx: Ctx, readings: list[tuple[When, str]]) -> Reply:
 
 def _what_time(ctx: Ctx, when: When, text: str) -> Reply:
     """A day without an hour: never 09:00 in silence. Buttons for the likely hours of that part of the day."""
-    today = ctx.now.astimezone(ctx.tz).date()
+    local_now = ctx.now.astimezone(ctx.tz)
     hours = [hm for hm in PERIOD_SUGGESTIONS.get(when.period, PERIOD_SUGGESTIONS[None])
-             if when.day > today or hm > ctx.now.astimezone(ctx.tz).strftime("%H:%M")]
+             if when.day > local_now.date() or (when.day == local_now.date() and hm > local_now.strftime("%H:%M"))]
     if not hours:
         raise UserError(ctx._("That moment has already passed."), example=ctx._(REMIND_EXAMPLE))
     actions = tuple(Action(hm, _command_for(when.day, hm, text)) for hm in hours)

@@ -259,3 +259,11 @@ def test_a_reminder_that_still_names_a_moment_is_asked_about_not_stored(sqlite_c
     assert "appeler Paul à 15" in sqlite_chat.text("alice", "/rappels")
     assert "Je ne suis pas sûr" in sqlite_chat.text("alice", "/rappel samedi matin 15h ranger")
     assert "2000 et 2100" in sqlite_chat.text("alice", "/rappel 0001-01-01 10h payer")
+
+
+def test_the_hours_offered_are_only_those_still_to_come(sqlite_chat: Chat) -> None:
+    sqlite_chat.clock.now = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)  # 19:30 in Paris
+    sqlite_chat.say("alice", "/rappel ce soir sortir les poubelles")
+    assert [a.label for a in sqlite_chat.last_actions["alice"]] == ["20:00"]
+    assert "déjà passé" in sqlite_chat.text("alice", "/rappel hier appeler Paul")
+    assert "déjà passé" in sqlite_chat.text("alice", "/rappel ce matin appeler Paul")

@@ -1118,10 +1118,3 @@ def mentions_time(text: str, now: datetime, tz: ZoneInfo) -> bool:
 __all__ = ["ERROR_MESSAGES", "DateParseError", "When", "find_duration", "find_when", "mentions_time", "parse_when",
            "when_readings"]
 
-
-def parse_leading_when(text: str, now: datetime, tz: ZoneInfo, default_hour: int = 9) -> tuple[datetime, str]:
-    """Kept for callers not yet moved to ``find_when``: the moment anywhere in the text and the rest."""
-    when, rest = find_when(text, now, tz)
-    if when is None:
-        raise DateParseError("no_date")
-    return when.start or _combine(when.day, default_hour, 0, tz), rest
