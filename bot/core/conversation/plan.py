@@ -144,6 +144,8 @@ class Planner:
         if not folded.strip():
             return Plan("none")
         words = folded.split()
+        if folded in W.GOODBYES:
+            return Plan("thanks", text=self.t.gettext("See you soon!"))
         if folded in W.THANKS or (words and all(w in W.FILLER_WORDS for w in words) and "merci" in words):
             return Plan("thanks", text=self.t.gettext("You're welcome!"))
         if folded in W.GREETINGS or (words and all(w in W.FILLER_WORDS | W.GREETINGS | W.SMALL_TALK for w in words)
@@ -201,7 +203,8 @@ class Planner:
             return "unknown"
         if any(w.startswith(n) for w in words for n in W.SHIFT_NOUNS) and not re.search(r"reserv|booking", folded):
             return "drop"
-        named_event = any(n in folded for n in W.EVENT_NOUNS) or self._events_named(folded.split(), mine=True)
+        named_event = any(n in folded for n in W.EVENT_NOUNS) or (
+            bool(content_words(folded)) and bool(self._events_named(content_words(folded), mine=True, named_only=True)))
         if named_event and not re.search(r"reserv|booking", folded):
             return "leave"
         return "cancel"
@@ -331,7 +334,7 @@ class Planner:
         best = max(score for score, _ in scored)
         return [space for score, space in scored if score == best]
 
-    def _events_named(self, words: list[str], mine: bool = False, day: date | None = None
+    def _events_named(self, words: list[str], mine: bool = False, day: date | None = None, named_only: bool = False
                       ) -> list[tuple[int, str, datetime]]:
         """Upcoming occurrences (id, title, start) whose title the words name, best first."""
         if mine:
@@ -343,6 +346,8 @@ class Planner:
             rows = [r for r in rows if r[2].astimezone(self.tz).date() == day]
         query = [W.EVENT_SYNONYMS.get(w, w) for w in words if w not in _EVENT_STOP and w not in W.SMALL_WORDS]
         if not query:
+            if named_only:
+                return []
             return [(i, t, s) for i, t, s in rows if i is not None] if (day is not None or mine) else []
         scored = []
         for occurrence_id, title, start in rows:

@@ -19,7 +19,8 @@ from bot.core.router import fold
 
 _PUNCT_EDGES = "?!.,;:()[]{}\"«»“”…*~_"
 _CUES = {intent: re.compile("|".join(f"(?:{c})" for c in cues)) for intent, cues in W.CUES.items()}
-_STRONG_BOOK = re.compile(r"\breserv|\bbook|\blouer\b")
+# Booking verbs that win over "libre"/"dispo" in the same sentence; "a réservé", "est réservé" ask, not book.
+_STRONG_BOOK = re.compile(r"(?<!\ba )(?<!\bai )(?<!\best )(?<!\bc'est )\breserv|\bbook|\blouer\b")
 
 
 @lru_cache(maxsize=2048)

@@ -68,6 +68,7 @@ REQUESTS: dict[str, Request] = {r.intent: r for r in (
     Request("drop", "drop", True, ("shift",), lambda s: f"/drop {s['shift']}",
             N_("Give back your shift {shift}?"), destructive=True),
     Request("whoopens", "whoopens", False, (), lambda s: _join("/whoopens", s.get("day"))),
+    Request("rota", "rota", False, (), lambda s: _join("/rota", s.get("day"))),
     Request("mybookings", "mybookings", False, (), lambda s: "/mybookings"),
     Request("myevents", "myevents", False, (), lambda s: "/myevents"),
     Request("myhours", "tasks", False, (), lambda s: _join("/tasks", s.get("period"))),

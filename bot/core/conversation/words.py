@@ -18,7 +18,8 @@ SPELLINGS: dict[str, str] = {
     "jsuis": "je suis", "chui": "je suis", "jsui": "je suis", "chuis": "je suis", "jpeux": "je peux",
     "jveux": "je veux", "jvoudrais": "je voudrais", "jai": "j'ai", "g": "j'ai", "jme": "je me",
     "kel": "quel", "kelle": "quelle", "ki": "qui", "koi": "quoi", "qd": "quand", "pr": "pour", "ds": "dans",
-    "pk": "pourquoi", "tt": "tout", "bcp": "beaucoup", "rdv": "rendez-vous", "resa": "reservation",
+    "pk": "pourquoi", "qqn": "quelqu'un", "qqun": "quelqu'un", "qq1": "quelqu'un", "qqch": "quelque chose",
+    "tt": "tout", "bcp": "beaucoup", "rdv": "rendez-vous", "resa": "reservation",
     "resas": "reservations", "reza": "reservation", "rezas": "reservations", "rés": "reservation",
     "dispos": "dispo", "dispoo": "dispo", "libres": "libre", "u": "you", "r": "are", "ur": "your",
     "im": "i'm", "ill": "i'll", "cant": "can't", "dont": "don't", "wont": "won't", "id": "i'd", "whats": "what's",
@@ -36,9 +37,13 @@ FILLER_WORDS = {
 SMALL_TALK = {"ca", "va", "cv", "how", "are", "you", "comment", "vas", "tu", "allez", "vous", "?"}
 GREETINGS = {"bonjour", "bonsoir", "salut", "coucou", "hello", "hi", "hey", "yo", "hola", "slt", "bjr",
              "good morning", "good evening"}
+GOODBYES = {"bye", "bye bye", "ciao", "a plus", "a+", "bonne journee", "bonne soiree", "bonne nuit", "a demain",
+            "a bientot", "good night", "see you", "have a nice day", "tchao", "salut a plus", "bonne journee merci",
+            "merci bonne journee", "merci et bonne journee"}
 THANKS = {"merci", "thanks", "thank you", "merci beaucoup", "thx", "cool merci", "super merci", "top merci",
           "parfait merci", "ok merci", "merci bien", "great thanks", "nickel merci", "super", "parfait", "top",
-          "nickel", "genial", "cool", "great", "perfect", "ok", "okay", "d'accord", "dac"}
+          "nickel", "genial", "cool", "great", "perfect", "ok", "okay", "d'accord", "dac", "ok cool", "ok super",
+          "ok merci beaucoup", "ca marche", "ca marche merci", "parfait merci beaucoup"}
 YES = {"oui", "yes", "ok", "okay", "oui merci", "yes please", "confirme", "je confirme", "c'est ca", "c'est bon",
        "ouais", "ouai", "yep", "yup", "sure", "go", "vas-y", "vas y", "d'accord", "dac", "parfait", "valide",
        "confirm", "oui stp", "oui svp", "oui c'est ca", "exactement", "correct", "yeah", "ya", "o"}
@@ -52,7 +57,7 @@ CHANGE = {"changer", "change", "modifier", "modify", "edit", "corriger", "autre 
 # INTENT_ORDER decides between two intents that both match: the more specific first.
 CUES: dict[str, tuple[str, ...]] = {
     "leave": (
-        r"\bdesinscri", r"\bdes-inscri", r"\bdesincri", r"\bdesinscire",
+        r"\bdesinscri", r"\bdes-inscri", r"\bje (?:viens|viendrai) (?:pas|plus)\b", r"\bdesincri", r"\bdesinscire",
         r"\bne (?:viens|viendrai|viendra) (?:pas|plus)",
         r"\b(?:peux|pourrai|pourrais|pourra) (?:pas|plus) (?:venir|y aller|participer|aller)",
         r"\bretire[sz]?[- ]moi\b", r"\benleve[sz]?[- ]moi\b", r"\bunregister", r"\bsign me (?:out|off)",
@@ -69,6 +74,11 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\b(?:drop|give back|cancel) my shift", r"\bcan'?t (?:do|make|take) (?:my|the) (?:shift|opening|closing)",
         r"\bcan'?t open\b", r"\bcan'?t close\b", r"\bdrop the shift",
     ),
+    "rota": (
+        r"\bqui (?:ferme|fermera|fait la fermeture|s'occupe de la fermeture)", r"\bwho(?:'s| is)? (?:closes|closing)\b",
+        r"\bqui (?:ouvre|ferme) (?:cette|la) semaine", r"\bwho (?:opens|closes) this week", r"\bplanning des perm",
+        r"\b(?:le|la|the) (?:rota|planning)\b",
+    ),
     "whoopens": (
         r"\bqui (?:ouvre|ouvrira|ouvert|fait l'ouverture|fait l ouverture|s'occupe de l'ouverture|est d'ouverture)",
         r"\bqui est de (?:permanence|perm)", r"\bqui tient la permanence",
@@ -84,7 +94,7 @@ CUES: dict[str, tuple[str, ...]] = {
     "task": (
         r"\bj'ai (?:fait|donne|passe|bosse|travaille|aide|benevole|consacre|file un coup de main|tenu|trie|repare"
         r"|range|nettoye|anime|assure|fais|fai)\b",
-        r"\bj'ai \d",
+        r"\bj'ai \d", r"^\d{1,2} ?h(?:[0-5]\d)? (?:de|d')", r"^\d{1,3} ?min (?:de|d')",
         r"\b(?:note|noter|notes|compte|compter|comptes|enregistre|log|logge|ajoute)[sz]?[- ]?(?:moi)? ?\d",
         r"\bi (?:did|spent|gave|worked|volunteered|helped|logged|put in)\b", r"\blogged\b",
         r"\b(?:log|add|record) (?:\d|my|an? )", r"\bon a fait \d", r"\bwe did \d", r"\bpasse \d+ ?h",
@@ -112,13 +122,15 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bsign (?:me|us) up", r"\bsignup\b", r"\bregister me", r"\bcount me in",
         r"\bi(?:'ll| will) (?:come|be there)",
         r"\bi(?:'m| am) coming", r"\bi(?:'d| would) like to (?:join|come|attend)", r"\bjoin the\b", r"\bjoin\b",
-        r"\bune place (?:a|au|pour) l'atelier", r"\bajoute[sz]?[- ]moi (?:a|au|sur)", r"\bput me (?:down|on)",
+        r"\bune place (?:a|au|pour) l'atelier", r"\bvenir (?:a|au|aux)\b", r"\bs'inscrire\b", r"\binscrire\b",
+        r"\bsign up\b", r"\bto register\b", r"\bajoute[sz]?[- ]moi (?:a|au|sur)", r"\bput me (?:down|on)",
         r"\binscription (?:a|au|pour)\b", r"\bje peux venir (?:a|au)\b", r"\bcan i (?:join|come to|attend)",
     ),
     "mybookings": (
         r"\bmes (?:reservations|reservation)\b", r"\bmy bookings\b", r"\bmy reservations\b",
         r"\bj'ai (?:reserve|quoi comme reservation)", r"\bqu'est-ce que j'ai reserve", r"\bce que j'ai reserve",
-        r"\bwhat (?:did i|have i) (?:book|booked|reserved)", r"\bj'ai comme (?:reserv|resa)", r"\bai-je reserve",
+        r"\bwhat (?:did i|have i) (?:book|booked|reserved)", r"\bj'ai comme (?:reserv|resa)",
+        r"\bj'ai des (?:reserv|resa)", r"\bai-je reserve",
         r"\bmes resa",
     ),
     "myevents": (
@@ -126,7 +138,8 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bje suis inscrit", r"\bje suis inscrite", r"\bwhat am i signed up", r"\bwhere am i registered",
     ),
     "myhours": (
-        r"\bmes heures\b", r"\bcombien d'heures", r"\bmy hours\b", r"\bhow many hours", r"\bmon total\b",
+        r"\bmes heures\b", r"\bcombien d'heures", r"\bcombien\b.*\bheures\b", r"\bcombien j'ai fait\b",
+        r"\bmy hours\b", r"\bhow many hours", r"\bmon total\b",
         r"\bmon benevolat\b", r"\bmy volunteer(?:ing)? (?:hours|time)", r"\bj'ai fait combien",
     ),
     "shifts": (
@@ -146,7 +159,9 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\b(?:des|prochains?) (?:ateliers|evenements)\b",
     ),
     "free": (
-        r"\blibre", r"\bdispo", r"\bfree\b", r"\bavailable\b", r"\bavailability\b", r"\boccupe", r"\bbusy\b",
+        r"\b(?:quelqu'un|someone|anyone) a (?:reserve|pris)", r"\bc'est (?:reserve|pris)\b", r"\bon est combien\b",
+        r"\bcombien (?:de monde|de places|de personnes)\b", r"\blibre", r"\bdispo", r"\bfree\b", r"\bavailable\b",
+        r"\bavailability\b", r"\boccupe", r"\bbusy\b",
         r"\bde la place\b", r"\breste (?:de la )?place", r"\bpris(?:e)? (?:demain|aujourd|ce|cet|jeudi|lundi|mardi"
         r"|mercredi|vendredi|samedi|dimanche)", r"\bbooked (?:tomorrow|today|on)", r"\btaken\b",
     ),
@@ -174,7 +189,8 @@ CUES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-INTENT_ORDER = ("leave", "drop", "whoopens", "remind", "myhours", "myevents", "mybookings", "task", "take", "shifts",
+INTENT_ORDER = ("leave", "drop", "rota", "whoopens", "remind", "myhours", "myevents", "mybookings", "task", "take",
+                "shifts",
                 "cancel", "join", "free", "spaces", "events", "book", "help")
 
 # Nouns that mean "a booking" or "an event" or "a shift", to tell a cancellation's object.
