@@ -44,8 +44,8 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
                 rf"(?:{_QUOTED}|[^\s&,;(){{}}\[\]'\"]+)"), r"\1'" + REDACTED + "'"),
     # Passwords in URLs: scheme://user:password@host
     (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s'\"]+:)[^@/\s'\"]+@", re.IGNORECASE), r"\1" + REDACTED + "@"),
-    # A member's personal calendar feed: the path is the credential.
-    (re.compile(r"(/ical/members/)[^/\s'\"?#<>]+"), r"\1" + REDACTED),
+    # A member's personal calendar feed and data export: the path is the credential.
+    (re.compile(r"(/ical/members/|/mydata/)[^/\s'\"?#<>]+"), r"\1" + REDACTED),
     # One-time codes: /link CODE (and its button answers), /start PAYLOAD, t.me/<bot>?start=PAYLOAD.
     (re.compile(r"(/(?:link|lier|start)(?:@\w+)?)(?:[ \t]+[^\s'\"\\<]+){1,2}", re.IGNORECASE), r"\1 " + REDACTED),
     (re.compile(r"([?&]start(?:group)?=)[^\s&'\"]+"), r"\1" + REDACTED),
