@@ -9,6 +9,8 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 import storage.schema  # noqa: F401  (every table known before any query)
 from bot.adapters.base import Adapter
 from bot.config import Settings
@@ -20,13 +22,15 @@ from bot.core.scheduler import JobRunner
 from bot.core.types import ChatRef, UserRef
 from bot.web import WebServer
 from handlers import all_routers
-from storage.db import make_engine
+from storage.db import describe_unusable_database, make_engine
 from storage.migrate import upgrade
 from storage.seed import seed_if_empty
 
 log = logging.getLogger(__name__)
 
 ADMIN_CHECK_TIMEOUT_S = 10.0
+FLUSH_UNTIL_S = 7.5  # after a stop is asked, pending messages are sent until then ...
+STOP_WITHIN_S = 9.5  # ... and everything is closed by then
 
 
 class StartupError(Exception):
@@ -46,7 +50,10 @@ class App:
         and the console chat open no port unless they ask)."""
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.engine = make_engine(settings.database_url)
+        try:
+            self.engine = make_engine(settings.database_url)
+        except OSError as error:  # the SQLite file's directory cannot be made
+            raise StartupError(describe_unusable_database(error, settings.database_url)) from None
         self.commands = CommandTable(all_routers())
         self.outbox = OutboxWorker(self.engine, self.clock)
         self.dispatcher = Dispatcher(self.engine, settings, self.commands, self.clock, self.outbox.wake,
@@ -64,16 +71,25 @@ class App:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def prepare(self, seed: bool = True) -> None:
-        """Bring the database schema up to date and seed the demo spaces on a new database."""
-        upgrade(self.engine)
-        if seed:
-            seed_if_empty(self.engine, self.settings.spaces_file)
+        """Bring the database schema up to date and seed the demo spaces on a new database. A database
+        that cannot be used (unreachable, refused credentials, disk full, read-only) is a StartupError
+        naming the cause in one line."""
+        try:
+            upgrade(self.engine)
+            if seed:
+                seed_if_empty(self.engine, self.settings.spaces_file)
+        except (SQLAlchemyError, OSError) as error:
+            raise StartupError(describe_unusable_database(error, self.settings.database_url)) from None
 
     async def start(self) -> None:
         """Adapters first: if one cannot start (bad token), nothing else is left running and the
         StartupError is the only thing the user sees."""
         self._loop = asyncio.get_running_loop()
-        await self.web.start()
+        try:
+            await self.web.start()
+        except OSError as error:
+            raise StartupError(f"HTTP_PORT: cannot listen on {self.settings.http_host}:{self.settings.http_port} "
+                               f"({error.strerror or error})") from None
         started: list[Adapter] = []
         try:
             for adapter in self.adapters:
@@ -126,16 +142,29 @@ class App:
         return False
 
     async def stop(self) -> None:
-        await self.inbox.stop()
-        await self.outbox.stop()
+        """A clean stop within STOP_WITHIN_S (container engines kill after 10 s): take no more updates,
+        let the command in hand finish, send what can go before FLUSH_UNTIL_S, leave the rest pending
+        (nothing is lost: it goes out after the next start)."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        for adapter in self.adapters:
+            stop_receiving = getattr(adapter, "stop_receiving", None)
+            if stop_receiving is not None:
+                try:
+                    await asyncio.wait_for(stop_receiving(), 3.0)
+                except Exception:
+                    log.exception("stopping %s from receiving failed", adapter.platform)
+        await self.inbox.stop(timeout=3.0)
+        await self.outbox.stop(flush_for=max(0.0, FLUSH_UNTIL_S - (loop.time() - began)))
+        await self.jobs.stop(timeout=max(0.5, STOP_WITHIN_S - 1.0 - (loop.time() - began)))
         for adapter in reversed(self.adapters):
             try:
-                await adapter.stop()
+                await asyncio.wait_for(adapter.stop(), 2.0)
             except Exception:
                 log.exception("stopping %s failed", adapter.platform)
         await self.web.stop()
-        self.jobs.stop()
         self.engine.dispose()
+        log.info("stopped in %.1f s", loop.time() - began)
 
     async def run_forever(self, stop_event: asyncio.Event | None = None) -> None:
         await self.start()
@@ -155,5 +184,5 @@ def configured_adapters(app: App) -> list[Adapter]:
     if app.settings.matrix_homeserver:
         from bot.adapters.matrix import MatrixAdapter
 
-        adapters.append(MatrixAdapter(app.settings, app.engine))
+        adapters.append(MatrixAdapter(app.settings, app.engine, app.commands))
     return adapters

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import errno
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,9 +17,14 @@ from sqlmodel import Session
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
+PG_CONNECT_TIMEOUT_S = 10
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if parsed.get_backend_name() == "postgresql" and "connect_args" not in kwargs:
+            kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
         return create_engine(url, pool_pre_ping=True, **kwargs)
 
     database = parsed.database or ""
@@ -57,3 +64,36 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def describe_unusable_database(error: BaseException, url: str) -> str:
+    """One line naming why the database cannot be used (never the password), for the start-up error."""
+    parsed = make_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    host = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    where = (parsed.database or "?") if sqlite else f"{host}/{parsed.database}"
+    original = getattr(error, "orig", None) or error
+    detail = (str(original).strip().splitlines() or [type(original).__name__])[0]
+    detail = re.sub(r"\s+", " ", detail.replace('"', "'"))[:200]
+    text = detail.lower()
+    errno_ = getattr(original, "errno", None)
+    if errno_ == errno.ENOSPC or "disk is full" in text:
+        cause = "the disk is full"
+    elif errno_ == errno.EROFS or "read-only" in text or "readonly" in text:
+        cause = "the file system is read-only"
+    elif errno_ == errno.EACCES or "permission denied" in text:
+        cause = "permission denied"
+    elif "disk i/o error" in text:
+        cause = "disk I/O error (disk full or failing?)"
+    elif "unable to open database file" in text:
+        cause = "cannot open the database file (missing directory, read-only file system or no permission)"
+    elif "password authentication failed" in text or ("role" in text and "does not exist" in text):
+        cause = "PostgreSQL refused the user name or password"
+    elif "database" in text and "does not exist" in text:
+        cause = "this PostgreSQL database does not exist"
+    elif any(s in text for s in ("connection refused", "could not connect", "timeout", "timed out",
+                                 "could not translate host name", "name or service not known", "no route")):
+        cause = "cannot reach PostgreSQL"
+    else:
+        cause = "the database cannot be used"
+    return f"DATABASE_URL: {cause} ({where}): {detail}"

@@ -156,7 +156,8 @@ class TelegramAdapter:
         self.username = ""
         self._sink: InboxSink | None = None
         self._initialized = False
-        self._running = False
+        self._running = False  # sends allowed
+        self._receiving = False  # updates taken
         self._offset: int | None = None
         self._poller: asyncio.Task[None] | None = None
         self._long_polling = False
@@ -199,7 +200,7 @@ class TelegramAdapter:
         self.username = self.bot.username
         await self._register_command_menu()
         allowed = list(ALLOWED_UPDATES)
-        self._running = True
+        self._running = self._receiving = True
         if self.webhook_url:
             try:
                 await self.bot.set_webhook(
@@ -224,10 +225,11 @@ class TelegramAdapter:
         token = self.settings.telegram_bot_token or ""
         return str(error).replace(token, "<token>") if token else str(error)
 
-    async def stop(self) -> None:
-        """Stop taking updates. A batch being stored is finished and acknowledged; a long poll in
-        progress is abandoned (what it would have returned is fetched again by the next start)."""
-        self._running = False
+    async def stop_receiving(self) -> None:
+        """Stop taking updates (sending still works, for the last flush). A batch being stored is
+        finished and acknowledged; a long poll in progress is abandoned (what it would have returned is
+        fetched again by the next start); the webhook answers 503 (Telegram sends it again later)."""
+        self._receiving = False
         if self._poller is not None:
             if self._long_polling:
                 self._poller.cancel()
@@ -237,6 +239,10 @@ class TelegramAdapter:
             if self._offset is not None and self._initialized:
                 with contextlib.suppress(Exception):  # tell Telegram how far we stored
                     await asyncio.wait_for(self.bot.get_updates(offset=self._offset, limit=1, timeout=0), 2.0)
+
+    async def stop(self) -> None:
+        await self.stop_receiving()
+        self._running = False
         for task in list(self._side_tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, 2.0)
@@ -264,7 +270,7 @@ class TelegramAdapter:
     async def _poll(self) -> None:
         """getUpdates, store, and only then move the offset (which acknowledges them to Telegram)."""
         failures = 0
-        while self._running:
+        while self._receiving:
             try:
                 self._long_polling = True
                 updates = await self.bot.get_updates(
@@ -311,7 +317,7 @@ class TelegramAdapter:
                 break
             except Exception:
                 log.exception("storing %s Telegram updates failed", len(incoming))
-                if not self._running or not retry:
+                if not self._receiving or not retry:
                     return False
                 await asyncio.sleep(STORE_RETRY_S)
         for query_id, text in answers:
@@ -440,8 +446,8 @@ class TelegramAdapter:
         supplied = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(supplied.encode(), self.webhook_secret.encode()):
             return web.Response(status=403, text="forbidden")
-        if not self._running:
-            return web.Response(status=503, text="starting")  # Telegram tries again later
+        if not self._receiving:
+            return web.Response(status=503, text="not receiving")  # Telegram tries again later
         try:
             update = Update.de_json(await request.json(), self.bot)
         except Exception:

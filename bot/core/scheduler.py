@@ -44,6 +44,8 @@ class JobRunner:
         self.on_notices = on_notices
         self.leadership = Leadership(engine)
         self.scheduler: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task[object]] = set()
+        self._stopping = False
 
     def run_now(self, name: str) -> int:
         """Run one job in this thread, in one transaction; returns how many messages it queued."""
@@ -57,12 +59,22 @@ class JobRunner:
         return queued
 
     async def _run(self, name: str) -> None:
-        if not self.leadership.acquire():
+        if self._stopping or not await asyncio.to_thread(self.leadership.acquire):
             return
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
         try:
             await asyncio.to_thread(self.run_now, name)
+        except asyncio.CancelledError:
+            # Stopping: the job's transaction finishes or rolls back in its thread; the next run
+            # finds whatever is left (jobs keep their state in the database). Not an error.
+            log.info("scheduled job %s interrupted by the stop", name)
         except Exception:
             log.exception("scheduled job %s failed", name)
+        finally:
+            if task is not None:
+                self._running.discard(task)
 
     def trigger_for(self, job: Job) -> IntervalTrigger | CronTrigger:
         if job.every_seconds is not None:
@@ -72,6 +84,7 @@ class JobRunner:
         return CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=self.settings.tz)
 
     def start(self) -> None:
+        self._stopping = False
         self.scheduler = AsyncIOScheduler(timezone=self.settings.tz)
         for job in self.jobs.values():
             # Interval jobs also run at start: what came due while the bot was down goes out now.
@@ -82,7 +95,15 @@ class JobRunner:
             )
         self.scheduler.start()
 
-    def stop(self) -> None:
+    async def stop(self, timeout: float = 2.0) -> None:
+        """No new run; runs under way get ``timeout`` seconds to finish, then are interrupted quietly."""
+        self._stopping = True
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        self.leadership.release()
+        running = list(self._running)
+        if running:
+            _, late = await asyncio.wait(running, timeout=timeout)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+        await asyncio.to_thread(self.leadership.release)
