@@ -179,7 +179,7 @@ _NEXT = _Table(V.NEXT_WORDS, True)
 _LAST = _Table(V.LAST_WORDS, True)
 _THIS = _Table(V.THIS_WORDS, True)
 _FILLERS = _Table(V.FILLERS, True)
-_LEADING = _Table(V.FILLERS - {"la", "et", "and", ",", "qui", "vient", "prochain", "prochaine", "next"}, True)
+_LEADING = _Table(V.FILLERS - {"la", "et", "and", ",", ":", "qui", "vient", "prochain", "prochaine", "next"}, True)
 _HOUR_WORDS = {"h", "heure", "heures", "hres", "hre"}
 _AMPM = _Table({"am": "am", "a.m": "am", "a.m.": "am", "pm": "pm", "p.m": "pm", "p.m.": "pm"})
 
@@ -195,6 +195,7 @@ class _Clock:
     qualifier: str | None = None  # "du soir"...
     midnight: bool = False
     twelve: bool = False  # "5 o'clock": morning or evening, said by the part of the day or not at all
+    bare: bool = False  # a number without "h" (in a range: "de 14 à 16")
 
 
 @dataclass
@@ -374,6 +375,8 @@ class _Reader:
             marked = True
             if hour == 0 or hour > 12:
                 raise DateParseError("impossible_date")
+        if marked and self.text(j) in {"pile", "precises", "precise", "sharp"}:
+            j += 1
         qualifier = self.phrase(j, _QUALIFIERS)
         clock_qualifier: str | None = None
         if qualifier is not None and clock_ampm is None and (marked or bare or hour <= 12):
@@ -383,7 +386,8 @@ class _Reader:
             return None
         if minute and hour == 24:
             raise DateParseError("impossible_date")
-        return _Clock(hour, minute, marked, clock_ampm, clock_qualifier, twelve=twelve and not clock_qualifier), j
+        return _Clock(hour, minute, marked, clock_ampm, clock_qualifier, twelve=twelve and not clock_qualifier,
+                      bare=not marked), j
 
     def english_clock(self, i: int) -> tuple[_Clock, int] | None:
         """'half past 2', 'a quarter past 3', 'quarter to 4 pm'."""
@@ -422,6 +426,8 @@ class _Reader:
             return None
         start, k = first
         separator = self.phrase(k, _SEPARATORS)
+        if separator is None and self.text(k) == "/" and start.marked:  # "14h/16h"
+            separator = (True, k + 1)
         if separator is not None:
             sep_word = _key(self.toks[k:separator[1]])
             allowed = V.PAIRED_SEPARATORS.get(opener_word or "")
@@ -432,6 +438,8 @@ class _Reader:
                     bare_ok = start.marked or end.marked or opener is not None or sep_word == "-"
                     if not (start.marked or end.marked) and (opener_word == "du" or sep_word == "au"):
                         bare_ok = False  # "du 12 au 14": days
+                    if sep_word == "/" and not end.marked:
+                        bare_ok = False
                     if bare_ok and (start.marked or end.marked or not self.daylike_after(m)):
                         if end.ampm and not start.ampm and not start.qualifier and start.hour <= 12:
                             shifted = _resolve_ampm(start.hour, end.ampm)
@@ -449,10 +457,16 @@ class _Reader:
         word = self.text(i)
         return word is not None and (word in V.MONTHS or word == "/")
 
-    def start_time(self, i: int) -> tuple[_Pieces, int] | None:
+    def start_time(self, i: int, period: str | None = None) -> tuple[_Pieces, int] | None:
         at = self.phrase(i, _AT)
         j = at[1] if at else i
-        found = self.clock(j, words=at is not None)
+        # "ce soir à 8", "tonight at 8": a bare hour is one when the part of the day says which
+        bare = at is not None and period in {V.AFTERNOON, V.EVENING}
+        found = self.clock(j, words=at is not None, bare=bare)
+        if found is not None and bare and not found[0].marked:
+            if not 1 <= found[0].hour <= 11 or self.text(found[1]) not in {None, ",", ".", ";", "!"}:
+                return None  # "ce soir à 8 personnes"
+            found = (replace(found[0], marked=True, bare=True), found[1])
         if found is None:
             return None
         clock, k = found
@@ -662,7 +676,7 @@ class _Reader:
         month = month_first
         if month is None:
             word = self.text(j)
-            if self.text(j) == "de" and self.text(j + 1) in V.MONTHS:  # "le 3 de mars" (rare but said)
+            if self.text(j) in {"de", "of"} and self.text(j + 1) in V.MONTHS:  # "the 27th of november"
                 j += 1
                 word = self.text(j)
             if word is not None and word in V.MONTHS:
@@ -790,6 +804,9 @@ class _Reader:
             self.relative, self.day, self.range_, self.length_piece, self.period_piece, self.start_time)
         if so_far.start is not None:  # "jeu 20h soirée jeux": a part of the day comes before the hour
             readers = (self.relative, self.day, self.range_, self.length_piece, self.start_time)
+        elif so_far.period is not None:
+            readers = (self.relative, self.day, self.range_, self.length_piece, self.period_piece,
+                       lambda j: self.start_time(j, so_far.period))
         for reader in readers:
             found = reader(i)
             if found is not None:
@@ -807,10 +824,8 @@ class _Reader:
 
     def period_piece(self, i: int) -> tuple[_Pieces, int] | None:
         j = i
-        if self.text(j) in {"le", "la", "l", "in", "the", "en", "dans"}:
-            j += 1
-            if self.text(j) == "'" or (self.text(i) == "dans" and self.text(j) == "la"):
-                j += 1
+        while j < i + 3 and self.text(j) in {"le", "la", "l", "'", "in", "the", "en", "dans", "during"}:
+            j += 1  # "dans l'après-midi", "in the morning", "en soirée"
         found = self.phrase(j, _PERIODS)
         if found is None:
             return None
@@ -890,8 +905,15 @@ def _build(pieces: _Pieces, reader: _Reader) -> When:
         if pieces.duration is not None:
             raise DateParseError("ambiguous")
         end_clock = pieces.end
+        plain = (start_clock.bare and end_clock.bare and pieces.period is None and not start_clock.ampm
+                 and not end_clock.ampm and not start_clock.qualifier and not end_clock.qualifier)
+        if plain and 1 <= start_clock.hour <= 6:
+            raise DateParseError("ambiguous")  # "de 2 à 4", "1-12": at night, or in the afternoon, or days?
         end_period = pieces.period if end_clock.ampm is None and end_clock.qualifier is None else None
         end_hm = _wall_hour(end_clock, end_period or start_clock.qualifier, is_end=True)
+        afternoon_end = (end_clock.hour + 12, end_clock.minute)
+        if plain and end_hm < start_hm and start_clock.hour <= 12 and afternoon_end > start_hm:
+            end_hm = afternoon_end  # "9-5", "de 10 à 2"
         if end_period and end_hm[0] < start_hm[0] and end_clock.hour + 12 <= 24 and not end_clock.midnight \
                 and end_clock.ampm is None and (end_clock.hour + 12, end_clock.minute) > start_hm:
             end_hm = (end_clock.hour + 12, end_clock.minute)  # "ce soir 8-11" is 20:00-23:00
@@ -941,8 +963,8 @@ def _rest(text: str, toks: list[_Tok], taken: list[tuple[int, int]]) -> str:
     cursor = 0
     for first, last in taken:
         keep.append(text[cursor:toks[first].start])
-        if last < len(toks) and toks[last].text == "," and not toks[last].gap:
-            last += 1  # "samedi 18h-22h, 2 places"
+        if last < len(toks) and toks[last].text in {",", ":", ";"} and not toks[last].gap:
+            last += 1  # "samedi 18h-22h, 2 places", "demain : 14h-16h"
         cursor = toks[last - 1].end
     keep.append(text[cursor:])
     return re.sub(r"\s+", " ", " ".join(keep)).strip(" ,")
@@ -958,6 +980,9 @@ def _check_neighbours(reader: _Reader, first: int, end: int) -> None:
         value = reader.number(end + 1, words=False)
         if value is not None and value[0] <= 24:
             raise DateParseError("ambiguous")
+    if reader.num(end) is not None and reader.text(end + 1) is not None and reader.moment(end + 1) is not None \
+            and reader.num(end, 2) is not None and int(reader.text(end) or 0) <= 24:
+        raise DateParseError("ambiguous")  # "demain 14 16h": 14h-16h or 16h?
     core = first
     while core < end and reader.phrase(core, _FILLERS) is not None:
         core = reader.phrase(core, _FILLERS)[1]  # type: ignore[index]

@@ -67,7 +67,8 @@ MONTHS: dict[str, int] = {**MONTHS_FULL, **MONTHS_SHORT}
 # Days named relative to today (value: days from today).
 RELATIVE_DAYS: dict[str, int] = {
     "aujourd'hui": 0, "aujourdhui": 0, "aujourd hui": 0, "auj": 0, "ajd": 0, "today": 0, "tdy": 0,
-    "demain": 1, "dmain": 1, "tomorrow": 1, "tmrw": 1, "tmr": 1, "tomorow": 1, "tommorow": 1, "tommorrow": 1,
+    "demain": 1, "dmain": 1, "dem": 1, "2main": 1, "tmw": 1,
+    "tomorrow": 1, "tmrw": 1, "tmr": 1, "tomorow": 1, "tommorow": 1, "tommorrow": 1,
     "apres-demain": 2, "apres demain": 2, "day after tomorrow": 2, "the day after tomorrow": 2,
     "hier": -1, "yesterday": -1, "yday": -1,
     "avant-hier": -2, "avant hier": -2, "day before yesterday": -2, "the day before yesterday": -2,
@@ -157,12 +158,12 @@ DURATION_INTRO = {"pendant", "pour", "durant", "for", "during", "sur"}
 IN_WORDS = {"dans", "in", "d'ici", "d ici", "within"}
 AGO_BEFORE = {"il y a"}
 AGO_AFTER = {"ago", "plus tot"}
-NEXT_WORDS = {"prochain", "prochaine", "next", "qui vient", "d'apres", "suivant", "suivante"}
+NEXT_WORDS = {"prochain", "prochaine", "pro", "proch", "next", "qui vient", "d'apres", "suivant", "suivante"}
 LAST_WORDS = {"dernier", "derniere", "last", "passe", "passee"}
 THIS_WORDS = {"ce", "cet", "cette", "this"}
 # Words that may sit between the parts of a moment without changing it ("le", "on", ","...): taken
 # with the moment when they stand inside it, left to the text otherwise.
-FILLERS = {"le", "la", "l'", "on", "the", ",", "de", "du", "a", "at", "vers", "et", "and", "for", "pour",
+FILLERS = {"le", "la", "l'", "on", "the", ",", ":", "de", "du", "a", "at", "vers", "et", "and", "for", "pour",
            "des", "around", "this", "ce", "cet", "cette", "prochain", "prochaine", "next", "qui", "vient"}
 
 
