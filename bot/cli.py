@@ -57,10 +57,12 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _run(settings: Settings) -> int:
     from bot.app import App
+    from bot.data_export import export_routes
     from bot.health import install_monitoring
 
     app = App(settings, serve_feeds=True)
     install_monitoring(app)  # /healthz, /metrics
+    app.web.add_routes(export_routes(app.engine, app.clock))  # /mydata/<token>.json
     await asyncio.to_thread(app.prepare)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -18,6 +18,7 @@ def all_routers() -> list[Router]:
         help,
         link,
         maintenance,
+        privacy,
         members,
         reminders,
         report,
@@ -27,5 +28,5 @@ def all_routers() -> list[Router]:
 
     return [help.router, account.router, spaces.router, bookings.router, admin.router, link.router,
             reminders.router, announcements.router, digest.router, volunteers.router, report.router,
-            events.router, calendar.router, activity_reminders.router, maintenance.router,
+            events.router, calendar.router, activity_reminders.router, maintenance.router, privacy.router,
             members.router]
