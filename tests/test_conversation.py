@@ -91,7 +91,7 @@ def test_a_typed_answer_to_which_day_and_a_change_of_one_part(chat: Chat) -> Non
 
 def test_an_expired_conversation_is_not_completed_by_a_late_answer(chat: Chat) -> None:
     chat.say("alice", "je voudrais la petite salle demain")
-    chat.app.clock.advance(minutes=11)
+    chat.clock.advance(minutes=11)
     [late] = chat.say("alice", "14h-16h")
     assert "Je n'ai pas compris" in late.text
     assert "/reserver salle-reunion demain 14h-16h" in late.text, "the closest command, with an example"
@@ -100,7 +100,7 @@ def test_an_expired_conversation_is_not_completed_by_a_late_answer(chat: Chat) -
 
 def test_a_button_of_an_expired_question_says_so(chat: Chat) -> None:
     chat.say("alice", "je voudrais réserver une salle demain")
-    chat.app.clock.advance(minutes=11)
+    chat.clock.advance(minutes=11)
     [expired] = chat.press("alice", "Petite salle")
     assert expired.text == "Cette question a expiré. Redites-moi ce qu'il vous faut."
 
@@ -171,7 +171,7 @@ def test_a_typed_number_presses_a_choice_only_for_the_member_it_was_offered_to(c
 
 def test_a_typed_number_in_private_presses_and_expires(chat: Chat) -> None:
     chat.say("alice", "je voudrais la salle de réunion demain 14h-16h")
-    chat.app.clock.advance(minutes=6)
+    chat.clock.advance(minutes=6)
     [stale] = chat.say("alice", "1")
     assert stale.text.startswith("Aucun choix n° 1 ne vous attend.")
     assert bookings(chat) == []

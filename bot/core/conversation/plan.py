@@ -141,6 +141,9 @@ class Planner:
     def sentence(self, text: str) -> Plan:
         canon = clean(text)
         folded = fold(canon)
+        said = " ".join(w.strip("!?.,;:") for w in fold(text).split()).strip()
+        if said in W.THANKS or (said in W.SPELLINGS and W.SPELLINGS[said] == "merci"):
+            return Plan("thanks", text=self.t.gettext("You're welcome!"))
         if not folded.strip():
             return Plan("none")
         words = folded.split()

@@ -23,11 +23,17 @@ _CUES = {intent: re.compile("|".join(f"(?:{c})" for c in cues)) for intent, cues
 _STRONG_BOOK = re.compile(r"(?<!\ba )(?<!\bai )(?<!\best )(?<!\bc'est )\breserv|\bbook|\blouer\b")
 
 
+_POLITE_PHRASES = re.compile(r"\bs'?il (?:te|vous) pla[iî]t\b|\bstp\b|\bsvp\b|\bif you (?:please|can)\b"
+                             r"|\bthank you\b|\bthanks in advance\b|\bmerci d'avance\b|\bmerci beaucoup\b",
+                             re.IGNORECASE)
+
+
 @lru_cache(maxsize=2048)
 def clean(text: str) -> str:
     """The sentence as the grammar should see it: phone spellings replaced, punctuation at word edges
     removed, mentions dropped; case and accents of the member's own words kept."""
     text = text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-").replace("\u00a0", " ")
+    text = _POLITE_PHRASES.sub(" ", text)
     out: list[str] = []
     for raw in text.split():
         if raw.startswith("@"):
@@ -49,7 +55,9 @@ _TWO_HOURS = re.compile(r"(?<![\w:-])(\d{1,2}h(?:[0-5]\d)?) (\d{1,2}h(?:[0-5]\d)
 
 @lru_cache(maxsize=2048)
 def intent_of(folded: str) -> str | None:
-    """The request a folded, cleaned sentence names, or None."""
+    """The request a folded, cleaned sentence names, or None. Greetings and politeness in front are
+    skipped, so cues that must open the sentence ("rappel demain…", "2h de tri…") still do."""
+    folded = folded[_polite_prefix(folded):]
     strong_book = bool(_STRONG_BOOK.search(folded))
     for intent in W.INTENT_ORDER:
         if intent == "free" and strong_book:
@@ -61,13 +69,27 @@ def intent_of(folded: str) -> str | None:
 
 def cue_span(intent: str, folded: str) -> tuple[int, int] | None:
     """Where the words that named the request are, to the end of the last one ("desinscri" -> "desinscris")."""
-    match = _CUES[intent].search(folded)
+    skip = _polite_prefix(folded)
+    match = _CUES[intent].search(folded[skip:])
     if match is None:
         return None
-    end = match.end()
+    end = skip + match.end()
     while end < len(folded) and not folded[end].isspace():
         end += 1
-    return match.start(), end
+    return skip + match.start(), end
+
+
+_POLITE_WORD = re.compile(r"\S+\s*")
+
+
+def _polite_prefix(folded: str) -> int:
+    """How many characters of greetings and politeness open the sentence."""
+    position = 0
+    for match in _POLITE_WORD.finditer(folded):
+        if match.group().strip().strip(",!") not in W.FILLER_WORDS | W.GREETINGS:
+            break
+        position = match.end()
+    return position
 
 
 # --- when ----------------------------------------------------------------------------------------------------

@@ -162,7 +162,10 @@ def _hear(inbox: Inbox, session: Session, incoming: Incoming, text: str
 
     request = store.live_request(row, now)
     if request is None and incoming.is_action:
-        _forget_request(session, key, row, now)
+        # A question's button pressed after it expired, or by someone else in a group (whose it isn't):
+        # said to its member in private; in a group, nothing (the group is not told about it).
+        if not chat.is_private:
+            return [], None
         return [Reply(_("That question has expired. Tell me again what you need."))], None
     planner = Planner(session, member.id, now, translator)
     plan = planner.answer(request, text) if request is not None else planner.sentence(text)
