@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import resource
+import signal
+import socket
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,8 +19,10 @@ import pytest
 from aiohttp import web
 
 from bot.core.types import ChatRef, Incoming, Platform, UserRef
+from bot.web import HEADER_TIMEOUT_S as BOT_HEADER_TIMEOUT_S
 from bot.web import WebServer
 from tests.harness import Chat, make_chat
+from tests.integration.telegram_standin import BotApiStandIn
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +56,7 @@ def chat(tmp_path: Path) -> Iterator[Chat]:
     harness.app.engine.dispose()
 
 
-async def slow_client(port: int) -> str:
+async def slow_client(port: int, lifetime: float = CLIENT_LIFETIME_S) -> str:
     """Opens a connection and sends a request head one header line every half second, never finishing
     it: how it ended ("refused", "closed" by the server, or "gave up" itself)."""
     loop = asyncio.get_running_loop()
@@ -59,7 +66,7 @@ async def slow_client(port: int) -> str:
         return "connect failed"
     try:
         writer.write(b"GET /healthz HTTP/1.1\r\nHost: bot\r\n")
-        deadline = loop.time() + CLIENT_LIFETIME_S
+        deadline = loop.time() + lifetime
         while loop.time() < deadline:
             try:
                 data = await asyncio.wait_for(reader.read(64), 0.5)
@@ -135,3 +142,68 @@ async def test_a_body_sent_too_slowly_is_answered_408_and_a_normal_one_goes_thro
     finally:
         writer.close()
     assert server.saturation()["slow_bodies_last_minute"] == 1
+
+
+# -- the issue's conditions: `tierslieu run` at systemd's default of 1,024 open files, 1,100 slow clients ---
+
+OPEN_FILES = 1024
+FLOOD = 1100
+COMMANDS = 20
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def at_most_1024_open_files() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))
+
+
+async def test_a_bot_at_1024_open_files_keeps_answering_the_chat_through_1100_slow_connections(
+        tmp_path: Path) -> None:
+    standin = BotApiStandIn()
+    await standin.start()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/t.db", "LANGUAGE": "fr",
+           "TELEGRAM_BOT_TOKEN": standin.token, "TELEGRAM_API_URL": standin.url, "HTTP_PORT": str(port),
+           "PUBLIC_URL": f"http://127.0.0.1:{port}", "DATA_DIR": str(tmp_path / "data")}
+    log_path = tmp_path / "run.log"
+    with log_path.open("wb") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path, stdout=log_file,
+            stderr=asyncio.subprocess.STDOUT, preexec_fn=at_most_1024_open_files)
+        try:
+            await standin.wait_for("getUpdates", timeout=30)
+            clients = []
+            for _ in range(FLOOD // 100):
+                clients += [asyncio.create_task(slow_client(port, BOT_HEADER_TIMEOUT_S + 4))
+                            for _ in range(100)]
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+            async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                health_during = response.status
+            latencies = []
+            for n in range(COMMANDS):
+                user = standin.user(5000 + n, f"Membre{n}")
+                pushed = time.monotonic()
+                standin.type_text(standin.private_chat(user), user, "/spaces")
+                [answer] = await standin.wait_for("sendMessage", chat_id=5000 + n, timeout=10)
+                latencies.append(answer.at - pushed)
+                await asyncio.sleep(0.1)
+            endings = await asyncio.gather(*clients)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 30)
+            await standin.stop()
+    log = log_path.read_text(errors="replace")
+    print(f"\n{FLOOD} slow clients against a bot limited to {OPEN_FILES} open files: "
+          + ", ".join(f"{endings.count(e)} {e}" for e in sorted(set(endings)))
+          + f"; {len(latencies)}/{COMMANDS} commands answered, max {max(latencies) * 1000:.0f} ms, "
+          f"mean {sum(latencies) / len(latencies) * 1000:.0f} ms; /healthz during the flood: {health_during}; "
+          f"log {len(log)} bytes")
+    assert len(latencies) == COMMANDS and max(latencies) < 1.0
+    assert health_during == 503  # saturated: said so, not green
+    assert "gave up" not in endings
+    assert len(log) < 20_000, log[-2000:]  # a few lines, not one per connection
