@@ -42,13 +42,11 @@ from bot.adapters.matrix_crosssign import CrossSigner, CrossSigningError
 from bot.adapters.matrix_login import MatrixLoginError, encryption_store_lost, log_in, new_client, store_dir
 from bot.adapters.matrix_render import (
     action_table,
-    command_for_number,
     image_info,
     is_edit,
     mentioned_users,
     normalise_key,
     notice_content,
-    number_answer,
     reply_target,
     strip_mention,
     strip_reply_fallback,
@@ -59,6 +57,7 @@ from bot.adapters.matrix_render import (
 )
 from bot.config import Settings
 from bot.core.i18n import N_, Translator, translator_for
+from bot.core.router import CommandTable
 from bot.core.types import ChatRef, Incoming, Platform, Reply, UserRef
 from storage.adapter_state import get_state, set_state
 
@@ -111,10 +110,6 @@ def _reaction_key(reaction_id: str) -> str:
     return f"matrix:reaction:{reaction_id}"
 
 
-def _last_actions_key(room_id: str) -> str:
-    return f"matrix:last_actions:{room_id}"
-
-
 def _invited_at_key(room_id: str) -> str:
     """When the bot was invited to a room (server time, ms): what was said after it is answered on join."""
     return f"matrix:invited_at:{room_id}"
@@ -137,8 +132,10 @@ class MatrixAdapter:
     # Commands go to the core's inbox (stored before the sync token is saved), answers come back by send().
     uses_inbox = True
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, commands: CommandTable | None = None) -> None:
         self.settings = settings
+        # Command names, to show them with "!" in what the bot writes (help, hints, examples).
+        self.command_names: list[str] = commands.names() if commands is not None else []
         self.engine = engine
         self.client: AsyncClient = new_client(settings)
         self.user_id = settings.matrix_user_id or ""
@@ -147,9 +144,6 @@ class MatrixAdapter:
         self._sink: InboxSink | None = None
         # Events the bot sent lately (a reply to one of them is addressed to the bot).
         self._bot_events: set[str] = set()
-        # The core decides what a typed number means (a choice only in private or as a reply to the bot, by
-        # the member offered it): then the adapter passes numbers on as typed.
-        self._core_reads_numbers = False
         self._sync_token: str | None = None
         self._task: asyncio.Task[None] | None = None
         self._handling = False
@@ -169,6 +163,9 @@ class MatrixAdapter:
         from bot.app import StartupError
 
         self._sink = on_incoming
+        if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+            # nio logs every event, key and room change at INFO: most of the log, none of it for operators.
+            logging.getLogger("nio").setLevel(logging.WARNING)
         try:
             await log_in(self.client, self.settings, self.engine)
             if await encryption_store_lost(self.client):
@@ -423,23 +420,14 @@ class MatrixAdapter:
         mentioned = mentioned_users(content)
         replied_to = reply_target(content)
         replies_to_bot = replied_to is not None and await self._is_bots_event(room.room_id, replied_to, event.body)
-        is_action = False
-        message_id = event.event_id
-        number = number_answer(text)
-        if number is not None and not self._core_reads_numbers:
-            origin = replied_to or await self._state(_last_actions_key(room.room_id))
-            table = await self._action_table(origin)
-            command = command_for_number(table, number) if table else None
-            if command is not None and origin is not None:
-                # A typed number presses the button: the message that offered it is the one answered/edited.
-                text, is_action, message_id = command, True, origin
+        # A typed number is passed on as typed: the core decides whether it presses a choice (in private,
+        # or as a reply to the bot, by the member it was offered to).
         return Incoming(
             chat=await self._chat(room),
             sender=self._sender(room, event.sender),
             text=text,
-            message_id=message_id,
+            message_id=event.event_id,
             reply_to_id=replied_to,
-            is_action=is_action,
             update_id=event.event_id,
             thread_id=thread_root(content),
             mentions_bot=text != body or self.user_id in mentioned,
@@ -694,7 +682,7 @@ class MatrixAdapter:
             raise DeliveryError("cannot encrypt for this room", permanent=True)
         msgtype = "m.text" if await self._is_direct(room_id) else "m.notice"
         content = notice_content(reply, self.translator, in_reply_to=in_reply_to, replaces=replaces,
-                                 thread_id=thread_id, msgtype=msgtype)
+                                 thread_id=thread_id, msgtype=msgtype, command_names=self.command_names)
         event_id = await self._room_send(room_id, content, txn)
         if len(self._bot_events) >= BOT_EVENTS_KEPT:
             self._bot_events.clear()
@@ -705,12 +693,9 @@ class MatrixAdapter:
             undos = undo_table(reply.actions)
             if undos or replaces:  # an edit must not keep the undos of the actions it replaced
                 await self._set_state(_undos_key(actions_owner), json.dumps(undos))
-            await self._set_state(_last_actions_key(room_id), actions_owner)
         elif replaces:
             # The edited message no longer offers its actions: reacting to it again does nothing.
             await self._set_state(_actions_key(replaces), "{}")
-        else:
-            await self._set_state(_last_actions_key(room_id), "")
         if reply.image:
             await self._send_image(room, reply, transaction_id(txn, "image"), thread_id=thread_id)
 

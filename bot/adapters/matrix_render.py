@@ -7,7 +7,7 @@ import hashlib
 import html
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -75,26 +75,94 @@ def command_for_number(actions: dict[str, str], number: int) -> str | None:
     return commands[number - 1] if 1 <= number <= len(commands) else None
 
 
-def render_reply(reply: Reply, translator: Translator) -> tuple[str, str]:
-    """(plain body, HTML formatted_body). Every piece of text is escaped; the title is bold."""
+def render_reply(
+    reply: Reply, translator: Translator, command_names: Sequence[str] = ()
+) -> tuple[str, str]:
+    """(plain body, HTML formatted_body). Every piece of text is escaped; the title is bold; the text's
+    light Markdown (headings, bullets, **bold**, `code`) becomes HTML; known commands are shown with
+    ``!`` (Element keeps ``/`` for its own commands)."""
+    bang = bang_commands_in(command_names)
     plain: list[str] = []
     rich: list[str] = []
     if reply.title:
-        plain.append(reply.title)
-        rich.append(f"<strong>{html.escape(reply.title)}</strong>")
+        plain.append(bang(reply.title))
+        rich.append(f"<strong>{html.escape(bang(reply.title))}</strong>")
     if reply.text:
-        plain.append(reply.text)
-        rich.append(html.escape(reply.text).replace("\n", "<br>"))
+        text = bang(reply.text)
+        plain.append(markdown_plain(text))
+        rich.append(markdown_html(text))
     if reply.actions:
         hint = translator.gettext(CHOOSE_HINT)
         keys = action_keys(reply.actions)
-        lines = [f"{key} {action.label}" for key, action in zip(keys, reply.actions, strict=False)]
+        lines = [f"{key} {bang(action.label)}" for key, action in zip(keys, reply.actions, strict=False)]
         undo = undo_hint(reply.actions, translator)
         if undo:
-            lines.append(undo)
+            lines.append(bang(undo))
         plain.append(hint + "\n" + "\n".join(lines))
         rich.append(html.escape(hint) + "<br>" + "<br>".join(html.escape(line) for line in lines))
     return "\n".join(plain), "<br>".join(rich)
+
+
+def bang_commands_in(command_names: Sequence[str]) -> Callable[[str], str]:
+    """A function showing ``/book`` as ``!book`` for the known command names, where a command starts
+    (not inside a link or a date such as 14h/16h)."""
+    if not command_names:
+        return lambda text: text
+    names = "|".join(re.escape(n) for n in sorted(set(command_names), key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w/!.:@-])/({names})(?![\w-])", re.IGNORECASE)
+    return lambda text: pattern.sub(r"!\1", text)
+
+
+_HEADING_RE = re.compile(r"^(#{1,6})\s+(.*)$")
+_BULLET_RE = re.compile(r"^\s*[-*•]\s+(.*)$")
+_BOLD_RE = re.compile(r"\*\*(.+?)\*\*")
+_CODE_RE = re.compile(r"`([^`]+)`")
+
+
+def _inline_html(escaped: str) -> str:
+    return _CODE_RE.sub(r"<code>\1</code>", _BOLD_RE.sub(r"<strong>\1</strong>", escaped))
+
+
+def markdown_html(text: str) -> str:
+    """The light Markdown handlers write (``#``/``##`` headings, ``-`` bullets, ``**bold**``, `` `code` ``)
+    as HTML for Element; anything else is escaped text with line breaks."""
+    out: list[str] = []
+    items: list[str] = []
+
+    def close_list() -> None:
+        if items:
+            out.append("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
+            items.clear()
+
+    for line in text.split("\n"):
+        heading = _HEADING_RE.match(line)
+        bullet = _BULLET_RE.match(line)
+        if bullet:
+            items.append(_inline_html(html.escape(bullet.group(1))))
+            continue
+        close_list()
+        if heading:
+            level = min(len(heading.group(1)) + 2, 6)  # # -> h3, ## -> h4: a chat message, not a page
+            out.append(f"<h{level}>{_inline_html(html.escape(heading.group(2)))}</h{level}>")
+        else:
+            out.append(_inline_html(html.escape(line)) + "<br>")
+    close_list()
+    result = "".join(out)
+    return result[:-4] if result.endswith("<br>") else result
+
+
+def markdown_plain(text: str) -> str:
+    """The same text for the plain body (notifications, old clients): no literal ``#`` or ``**``."""
+    lines = []
+    for line in text.split("\n"):
+        heading = _HEADING_RE.match(line)
+        bullet = _BULLET_RE.match(line)
+        if heading:
+            line = heading.group(2)
+        elif bullet:
+            line = "• " + bullet.group(1)
+        lines.append(_CODE_RE.sub(r"\1", _BOLD_RE.sub(r"\1", line)))
+    return "\n".join(lines)
 
 
 def notice_content(
@@ -104,11 +172,12 @@ def notice_content(
     replaces: str | None = None,
     thread_id: str | None = None,
     msgtype: str = "m.notice",
+    command_names: Sequence[str] = (),
 ) -> dict[str, Any]:
     """An ``m.notice`` (bots speak in notices, so other bots don't answer them and rooms don't ping), or
     ``m.text`` in a direct chat, where the member should be notified; optionally as a reply, in a thread,
     or as an edit of an earlier message of the bot."""
-    body, formatted = render_reply(reply, translator)
+    body, formatted = render_reply(reply, translator, command_names)
     content: dict[str, Any] = {
         "msgtype": msgtype,
         "body": body,

@@ -28,7 +28,7 @@ from nio import (
 from sqlmodel import Session, select
 
 from bot.adapters.matrix import MatrixAdapter
-from bot.adapters.matrix_render import notice_content, strip_mention, strip_reply_fallback
+from bot.adapters.matrix_render import image_info, notice_content, strip_mention, strip_reply_fallback
 from bot.app import App, StartupError
 from bot.config import load_settings
 from bot.core.context import Ctx
@@ -225,6 +225,20 @@ def test_reply_escapes_user_text_and_lists_reaction_keys() -> None:
     assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": "$ev"}}
 
 
+def test_reports_markdown_becomes_html_and_commands_are_shown_with_a_bang() -> None:
+    reply = Reply("# Rapport\n## Salles\n- Salle **A** : 3 <b>\nTapez /help ou /cancel 2 (14h/16h, https://x.org/help)")
+    content = notice_content(reply, translator_for("fr", "Europe/Paris"), command_names=["help", "cancel"])
+    html_body = content["formatted_body"]
+    assert "<h3>Rapport</h3><h4>Salles</h4><ul><li>Salle <strong>A</strong> : 3 &lt;b&gt;</li></ul>" in html_body
+    assert "!help ou !cancel 2 (14h/16h, https://x.org/help)" in html_body
+    assert "#" not in content["body"] and "**" not in content["body"] and "• Salle A" in content["body"]
+
+
+def test_an_image_carries_its_type_size_and_dimensions() -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (640).to_bytes(4, "big") + (480).to_bytes(4, "big") + b"rest"
+    assert image_info(png) == {"mimetype": "image/png", "size": len(png), "w": 640, "h": 480}
+
+
 def test_mentions_and_reply_quotes_are_stripped_before_the_command() -> None:
     assert strip_mention("@bot:localhost: !book x", "@bot:localhost", []) == "!book x"
     assert strip_mention("Tiers Bot: !help", "@bot:localhost", ["Tiers Bot"]) == "!help"
@@ -305,8 +319,13 @@ async def test_a_reaction_and_a_numbered_answer_run_the_offered_actions(
         await member.wait_for_reply(room, second, bot_user.user_id)
         listing_request = await member.say(room, "!mybookings")
         listing = await member.wait_for_reply(room, listing_request, bot_user.user_id)
-        await member.say(room, "1", reply_to=listing.event_id)
-        await member.wait_for_edit(room, listing.event_id, bot_user.user_id)
+        # A typed number as a reply to the bot presses the choice; cancelling asks once (the core's rule).
+        typed = await member.say(room, "1", reply_to=listing.event_id)
+        sure = await member.wait_for_reply(room, typed, bot_user.user_id)
+        assert "Sûr·e" in sure.body and "!cancel 2" in sure.body  # commands shown as Matrix types them
+        confirmed = await member.say(room, "1", reply_to=sure.event_id)
+        done = await member.wait_for_reply(room, confirmed, bot_user.user_id)
+        assert done.body.startswith("Annulé")
         with Session(app.engine) as session:
             statuses = [b.status for b in session.exec(select(Booking).order_by(Booking.id))]  # type: ignore[arg-type]
         assert statuses == ["cancelled", "cancelled"]
