@@ -123,8 +123,10 @@ def report_finished_announcements(ctx: JobCtx) -> None:
             continue
         author = ctx.session.get(Member, announcement.author_id)
         t = ctx.translator_for(author) if author else ctx.translator_in(None)
-        lines = [t.gettext("Announcement #{id}: delivered to {sent} of {total} chats.").format(
-            id=announcement.id, sent=counts.get("sent", 0), total=announcement.recipients)]
+        sent = counts.get("sent", 0)
+        lines = [t.ngettext("Announcement #{id}: delivered to {sent} chat of {total}.",
+                            "Announcement #{id}: delivered to {sent} chats of {total}.", sent).format(
+            id=announcement.id, sent=sent, total=announcement.recipients)]
         for row in announcements.failed_deliveries(ctx.session, announcement.id)[:20]:
             lines.append(t.gettext("Not delivered to {platform} {chat}: {reason}").format(
                 platform=row.platform, chat=row.chat_id, reason=row.error or "?"))

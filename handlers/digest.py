@@ -6,17 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
+from babel.dates import format_date
+from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.charts import occupancy_heatmap
+from bot.charts import Panel, occupancy_panels
 from bot.core.context import Ctx, JobCtx
 from bot.core.i18n import N_, Translator
 from bot.core.router import Router
 from bot.core.types import Reply
 from storage import announcements
+from storage.db import session_scope
 from storage.digest import (
     FIRST_HOUR,
-    occupancy_grid,
+    SpaceWeek,
+    occupancy_by_space,
     past_week_figures,
     upcoming_booking_count,
     volunteer_minutes,
@@ -38,8 +42,10 @@ def bookings_section(session: Session, t: Translator, first_day: date, now: date
 
 def last_week_section(session: Session, t: Translator, first_day: date, now: datetime) -> list[str]:
     figures = past_week_figures(session, first_day, t.tz)
-    return [t.gettext("Last week: {bookings} bookings ({hours}) by {members} members.").format(
-        bookings=figures.bookings, hours=t.fmt_duration(round(figures.booked_hours * 60)), members=figures.members)]
+    return [t.gettext("Last week: {bookings} ({hours}) by {members}.").format(
+        bookings=t.ngettext("{n} booking", "{n} bookings", figures.bookings).format(n=figures.bookings),
+        hours=t.fmt_duration(round(figures.booked_hours * 60)),
+        members=t.ngettext("{n} member", "{n} members", figures.members).format(n=figures.members))]
 
 
 MAX_LINES = 15
@@ -68,7 +74,7 @@ def events_section(session: Session, t: Translator, first_day: date, now: dateti
             free = event.capacity - confirmed
             places = t.ngettext("{n} place left", "{n} places left", free).format(n=free)
         lines.append(f"• {event.title}, {t.fmt_range(occurrence.start, occurrence.end)} — {places} "
-                     f"(/join {occurrence.id})")
+                     + t.gettext("(/join {number})").format(number=occurrence.id))
     return lines
 
 
@@ -82,12 +88,12 @@ def volunteers_section(session: Session, t: Translator, first_day: date, now: da
         lines.append(t.gettext("Opening rota, still missing:"))
         lines += [f"• {v.title}, {t.fmt_range(v.start, v.end)} — "
                   + t.ngettext("{n} person", "{n} people", v.missing).format(n=v.missing)
-                  + f" (/take {v.id})" for v in gaps[:MAX_LINES]]
+                  + " " + t.gettext("(/take {number})").format(number=v.id) for v in gaps[:MAX_LINES]]
     if needs:
         lines.append(t.gettext("Volunteers needed:"))
         lines += [f"• {v.title}, {t.fmt_range(v.start, v.end)} — "
                   + t.ngettext("{n} person", "{n} people", v.missing).format(n=v.missing)
-                  + f" (/take {v.id})" for v in needs[:MAX_LINES]]
+                  + " " + t.gettext("(/take {number})").format(number=v.id) for v in needs[:MAX_LINES]]
     return lines
 
 
@@ -97,15 +103,30 @@ def last_week_activity_section(session: Session, t: Translator, first_day: date,
     counts = signup_counts(session, [o.id for o, _ in past if o.id is not None])
     attendance = sum(confirmed for confirmed, _ in counts.values())
     minutes = volunteer_minutes(session, first_day - timedelta(days=7), first_day - timedelta(days=1))
-    return [t.gettext("Last week: {events} events with {people} sign-ups; {hours} of volunteering.").format(
-        events=len(past), people=attendance, hours=t.fmt_duration(minutes))]
+    return [t.gettext("Last week: {events} with {signups}; {hours} of volunteering.").format(
+        events=t.ngettext("{n} event", "{n} events", len(past)).format(n=len(past)),
+        signups=t.ngettext("{n} sign-up", "{n} sign-ups", attendance).format(n=attendance),
+        hours=t.fmt_duration(minutes))]
 
 
 SECTIONS: list[Section] = [events_section, volunteers_section, bookings_section, last_week_section,
                            last_week_activity_section]
 
 
-def compose_digest(session: Session, t: Translator, now: datetime) -> Reply:
+def draw_chart(weeks: list[SpaceWeek], left_out: int, t: Translator, first_day: date) -> bytes:
+    """The busiest spaces' week, one heat map each, with their names, the days and a 0–100 % scale."""
+    days = [format_date(first_day + timedelta(days=n), "EEE d", locale=t.locale) for n in range(7)]
+    panels = [Panel(t.ngettext("{space} ({n} place)", "{space} ({n} places)", w.capacity).format(
+        space=w.name, n=w.capacity), w.grid) for w in weeks]
+    footnote = t.ngettext("{n} other space, less busy, isn't shown.", "{n} other spaces, less busy, aren't shown.",
+                          left_out).format(n=left_out) if left_out else ""
+    return occupancy_panels(panels, days, FIRST_HOUR, t.gettext("Spaces booked, by day and hour"),
+                            t.gettext("share of each space's places taken"), footnote)
+
+
+def compose_digest(session: Session, t: Translator, now: datetime, picture: bytes | None = None) -> Reply:
+    """The digest in ``t``'s language; ``picture``: its chart already drawn (the weekly job draws it
+    before its transaction), else drawn here."""
     first_day = week_start(now, t.tz)
     last_day = first_day + timedelta(days=6)
     lines: list[str] = []
@@ -115,9 +136,8 @@ def compose_digest(session: Session, t: Translator, now: datetime) -> Reply:
             if lines:
                 lines.append("")
             lines += part
-    days = [t.fmt_day(first_day + timedelta(days=n)).split(" ")[0] for n in range(7)]
-    picture = occupancy_heatmap(occupancy_grid(session, first_day, t.tz), days, FIRST_HOUR,
-                                t.gettext("Spaces booked, by day and hour"), t.gettext("share of places"))
+    if picture is None:
+        picture = draw_chart(*occupancy_by_space(session, first_day, t.tz), t, first_day)
     iso = first_day.isocalendar()
     return Reply(
         "\n".join(lines),
@@ -134,13 +154,24 @@ def show_digest(ctx: Ctx, args: str) -> Reply:
 
 @router.job("weekly-digest", weekly_setting="digest_schedule")
 def send_weekly_digest(ctx: JobCtx) -> None:
-    """One digest per chat and week: the dedup key stops a second fire (the night clocks go back)."""
+    """One digest per chat and week: the dedup key stops a second fire (the night clocks go back).
+
+    The charts (one per language) are drawn first, from a short read of their own, before the job's
+    transaction begins (it begins at the job's first query): matplotlib's second or so never holds the
+    database."""
     first_day = week_start(ctx.now, ctx.tz)
     iso = first_day.isocalendar()
+    engine = ctx.session.get_bind()
+    assert isinstance(engine, Engine)
+    with session_scope(engine) as reading:
+        languages = {s.language for s in announcements.subscriptions(reading)}
+        weeks, left_out = occupancy_by_space(reading, first_day, ctx.tz) if languages else ([], 0)
+    pictures = {language: draw_chart(weeks, left_out, ctx.translator_in(language), first_day)
+                for language in languages}
     digests: dict[str, Reply] = {}
     for subscription in announcements.subscriptions(ctx.session):
         if subscription.language not in digests:
             digests[subscription.language] = compose_digest(ctx.session, ctx.translator_in(subscription.language),
-                                                            ctx.now)
+                                                            ctx.now, pictures.get(subscription.language))
         ctx.notify_chat(announcements.chat_of(subscription), digests[subscription.language],
                         dedup_key=f"digest:{iso.year}-W{iso.week:02d}:{subscription.platform}:{subscription.chat_id}")

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import matplotlib.image
+import pytest
 from sqlmodel import Session
 
 from bot.core.outbox import reply_from_json
-from storage.digest import occupancy_grid
+from storage.digest import occupancy_by_space, occupancy_grid
 from tests.harness import Chat
 
 
@@ -36,16 +41,16 @@ def test_digest_shows_the_week_ahead_and_last_weeks_figures(chat: Chat) -> None:
     assert digest.title == "La semaine du lundi 23 novembre au dimanche 29 novembre"
     assert digest.text.splitlines() == [
         "Événements :",
-        "• Repair café, samedi 28 novembre, 14:00–18:00 — 11 places libres (/join 2)",
+        "• Repair café, samedi 28 novembre, 14:00–18:00 — 11 places libres (/inscrire 2)",
         "",
         "Bénévoles recherché·es :",
-        "• Tenir le bar, samedi 28 novembre, 18:00–22:00 — 2 personnes (/take 1)",
+        "• Tenir le bar, samedi 28 novembre, 18:00–22:00 — 2 personnes (/prendre 1)",
         "",
         "1 réservation d'espace cette semaine.",
         "",
         "La semaine passée : 2 réservations (6h) par 2 membres.",
         "",
-        "La semaine passée : 1 événements, 1 inscriptions ; 2h30 de bénévolat.",
+        "La semaine passée : 1 événement, 1 inscription ; 2h30 de bénévolat.",
     ]
     assert digest.image is not None and digest.image_name == "digest-2026-W48.png"
     picture = matplotlib.image.imread(io.BytesIO(digest.image), format="png")
@@ -74,3 +79,44 @@ def test_weekly_digest_goes_once_to_each_subscribed_chat_in_its_language(sqlite_
                       "bob": "The week from Monday 23 November to Sunday 29 November"}
     sqlite_chat.clock.advance(days=7)
     assert sqlite_chat.app.jobs.run_now("weekly-digest") == 2
+
+
+def test_each_space_has_its_own_scale_so_a_full_room_shows_full(sqlite_chat: Chat) -> None:
+    seed_week(sqlite_chat)
+    sqlite_chat.clock.now = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+    for day in range(23, 28):
+        sqlite_chat.say("carol", f"/book salle-reunion 2026-11-{day} 9h-13h")
+    with Session(sqlite_chat.app.engine) as session:
+        weeks, left_out = occupancy_by_space(session, date(2026, 11, 23), ZoneInfo("Europe/Paris"))
+        pooled = occupancy_grid(session, date(2026, 11, 23), ZoneInfo("Europe/Paris"))
+    assert [w.name for w in weeks] == ["Salle de réunion", "Petite salle"], "busiest first, unbooked left out"
+    assert left_out == 4
+    monday, ten_am = 0, 10 - 8
+    assert weeks[0].grid[monday][ten_am] == 1.0  # the room is full: the darkest colour
+    assert pooled[monday][ten_am] < 0.1  # what the pooled map used to show: pale yellow
+
+
+def test_the_weekly_chart_is_drawn_before_the_jobs_transaction(sqlite_chat: Chat,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import handlers.digest
+
+    seed_week(sqlite_chat)
+    sqlite_chat.say("coord", "/subscribe", group="g1")
+    drawn_in_transaction: list[bool] = []
+    draw = handlers.digest.draw_chart
+
+    def watched(*args: Any) -> bytes:
+        drawn_in_transaction.append(sqlite_chat.app.engine.pool.checkedout() > 0)
+        return draw(*args)
+
+    monkeypatch.setattr(handlers.digest, "draw_chart", watched)
+    assert sqlite_chat.app.jobs.run_now("weekly-digest") == 1
+    assert drawn_in_transaction == [False]
+
+
+def test_matplotlib_is_imported_only_when_a_chart_is_drawn() -> None:
+    code = ("import sys; import bot.app, handlers, handlers.digest, bot.charts; "
+            "print('matplotlib' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.stdout.strip() == "False", result.stderr[-500:]
