@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.core.context import Ctx
+from bot.core.context import Ctx, JobCtx
 from bot.core.errors import NotAllowed, UserError
 from bot.core.i18n import N_
 from bot.core.member_refs import PLATFORM_NAMES
@@ -22,6 +22,7 @@ from storage.links import (
     LINK_CODE_TTL,
     consume_link_code,
     create_link_code,
+    forget_expired_links,
     merge_members,
     pending_link,
     start_pending_link,
@@ -149,6 +150,12 @@ def _pending_for_me(ctx: Ctx, token: str) -> PendingLink:
     if ctx.member_id not in (pending.owner_member_id, pending.entrant_member_id):
         raise NotAllowed(ctx._("This button is for the person linking their accounts."))
     return pending
+
+
+@router.job("forget_expired_links", every_seconds=3600)
+def forget_expired(ctx: JobCtx) -> None:
+    """Hourly: unused /link codes and unanswered confirmations past their time are deleted."""
+    forget_expired_links(ctx.session, ctx.now)
 
 
 # -- wording ---------------------------------------------------------------------------------------

@@ -79,6 +79,15 @@ def pending_link(session: Session, token: str, now: datetime) -> PendingLink | N
     return pending
 
 
+def forget_expired_links(session: Session, now: datetime) -> int:
+    """Delete /link codes and link confirmations past their time (they can no longer be used, and a
+    secret not kept can't leak); how many rows went."""
+    codes = session.execute(delete(LinkCode).where(
+        LinkCode.purpose == LINK_PURPOSE, LinkCode.expires_at <= now))  # type: ignore[arg-type]
+    pending = session.execute(delete(PendingLink).where(PendingLink.expires_at <= now))  # type: ignore[arg-type]
+    return int(getattr(codes, "rowcount", 0) or 0) + int(getattr(pending, "rowcount", 0) or 0)
+
+
 def member_references() -> list[tuple[Table, Column]]:
     """Every column, in every table, that points at ``member.id``."""
     member_id_column = Member.__table__.c.id  # type: ignore[attr-defined]

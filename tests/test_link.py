@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 
 from bot.core.outbox import reply_from_json
 from bot.core.types import Action, Platform
-from storage.models import Identity
+from storage.models import Identity, LinkCode
+from storage.models_links import PendingLink
 from tests.harness import Chat, make_chat
 
 TG, MX = Platform.TELEGRAM, Platform.MATRIX
@@ -124,3 +125,20 @@ def test_only_the_two_accounts_can_press_the_buttons(link_chat: Chat) -> None:
     _question, buttons = last_notice_actions(chat)
     assert "réservé à la personne" in press(chat, "eve", TG, buttons[0])
     assert member_of(chat, TG, "alice") != member_of(chat, MX, "@alice:example.org")
+
+
+def test_unused_codes_and_unanswered_confirmations_are_deleted_once_expired(link_chat: Chat) -> None:
+    chat = link_chat
+    code_for(chat, "alice", TG)
+    chat.say("@alice:example.org", f"/link {code_for(chat, 'alice', TG)}", platform=MX)
+    code_for(chat, "bob", TG)
+    chat.app.jobs.run_now("forget_expired_links")
+    assert counts(chat) == (1, 1)  # bob's code and alice's confirmation, still valid
+    chat.clock.advance(hours=1)
+    chat.app.jobs.run_now("forget_expired_links")
+    assert counts(chat) == (0, 0)
+
+
+def counts(chat: Chat) -> tuple[int, int]:
+    with Session(chat.app.engine) as session:
+        return len(session.exec(select(LinkCode)).all()), len(session.exec(select(PendingLink)).all())
