@@ -66,6 +66,12 @@ def register_secret(value: str | None) -> None:
             _known.add(value)
 
 
+def forget_secrets() -> None:
+    """Forget every registered secret (tests; a process that reloads its settings)."""
+    with _lock:
+        _known.clear()
+
+
 def settings_secrets(settings: object) -> list[str]:
     """Every secret a Settings object holds: fields named like a token, secret or password, and the
     password in any URL field (DATABASE_URL)."""

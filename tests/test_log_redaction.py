@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import logging
+import string
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.logsetup import RedactingFilter, install_redaction, redact, register_secret
+from bot.logsetup import RedactingFilter, forget_secrets, install_redaction, redact, register_secret
 from tests.harness import make_settings
 
 BOT_TOKEN = "7000001234:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw9"
@@ -33,6 +36,7 @@ def log_stream() -> Iterator[io.StringIO]:
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
+        forget_secrets()
         for owner in [root, *root.handlers]:
             for item in list(owner.filters):
                 if isinstance(item, RedactingFilter):
@@ -103,3 +107,13 @@ def test_a_failed_commands_arguments_are_not_in_the_error_log(log_stream: io.Str
 def test_an_ordinary_log_line_is_left_as_it_was() -> None:
     line = "outbox 12 to telegram:4201 failed (Forbidden: bot was blocked by the user)"
     assert redact(line) == line
+
+
+@given(before=st.text(max_size=60), after=st.text(max_size=60),
+       secret=st.text(alphabet=string.ascii_letters + string.digits + "-_", min_size=6, max_size=40))
+def test_a_registered_secret_never_survives_whatever_surrounds_it(before: str, after: str, secret: str) -> None:
+    register_secret(secret)
+    try:
+        assert secret not in redact(f"{before}{secret}{after}")
+    finally:
+        forget_secrets()
