@@ -346,3 +346,22 @@ def test_the_same_wall_clock_hours_every_day_around_a_change(now: datetime) -> N
         when = parse_when(f"{day.isoformat()} 10h-12h", now, PARIS)
         assert when.start is not None and when.end is not None
         assert when.start.astimezone(PARIS).hour == 10 and when.end - when.start == timedelta(hours=2)
+
+
+def test_a_repetition_is_refused_unless_the_command_asks_for_one() -> None:
+    for text in ("tous les mardis 14h-18h accueil", "chaque mardi 14h", "every tuesday 2pm", "les mardis 14h"):
+        with pytest.raises(DateParseError) as error:
+            find_when(text, NOW, PARIS)
+        assert error.value.code == "ambiguous", text
+        when, rest = find_when(text, NOW, PARIS, weekly=True)
+        assert when is not None and when.weekly and when.day == date(2026, 11, 24), text
+        assert rest in {"accueil", ""}, text
+    assert find_when("mardi 14h", NOW, PARIS, weekly=True)[0] == When(
+        date(2026, 11, 24), datetime(2026, 11, 24, 13, tzinfo=UTC), day_stated=True, time_stated=True)
+
+
+@pytest.mark.parametrize("text", ["avant vendredi", "jusqu'à vendredi", "by friday", "après 14h", "d'ici lundi"])
+def test_a_deadline_is_not_read_as_a_moment(text: str) -> None:
+    with pytest.raises(DateParseError) as error:
+        find_when(f"rendre le dossier {text}", NOW, PARIS)
+    assert error.value.code == "ambiguous"

@@ -84,7 +84,9 @@ class When:
     - ``period``: "morning", "afternoon", "evening" or "night" when the text named a part of the day
       ("demain matin", "ce soir", "8h du soir"), with or without hours;
     - ``duration``: the length the text stated ("pendant 1h30"), if any;
-    - ``relative``: the moment was counted from now ("dans une heure", "in 20 min").
+    - ``relative``: the moment was counted from now ("dans une heure", "in 20 min");
+    - ``weekly``: the text said it repeats ("tous les mardis", "chaque mardi", "every tuesday"); only
+      read when the caller asks for it (``weekly=True``, the rota), refused (``ambiguous``) otherwise.
     """
 
     day: date
@@ -95,6 +97,7 @@ class When:
     period: str | None = None
     duration: timedelta | None = None
     relative: bool = False
+    weekly: bool = False
 
     @property
     def has_range(self) -> bool:
@@ -206,7 +209,7 @@ class _Pieces:
     end: _Clock | None = None
     duration: timedelta | None = None
     moment: datetime | None = None  # "dans 2 h"
-    weekday_check: int | None = None
+    weekly: bool = False
 
     def merge(self, other: _Pieces) -> None:
         for name in ("day", "period", "start", "duration", "moment"):
@@ -218,6 +221,7 @@ class _Pieces:
             setattr(self, name, theirs)
         if other.end is not None:
             self.end = other.end
+        self.weekly = self.weekly or other.weekly
 
     @property
     def is_moment(self) -> bool:
@@ -256,11 +260,12 @@ def _add_months(day: date, months: int) -> date:
 
 
 class _Reader:
-    def __init__(self, toks: list[_Tok], now: datetime, tz: ZoneInfo, past: bool) -> None:
+    def __init__(self, toks: list[_Tok], now: datetime, tz: ZoneInfo, past: bool, weekly: bool = False) -> None:
         self.toks = toks
         self.now = now
         self.tz = tz
         self.past = past
+        self.weekly = weekly
         self.today = now.astimezone(tz).date()
         self._keys: dict[tuple[int, int], str] = {}
 
@@ -470,10 +475,19 @@ class _Reader:
         if found is None:
             return None
         clock, k = found
+        if self.length_follows(k):
+            return None  # "2h de parking" is a length
         until = self.until(k)
         if until is not None:
             return _Pieces(start=clock, end=until[0]), until[1]
         return _Pieces(start=clock), k
+
+    def length_follows(self, k: int) -> bool:
+        """'2h de parking', '3h d'atelier': the hours before 'de' + a word are a length, not a time."""
+        if self.text(k) == "d" and self.text(k + 1) == "'":
+            return True
+        return self.text(k) in {"de", "of"} and self.text(k + 1) is not None and self.clock(k + 1) is None \
+            and self.phrase(k + 1, _QUALIFIERS) is None
 
     def until(self, i: int) -> tuple[_Clock, int] | None:
         """'... jusqu'à 16h', 'until 4pm' after a start."""
@@ -564,7 +578,11 @@ class _Reader:
         word = self.text(j)
         if word is None:
             return None
-        weekday = V.WEEKDAYS_FULL.get(word, V.WEEKDAY_TYPOS.get(word))
+        if word in V.WEEKDAYS_PLURAL:
+            if not self.weekly:
+                raise DateParseError("ambiguous")  # "tous les lundis": every Monday, not one
+            return _Pieces(day=self._resolve_weekday(V.WEEKDAYS_PLURAL[word], direction), weekly=True), j + 1
+        weekday: int | None = V.WEEKDAYS_FULL.get(word, V.WEEKDAY_TYPOS.get(word))
         k = j + 1
         if weekday is None and word in V.WEEKDAYS_SHORT:
             dotted = self.text(k) == "." and self.glued(k)
@@ -805,8 +823,10 @@ class _Reader:
         if so_far.start is not None:  # "jeu 20h soirée jeux": a part of the day comes before the hour
             readers = (self.relative, self.day, self.range_, self.length_piece, self.start_time)
         elif so_far.period is not None:
-            readers = (self.relative, self.day, self.range_, self.length_piece, self.period_piece,
+            readers = (self.relative, self.day, self.range_, self.length_piece,
                        lambda j: self.start_time(j, so_far.period))
+        elif so_far.day is None:  # "réunion du matin hier": a part of the day follows its day
+            readers = (self.relative, self.day, self.range_, self.length_piece, self.start_time)
         for reader in readers:
             found = reader(i)
             if found is not None:
@@ -889,7 +909,7 @@ def _build(pieces: _Pieces, reader: _Reader) -> When:
     if pieces.start is None:
         if pieces.end is not None or pieces.duration is not None:
             raise DateParseError("no_date")
-        return When(day, day_stated=day_stated, period=period)
+        return When(day, day_stated=day_stated, period=period, weekly=pieces.weekly)
     start_clock = pieces.start
     if start_clock.midnight and pieces.end is None and period not in {V.EVENING, V.NIGHT}:
         raise DateParseError("ambiguous")  # "samedi minuit": the start or the end of Saturday?
@@ -929,7 +949,7 @@ def _build(pieces: _Pieces, reader: _Reader) -> When:
         end = start + pieces.duration
     if end is not None and end <= start:
         raise DateParseError("reversed")
-    return When(day, start, end, day_stated, True, period, pieces.duration, False)
+    return When(day, start, end, day_stated, True, period, pieces.duration, False, pieces.weekly)
 
 
 # -------------------------------------------------------------------------------------------- public
@@ -971,11 +991,15 @@ def _rest(text: str, toks: list[_Tok], taken: list[tuple[int, int]]) -> str:
 
 
 _AT_AFTER = {"a", "at", "vers", "@", "around"}
+# A moment after these is a deadline or a repetition, not a moment: refused rather than read as one.
+_BOUNDS = {"avant", "apres", "before", "after", "until", "till", "jusqu", "jusque", "depuis", "since", "ici", "by"}
+_EVERY = {"chaque", "every", "each", "tous", "toutes"}  # "tous les lundis": "les" is skipped as a filler
 
 
-def _check_neighbours(reader: _Reader, first: int, end: int) -> None:
+def _check_neighbours(reader: _Reader, first: int, end: int) -> int | None:
     """Numbers touching a moment that could be part of it are refused, not left in the text:
-    'demain à 14 ...' (14:00? 2 pm?), 'à 14 demain', '12 et 13 décembre' (two days)."""
+    'demain à 14 ...' (14:00? 2 pm?), 'à 14 demain', '12 et 13 décembre' (two days); so are moments
+    after 'avant', 'jusqu'à', 'by'. Returns where 'tous les' / 'chaque' / 'every' starts, when allowed."""
     if reader.text(end) in _AT_AFTER:
         value = reader.number(end + 1, words=False)
         if value is not None and value[0] <= 24:
@@ -986,43 +1010,64 @@ def _check_neighbours(reader: _Reader, first: int, end: int) -> None:
     core = first
     while core < end and reader.phrase(core, _FILLERS) is not None:
         core = reader.phrase(core, _FILLERS)[1]  # type: ignore[index]
+    previous = core - 1
+    while previous >= 0 and (reader.text(previous) in {"'", "a", "le", "la", "the", "on", "les"}):
+        previous -= 1
     if reader.num(core - 1) is not None and reader.text(core - 2) in _AT_AFTER:
         raise DateParseError("ambiguous")
     if reader.num(core - 2) is not None and reader.text(core - 1) in {"et", "and", "-", "au", "a", "to"} \
             and reader.num(core) is not None:
         raise DateParseError("ambiguous")
+    word = reader.text(previous)
+    if word in _BOUNDS:
+        raise DateParseError("ambiguous")  # "avant vendredi": a deadline, not a moment
+    if word in _EVERY:
+        if not reader.weekly:
+            raise DateParseError("ambiguous")  # "chaque lundi": every Monday, not one
+        return previous
+    if reader.weekly and reader.text(core - 1) == "les" and reader.text(core) in V.WEEKDAYS_PLURAL:
+        return core - 1  # "les samedis"
+    return None
 
 
-def _find(text: str, now: datetime, tz: ZoneInfo, past: bool) -> tuple[When | None, str, _Reader, list[int]]:
+def _find(text: str, now: datetime, tz: ZoneInfo, past: bool,
+          weekly: bool = False) -> tuple[When | None, str, _Reader]:
     text = _prepare(text, now)
     toks = _tokens(text)
-    reader = _Reader(toks, now, tz, past)
+    reader = _Reader(toks, now, tz, past, weekly)
     spans = [s for s in _spans(reader) if s[2].is_moment]
     if not spans:
-        return None, text.strip(), reader, []
+        return None, text.strip(), reader
     pieces = _Pieces()
+    taken: list[tuple[int, int]] = []
     for first, end, part in spans:
         pieces.merge(part)
-        _check_neighbours(reader, first, end)
+        every = _check_neighbours(reader, first, end)
+        if every is not None:
+            pieces.weekly, first = True, every
+        taken.append((first, end))
+    if pieces.weekly and pieces.day is None:
+        raise DateParseError("ambiguous")  # "tous les 15 jours"
     when = _build(pieces, reader)
-    used = [k for first, last, _ in spans for k in range(first, last)]
-    return when, _rest(text, toks, [(s[0], s[1]) for s in spans]), reader, used
+    return when, _rest(text, toks, taken), reader
 
 
-def find_when(text: str, now: datetime, tz: ZoneInfo, *, past: bool = False) -> tuple[When | None, str]:
+def find_when(text: str, now: datetime, tz: ZoneInfo, *, past: bool = False,
+              weekly: bool = False) -> tuple[When | None, str]:
     """A moment anywhere in ``text`` and the text without it: ('vendredi midi déjeuner avec Paul') ->
     (Friday 12:00, 'déjeuner avec Paul'). ``past``: a day given without its week, month or year is the
     last one gone (hours logged), otherwise the next one to come. Moments in several places are put
     together when they complete each other ("demain appeler la mairie à 10h"), refused when they clash.
-    Text between quotes is never read. Raises DateParseError; (None, text) when there is no moment."""
-    when, rest, _, _ = _find(text, now, tz, past)
+    Text between quotes is never read. ``weekly``: "tous les mardis 14h-18h" is read (the next Tuesday,
+    ``When.weekly``) instead of refused. Raises DateParseError; (None, text) when there is no moment."""
+    when, rest, _ = _find(text, now, tz, past, weekly)
     return when, rest
 
 
 def parse_when(text: str, now: datetime, tz: ZoneInfo, *, past: bool = False) -> When:
     """The whole text is a moment ("demain 14h-16h"); an empty text is today. Words that are not part of
     the moment are refused (``unknown_words``), never ignored."""
-    when, rest, reader, _ = _find(text, now, tz, past)
+    when, rest, reader = _find(text, now, tz, past)
     leftover = [w for w in _tokens(rest) if w.text not in _FILLERS and w.text not in {".", ",", ";", "!", "?"}]
     if when is None:
         if leftover:
@@ -1128,7 +1173,8 @@ def mentions_time(text: str, now: datetime, tz: ZoneInfo) -> bool:
     toks = _tokens(_prepare(text, now))
     reader = _Reader(toks, now, tz, False)
     for i in range(len(toks)):
-        if reader.clock(i) is not None or reader.phrase(i, _PERIODS) is not None:
+        clock = reader.clock(i)
+        if (clock is not None and not reader.length_follows(clock[1])) or reader.phrase(i, _PERIODS) is not None:
             return True
         if reader.text(i) in _AT_AFTER:  # "à 14", "at 3": an hour said without its "h"
             found = reader.number(i + 1, words=False)

@@ -39,8 +39,13 @@ WEEKDAYS_SHORT: dict[str, int] = {
 WEEKDAYS: dict[str, int] = {**WEEKDAYS_FULL, **WEEKDAYS_SHORT}
 # Common typos of the full names, read as the day they obviously mean.
 WEEKDAY_TYPOS: dict[str, int] = {
-    "lundis": 0, "mardis": 1, "mecredi": 2, "mercedi": 2, "jeudis": 3, "vendredis": 4, "vendedi": 4,
-    "samedis": 5, "dimanches": 6, "wenesday": 2, "wednsday": 2, "thusday": 3, "thrusday": 3, "saterday": 5,
+    "mecredi": 2, "mercedi": 2, "vendedi": 4, "vendrdi": 4, "samdi": 5, "dimache": 6, "wenesday": 2,
+    "wednsday": 2, "thusday": 3, "thrusday": 3, "saterday": 5,
+}
+# "les lundis", "mondays": a repetition, which no single moment reads (refused).
+WEEKDAYS_PLURAL: dict[str, int] = {
+    "lundis": 0, "mardis": 1, "mercredis": 2, "jeudis": 3, "vendredis": 4, "samedis": 5, "dimanches": 6,
+    "mondays": 0, "tuesdays": 1, "wednesdays": 2, "thursdays": 3, "fridays": 4, "saturdays": 5, "sundays": 6,
 }
 WEEKDAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 WEEKDAY_NAMES_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -12,7 +12,8 @@ have their own clocks). ``reading``:
 ``rest`` is what is left for the command (space, title, reminder text, description); ``duration`` the
 length a task logs (``"1:30"``); ``length`` the real minutes a range lasts, across a clock change.
 How each command reads its arguments is ``read`` below: /task takes its length first, then a day that is
-the last one gone (``past``); every other command takes the next one to come.
+the last one gone (``past``); every other command takes the next one to come; /rota add also reads
+"tous les mardis" (``weekly``), which every other command refuses.
 """
 
 from __future__ import annotations
@@ -188,6 +189,9 @@ CASES: list[Case] = [
     C("book", "room tomorrow 2 pm-4 pm", "2026-11-24 14:00-16:00", "room"),
     C("book", "room 11/27 2-4pm", "!impossible_date"),
     C("book", "salle demain 14h-16h >", "2026-11-24 14:00-16:00", "salle >"),
+    C("book", "salle après 14h", "!ambiguous"),
+    C("book", "salle jusqu'à vendredi", "!ambiguous"),
+    C("book", "salle tous les lundis 9h-12h", "!ambiguous"),
     # ------------------------------------------------------------------ /free [space] [when]
     C("free", "salle demain", "2026-11-24", "salle"),
     C("free", "demain aprem", "2026-11-24 afternoon"),
@@ -329,6 +333,13 @@ CASES: list[Case] = [
     C("remind", "ajd 17h appeler", "2026-11-23 17:00", "appeler"),
     C("remind", "demain midi et demi déjeuner", "2026-11-24 12:30", "déjeuner"),
     C("remind", "vers midi manger", "2026-11-23 12:00", "manger"),
+    C("remind", "le 15 payer 2h de parking", "2026-12-15", "payer 2h de parking"),
+    C("remind", "avant vendredi rendre le dossier", "!ambiguous"),
+    C("remind", "return the form by friday", "!ambiguous"),
+    C("remind", "chaque lundi 9h sortir les poubelles", "!ambiguous"),
+    C("remind", "every monday 9am stand-up", "!ambiguous"),
+    C("remind", "dans 2 jours à 10h appeler", "2026-11-25 10:00", "appeler"),
+    C("remind", "demain appeler le 06 12 34 56 78", "!"),
     C("remind", "in an hour and a half call back", "2026-11-23 11:30", "call back"),
     C("remind", "demain à 14 appeler", "!ambiguous"),
     C("remind", "appeler Paul", None, "appeler Paul"),
@@ -398,6 +409,10 @@ CASES: list[Case] = [
     C("task", "2h tri dim", "2026-11-22", "tri", "2:00"),
     C("task", "2h tri le 28/10", "2026-10-28", "tri", "2:00"),
     C("task", "2h tri 2026-11-02", "2026-11-02", "tri", "2:00"),
+    C("task", "1h réunion du matin hier", "2026-11-22", "réunion du matin", "1:00"),
+    C("task", "2h soirée jeux samedi", "2026-11-21", "soirée jeux", "2:00"),
+    C("task", "3h d'accueil hier", "2026-11-22", "accueil", "3:00"),
+    C("task", "2h de tri hier", "2026-11-22", "tri", "2:00"),
     # ------------------------------------------------------------------ /need "title" <when> <places> [lieu ...]
     C("need", '"Tenir le bar" samedi 18h-22h 2 lieu Salle de réunion', "2026-11-28 18:00-22:00",
       '"Tenir le bar" 2 lieu Salle de réunion'),
@@ -500,6 +515,11 @@ CASES: list[Case] = [
     C("rota", "mardi 19h-23h bar associatif", "2026-11-24 19:00-23:00", "bar associatif"),
     C("rota", "lundi 8h-9h ouverture des portes", "2026-11-30 08:00-09:00", "ouverture des portes"),
     C("rota", "jeudi soir 18h-22h bar", "2026-11-26 18:00-22:00", "bar"),
+    C("rota", "tous les mardis 14h-18h accueil", "2026-11-24 14:00-18:00", "accueil"),
+    C("rota", "chaque jeudi 18h-22h bar", "2026-11-26 18:00-22:00", "bar"),
+    C("rota", "every saturday 10am-12pm opening", "2026-11-28 10:00-12:00", "opening"),
+    C("rota", "le mercredi de 14h à 18h atelier", "2026-11-25 14:00-18:00", "atelier"),
+    C("rota", "les samedis 10h-12h ouverture", "2026-11-28 10:00-12:00", "ouverture"),
     # ------------------------------------------------------------------ clock changes, Europe/Paris
     C("book", "salle dimanche 10h-12h", "2026-03-29 10:00-12:00", "salle", now=SPRING, length=120),
     C("book", "salle dimanche 2h30-4h", "!nonexistent_time", now=SPRING),
@@ -570,7 +590,7 @@ def read(case: Case) -> Reading:
         text = case.text
         if case.command == "task":
             duration, text = find_duration(text)
-        when, rest = find_when(text, case.now, PARIS, past=case.command == "task")
+        when, rest = find_when(text, case.now, PARIS, past=case.command == "task", weekly=case.command == "rota")
     except DateParseError as error:
         return Reading("!" + error.code)
     length = None
