@@ -59,6 +59,47 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def print_figures(reader: Reader, cases: list[Case], runs: int) -> None:
+    """The per-request table (understood, asked, not understood, wrongly acted on) and the time to read
+    one sentence (p50/p99). bench_language.py prints it too, after the grammar's figures."""
+    figures: dict[str, Counter[str]] = defaultdict(Counter)
+    times: list[float] = []
+    wrong: list[tuple[Case, str]] = []
+    for run in range(runs):
+        for case in cases:
+            started = time.perf_counter()
+            outcome = reader.plan(case.sentence).outcome
+            times.append(time.perf_counter() - started)
+            if run == 0:
+                kind = category(outcome, case.expected)
+                figures[case.section][kind] += 1
+                if kind == "WRONG":
+                    wrong.append((case, outcome))
+    kinds = ["understood", "asked", "as expected", "not understood", "WRONG"]
+    print(f"sentences (tests/corpus/sentences.txt): {len(cases)} in {len(figures)} sections")
+    print(f"{'section':<10}" + "".join(f"{k:>16}" for k in kinds))
+    total: Counter[str] = Counter()
+    for section, counts in figures.items():
+        total.update(counts)
+        print(f"{section:<10}" + "".join(f"{counts[k]:>16}" for k in kinds))
+    print(f"{'all':<10}" + "".join(f"{total[k]:>16}" for k in kinds))
+    print("('as expected': the corpus says ask / answer / not understood and that is what happened)")
+    for case, outcome in wrong:
+        print(f"  WRONG: {case.sentence!r} -> {outcome} (expected {case.expected})")
+    print(f"reading one sentence: p50 {statistics.median(times) * 1000:.2f} ms, "
+          f"p99 {percentile(times, 0.99) * 1000:.2f} ms, max {max(times) * 1000:.2f} ms ({len(times)} readings)")
+
+
+def sentence_figures(runs: int = 1) -> None:
+    """For bench_language.py: the sentence corpus read against its world, per request."""
+    with tempfile.TemporaryDirectory() as folder:
+        chat = build_world(f"sqlite:///{Path(folder) / 'bench.db'}")
+        reader = Reader(chat)
+        print_figures(reader, load_corpus(), runs)
+        reader.close()
+        chat.app.engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3, help="readings of the corpus for the timings")
@@ -67,30 +108,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         chat = build_world(f"sqlite:///{Path(folder) / 'bench.db'}")
         reader = Reader(chat)
-        figures: dict[str, Counter[str]] = defaultdict(Counter)
-        times: list[float] = []
-        wrong: list[tuple[Case, str]] = []
-        for run in range(args.runs):
-            for case in cases:
-                started = time.perf_counter()
-                outcome = reader.plan(case.sentence).outcome
-                times.append(time.perf_counter() - started)
-                if run == 0:
-                    kind = category(outcome, case.expected)
-                    figures[case.section][kind] += 1
-                    if kind == "WRONG":
-                        wrong.append((case, outcome))
-        kinds = ["understood", "asked", "as expected", "not understood", "WRONG"]
-        print(f"corpus: {len(cases)} sentences, {len(figures)} sections")
-        print(f"{'section':<10}" + "".join(f"{k:>16}" for k in kinds))
-        total: Counter[str] = Counter()
-        for section, counts in figures.items():
-            total.update(counts)
-            print(f"{section:<10}" + "".join(f"{counts[k]:>16}" for k in kinds))
-        print(f"{'all':<10}" + "".join(f"{total[k]:>16}" for k in kinds))
-        print("('as expected': the corpus says ask / answer / not understood and that is what happened)")
-        for case, outcome in wrong:
-            print(f"  WRONG: {case.sentence!r} -> {outcome} (expected {case.expected})")
+        print_figures(reader, cases, args.runs)
 
         print("\nthe same sentences, typed otherwise:")
         for name, change in VARIANTS.items():
@@ -103,9 +121,6 @@ def main() -> None:
                     print(f"  WRONG ({name}): {change(case.sentence)!r} -> {outcome}")
             print(f"  {name:<28} same outcome {kept}/{len(cases)}, wrongly acted on {turned_wrong}")
 
-        print(f"\nreading one sentence: p50 {statistics.median(times) * 1000:.2f} ms, "
-              f"p99 {percentile(times, 0.99) * 1000:.2f} ms, max {max(times) * 1000:.2f} ms "
-              f"({len(times)} readings)")
         reader.close()
 
         dispatcher = chat.app.dispatcher

@@ -84,6 +84,10 @@ def main() -> None:
           f"{percentile(bare, 0.99):>8.1f}   (str.split + one regex findall)")
     for line in misread:
         print(line)
+    print()
+    from bench.bench_intents import sentence_figures  # issue 12: plain sentences per request
+
+    sentence_figures()
     if misread:
         raise SystemExit(1)
 

@@ -100,6 +100,13 @@ _LEAD_IN = re.compile(r"^(?:moi|me|nous|tu peux|peux-tu|peux tu|pourrais-tu|est-
                       re.IGNORECASE)
 
 
+_STRAY_TIME = re.compile(
+    r"(?:(?<!\S)(?:a|à|at|vers|des|dès)\s+)?(?<![\w:])(?:\d{1,2}\s?h(?:[0-5]\d)?|\d{1,2}:[0-5]\d|\d{1,2}\s?(?:am|pm)"
+    r"|midi|minuit|noon|midnight)(?![\w:])",
+    re.IGNORECASE,
+)
+
+
 def _description(text: str) -> str:
     """The member's own words of a request (a task's description, a reminder's text), tidied."""
     words = text.split()
@@ -241,6 +248,13 @@ class Planner:
             # The description follows the words of the request ("rappelle-moi … d'appeler Paul"); else it
             # comes before them ("appeler Paul, rappelle-moi demain").
             what = _description(after) or _description(before)
+            stray = _STRAY_TIME.search(what)
+            if stray:
+                # An hour the date grammar left in the words: the moment read may be wrong. The hour is
+                # taken out of the text and, for a reminder, the moment is asked for again.
+                what = tidy_free_text(_STRAY_TIME.sub(" ", what))
+                if intent == "remind":
+                    slots.pop("moment", None)
             if what:
                 slots["what" if intent == "task" else "text"] = what[:200 if intent == "task" else 400]
         elif intent in {"join", "leave"}:
