@@ -129,7 +129,8 @@ def report_finished_announcements(ctx: JobCtx) -> None:
             id=announcement.id, sent=sent, total=announcement.recipients)]
         for row in announcements.failed_deliveries(ctx.session, announcement.id)[:20]:
             lines.append(t.gettext("Not delivered to {platform} {chat}: {reason}").format(
-                platform=row.platform, chat=row.chat_id, reason=row.error or "?"))
+                platform=row.platform, chat=announcements.chat_title(ctx.session, row.platform, row.chat_id),
+                reason=row.error or "?"))
         ctx.notify_member(announcement.author_id, Reply("\n".join(lines)),
                           dedup_key=f"announce-report:{announcement.id}")
         announcement.status = "done"

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select
 
 from bot.core.types import ChatRef, Platform
-from storage.models import OutboxMessage
+from storage.models import AdapterState, OutboxMessage
 from storage.models_reminders import Announcement, Subscription
 
 
@@ -51,3 +51,25 @@ def start_sending(announcement: Announcement, recipients: int, now: datetime) ->
     announcement.status = "sending"
     announcement.recipients = recipients
     announcement.sent_at = now
+
+
+def chat_title_key(platform: str, chat_id: str) -> str:
+    """Where an adapter records a chat's name as its members see it (a Matrix room's display name)."""
+    return f"chat_title:{platform}:{chat_id}"
+
+
+def chat_title(session: Session, platform: str, chat_id: str) -> str:
+    """A chat's name for reports: the one its adapter recorded, else its id."""
+    row = session.get(AdapterState, chat_title_key(platform, chat_id))
+    return row.value if row is not None and row.value else chat_id
+
+
+def forget_chat(session: Session, platform: str, chat_id: str) -> bool:
+    """The bot was removed from this chat (kicked, banned) or left it: nothing more is sent there.
+    Returns whether it was subscribed."""
+    subscription = session.exec(select(Subscription).where(
+        Subscription.platform == platform, Subscription.chat_id == chat_id)).first()
+    if subscription is None:
+        return False
+    session.delete(subscription)
+    return True

@@ -60,6 +60,8 @@ from bot.core.i18n import N_, Translator, translator_for
 from bot.core.router import CommandTable
 from bot.core.types import ChatRef, Incoming, Platform, Reply, UserRef
 from storage.adapter_state import get_state, set_state
+from storage.announcements import chat_title_key, forget_chat
+from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +156,7 @@ class MatrixAdapter:
         self._direct_rooms: dict[str, bool] = {}
         self._room_creators: dict[str, frozenset[str]] = {}
         self._store_lost = False
+        self._titles: dict[str, str] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -208,6 +211,7 @@ class MatrixAdapter:
             raise ClientError(f"first sync failed: {getattr(response, 'message', response)}")
         await self._handle_invites(response)
         self._remember_creators(response)
+        await self._remember_titles(response)
         for room in list(self.client.rooms.values()):
             await self._leave_if_alone(room)
         await self._save_sync_token(response.next_batch)
@@ -300,6 +304,8 @@ class MatrixAdapter:
         caller saves the sync token only once this returns, so a kill loses and repeats nothing."""
         await self._handle_invites(response)
         self._remember_creators(response)
+        await self._forget_left_rooms(response)
+        await self._remember_titles(response)
         batch: list[Incoming] = []
         for room_id, info in response.rooms.join.items():
             room = self.client.rooms.get(room_id)
@@ -599,6 +605,38 @@ class MatrixAdapter:
                 log.info("joined %s, invited by %s", room_id, invite.sender)
             else:
                 log.warning("could not join %s: %s", room_id, getattr(response_join, "message", response_join))
+
+    async def _forget_left_rooms(self, response: SyncResponse) -> None:
+        """The bot was kicked or banned from a room, or left it: unsubscribe it (no announcement or digest
+        goes on failing there), and say so once in the log, naming the room."""
+        for room_id, info in response.rooms.leave.items():
+            own = next((e for e in reversed(info.timeline.events)
+                        if isinstance(e, RoomMemberEvent) and e.state_key == self.user_id
+                        and e.membership in ("leave", "ban")), None)
+            by = own.sender if own is not None and own.sender != self.user_id else None
+            title = self._titles.get(room_id) or room_id
+            was_subscribed = await asyncio.to_thread(self._forget_chat, room_id)
+            what = "unsubscribed" if was_subscribed else "not subscribed"
+            if by:
+                log.info("removed from %s (%s) by %s: %s", title, room_id, by, what)
+            else:
+                log.info("left %s (%s): %s", title, room_id, what)
+            self._direct_rooms.pop(room_id, None)
+
+    def _forget_chat(self, room_id: str) -> bool:
+        with session_scope(self.engine) as session:
+            return forget_chat(session, Platform.MATRIX.value, room_id)
+
+    async def _remember_titles(self, response: SyncResponse) -> None:
+        """Record the display name of the rooms in this sync, for reports that name chats."""
+        for room_id in response.rooms.join:
+            room = self.client.rooms.get(room_id)
+            if room is None:
+                continue
+            title = room.display_name
+            if title and self._titles.get(room_id) != title:
+                self._titles[room_id] = title
+                await self._set_state(chat_title_key(Platform.MATRIX.value, room_id), title)
 
     async def _leave_if_alone(self, room: MatrixRoom) -> None:
         if room.joined_count <= 1 and room.invited_count == 0:

@@ -25,7 +25,6 @@ UNDO_HINT = N_("Removing your reaction undoes it.")
 UNDO_SOME_HINT = N_("Removing your reaction undoes: {actions}.")
 
 _REPLY_FALLBACK_RE = re.compile(r"^(?:>.*\n)+\n?", re.MULTILINE)
-_NUMBER_RE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
 def action_keys(actions: Sequence[Action]) -> list[str]:
@@ -62,17 +61,6 @@ def undo_hint(actions: Sequence[Action], translator: Translator) -> str | None:
     if len(undoable) == len(actions):
         return translator.gettext(UNDO_HINT)
     return translator.gettext(UNDO_SOME_HINT).format(actions=", ".join(undoable))
-
-
-def number_answer(text: str) -> int | None:
-    """'2' or '2.' -> 2: a member picking an action by its number."""
-    match = _NUMBER_RE.match(text)
-    return int(match.group(1)) if match else None
-
-
-def command_for_number(actions: dict[str, str], number: int) -> str | None:
-    commands = list(actions.values())
-    return commands[number - 1] if 1 <= number <= len(commands) else None
 
 
 def render_reply(
