@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
 import recurring_ical_events
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.config import ConfigError, load_settings
 from bot.ical import MEMBER_PATH, FeedBuilder, feed_links
-from storage.db import session_scope
+from storage.db import make_engine, session_scope
+from storage.migrate import upgrade
 from storage.models import Site
+from storage.models_events import Event
 from tests.harness import Chat, with_settings
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -160,3 +164,33 @@ def test_the_longest_accepted_public_url_gives_links_of_200_characters_at_most()
     else:
         pytest.fail("no PUBLIC_URL was too long")
     assert max(len(link) for link in links) >= 195  # the limit is where it says
+
+
+def test_a_series_cancelled_before_the_upgrade_gets_its_held_dates_back(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0002")  # the events tables, as a database from before issue 14 has them
+    stamp = "2026-01-05 09:00:00.000000"
+    with engine.begin() as connection:
+        member_columns = {c["name"] for c in sa.inspect(connection).get_columns("member")}
+        values = {"display_name": "Coord", "language": "fr", "language_chosen": False, "is_coordinator": True,
+                  "is_organiser": True, "created_at": stamp}
+        values = {k: v for k, v in values.items() if k in member_columns}
+        connection.execute(sa.text(f"INSERT INTO member ({', '.join(values)}) VALUES "
+                                   f"({', '.join(':' + k for k in values)})"), values)
+        connection.execute(sa.text(
+            "INSERT INTO event (id, title, description, organiser_id, start, \"end\", rrule, rule_count, status, "
+            "sequence, created_at, updated_at) VALUES (1, 'Repair café', '', 1, '2026-01-10 13:00:00.000000', "
+            "'2026-01-10 17:00:00.000000', 'FREQ=WEEKLY;BYDAY=SA', 4, 'cancelled', 1, :s, :s)"), {"s": stamp})
+        for day, status in ((10, "scheduled"), (17, "scheduled"), (24, "cancelled"), (31, "cancelled")):
+            moment = f"2026-01-{day} 13:00:00.000000"
+            connection.execute(sa.text(
+                "INSERT INTO eventoccurrence (event_id, original_start, start, \"end\", status, sequence, "
+                "updated_at) VALUES (1, :m, :m, :e, :st, 0, :s)"),
+                {"m": moment, "e": moment.replace("13:00", "17:00"), "st": status, "s": stamp})
+    upgrade(engine)
+    with Session(engine) as session:
+        event = session.get(Event, 1)
+        assert event is not None
+        assert (event.status, event.rule_count, event.sequence) == ("active", None, 2)
+        assert event.rule_until == datetime(2026, 1, 17, 13, tzinfo=UTC)
+    engine.dispose()

@@ -1,4 +1,5 @@
-"""iCal feeds: the UID domain and each feed's last ETag and Last-Modified
+"""iCal feeds: the UID domain and each feed's last ETag and Last-Modified; series cancelled "for the rest"
+before this revision get their held dates back
 
 Revision ID: 0009
 Revises: 0001
@@ -26,6 +27,24 @@ def upgrade() -> None:
         sa.Column("changed_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
+    tables = set(sa.inspect(op.get_bind()).get_table_names())
+    if {"event", "eventoccurrence"} <= tables:
+        # Before issue 14, "/event cancel N all" marked the whole series cancelled, dates already held
+        # included. Now the series ends at its last held date (storage.events.cancel_series): same here.
+        op.execute(HELD_SERIES)
+
+
+HELD_SERIES = sa.text("""
+UPDATE event SET
+    status = 'active',
+    rule_until = (SELECT MAX(o.original_start) FROM eventoccurrence o
+                  WHERE o.event_id = event.id AND o.status = 'scheduled'),
+    rule_count = NULL,
+    materialised_until = NULL,
+    sequence = sequence + 1
+WHERE status = 'cancelled' AND rrule IS NOT NULL
+  AND EXISTS (SELECT 1 FROM eventoccurrence o WHERE o.event_id = event.id AND o.status = 'scheduled')
+""")
 
 
 def downgrade() -> None:
