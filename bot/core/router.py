@@ -63,6 +63,7 @@ class Command:
     default: bool = False  # the subcommand used when the first word names none
     handler: Callable[..., HandlerResult] | None = None
     strict: bool = True  # False: when its pieces can't read the text, the group's default reads it instead
+    guard: Callable[[Ctx], None] | None = None  # raises NotAllowed: who may use it, checked before reading
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -102,41 +103,56 @@ class Command:
                 pieces.append(arg.render(value))
         return " ".join(pieces)
 
-    def parse(self, ctx: Ctx, text: str) -> tuple[Command, dict[str, Any]]:
-        """Which (sub)command the text is for, and the typed values its pieces read. Raises UserError
-        (UsageError when something is missing or left over) and nothing else."""
-        if self.subcommands:
-            words = text.strip().split(maxsplit=1)
-            if words:
-                wanted = fold(words[0])
-                default = next((sub for sub in self.subcommands if sub.default), None)
-                for sub in self.subcommands:
-                    if wanted in {fold(n) for n in sub.names}:
-                        try:
-                            return sub, sub.parse(ctx, words[1] if len(words) > 1 else "")[1]
-                        except UserError:
-                            if sub.strict or default is None:
-                                raise
-                            return default, default.parse(ctx, text)[1]
-            default = next((sub for sub in self.subcommands if sub.default), None)
-            if default is None:
-                raise UsageError(ctx._("What should I do? {choices}").format(
-                    choices=" | ".join(sub.name_in(ctx.language) for sub in self.subcommands)))
-            return default, default.parse(ctx, text)[1]
+    def resolve(self, ctx: Ctx, text: str) -> tuple[Command, str]:
+        """Which (sub)command the text is for, and the text its pieces read."""
+        if not self.subcommands:
+            return self, text
+        default = next((sub for sub in self.subcommands if sub.default), None)
+        words = text.strip().split(maxsplit=1)
+        if words:
+            wanted = fold(words[0])
+            for sub in self.subcommands:
+                if wanted in {fold(n) for n in sub.names}:
+                    return sub, words[1] if len(words) > 1 else ""
+        if default is None:
+            raise UsageError(ctx._("What should I do? {choices}").format(
+                choices=" | ".join(sub.name_in(ctx.language) for sub in self.subcommands)))
+        return default, text
+
+    def read(self, ctx: Ctx, text: str) -> dict[str, Any]:
+        """The typed values this command's pieces read. Raises UserError (UsageError when something is
+        missing or left over) and nothing else."""
         from bot.core.grammar.args import read_args
 
         parsed = read_args(ctx, self.args or (), text)
         if parsed.leftover:
             raise UsageError(ctx._("I didn't understand “{words}”.").format(words=parsed.leftover[:60]))
-        return self, parsed.values
+        return parsed.values
+
+    def parse(self, ctx: Ctx, text: str) -> tuple[Command, dict[str, Any]]:
+        """Which (sub)command the text is for, and the typed values its pieces read."""
+        command, rest = self.resolve(ctx, text)
+        try:
+            return command, command.read(ctx, rest)
+        except UserError:
+            default = next((sub for sub in self.subcommands if sub.default), None)
+            if command.strict or default is None or command is default:
+                raise
+            return default, default.read(ctx, text)
+
+    def allows(self, ctx: Ctx) -> None:
+        """Permissions are checked before the arguments are read: who may not do it hears so first."""
+        if self.coordinator_only and not ctx.is_coordinator:
+            raise NotAllowed(ctx._(NOT_COORDINATOR))
+        if self.guard is not None:
+            self.guard(ctx)
 
     def run(self, ctx: Ctx, text: str) -> HandlerResult:
         try:
+            self.resolve(ctx, text)[0].allows(ctx)
             command, values = self.parse(ctx, text)
         except UsageError as error:
             raise self.with_usage(ctx, error) from None
-        if command.coordinator_only and not ctx.is_coordinator:
-            raise NotAllowed(ctx._(NOT_COORDINATOR))
         assert command.handler is not None
         try:
             return command.handler(ctx, **values)
@@ -180,6 +196,7 @@ class Route:
         default: bool = False,
         strict: bool = True,
         hidden: bool = False,
+        guard: Callable[[Ctx], None] | None = None,
     ) -> Callable[[Callable[..., HandlerResult]], Route]:
         """A subcommand with its own pieces, permission, usage, help and French synonyms. ``default``:
         the one used when the first word names no subcommand. ``strict=False``: a text its pieces can't
@@ -187,7 +204,8 @@ class Route:
 
         def register(func: Callable[..., HandlerResult]) -> Route:
             sub = Command(name, tuple(aliases), help, "", _through_group, coordinator_only, hidden, tuple(args),
-                          tuple(examples), parent=self.command, default=default, handler=func, strict=strict)
+                          tuple(examples), parent=self.command, default=default, handler=func, strict=strict,
+                          guard=guard)
             self.command.subcommands.append(sub)
             return Route(sub)
 

@@ -52,8 +52,11 @@ class Arg:
 
     def __init__(self, name: str, *, optional: bool = False, question: str | None = None,
                  label: str | None = None, example: str | None = None, shown_optional: bool | None = None,
-                 hidden: bool = False) -> None:
+                 hidden: bool = False, order: float | None = None) -> None:
         self.name = name
+        # ``order``: when this piece reads, if not at its kind's stage (a feature whose pieces overlap
+        # orders them itself: a description's quotes before the title's).
+        self._order = order
         self.hidden = hidden  # read but not shown in the usage (a Telegram /start payload)
         self.optional = optional
         # A piece the handler asks for itself (with a better question) is optional for the parser only.
@@ -62,6 +65,10 @@ class Arg:
         if label is not None:
             self.label = label
         self._example = example
+
+    @property
+    def position(self) -> float:
+        return self.stage if self._order is None else self._order
 
     def read(self, ctx: Ctx, text: str) -> tuple[Any, str]:
         raise NotImplementedError
@@ -87,8 +94,10 @@ class Arg:
 
 
 class NumberArg(Arg):
-    """An item number: 12, #12, n°12, n° 12, no 12, N°12 (the bot writes "n° 1", people retype it)."""
+    """An item number: 12, #12, n°12, n° 12, no 12, N°12 (the bot writes "n° 1", people retype it).
+    Read first, before any piece that could take a number ("/event edit 12 places 20")."""
 
+    stage: float = MARKED - 1
     label = N_("<number>")
 
     def read(self, ctx: Ctx, text: str) -> tuple[int | None, str]:
@@ -127,6 +136,8 @@ class TitleArg(Arg):
             first, _, remainder = text.partition(" ")
             if "=" not in first:
                 title, rest = first, remainder
+        if title is not None and self.after is None and not self.leading and has_quote(rest):
+            raise UserError(ctx._("A quote is not closed."))
         if title is not None:
             title = title[: self.max_length].strip() or None
         return title, rest
@@ -291,7 +302,7 @@ class CustomArg(Arg):
     """A piece read by a pure function ``read(ctx, text) -> (value | None, rest)`` owned by a feature
     (an event's recurrence, its end): declared like the others, so it shows in the usage."""
 
-    def __init__(self, name: str, reader: Callable[[Ctx, str], tuple[Any, str]], *, stage: int = MARKED,
+    def __init__(self, name: str, reader: Callable[[Ctx, str], tuple[Any, str]], *, stage: float = MARKED,
                  **kwargs: Any) -> None:
         kwargs.setdefault("optional", True)
         super().__init__(name, **kwargs)
@@ -315,9 +326,9 @@ def read_args(ctx: Ctx, args: Iterable[Arg], text: str) -> Parsed:
     pieces = list(args)
     values: dict[str, Any] = {}
     rest = squash(text)
-    for stage in sorted({arg.stage for arg in pieces}):
+    for stage in sorted({arg.position for arg in pieces}):
         for arg in pieces:
-            if arg.stage == stage:
+            if arg.position == stage:
                 values[arg.name], rest = arg.take(ctx, rest)
     return Parsed(values, rest)
 

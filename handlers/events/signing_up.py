@@ -1,0 +1,80 @@
+"""Members sign up and give their place back: /join, /leave (also the buttons of an event message)."""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.errors import UserError
+from bot.core.i18n import N_
+from bot.core.types import Reply
+from handlers.events.cards import card_actions, card_reply, load_card
+from handlers.events.common import event_number, router
+from handlers.events.notifying import notify_promoted
+from storage.events import EventNotFound, EventRefused, find_signup, get_occurrence, join, leave
+from storage.members import identities_of
+from storage.models_events import SIGNUP_CONFIRMED, SIGNUP_WAITLISTED, Event, EventOccurrence
+
+
+def answer(ctx: Ctx, occurrence: EventOccurrence, event: Event, status: str) -> Reply:
+    """In a group, a pressed button updates the event message in place (live count) and the member
+    hears privately how it went (if they opened a private chat with the bot: the shared message is
+    not the place for a personal note); elsewhere the answer carries the updated event message."""
+    if ctx.incoming.is_action and not ctx.incoming.chat.is_private:
+        if any(i.private_chat_id for i in identities_of(ctx.session, ctx.member_id)):
+            own = find_signup(ctx.session, occurrence.id or 0, ctx.member_id)
+            actions = card_actions(ctx.translator, load_card(ctx, occurrence, event), group=False, signup=own,
+                                   now=ctx.now)
+            ctx.notify_member(ctx.member_id, Reply(status, title=event.title, actions=actions))
+        return card_reply(ctx, occurrence, event, edit=True, public=True)
+    return card_reply(ctx, occurrence, event, status=status, edit=ctx.incoming.is_action)
+
+
+@router.typed("join", aliases=["inscrire", "participer"], help=N_("Sign up for an event"), args=(event_number(),),
+              examples=(N_("/join 12"), N_("/join n°12")))
+def join_event(ctx: Ctx, number: int) -> Reply:
+    occurrence_id = number
+    try:
+        occurrence, event = get_occurrence(ctx.session, occurrence_id)
+        result = join(ctx.session, occurrence_id, ctx.member_id, ctx.now)
+    except EventNotFound:
+        raise UserError(ctx._("There is no event number {id}. /events lists them.").format(id=occurrence_id)) \
+            from None
+    except EventRefused as refused:
+        if refused.reason == "past":
+            raise UserError(ctx._("“{title}” has already started or is over.").format(title=event.title)) from None
+        raise UserError(ctx._("“{title}” ({when}) is cancelled.").format(
+            title=event.title, when=ctx.translator.fmt_range(occurrence.start, occurrence.end))) from None
+    if result.already and result.status == SIGNUP_CONFIRMED:
+        status = ctx._("You are already signed up.")
+    elif result.already:
+        status = ctx._("You are already on the waiting list (position {n}).").format(n=result.position)
+    elif result.status == SIGNUP_CONFIRMED:
+        status = ctx._("You are signed up for “{title}”, {when}.").format(
+            title=event.title, when=ctx.translator.fmt_range(occurrence.start, occurrence.end))
+    else:
+        status = ctx._("It's full: you are on the waiting list, position {n}. If a place frees up, it's yours and "
+                       "I'll tell you.").format(n=result.position)
+    return answer(ctx, occurrence, event, status)
+
+
+@router.typed("leave", aliases=["desinscrire", "quitter"], help=N_("Give back your place at an event"),
+              args=(event_number(),), examples=(N_("/leave 12"),))
+def leave_event(ctx: Ctx, number: int) -> Reply:
+    occurrence_id = number
+    try:
+        occurrence, event = get_occurrence(ctx.session, occurrence_id)
+        result = leave(ctx.session, occurrence_id, ctx.member_id, ctx.now)
+    except EventNotFound:
+        raise UserError(ctx._("There is no event number {id}. /events lists them.").format(id=occurrence_id)) \
+            from None
+    except EventRefused:
+        raise UserError(ctx._("“{title}” is already over.").format(title=event.title)) from None
+    if result.was is None:
+        status = ctx._("You weren't signed up for “{title}”; nothing changed.").format(title=event.title)
+    elif result.was == SIGNUP_WAITLISTED:
+        status = ctx._("You have left the waiting list of “{title}”.").format(title=event.title)
+    else:
+        status = ctx._("You have given back your place at “{title}”.").format(title=event.title)
+        if result.promoted:
+            status += " " + ctx._("It goes to the next person waiting.")
+    notify_promoted(ctx, result.promoted)
+    return answer(ctx, occurrence, event, status)
