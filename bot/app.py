@@ -29,7 +29,7 @@ from storage.seed import seed_if_empty
 log = logging.getLogger(__name__)
 
 ADMIN_CHECK_TIMEOUT_S = 10.0
-FLUSH_UNTIL_S = 7.5  # after a stop is asked, pending messages are sent until then ...
+FLUSH_UNTIL_S = 7.0  # after a stop is asked, pending messages are sent until then ...
 STOP_WITHIN_S = 9.5  # ... and everything is closed by then
 
 

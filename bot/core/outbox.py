@@ -146,6 +146,7 @@ class OutboxWorker:
         self._task: asyncio.Task[None] | None = None
         self._chats: dict[ChatKey, asyncio.Task[int]] = {}
         self._sending: set[int] = set()
+        self._idle: set[ChatKey] = set()  # chats waiting for their turn (platform limit or a send slot)
         self._leading = False
         self._stopping = False
 
@@ -264,12 +265,19 @@ class OutboxWorker:
             row = await asyncio.to_thread(self._next_due, key)
             if row is None:
                 break
-            if until_ready is not None:
-                await until_ready(row.chat_id)  # the platform's per-chat limit; nothing claimed meanwhile
-            async with self._in_flight:
+            self._idle.add(key)
+            try:
+                if until_ready is not None:
+                    await until_ready(row.chat_id)  # the platform's per-chat limit; nothing claimed meanwhile
+                await self._in_flight.acquire()
+            finally:
+                self._idle.discard(key)
+            try:
                 if self._stopping:
                     break
                 outcome = await self._deliver(row)
+            finally:
+                self._in_flight.release()
             if outcome is False:
                 break
             delivered += outcome is True
@@ -345,8 +353,11 @@ class OutboxWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for key, task in self._chats.items():
+            if key in self._idle:  # waiting for its turn: nothing claimed, stops at once
+                task.cancel()
         waiting = list(self._chats.values())
-        if waiting:  # those waiting for a slot stop at once; a send under way gets a moment to finish
+        if waiting:  # a send under way gets a moment to finish
             _, late = await asyncio.wait(waiting, timeout=STOP_SEND_GRACE_S)
             for task in late:
                 task.cancel()
