@@ -129,9 +129,10 @@ def health_report(app: App) -> dict[str, Any]:
     if callable(saturation):
         try:
             state = saturation()
+            figures = {k: v for k, v in state.items() if k not in {"ok", "detail"}} if isinstance(state, dict) \
+                else {"value": state}
             ok = bool(state.get("ok", True)) if isinstance(state, dict) else True
-            components["http"] = component(ok, "ok" if ok else "saturated",
-                                           **(state if isinstance(state, dict) else {"value": state}))
+            components["http"] = component(ok, "ok" if ok else "saturated", **figures)
         except Exception as error:
             components["http"] = component(False, f"{type(error).__name__}: {error}")
     return {"ok": all(c["ok"] for c in components.values()), "components": components}

@@ -3,6 +3,7 @@ is back (SQLite and PostgreSQL); the metrics parse with prometheus_client's own 
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -150,7 +151,9 @@ async def test_metrics_parse_and_count_commands_outcomes_jobs_and_the_backlog(se
     chat.say("alice", "/book salle-reunion demain 14h-16h")
     chat.say("alice", "/book salle-reunion hier")  # refused
     chat.say("coord", "/cancel 1")  # alice is told: a message in the outbox
-    chat.app.jobs.run_now("housekeeping")
+    # A job the scheduler doesn't also run at start (daily, at BACKUP_TIME); with BACKUP_KEEP=0 it writes nothing.
+    chat.app.jobs.settings = dataclasses.replace(chat.app.jobs.settings, backup_keep=0)
+    chat.app.jobs.run_now("daily-backup")
     status, body, _ = await get(f"{base}/metrics")
     assert status == 200
     now, then = samples(body), samples(before)
@@ -162,7 +165,7 @@ async def test_metrics_parse_and_count_commands_outcomes_jobs_and_the_backlog(se
     assert grew("tierslieu_commands_total", command="book", outcome="ok") == 1
     assert grew("tierslieu_commands_total", command="book", outcome="refused") == 1
     assert grew("tierslieu_reply_seconds_count") == 3
-    assert grew("tierslieu_job_runs_total", job="housekeeping", outcome="ok") == 1
+    assert grew("tierslieu_job_runs_total", job="daily-backup", outcome="ok") == 1
     assert now[("tierslieu_outbox_backlog", (("platform", Platform.CONSOLE.value),))] >= 1
     assert ("tierslieu_inbox_lag_seconds", ()) in now
 
