@@ -7,9 +7,12 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from bot.core.context import Ctx
+from bot.core.errors import UserError
 from bot.core.i18n import Translator, translator_for
 from bot.core.router import Command, split_command
 from bot.core.types import Platform, UserRef
@@ -205,3 +208,41 @@ def test_a_shift_number_may_be_written_like_the_bot_writes_it(chat: Chat) -> Non
     chat.say("coord", '/besoin "Tri" jeudi 14h-16h 2')
     assert chat.text("alice", "/prendre n° 1").startswith("C'est noté, merci ! #1")
     assert chat.text("alice", "/lacher N°1").startswith("C'est fait")
+
+
+phrases = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=60) | st.lists(
+    st.sampled_from(["12", "n°3", "#cafe", '"Bar"', "«", "»", "places", "2", "lieu", "la", "salle", "réunion",
+                     "demain", "14h-16h", "hier", "soir", "le", "28", "tous", "force", "mar=14:00-19:00",
+                     "capacity=0", "kind=salle", "desc", "chaque", "samedi", "jusqu'au", "10", "fois", "2h30",
+                     "semaine", "prochaine", "ici", "alice", "x2", "pour", "personnes", "1h", "midi"]),
+    max_size=8).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_reading_arguments_raises_nothing_but_a_sentence_for_the_member(
+        coordinator_ctx: tuple[Chat, Session], data: st.DataObject) -> None:
+    chat, session = coordinator_ctx
+    ctx = ctx_for(chat, session, "fr")
+    for command in typed_commands(chat):
+        text = data.draw(phrases)
+        try:
+            command.parse(ctx, text)
+        except UserError as error:
+            assert error.message and "Traceback" not in error.message
+
+
+def test_a_plain_handler_still_receives_its_text() -> None:
+    from bot.core.router import CommandTable, Router
+
+    router = Router("plain")
+    seen: list[str] = []
+
+    @router.command("echo", aliases=["repete"], help="Echo", usage="/echo <text>")
+    def echo(ctx: object, args: str) -> None:
+        seen.append(args)
+
+    command = CommandTable([router]).find("echo")
+    assert command is not None and command.args is None
+    command.func(None, "  as typed, n°12 « x »")  # type: ignore[arg-type]
+    assert seen == ["  as typed, n°12 « x »"]

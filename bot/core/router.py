@@ -163,8 +163,9 @@ class Command:
         """The usage in the member's own language (the dispatcher could only translate a fixed msgid)."""
         if error.example:
             return UserError(error.message, example=error.example)
-        lines = [ctx._("Usage: {usage}").format(usage=u) for u in self.usage_lines(ctx.translator, ctx.is_coordinator)]
-        return UserError("\n".join([error.message, *lines[:5]]))
+        lines = self.usage_lines(ctx.translator, ctx.is_coordinator)[:5]
+        usage = lines[0] if len(lines) == 1 else "\n" + "\n".join(lines)
+        return UserError(error.message + "\n" + ctx._("Usage: {usage}").format(usage=usage))
 
 
 NOT_COORDINATOR = N_("Only a coordinator can do that.")

@@ -126,7 +126,7 @@ def delete_task(ctx: Ctx, number: int) -> Reply:
 
 
 @router.typed("tasks", aliases=["taches"], help=N_("Your volunteer hours by project"),
-              args=(FlagArg("all", ALL_WORDS, leading=True), period_arg()),
+              args=(FlagArg("all", ALL_WORDS, leading=True, label=N_("[all]")), period_arg()),
               examples=(N_("/tasks month"), N_("/tasks all month"), N_("/tasks 2026-11")))
 def tasks(ctx: Ctx, all: bool, period: Period) -> Reply:
     everyone = all

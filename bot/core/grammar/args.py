@@ -83,7 +83,7 @@ class Arg:
         if self.hidden:
             return ""
         text = t.gettext(self.label)
-        return f"[{text}]" if self.shown_optional else text
+        return f"[{text}]" if self.shown_optional and not text.startswith("[") else text
 
     def example(self, t: Translator) -> str | None:
         return t.gettext(self._example) if self._example else None
@@ -243,7 +243,7 @@ class FlagArg(Arg):
         return bool(value), rest
 
     def usage(self, t: Translator) -> str:
-        return f"[{self.name}]"
+        return t.gettext(self.label) if self.label != Arg.label else f"[{self.name}]"
 
 
 class WordArg(Arg):

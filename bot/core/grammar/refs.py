@@ -61,7 +61,7 @@ class SpaceArg(Arg):
         text = ctx_t.gettext(self.label)
         if self.marked:
             text = ctx_t.gettext(N_("lieu <space>"))
-        return f"[{text}]" if self.shown_optional else text
+        return f"[{text}]" if self.shown_optional and not text.startswith("[") else text
 
     def read(self, ctx: Ctx, text: str) -> tuple[SpaceView | None, str]:
         if not text:
