@@ -46,8 +46,8 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s'\"]+:)[^@/\s'\"]+@", re.IGNORECASE), r"\1" + REDACTED + "@"),
     # A member's personal calendar feed and data export: the path is the credential.
     (re.compile(r"(/ical/members/|/mydata/)[^/\s'\"?#<>]+"), r"\1" + REDACTED),
-    # One-time codes: /link CODE (and its button answers), /start PAYLOAD, t.me/<bot>?start=PAYLOAD.
-    (re.compile(r"(/(?:link|lier|start)(?:@\w+)?)(?:[ \t]+[^\s'\"\\<]+){1,2}", re.IGNORECASE), r"\1 " + REDACTED),
+    # One-time codes: /link CODE or !link CODE (and its button answers), /start PAYLOAD, t.me/<bot>?start=PAYLOAD.
+    (re.compile(r"([/!](?:link|lier|start)(?:@\w+)?)(?:[ \t]+[^\s'\"\\<]+){1,2}", re.IGNORECASE), r"\1 " + REDACTED),
     (re.compile(r"([?&]start(?:group)?=)[^\s&'\"]+"), r"\1" + REDACTED),
 )
 # The text of a message as libraries print updates and API calls: text='…', 'text': '…', "body": "…".

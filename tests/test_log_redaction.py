@@ -63,9 +63,10 @@ def test_secrets_nobody_configured_are_recognised_by_their_shape(log_stream: io.
     log.debug("sent: https://bot.example.org/ical/members/kNOZ-dgt2xlEjpD6NlEcZyx.ics and /link DP5T5EDM")
     log.debug("t.me/TiersLieuBot?start=Zq8xYw3 and /start Zq8xYw3")
     log.info("GET /mydata/Tq93-xWv81Lm0aZ.json 200")
+    log.debug("matrix body: Envoyez ceci : !link K7WQ2MZP")
     text = log_stream.getvalue()
     for secret in ("aBcDeFgHiJ", "MDAxOGxvY2F0aW9u", "BBHdqTcvCH1vGWJx", "kNOZ-dgt2xlEjpD6NlEcZyx", "DP5T5EDM",
-                   "Zq8xYw3", "Tq93-xWv81Lm0aZ"):
+                   "Zq8xYw3", "Tq93-xWv81Lm0aZ", "K7WQ2MZP"):
         assert secret not in text
 
 

@@ -135,6 +135,17 @@ async def bot_replies(client: AsyncClient, room_id: str, bot: str, count: int, t
     return bodies
 
 
+async def bot_joined(client: AsyncClient, room_id: str, bot: str, timeout: float = 60) -> None:
+    """Wait until the bot has joined (it leaves what was said before it came unanswered)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        members = await client.joined_members(room_id)
+        if bot in [m.user_id for m in getattr(members, "members", [])]:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("the bot did not join")
+
+
 async def test_a_debug_run_on_matrix_logs_no_secret(tmp_path: Path, synapse: SynapseServer) -> None:
     port = free_port()
     bot = synapse.register(f"bot-{secrets.token_hex(4)}")
@@ -163,13 +174,15 @@ async def test_a_debug_run_on_matrix_logs_no_secret(tmp_path: Path, synapse: Syn
             created = await client.room_create(invite=[bot.user_id], is_direct=True)
             assert isinstance(created, RoomCreateResponse), created
             room = created.room_id
+            await bot_joined(client, room, bot.user_id)
             replies: list[str] = []
             for text in ["!calendar", "!link", LONG_MESSAGE.replace("/", "!", 1)]:
                 sent = await client.room_send(room, "m.room.message", {"msgtype": "m.text", "body": text})
                 assert isinstance(sent, RoomSendResponse), sent
                 replies += await bot_replies(client, room, bot.user_id, 1)
-            [feed_url] = re.findall(r"http://\S+/ical/members/\S+\.ics", replies[0])
-            [code] = re.findall(r"/link ([A-Z0-9]{8})", replies[1])
+            text = "\n".join(replies)
+            [feed_url] = re.findall(r"http://\S+/ical/members/\S+\.ics", text)[:1]
+            [code] = re.findall(r"[/!]link ([A-Z0-9]{8})", text)
         finally:
             await client.close()
             if process.returncode is None:
