@@ -11,6 +11,7 @@ from bot.core.grammar.args import NumberArg
 from bot.core.grammar.moments import WhenArg
 from bot.core.grammar.refs import SpaceArg
 from bot.core.i18n import N_
+from bot.core.limits import check_room_for_booking
 from bot.core.router import Router
 from bot.core.types import Action, Reply
 from handlers.explain import refusal_reason, waived_reasons
@@ -75,6 +76,7 @@ def book(ctx: Ctx, space: SpaceView, when: When | None) -> Reply:
         waived = waived_rules(space.rules, when.start, when.end, ctx.now, ctx.tz,
                               member_bookings=member_intervals(ctx.session, ctx.member_id, space.id, *week),
                               qualifications=qualifications_of(ctx.session, ctx.member_id))
+    check_room_for_booking(ctx, space.id, space.name)  # per-member limit (MAX_FUTURE_BOOKINGS_PER_SPACE)
     try:
         booking = create_booking(ctx.session, space.id, ctx.member_id, when.start, when.end, ctx.now, ctx.tz,
                                  is_coordinator=ctx.is_coordinator)

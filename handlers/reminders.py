@@ -9,6 +9,7 @@ from bot.core.context import Ctx, JobCtx
 from bot.core.dates import ERROR_MESSAGES, DateParseError, When, find_when, mentions_time, when_readings
 from bot.core.errors import NotAllowed, UsageError, UserError
 from bot.core.i18n import N_, Translator
+from bot.core.limits import check_room_for_reminder
 from bot.core.router import Router, is_number
 from bot.core.types import Action, Reply
 from bot.core.vocabulary import PERIOD_SUGGESTIONS
@@ -165,6 +166,7 @@ def remind(ctx: Ctx, args: str) -> Reply:
     due_at = when.start
     if due_at <= ctx.now:
         raise UserError(ctx._("That moment has already passed."), example=example)
+    check_room_for_reminder(ctx)  # per-member limit (MAX_PENDING_REMINDERS)
     reminder = reminders.schedule(ctx.session, ctx.member_id, "personal", None, due_at, ctx.now, text[:500])
     assert reminder is not None
     return Reply(ctx._("I'll remind you on {when}: {text}").format(when=ctx.translator.fmt_datetime(due_at),
