@@ -5,7 +5,6 @@ promotion. No database, no chat."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -14,15 +13,14 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
+from bot.core import vocabulary as V
+
 MAX_OCCURRENCES = 400
 OPEN_ENDED_HORIZON = timedelta(days=180)
 TOP_UP_MARGIN = timedelta(days=30)
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_WEEKDAYS = {
-    "lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6,
-    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
-}
+_WEEKDAYS = V.WEEKDAYS_FULL
 _WD = r"(?P<wd>lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|" \
       r"saturday|sunday)s?"
 _ORDINALS = {
@@ -87,13 +85,8 @@ class SeriesEnd:
     until_text: str | None = None  # a date still to read with the place's calendar (bot.core.dates)
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 def _weekday_code(word: str) -> str:
-    folded = _fold(word)
+    folded = V.fold(word)
     return WEEKDAY_CODES[_WEEKDAYS[folded if folded in _WEEKDAYS else folded[:-1]]]
 
 
@@ -110,12 +103,12 @@ def parse_recurrence(text: str) -> tuple[Recurrence | None, str]:
         groups = match.groupdict()
         day = _weekday_code(groups["wd"]) if groups.get("wd") else None
         if kind == "monthly_nth":
-            nth = _ORDINALS[_fold(groups["ord"])]
+            nth = _ORDINALS[V.fold(groups["ord"])]
             rule = f"FREQ=MONTHLY;BYDAY={nth}{day}"
         elif kind == "weekly_other":
             rule = f"FREQ=WEEKLY;INTERVAL=2;BYDAY={day}"
         elif kind == "weeks":
-            raw = _fold(groups["n"])
+            raw = V.fold(groups["n"])
             interval = int(raw) if raw.isascii() and raw.isdigit() else _NUMBER_WORDS[raw]
             if interval < 1:
                 continue

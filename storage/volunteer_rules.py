@@ -5,11 +5,14 @@ No database, no chat: tested exhaustively (tests/test_volunteer_rules.py)."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
+
+from bot.core.grammar.pieces import TAG_RE as TAG_RE
+from bot.core.grammar.pieces import normalise_tag as normalise_tag
+from bot.core.vocabulary import fold, weekday_of
 
 MAX_TASK_MINUTES = 24 * 60
 ALERT_HORIZON = timedelta(hours=48)
@@ -103,24 +106,13 @@ def parse_duration(text: str) -> int:
 
 # --- Projects -------------------------------------------------------------------------------------------
 
-TAG_RE = re.compile(r"(?<![\w#])#([\w-]{1,64})")
-
-
-def normalise_tag(text: str) -> str:
-    """'#Ressourcerie', 'ressourcerie ' and 'RESSOURCERIE' name the same project; accents are kept
-    out of the key ('#Café' = '#cafe')."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().lstrip("#"))
-    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return re.sub(r"[^a-z0-9_-]+", "-", folded).strip("-")[:64]
+# ``TAG_RE`` and ``normalise_tag`` live with the command grammar (one reading of "#projet" everywhere);
+# they are imported above for the callers that found them here.
 
 
 # --- Rota: weekdays and times --------------------------------------------------------------------------
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAY_NAMES = {
-    "lun": 0, "mar": 1, "mer": 2, "jeu": 3, "ven": 4, "sam": 5, "dim": 6,
-    "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
-}
 _EVERY_DAY = {"tous", "tlj", "all", "daily", "every", "7/7"}
 
 
@@ -132,21 +124,17 @@ class RotaFormatError(ValueError):
         self.code = code
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 def _day(word: str) -> int:
-    key = _fold(word.strip())[:3]
-    if key not in _DAY_NAMES or not re.fullmatch(r"[a-z]+\.?", _fold(word.strip())):
+    """A weekday in French or English, full or abbreviated ('lun', 'mardi', 'wed.'): the one vocabulary."""
+    day = weekday_of(word)
+    if day is None:
         raise RotaFormatError("weekdays")
-    return _DAY_NAMES[key]
+    return day
 
 
 def parse_weekdays(text: str) -> tuple[int, ...]:
     """'lun-ven' -> (0..4); 'sam' -> (5,); 'lun,mer,ven'; 'mon-fri'; 'sam-lun' wraps; 'tous' = every day."""
-    text = _fold(text.strip())
+    text = fold(text.strip())
     if text in _EVERY_DAY:
         return tuple(range(7))
     days: set[int] = set()
@@ -209,7 +197,7 @@ def rota_occurrences(
 def rota_kind(title: str) -> str:
     """Opening and closing shifts are told apart by their name: 'ouverture'/'opening' -> open,
     'fermeture'/'closing' -> close; anything else is another permanence."""
-    key = _fold(title)
+    key = fold(title)
     if key.startswith(("ouv", "open")):
         return "open"
     if key.startswith(("ferm", "clos")):
@@ -267,7 +255,7 @@ def year_period(year: int) -> Period:
 
 def parse_period(text: str, today: date, default: str = "month") -> Period:
     """'week'/'semaine' (this week, Monday to Sunday), 'month'/'mois', 'year'/'année', '2026-11', '2026'."""
-    word = _fold(text.strip()) or default
+    word = fold(text.strip()) or default
     if word in _WEEK_WORDS:
         monday = today - timedelta(days=today.weekday())
         return Period(monday, monday + timedelta(days=7), "week")
