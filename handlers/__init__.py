@@ -6,6 +6,7 @@ from bot.core.router import Router
 
 
 def all_routers() -> list[Router]:
+    from bot.core.conversation.housekeeping import router as conversation_router
     from handlers import (
         account,
         activity_reminders,
@@ -29,4 +30,4 @@ def all_routers() -> list[Router]:
     return [help.router, account.router, spaces.router, bookings.router, admin.router, link.router,
             reminders.router, announcements.router, digest.router, volunteers.router, report.router,
             events.router, calendar.router, activity_reminders.router, maintenance.router, privacy.router,
-            members.router]
+            members.router, conversation_router]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import delete, or_
+from sqlmodel import Session, col, select
 
 from storage.models_conversation import ConversationState
 
@@ -62,3 +63,17 @@ def save_choices(session: Session, platform: str, chat_id: str, member_id: int,
     row.choices_expires_at = expires_at if choices is not None else None
     row.updated_at = now
     session.add(row)
+
+
+def forget_expired(session: Session, now: datetime, grace: timedelta = timedelta(days=1)) -> int:
+    """Delete the conversations whose request and choices both expired more than ``grace`` ago: what a
+    member was in the middle of saying is not kept once it can no longer be used."""
+    limit = now - grace
+    result = session.execute(
+        delete(ConversationState).where(
+            or_(col(ConversationState.request_expires_at).is_(None), col(ConversationState.request_expires_at) < limit),
+            or_(col(ConversationState.choices_expires_at).is_(None), col(ConversationState.choices_expires_at) < limit),
+            col(ConversationState.updated_at) < limit,
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ Now is Monday 23 November 2026, 10:00 in Paris."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -206,3 +206,16 @@ def test_the_conversation_is_kept_per_member_and_chat(chat: Chat) -> None:
     with Session(chat.app.engine) as session:
         rows = session.exec(select(ConversationState)).all()
     assert {(r.chat_id, r.member_id) for r in rows} == {("alice", 1), ("bob", 2)}
+
+
+def test_conversations_no_longer_usable_are_forgotten_by_the_daily_job(chat: Chat) -> None:
+    from storage.conversation import forget_expired
+
+    chat.say("alice", "je voudrais la petite salle demain")
+    chat.clock.advance(minutes=30)
+    chat.say("bob", "je voudrais la salle de réunion jeudi")
+    with Session(chat.app.engine) as session:
+        assert forget_expired(session, chat.clock.now, grace=timedelta(minutes=15)) == 1
+        session.commit()
+        [left] = session.exec(select(ConversationState)).all()
+    assert left.chat_id == "bob", "a conversation still in progress is kept"

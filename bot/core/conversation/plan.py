@@ -100,6 +100,9 @@ _LEAD_IN = re.compile(r"^(?:moi|me|nous|tu peux|peux-tu|peux tu|pourrais-tu|est-
                       re.IGNORECASE)
 
 
+# Where a reminder's own words start: "d'appeler", "de sortir", "to call", "que".
+_DESCRIPTION_START = re.compile(r"(?<!\S)(?:d'(?=[^\W\d])|de (?=[^\W\d]\w*(?:er|ir|re)\b)|to (?=[^\W\d])|qu'|que )",
+                                re.IGNORECASE)
 _STRAY_TIME = re.compile(
     r"(?:(?<!\S)(?:a|à|at|vers|des|dès)\s+)?(?<![\w:])(?:\d{1,2}\s?h(?:[0-5]\d)?|\d{1,2}:[0-5]\d|\d{1,2}\s?(?:am|pm)"
     r"|midi|minuit|noon|midnight)(?![\w:])",
@@ -227,8 +230,10 @@ class Planner:
             minutes, text = find_minutes(text)
             if minutes:
                 slots["minutes"] = minutes
-        moment, text = find_moment(self._protect(text), self.now, self.tz, past=intent == "task")
-        text = text.replace('"', "")
+        moment, rest = find_moment(self._protect(text), self.now, self.tz, past=intent == "task")
+        if intent == "remind" and (moment.error or moment.empty or _STRAY_TIME.search(rest)):
+            moment, rest = self._moment_before_description(text, moment, rest)
+        text = rest.replace('"', "")
         if intent in {"cancel", "join", "leave", "take", "drop"}:
             number, text = find_reference(text, bare=True)
             if number is not None:
@@ -275,6 +280,18 @@ class Planner:
             if intent == "events" and "period" not in slots and moment.day == self.today:
                 slots["period"] = "today"
         return Found(slots, text)
+
+    def _moment_before_description(self, text: str, moment: Moment, rest: str) -> tuple[Moment, str]:
+        """"rappelle-moi vendredi à midi d'appeler Paul": the words of the reminder ("d'appeler Paul") are
+        kept away from the date grammar, which could read "midi d'…" as something else."""
+        boundary = _DESCRIPTION_START.search(text)
+        if boundary is None:
+            return moment, rest
+        quoted = f'{text[: boundary.start()]} "{text[boundary.start():].strip()}"'
+        second, second_rest = find_moment(quoted, self.now, self.tz)
+        if second.error or second.empty:
+            return moment, rest
+        return second, second_rest
 
     def _moment_slots(self, intent: str, moment: Moment, slots: dict[str, Any]) -> None:
         if intent == "remind":
