@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import getpass
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -146,6 +147,8 @@ def _version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tierslieu", description="Chat assistant for tiers-lieux")
     parser.add_argument("--version", action="version", version=f"tierslieu {_version()}")
+    parser.add_argument("--env-file", type=Path, help="read settings from this file (e.g. the systemd unit's "
+                        "EnvironmentFile) before ./.env; the environment still wins")
     sub = parser.add_subparsers(dest="command", required=True)
     chat = sub.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--user", default=_default_user(), help="your name in the chat (default: login name)")
@@ -204,6 +207,14 @@ def _restore(settings: Settings, archive: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.env_file:
+        from dotenv import load_dotenv
+
+        if not args.env_file.is_file():
+            print(f"configuration error: --env-file: no file {args.env_file}", file=sys.stderr)
+            return EXIT_CONFIG
+        load_dotenv(args.env_file, override=False)
+        os.environ.setdefault("TIERSLIEU_ENV_FILE", str(args.env_file))
     if args.command == "doctor":  # reports a bad setting itself, with what to do
         from bot.doctor import run_doctor
 

@@ -236,10 +236,11 @@ def check_disk_and_permissions(settings: Settings, t: Translator) -> list[Findin
     if store.exists() and store.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         findings.append(Finding(PROBLEM, _("The Matrix encryption store {path} can be read by other users").format(
                                 path=store), _("chmod 700 {path}").format(path=store)))
-    env_file = Path(".env")
-    if env_file.exists() and env_file.stat().st_mode & stat.S_IROTH:
-        findings.append(Finding(PROBLEM, _("The .env file (tokens, passwords) can be read by every user"),
-                                _("chmod 600 .env")))
+    for env_file in {Path(".env"), Path(settings.extra.get("TIERSLIEU_ENV_FILE", ".env"))}:
+        if env_file.exists() and env_file.stat().st_mode & stat.S_IROTH:
+            findings.append(Finding(PROBLEM, _("The settings file {path} (tokens, passwords) can be read by every "
+                                               "user").format(path=env_file), _("chmod 640 {path}").format(
+                                    path=env_file)))
     return findings
 
 

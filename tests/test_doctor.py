@@ -96,6 +96,20 @@ async def test_an_unreachable_database_server_and_an_open_matrix_store(tmp_path:
     assert "! No chat platform is configured" in text
 
 
+def test_doctor_reads_the_units_settings_file_and_finds_it_readable_by_all(tmp_path: Path) -> None:
+    settings = tmp_path / "tierslieu.env"
+    settings.write_text(f"DATABASE_URL=sqlite:///{tmp_path / 'bot.db'}\nDATA_DIR={tmp_path}\nLANGUAGE=en\n"
+                        "DIGEST_SCHEDULE=tue 09:00\n")
+    settings.chmod(0o644)
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DATA_DIR", "LANGUAGE"}}
+    result = subprocess.run([sys.executable, "-m", "bot", "--env-file", str(settings), "doctor"],
+                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert result.returncode == 1
+    assert f"✔ Database: {tmp_path / 'bot.db'} will be created at the first start" in result.stdout
+    assert f"✘ The settings file {settings} (tokens, passwords) can be read by every user\n  → chmod 640 {settings}" \
+        in result.stdout
+
+
 def test_tierslieu_doctor_reports_a_bad_setting_in_one_line_with_exit_1(tmp_path: Path) -> None:
     env = {**os.environ, "LANGUAGE": "fr", "HTTP_PORT": "quatre-vingt", "DATABASE_URL": "sqlite:///x.db"}
     result = subprocess.run([sys.executable, "-m", "bot", "doctor"], capture_output=True, text=True, env=env,
