@@ -11,6 +11,8 @@ the answers in the outbox, to be sent.
 On PostgreSQL several processes may share the work: a row is claimed with ``FOR UPDATE SKIP LOCKED``,
 and only the oldest pending row of a chat can be claimed, so a chat busy in one process is skipped by
 the others and its commands never run out of order. On SQLite, transactions are serialised anyway.
+Rows that are done are kept RETENTION_INBOX_DAYS (the daily retention job deletes them): long enough to
+recognise an update delivered again.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func
+from sqlalchemy import Engine, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -41,8 +43,6 @@ log = logging.getLogger(__name__)
 
 ChatKey = tuple[str, str]  # (platform, chat_id)
 
-KEEP_DONE = timedelta(days=7)  # long enough to recognise any redelivered update
-PURGE_EVERY = timedelta(hours=1)
 POLL_SECONDS = 1.0
 
 
@@ -115,7 +115,6 @@ class Inbox:
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._last_purge: datetime | None = None
 
     # -- storing (the adapters' InboxSink) ------------------------------------------------------
 
@@ -161,16 +160,7 @@ class Inbox:
                 .order_by(func.min(InboxMessage.id))
                 .limit(10_000)
             ).all()
-            self._purge_done(session)
         return [(platform, chat_id) for platform, chat_id in rows]
-
-    def _purge_done(self, session: Session) -> None:
-        now = self.clock()
-        if self._last_purge is not None and now - self._last_purge < PURGE_EVERY:
-            return
-        self._last_purge = now
-        session.execute(delete(InboxMessage).where(
-            col(InboxMessage.status) == "done", col(InboxMessage.done_at) < now - KEEP_DONE))
 
     def _claim(self, session: Session, key: ChatKey) -> InboxMessage | None:
         """The chat's oldest pending row, locked; None when there is none or another process holds it
