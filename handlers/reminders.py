@@ -3,6 +3,7 @@ settings with /reminders, and the job that sends them when due."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from bot.core.context import Ctx, JobCtx
@@ -84,7 +85,8 @@ def _quoted(text: str) -> str:
 
 
 def _unquoted(text: str) -> str:
-    text = text.strip()
+    """The reminder's words: without the quotes around them, nor the 'de' of 'demain 9h de sortir le chien'."""
+    text = re.sub(r"^(?:de\s+|d['’]\s*)(?=\w)", "", text.strip(), flags=re.IGNORECASE)
     if len(text) >= 2 and text[0] in "\"“«„" and text[-1] in "\"”»“":
         return text[1:-1].strip()
     return text

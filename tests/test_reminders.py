@@ -267,3 +267,12 @@ def test_the_hours_offered_are_only_those_still_to_come(sqlite_chat: Chat) -> No
     assert [a.label for a in sqlite_chat.last_actions["alice"]] == ["20:00"]
     assert "déjà passé" in sqlite_chat.text("alice", "/rappel hier appeler Paul")
     assert "déjà passé" in sqlite_chat.text("alice", "/rappel ce matin appeler Paul")
+
+
+def test_the_words_of_a_spoken_reminder_lose_their_de(sqlite_chat: Chat) -> None:
+    assert sqlite_chat.text("alice", "/rappel demain 9h de sortir les poubelles") == (
+        "Je vous le rappellerai le mardi 24 novembre, 09:00 : sortir les poubelles")
+    assert sqlite_chat.text("alice", "/rappel vendredi à midi d'appeler Paul") == (
+        "Je vous le rappellerai le vendredi 27 novembre, 12:00 : appeler Paul")
+    assert sqlite_chat.text("alice", "/rappel le 15 à 10h payer 2h de parking") == (
+        "Je vous le rappellerai le mardi 15 décembre, 10:00 : payer 2h de parking")

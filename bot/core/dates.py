@@ -462,7 +462,7 @@ class _Reader:
         word = self.text(i)
         return word is not None and (word in V.MONTHS or word == "/")
 
-    def start_time(self, i: int, period: str | None = None) -> tuple[_Pieces, int] | None:
+    def start_time(self, i: int, period: str | None = None, alone: bool = False) -> tuple[_Pieces, int] | None:
         at = self.phrase(i, _AT)
         j = at[1] if at else i
         # "ce soir à 8", "tonight at 8": a bare hour is one when the part of the day says which
@@ -475,8 +475,9 @@ class _Reader:
         if found is None:
             return None
         clock, k = found
-        if self.length_follows(k):
-            return None  # "2h de parking" is a length
+        if alone and at is None and not clock.midnight and (clock.hour, clock.minute) != (12, 0) \
+                and self.length_follows(k):
+            return None  # "payer 2h de parking": a length; "demain 9h de sortir", "à 15h d'envoyer": hours
         until = self.until(k)
         if until is not None:
             return _Pieces(start=clock, end=until[0]), until[1]
@@ -826,7 +827,8 @@ class _Reader:
             readers = (self.relative, self.day, self.range_, self.length_piece,
                        lambda j: self.start_time(j, so_far.period))
         elif so_far.day is None:  # "réunion du matin hier": a part of the day follows its day
-            readers = (self.relative, self.day, self.range_, self.length_piece, self.start_time)
+            readers = (self.relative, self.day, self.range_, self.length_piece,
+                       lambda j: self.start_time(j, alone=so_far.duration is None))
         for reader in readers:
             found = reader(i)
             if found is not None:
