@@ -178,7 +178,7 @@ class Route:
     def __init__(self, command: Command) -> None:
         self.command = command
 
-    def __call__(self, *args: Any, **kwargs: Any) -> HandlerResult:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         assert self.command.handler is not None
         return self.command.handler(*args, **kwargs)
 
@@ -234,6 +234,15 @@ class Router:
             return func
 
         return register
+
+    def line(self, path: str, *values: object) -> str:
+        """A button's command written from a declaration of this router, by the command's English path:
+        ``router.line("shift done", 5)`` -> '/shift done 5' (for modules that can't import the handler)."""
+        name, _, sub_name = path.partition(" ")
+        command = next(c for c in self.commands if c.name == name)
+        if sub_name:
+            command = next(c for c in command.subcommands if c.name == sub_name)
+        return command.line(*values)
 
     def command(
         self,

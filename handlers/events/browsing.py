@@ -62,7 +62,7 @@ def list_events(ctx: Ctx, days: int | None) -> Reply:
     else:
         lines.append("")
         lines.append(ctx._("/event <number> shows one; /join <number> signs you up."))
-    actions = tuple(Action(f"#{o.id} {e.title[:24]}", f"/event {o.id}") for o, e in shown[:5])
+    actions = tuple(Action(f"#{o.id} {e.title[:24]}", router.line("event show", o.id)) for o, e in shown[:5])
     return Reply("\n".join(lines), title=title, actions=actions)
 
 
@@ -83,7 +83,7 @@ def my_events(ctx: Ctx) -> Reply:
         else:
             line += " — " + ctx._("signed up")
         lines.append(line)
-    actions = tuple(Action(ctx._("Leave #{id}").format(id=o.id), f"/leave {o.id}") for _, o, e in rows[:5]
+    actions = tuple(Action(ctx._("Leave #{id}").format(id=o.id), router.line("leave", o.id)) for _, o, e in rows[:5]
                     if not is_cancelled(o, e))
     return Reply("\n".join(lines), title=ctx._("Your events"), actions=actions)
 

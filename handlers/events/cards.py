@@ -11,7 +11,7 @@ from datetime import datetime
 from bot.core.context import Ctx
 from bot.core.i18n import N_, Translator
 from bot.core.types import Action, Reply
-from handlers.events.common import MAX_CARD_CHARS, MAX_DESCRIPTION_SHOWN, MAX_NAMES, sees_names
+from handlers.events.common import MAX_CARD_CHARS, MAX_DESCRIPTION_SHOWN, MAX_NAMES, router, sees_names
 from storage.event_rules import WEEKDAY_CODES, places_left
 from storage.events import find_signup, signup_counts, signups_of_occurrence
 from storage.models import Member, Space
@@ -152,10 +152,11 @@ def card_actions(t: Translator, card: Card, *, group: bool, signup: EventSignup 
     if card.event.capacity is not None and card.confirmed >= card.event.capacity:
         join_label = t.gettext("Join the waiting list")
     if group:
-        return (Action(join_label, f"/join {occ.id}"), Action(t.gettext("Leave"), f"/leave {occ.id}"))
+        return (Action(join_label, router.line("join", occ.id)),
+                Action(t.gettext("Leave"), router.line("leave", occ.id)))
     if signup is not None and signup.status in (SIGNUP_CONFIRMED, SIGNUP_WAITLISTED):
-        return (Action(t.gettext("Leave"), f"/leave {occ.id}"),)
-    return (Action(join_label, f"/join {occ.id}"),)
+        return (Action(t.gettext("Leave"), router.line("leave", occ.id)),)
+    return (Action(join_label, router.line("join", occ.id)),)
 
 
 def card_reply(ctx: Ctx, occurrence: EventOccurrence, event: Event, *, status: str | None = None,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from bot.core.context import Ctx
 from bot.core.i18n import Translator
 from bot.core.types import Action, Reply
+from handlers.events.common import router
 from handlers.telling import tell_member
 from storage.events import Change, get_occurrence
 from storage.models import Booking, Space
@@ -50,7 +51,8 @@ def notify_change(ctx: Ctx, event: Event, change: Change, *, cancelled: bool) ->
             text = t.gettext("“{title}” has changed:\n{dates}").format(title=event.title, dates=dates)
             if space is not None:
                 text += "\n" + t.gettext("Place: {space}").format(space=space.name)
-            return Reply(text, title=event.title, actions=(Action(t.gettext("Leave"), f"/leave {touched[0].id}"),))
+            leave = Action(t.gettext("Leave"), router.line("leave", touched[0].id))
+            return Reply(text, title=event.title, actions=(leave,))
 
         if cancelled:
             key = f"event-cancelled:{event.id}:{member_id}:{','.join(str(o.id) for o in touched[:20])}"
@@ -68,7 +70,7 @@ def notify_promoted(ctx: Ctx, promoted: Sequence[EventSignup]) -> None:
             return Reply(t.gettext("A place freed up: you are now signed up for “{title}”, {when}. If you can no "
                                    "longer come, give it back and it goes to the next person waiting.").format(
                 title=e.title, when=t.fmt_range(o.start, o.end)),
-                title=e.title, actions=(Action(t.gettext("Give my place back"), f"/leave {o.id}"),))
+                title=e.title, actions=(Action(t.gettext("Give my place back"), router.line("leave", o.id)),))
 
         tell_member(ctx, signup.member_id, message,
                     dedup_key=f"event-promoted:{signup.id}:{signup.updated_at.isoformat()}")

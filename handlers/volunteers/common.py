@@ -73,7 +73,7 @@ def shift_line(t: Translator, view: store.ShiftView, *, names: bool = True) -> s
 
 
 def take_action(t: Translator, shift_id: int) -> Action:
-    return Action(t.gettext("I'll take #{id}").format(id=shift_id), f"/take {shift_id}")
+    return Action(t.gettext("I'll take #{id}").format(id=shift_id), router.line("take", shift_id))
 
 
 def describe_entry(ctx: Ctx, entry: TaskEntry, project: str | None) -> str:

@@ -52,7 +52,7 @@ def ask_shift_confirmations(session: Session, now: datetime, settings: Settings)
                          "Another length: /shift done {id} 3h30").format(
             title=shift.title, when=t.fmt_range(shift.start, shift.end), duration=t.fmt_duration(minutes), id=shift.id)
         action = Action(t.gettext("Confirm {duration}").format(duration=t.fmt_duration(minutes)),
-                        f"/shift done {shift.id}")
+                        router.line("shift done", shift.id))
         notices.append(Notice(Reply(text, actions=(action,)), member_id=signup.member_id,
                               dedup_key=f"shift-done-asked:{signup.id}"))
     return notices

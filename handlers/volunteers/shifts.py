@@ -88,7 +88,8 @@ def cancel_need(ctx: Ctx, shift: int) -> Reply:
 
 
 def _confirm_action(t: Translator, shift_id: int, minutes: int) -> Action:
-    return Action(t.gettext("Confirm {duration}").format(duration=t.fmt_duration(minutes)), f"/shift done {shift_id}")
+    return Action(t.gettext("Confirm {duration}").format(duration=t.fmt_duration(minutes)),
+                  router.line("shift done", shift_id))
 
 
 @router.typed("shifts", aliases=["creneaux"], help=N_("Shifts that need volunteers, and yours"),
