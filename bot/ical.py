@@ -22,7 +22,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from threading import Lock
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
@@ -53,7 +53,7 @@ from storage.models_events import (
     EventOccurrence,
 )
 from storage.spaces import default_site
-from storage.wall_clock import ambiguous, held_slot
+from storage.wall_clock import ambiguous, held_slot, time_of_day
 
 FEED_FORMAT = 2  # bump when the output changes for the same data, so ETags change too
 REFRESH = timedelta(hours=1)
@@ -303,6 +303,7 @@ class FeedBuilder:
                 "CANCELLED" if cancelled else "CONFIRMED", self._plain_times(start, end)), "END:VEVENT"])]
 
         duration = wall_duration(event.start, event.end, self.tz)
+        rule_time = time_of_day(event.start, self.tz)
         held = [o for o in occurrences if o.status != OCCURRENCE_CANCELLED]
         until, count = event.rule_until, event.rule_count
         series_cancelled = False
@@ -316,7 +317,8 @@ class FeedBuilder:
         in_rule = occurrences if until is None else [o for o in occurrences if o.original_start <= until]
         cancelled_dates = [o.original_start for o in in_rule if o.status == OCCURRENCE_CANCELLED]
         exceptions = [o for o in in_rule if o.status != OCCURRENCE_CANCELLED and (
-            held_slot(o.original_start, duration, self.tz) != Slot(o.start, o.end) or o.start != o.original_start
+            held_slot(o.original_start, duration, self.tz, rule_time) != Slot(o.start, o.end)
+            or o.start != o.original_start
             or ambiguous(o.original_start, self.tz))]  # written in UTC, so that ical.js reads it as the others
         # Every change to a date shows in the series (an EXDATE, a moved date): the whole series moves on.
         # (a date cancelled when an open-ended series was extended counts although its SEQUENCE is 0).
@@ -328,13 +330,13 @@ class FeedBuilder:
                series_cancelled, event.title, event.description, location)
 
         def master() -> list[str]:
-            start_line = rule_date_time("DTSTART", event.start, self.tz)
+            start_line = rule_date_time("DTSTART", event.start, self.tz, rule_time)
             end_wall = datetime.strptime(start_line.rsplit(":", 1)[1], "%Y%m%dT%H%M%S") + duration
             lines = self._lines(uid, event.title, event.description, location, stamp, sequence,
                                 "CANCELLED" if series_cancelled else "CONFIRMED",
                                 [start_line, f"DTEND;TZID={self.tz_name}:{end_wall:%Y%m%dT%H%M%S}"])
             lines.append(f"RRULE:{rule}")
-            lines += [rule_date_time("EXDATE", moment, self.tz) for moment in cancelled_dates]
+            lines += [rule_date_time("EXDATE", moment, self.tz, rule_time) for moment in cancelled_dates]
             lines.append("END:VEVENT")
             return lines
 
@@ -342,17 +344,17 @@ class FeedBuilder:
         if series_cancelled:
             return chunks
         for occurrence in exceptions:
-            chunks.append(self._override(uid, event, occurrence, location, sequence, stamp))
+            chunks.append(self._override(uid, event, occurrence, location, sequence, stamp, rule_time))
         return chunks
 
     def _override(self, uid: str, event: FeedEvent, occurrence: FeedOccurrence, location: str | None,
-                  sequence: int, stamp: datetime) -> bytes:
+                  sequence: int, stamp: datetime, rule_time: time) -> bytes:
         key = ("override", uid, occurrence.id, occurrence.original_start, occurrence.start, occurrence.end,
                sequence, stamp, event.title, event.description, location)
         return self._cached(key, lambda: [
             *self._lines(uid, event.title, event.description, location, stamp, sequence, "CONFIRMED",
                          self._plain_times(occurrence.start, occurrence.end)),
-            rule_date_time("RECURRENCE-ID", occurrence.original_start, self.tz), "END:VEVENT"])
+            rule_date_time("RECURRENCE-ID", occurrence.original_start, self.tz, rule_time), "END:VEVENT"])
 
     def signup_component(self, occurrence: EventOccurrence, event: Event, location: str | None,
                          waiting_label: str | None, host: str, signed_up_at: datetime | None = None) -> bytes:

@@ -9,7 +9,7 @@ and vobject read only the first value of (every summer date one hour late).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -73,12 +73,12 @@ def date_time(name: str, moment: datetime, tz: ZoneInfo) -> str:
     return f"{name};TZID={tz.key}:{local:%Y%m%dT%H%M%S}"
 
 
-def rule_date_time(name: str, moment: datetime, tz: ZoneInfo) -> str:
-    """A series' DTSTART, RECURRENCE-ID or EXDATE: the wall-clock time the rule gives, which RFC 5545
-    readers map to ``moment`` (02:30 on the spring night, read as 03:30 summer time)."""
+def rule_date_time(name: str, moment: datetime, tz: ZoneInfo, rule_time: time) -> str:
+    """A series' DTSTART, RECURRENCE-ID or EXDATE: the wall-clock time the rule gives (its time of day
+    ``rule_time``), which RFC 5545 readers map to ``moment`` (02:30 on the spring night, read as 03:30)."""
     local = moment.astimezone(tz)
     if near_change(local):
-        return f"{name};TZID={tz.key}:{_wall(rule_wall_time(moment, tz))}"
+        return f"{name};TZID={tz.key}:{_wall(rule_wall_time(moment, tz, rule_time))}"
     return f"{name};TZID={tz.key}:{local:%Y%m%dT%H%M%S}"
 
 

@@ -48,7 +48,7 @@ from storage.models_events import (
     EventSignup,
 )
 from storage.refusals import Refused
-from storage.wall_clock import held_slot, in_real_time
+from storage.wall_clock import held_slot, in_real_time, time_of_day
 
 ACTIVE_SIGNUPS = (SIGNUP_CONFIRMED, SIGNUP_WAITLISTED)
 
@@ -194,7 +194,8 @@ def create_event(
     if slots[0].start < now:
         raise EventRefused("past")
     duration = wall_duration(start, end, tz)
-    held = [in_real_time(s, duration, tz) for s in slots]  # a date the spring change skipped: first valid time
+    rule_time = time_of_day(slots[0].start, tz)
+    held = [in_real_time(s, duration, tz, rule_time) for s in slots]  # a skipped time: the first valid one
     cancelled: list[Booking] = []
     if space_id is not None:
         cancelled = _claim_space(session, space_id, held, organiser_id, now, force=force)
@@ -232,13 +233,13 @@ def ensure_occurrences(session: Session, now: datetime, tz: ZoneInfo) -> int:
         horizon = _horizon(now)
         slots = expand(event.start, event.end, tz, event.rrule, before=horizon, after=event.materialised_until,
                        limit=MAX_OCCURRENCES * 4)
-        length = wall_duration(event.start, event.end, tz)
+        length, rule_time = wall_duration(event.start, event.end, tz), time_of_day(event.start, tz)
         conflicts: list[SpaceConflict] = []
         if event.space_id is not None and slots:
             lock_space(session, event.space_id)
             conflicts = space_conflicts(session, event.space_id, slots, event.id)
         for rule_slot in slots:
-            slot = in_real_time(rule_slot, length, tz)
+            slot = in_real_time(rule_slot, length, tz, rule_time)
             clash = any(c.start < slot.end and slot.start < c.end for c in conflicts)
             session.add(EventOccurrence(event_id=event.id, original_start=rule_slot.start, start=slot.start,
                                         end=slot.end, status=OCCURRENCE_CANCELLED if clash else OCCURRENCE_SCHEDULED,
@@ -569,9 +570,10 @@ def edit_series(
                              .order_by(col(EventOccurrence.start))))
     upcoming = [o for o in rows if o.status == OCCURRENCE_SCHEDULED and o.start > now]
     duration = wall_duration(event.start, event.end, tz)
+    old_time = time_of_day(event.start, tz)
+    new_time, new_duration = edit.times if edit.times is not None else (old_time, duration)
     new_slots: dict[int, Slot] = {}
     if edit.times is not None:
-        new_time, new_duration = edit.times
 
         def retimed(moment: datetime) -> Slot:
             day = moment.astimezone(tz).date()
@@ -587,9 +589,9 @@ def edit_series(
     cancelled: list[Booking] = []
     if space_id is not None and (edit.times is not None or space_id != event.space_id):
         def planned(o: EventOccurrence) -> Slot:
-            moved_alone = held_slot(o.original_start, duration, tz) != Slot(o.start, o.end)
+            moved_alone = held_slot(o.original_start, duration, tz, old_time) != Slot(o.start, o.end)
             return Slot(o.start, o.end) if moved_alone or o.id not in new_slots else in_real_time(
-                new_slots[o.id], new_duration, tz)
+                new_slots[o.id], new_duration, tz, new_time)
 
         cancelled = _claim_space(session, space_id, [planned(o) for o in upcoming], by_member_id, now,
                                  force=force, exclude_event_id=event.id)
@@ -598,11 +600,11 @@ def edit_series(
         for occurrence in rows:
             assert occurrence.id is not None
             slot = new_slots[occurrence.id]
-            moved_alone = held_slot(occurrence.original_start, duration, tz) != Slot(
+            moved_alone = held_slot(occurrence.original_start, duration, tz, old_time) != Slot(
                 occurrence.start, occurrence.end)
             occurrence.original_start = slot.start
             if occurrence.id in upcoming_ids and not moved_alone:
-                real = in_real_time(slot, new_duration, tz)
+                real = in_real_time(slot, new_duration, tz, new_time)
                 occurrence.start, occurrence.end = real.start, real.end
             occurrence.updated_at = now
             session.add(occurrence)
