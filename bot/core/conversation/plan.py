@@ -168,8 +168,9 @@ class Planner:
         if intent == "cancel":
             intent = self._cancel_kind(folded)
         if intent is None:
-            _moment, rest = find_moment(self._protect(canon), self.now, self.tz)
-            if self._spaces_named(rest):
+            moment, rest = find_moment(self._protect(canon), self.now, self.tz)
+            named = self._spaces_named(rest)
+            if named and (not moment.empty or self._only_names_spaces(rest, named)):
                 intent = "book"  # a space named: a booking, confirmed or asked about, never made on a guess
             else:
                 return self._unknown(folded)
@@ -334,6 +335,12 @@ class Planner:
         if self._spaces is None:
             self._spaces = space_views(self.session)
         return self._spaces
+
+    def _only_names_spaces(self, text: str, spaces: list[SpaceView]) -> bool:
+        """'la petite salle stp' names a space and nothing else; 'il fait froid dans la salle' says more."""
+        keys = {k for s in spaces for k in re.split(r"[\s'-]+", fold(s.name)) + s.slug.split("-")}
+        keys |= {k for k, v in W.SPACE_SYNONYMS.items() if v in keys}
+        return all(w in keys or W.SPACE_SYNONYMS.get(w) in keys for w in content_words(text))
 
     def _protect(self, text: str) -> str:
         """Quote the words of space names that hold digits ("3d"), which the date grammar never reads."""

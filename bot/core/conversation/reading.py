@@ -20,6 +20,7 @@ from bot.core.router import fold
 _PUNCT_EDGES = "?!.,;:()[]{}\"«»“”…*~_"
 _CUES = {intent: re.compile("|".join(f"(?:{c})" for c in cues)) for intent, cues in W.CUES.items()}
 # Booking verbs that win over "libre"/"dispo" in the same sentence; "a réservé", "est réservé" ask, not book.
+_HOW_TO = re.compile(W.HOW_TO)
 _STRONG_BOOK = re.compile(r"(?<!\ba )(?<!\bai )(?<!\best )(?<!\bc'est )\breserv|\bbook|\blouer\b")
 
 
@@ -58,6 +59,8 @@ def intent_of(folded: str) -> str | None:
     """The request a folded, cleaned sentence names, or None. Greetings and politeness in front are
     skipped, so cues that must open the sentence ("rappel demain…", "2h de tri…") still do."""
     folded = folded[_polite_prefix(folded):]
+    if _HOW_TO.search(folded):
+        return "help"
     strong_book = bool(_STRONG_BOOK.search(folded))
     for intent in W.INTENT_ORDER:
         if intent == "free" and strong_book:

@@ -53,6 +53,9 @@ NO = {"non", "no", "nope", "laisse tomber", "laisser tomber", "annule", "oublie"
 CHANGE = {"changer", "change", "modifier", "modify", "edit", "corriger", "autre chose", "pas tout a fait",
           "not quite"}
 
+# "comment on réserve ?", "how do I book?": a question about the bot, answered with the help.
+HOW_TO = r"\b(?:comment|how)\b.{0,20}\b(?:reserv|book|inscri|sign up|rappel|remind|annul|cancel|log|note)"
+
 # Each intent: the cues that name it (regular expressions over the folded sentence). The order of
 # INTENT_ORDER decides between two intents that both match: the more specific first.
 CUES: dict[str, tuple[str, ...]] = {
@@ -116,6 +119,7 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bdon'?t need (?:the|my) \w+ anymore", r"\b(?:plus|pas) besoin de (?:la|le|l')",
     ),
     "join": (
+        r"\binscrivez[- ]moi\b", r"\binscrivez[- ]nous\b",
         r"\binscri[st]?[- ]?moi\b", r"\binscri[sr]?e?[sz]?[- ]?(?:moi|nous)\b", r"\bm'inscri", r"\bme inscri",
         r"\bje m'inscri", r"\bje (?:viens|viendrai|participe|serai|serai la) (?:a|au|aux|pour|a l')\b",
         r"\bje veux (?:participer|venir)", r"\bje voudrais (?:participer|venir)", r"\bparticiper (?:a|au|aux)\b",
