@@ -55,7 +55,7 @@ RENDERERS = {"booking": render_booking, "personal": render_personal}
 @router.job("send-reminders", every_seconds=20)
 def send_due_reminders(ctx: JobCtx) -> None:
     """Each due reminder is marked sent in the same transaction that queues its message: sent once."""
-    for reminder in reminders.due(ctx.session, ctx.now):
+    for reminder in reminders.due(ctx.session, ctx.now, limit=5000):  # all due: none waits a run behind another's
         member = ctx.session.get(Member, reminder.member_id)
         render = RENDERERS.get(reminder.kind)
         reply = render(ctx, reminder, ctx.translator_for(member)) if member and render else None

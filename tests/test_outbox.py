@@ -210,3 +210,57 @@ async def test_one_chats_thousand_messages_do_not_delay_another_chats_message(sq
         await worker.stop()
     assert platform.at["other"][0] - began < 3.0
     assert len(platform.at["busy"]) <= 4  # the busy chat kept its one message a second
+
+
+async def test_one_members_thousand_due_reminders_do_not_delay_another_members_reminder(sqlite_chat: Chat) -> None:
+    """The whole path: the reminders job, then the outbox at Telegram's pace (one message a second in a
+    chat). Alice has 1,000 reminders due; Bruno's, due a second after all of hers, arrives within a few
+    seconds all the same."""
+    import asyncio
+    import time
+    from datetime import timedelta
+
+    from sqlmodel import Session
+
+    from bot.adapters.telegram_limits import SendLimiter
+    from storage import reminders
+    from storage.members import find_identity
+
+    class LimitedPlatform(FlakyPlatform):
+        def __init__(self) -> None:
+            super().__init__()
+            self.limiter = SendLimiter()
+            self.at: dict[str, list[float]] = {}
+
+        async def until_ready(self, chat_id: str) -> None:
+            await asyncio.sleep(max(0.0, self.limiter.earliest(chat_id, is_group=False) - time.monotonic()))
+
+        async def send(self, chat_id: str, reply: Reply, *, key: str | None = None) -> None:
+            await self.limiter.wait_turn(chat_id, is_group=False)
+            self.at.setdefault(chat_id, []).append(time.monotonic())
+
+    chat = sqlite_chat
+    chat.say("alice", "/start")
+    chat.say("bruno", "/start")
+    now = chat.clock.now
+    with Session(chat.app.engine) as session:
+        alice, bruno = (find_identity(session, "console", name) for name in ("alice", "bruno"))
+        assert alice is not None and bruno is not None
+        for n in range(1000):
+            reminders.schedule(session, alice.member_id, "personal", None, now + timedelta(minutes=1), now, f"tâche {n}")
+        reminders.schedule(session, bruno.member_id, "personal", None, now + timedelta(minutes=1, seconds=1), now,
+                           "appeler la mairie")
+        session.commit()
+    chat.clock.advance(minutes=2)
+    platform = LimitedPlatform()
+    chat.app.outbox.register(platform)
+    began = time.monotonic()
+    await asyncio.to_thread(chat.app.jobs.run_now, "send-reminders")  # one tick of the scheduler
+    chat.app.outbox.start()
+    try:
+        while "bruno" not in platform.at and time.monotonic() - began < 30:
+            await asyncio.sleep(0.05)
+    finally:
+        await chat.app.outbox.stop()
+    assert "bruno" in platform.at, "Bruno's reminder waited behind Alice's"
+    assert platform.at["bruno"][0] - began < 5.0
