@@ -105,6 +105,7 @@ def feed_routes(
                 full = make(session, moment)
         except FeedNotFound:
             return _not_found()
+        feed = replace(feed, etag=full.etag)  # the body's own ETag, should anything have changed in between
         headers = _headers(feed, private)
         headers["Content-Disposition"] = f'inline; filename="{filename}"'
         headers["Vary"] = "Accept-Encoding"
