@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.grammar.moments import date_error, duration_error
-from bot.core.grammar.refs import one_member_named, space_error
+from bot.core.grammar.refs import space_error
+from bot.core.member_refs import one_member_named
 from storage.booking_rules import BookingRefused
 
 __all__ = ["date_error", "duration_error", "one_member_named", "refusal_reason", "space_error", "waived_reasons"]

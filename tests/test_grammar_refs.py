@@ -96,3 +96,14 @@ def test_pieces_fail_only_with_a_sentence_and_never_add_words(ctx: Ctx, text: st
             assert rest == squash(text)
         else:
             assert len(rest) <= len(squash(text))
+
+
+def test_a_member_named_by_number_or_chosen_with_a_button(sqlite_chat: Chat) -> None:
+    chat = sqlite_chat
+    for name in ("marie curie", "marie-claire"):
+        chat.say(name, "/start")
+    answer = chat.text("coord", "/habiliter marie laser")
+    assert "Marie curie" in answer and "Marie-claire" in answer
+    [reply] = chat.press("coord", "#1 Marie curie")
+    assert reply.text == "Marie curie est maintenant habilité·e pour « laser »."
+    assert chat.text("coord", "/habiliter #2 3d") == "Marie-claire est maintenant habilité·e pour « 3d »."

@@ -9,7 +9,6 @@ from bot.core.errors import UserError
 from bot.core.grammar.args import LEADING, MARKED, REST, Arg
 from bot.core.grammar.pieces import squash, strip_fillers
 from bot.core.i18n import N_
-from storage.members import find_member_by_name
 from storage.models import Member
 from storage.spaces import AmbiguousSpace, SpaceNotFound, SpaceView, space_views, split_space_and_rest
 
@@ -93,20 +92,9 @@ class SpaceArg(Arg):
         return f"lieu {slug}" if self.marked else slug
 
 
-def one_member_named(ctx: Ctx, who: str) -> Member:
-    """The member a coordinator names (display name or chat id), or a sentence saying why not."""
-    members = find_member_by_name(ctx.session, who)
-    if not members:
-        raise UserError(ctx._("I don't know anyone called “{who}”. They must have written to me once.")
-                        .format(who=who[:40]))
-    if len(members) > 1:
-        names = ", ".join(m.display_name for m in members[:5])
-        raise UserError(ctx._("Several members match “{who}”: {names}.").format(who=who[:40], names=names))
-    return members[0]
-
-
 class MemberArg(Arg):
-    """A member, by display name or chat id (what is left of the text)."""
+    """A member, as ``bot.core.member_refs`` finds them (mention, #number, account, then a name that can
+    mean only one member; otherwise a choice with buttons): what is left of the text, quotes removed."""
 
     stage: float = REST
     label = N_("<member>")
@@ -115,6 +103,8 @@ class MemberArg(Arg):
         who = text.strip("\"“”«» ")
         if not who:
             return None, text
+        from bot.core.member_refs import one_member_named
+
         return one_member_named(ctx, who), ""
 
     def render(self, value: Any) -> str:
