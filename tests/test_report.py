@@ -328,3 +328,13 @@ def test_csv_names_each_event_by_its_number_and_local_time(chat: Chat, database_
     items = sorted({item for section, item, _ in figures if section == "event"})
     assert items == ["#1 2026-11-07 14:00 Repair café", "#2 2026-11-14 14:00 Repair café",
                      "#3 2026-11-07 14:00 Repair café", "#4 2026-11-14 14:00 Repair café"]
+
+
+def test_dates_held_before_the_rest_of_a_series_was_cancelled_count_in_the_report(chat: Chat) -> None:
+    chat.clock.now = datetime(2026, 11, 2, 8, tzinfo=UTC)
+    chat.say("coord", '/event add "Repair café" 2026-11-07 14h-18h places 10 chaque samedi 4 fois')
+    chat.say("alice", "/join 1")
+    chat.clock.now = datetime(2026, 11, 16, 8, tzinfo=UTC)  # 7 and 14 November held
+    chat.say("coord", "/event cancel 3 all")
+    report = chat.text("coord", "/bilan 2026-11")
+    assert "2 événements, 1 inscription" in report
