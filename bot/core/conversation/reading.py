@@ -47,9 +47,11 @@ def clean(text: str) -> str:
             word = W.SPELLINGS[key]
         if word:
             out.append(word)
-    return _TWO_HOURS.sub(r"\1-\2", " ".join(out))
+    return _TWO_HOURS.sub(r"\1-\2", _GLUED_HOURS.sub(r"\1h-\2h", " ".join(out)))
 
 
+# "14h16h": two hours glued are a range (not 14:16).
+_GLUED_HOURS = re.compile(r"(?<![\w:-])(\d{1,2})h(\d{1,2})h(?![\w:-])", re.IGNORECASE)
 # "14h 16h", "10h30 12h": two hours side by side are a range.
 _TWO_HOURS = re.compile(r"(?<![\w:-])(\d{1,2}h(?:[0-5]\d)?) (\d{1,2}h(?:[0-5]\d)?)(?![\w:-])", re.IGNORECASE)
 

@@ -13,6 +13,7 @@ SPELLINGS: dict[str, str] = {
     "plz": "", "please": "", "merci": "merci", "mrc": "merci", "mci": "merci", "thx": "merci", "ty": "merci",
     "dmain": "demain", "dem1": "demain", "2main": "demain", "demin": "demain", "deamin": "demain",
     "ajd": "aujourd'hui", "aujd": "aujourd'hui", "auj": "aujourd'hui", "aujourdhui": "aujourd'hui",
+    "fé": "fait", "fe": "fait", "fai": "fait", "ojourdui": "aujourd'hui", "ojd": "aujourd'hui", "oj": "aujourd'hui",
     "tmrw": "tomorrow", "tmr": "tomorrow", "tomoro": "tomorrow", "tommorow": "tomorrow", "tomorow": "tomorrow",
     "2moro": "tomorrow", "tmrow": "tomorrow", "tdy": "today", "2day": "today",
     "jsuis": "je suis", "chui": "je suis", "jsui": "je suis", "chuis": "je suis", "jpeux": "je peux",
@@ -40,7 +41,8 @@ GREETINGS = {"bonjour", "bonsoir", "salut", "coucou", "hello", "hi", "hey", "yo"
 GOODBYES = {"bye", "bye bye", "ciao", "a plus", "a+", "bonne journee", "bonne soiree", "bonne nuit", "a demain",
             "a bientot", "good night", "see you", "have a nice day", "tchao", "salut a plus", "bonne journee merci",
             "merci bonne journee", "merci et bonne journee"}
-THANKS = {"merci", "thanks", "thank you", "merci beaucoup", "thx", "cool merci", "super merci", "top merci",
+THANKS = {"thanks a lot", "thank you so much", "thanks so much", "many thanks", "merci mille fois", "mille mercis",
+          "merci", "thanks", "thank you", "merci beaucoup", "thx", "cool merci", "super merci", "top merci",
           "parfait merci", "ok merci", "merci bien", "great thanks", "nickel merci", "super", "parfait", "top",
           "nickel", "genial", "cool", "great", "perfect", "ok", "okay", "d'accord", "dac", "ok cool", "ok super",
           "ok merci beaucoup", "ca marche", "ca marche merci", "parfait merci beaucoup"}
@@ -83,6 +85,7 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\b(?:le|la|the) (?:rota|planning)\b",
     ),
     "whoopens": (
+        r"\bqui ouvr", r"\bwho(?:'s| is) on (?:the )?(?:opening|shift)",
         r"\bqui (?:ouvre|ouvrira|ouvert|fait l'ouverture|fait l ouverture|s'occupe de l'ouverture|est d'ouverture)",
         r"\bqui est de (?:permanence|perm)", r"\bqui tient la permanence",
         r"\bwho(?:'s| is)? (?:opens|opening|open)\b", r"\bwho will open", r"\bwho is on (?:the )?(?:opening|shift)",
@@ -116,7 +119,8 @@ CUES: dict[str, tuple[str, ...]] = {
     "cancel": (
         r"\bannul", r"\bcancel", r"\bsupprim\w* (?:ma|mon|la|le) (?:reservation|booking)",
         r"\bdelete my booking", r"\bje (?:n'ai plus|n ai plus) besoin de (?:la|le|l')",
-        r"\bdon'?t need (?:the|my) \w+ anymore", r"\b(?:plus|pas) besoin de (?:la|le|l')",
+        r"\bdon'?t need (?:the|my)\b.*\b(?:anymore|any more)\b", r"\bno longer need\b",
+        r"\b(?:plus|pas) besoin de (?:la|le|l')",
     ),
     "join": (
         r"\binscrivez[- ]moi\b", r"\binscrivez[- ]nous\b",
@@ -138,6 +142,7 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bmes resa",
     ),
     "myevents": (
+        r"\bwhat (?:have i|did i|am i) (?:signed|sign|registered|register)", r"\bwhere am i signed",
         r"\bmes (?:evenements|evenement|inscriptions|ateliers|events)\b", r"\bmy (?:events|sign ?-?ups|registrations)",
         r"\bje suis inscrit", r"\bje suis inscrite", r"\bwhat am i signed up", r"\bwhere am i registered",
     ),
