@@ -339,7 +339,7 @@ def backup(settings: Settings, destination: Path | None = None, env: Mapping[str
             (work / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
             partial = destination.with_name(destination.name + ".partial")
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
+            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as archive:
                 archive.add(work / MANIFEST, arcname=MANIFEST)
                 for name in files:
                     archive.add(work / name, arcname=name)
