@@ -67,6 +67,10 @@ class App:
             from bot.feeds import feed_routes
 
             self.web.add_routes(feed_routes(self.engine, settings, self.clock))
+            from bot.site import bot_links_of, site_routes  # the public agenda and dashboard (issue 19)
+
+            self.web.add_routes(site_routes(self.engine, settings, self.clock,
+                                            bot_links_of(lambda: self.adapters, settings)))
         self.adapters: list[Adapter] = list(adapters) if adapters is not None else configured_adapters(self)
         self._loop: asyncio.AbstractEventLoop | None = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -69,6 +70,8 @@ class Settings:
     retention_outbox_days: int = 30
     retention_inbox_days: int = 30
     retention_buttons_days: int = 90
+    # Public agenda and widget (bot/site): background, text and accent colours, checked for contrast
+    site_colours: tuple[tuple[str, str], ...] = (("background", "#ffffff"), ("text", "#1d1d1b"), ("accent", "#0b6e4f"))
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -277,6 +280,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention_outbox_days=_whole_number(env, "RETENTION_OUTBOX_DAYS", 30, 1, 3650),
         retention_inbox_days=_whole_number(env, "RETENTION_INBOX_DAYS", 30, 1, 3650),
         retention_buttons_days=_whole_number(env, "RETENTION_BUTTONS_DAYS", 90, 1, 3650),
+        site_colours=parse_site_colours(env.get("SITE_COLOURS", "")),
         extra={k: v for k, v in env.items() if k.startswith("TIERSLIEU_")},
     )
 
@@ -300,3 +304,42 @@ def _daily(env: Mapping[str, str], name: str, default: str) -> tuple[str, int, i
     except ConfigError:
         raise ConfigError(f"{name}: '{raw}' should be a time of day, e.g. 03:30") from None
     return "*", hour, minute
+
+
+SITE_COLOUR_NAMES = ("background", "text", "accent")
+_HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+def _luminance(colour: str) -> float:
+    digits = colour[1:] if len(colour) == 7 else "".join(c * 2 for c in colour[1:])
+    channels = [int(digits[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2 contrast ratio of two #rgb/#rrggbb colours (1 to 21)."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def parse_site_colours(raw: str) -> tuple[tuple[str, str], ...]:
+    """'background:#fff,text:#222,accent:#0b6e4f' (any of the three; the others keep their default). Text
+    and accent must stand out from the background (WCAG AA, 4.5:1) so the agenda stays readable."""
+    colours = dict(Settings.site_colours)
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        name, _, value = (piece.strip() for piece in item.partition(":"))
+        if name.lower() not in colours:
+            raise ConfigError(f"SITE_COLOURS: unknown colour '{name}' (use {', '.join(SITE_COLOUR_NAMES)}, "
+                              "e.g. background:#ffffff,text:#1d1d1b,accent:#0b6e4f)")
+        if not _HEX_COLOUR.match(value):
+            raise ConfigError(f"SITE_COLOURS: '{value}' for {name} is not a colour like #0b6e4f")
+        colours[name.lower()] = value.lower()
+    for name in ("text", "accent"):
+        ratio = contrast_ratio(colours[name], colours["background"])
+        if ratio < 4.5:
+            raise ConfigError(f"SITE_COLOURS: {name} {colours[name]} on background {colours['background']} has a "
+                              f"contrast of {ratio:.1f}:1; at least 4.5:1 is needed to be readable")
+    return tuple((name, colours[name]) for name in SITE_COLOUR_NAMES)

@@ -14,6 +14,7 @@ def all_routers() -> list[Router]:
         announcements,
         bookings,
         calendar,
+        dashboard,
         digest,
         events,
         help,
@@ -30,4 +31,4 @@ def all_routers() -> list[Router]:
     return [help.router, account.router, spaces.router, bookings.router, admin.router, link.router,
             reminders.router, announcements.router, digest.router, volunteers.router, report.router,
             events.router, calendar.router, activity_reminders.router, maintenance.router, privacy.router,
-            members.router, conversation_router]
+            members.router, conversation_router, dashboard.router]

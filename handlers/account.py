@@ -15,13 +15,17 @@ router = Router("account")
 @router.typed("start", aliases=["bonjour"], help=N_("Say hello and let me write to you privately"),
               args=(RawArg("payload", hidden=True),), examples=(N_("/start"),))
 def start(ctx: Ctx, payload: str) -> Reply:
-    # ``payload``: what a Telegram deep link carries (/start hello); nothing to read in it.
+    # ``payload``: what a Telegram deep link carries (/start hello, /start join-12 from the public agenda).
     # The dispatcher has already recorded this private chat; messages held for this member go out now.
     from storage.outbox_routes import release_held_messages
 
     released = 0
     if ctx.incoming.chat.is_private:
         released = release_held_messages(ctx.session, ctx.member_id, ctx.identity)
+    if payload.startswith("join-") and payload[5:].isdigit():  # the public agenda's "Sign up" (bot.site)
+        from handlers.events.creating import show_event
+
+        return show_event(ctx, int(payload[5:]))  # the event with its Join button: one press, never a silent sign-up
     text = ctx._("Hello {name}! I book spaces for you. Try /spaces, then "
                  "/book salle-reunion tomorrow 14:00-16:00. /help lists everything.")
     text = text.format(name=ctx.member.display_name)

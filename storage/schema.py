@@ -11,4 +11,5 @@ import storage.models_inbox
 import storage.models_links
 import storage.models_privacy
 import storage.models_reminders
+import storage.models_site
 import storage.models_volunteers  # noqa: F401
