@@ -934,8 +934,9 @@ def _build(pieces: _Pieces, reader: _Reader) -> When:
         end_period = pieces.period if end_clock.ampm is None and end_clock.qualifier is None else None
         end_hm = _wall_hour(end_clock, end_period or start_clock.qualifier, is_end=True)
         afternoon_end = (end_clock.hour + 12, end_clock.minute)
-        if plain and end_hm < start_hm and start_clock.hour <= 12 and afternoon_end > start_hm:
-            end_hm = afternoon_end  # "9-5", "de 10 à 2"
+        if end_clock.bare and not end_clock.ampm and not end_clock.qualifier and end_hm < start_hm \
+                and 1 <= end_clock.hour <= 11 and afternoon_end > start_hm:
+            end_hm = afternoon_end  # "9-5", "de 10 à 2", "midi-2", "2pm-4"
         if end_period and end_hm[0] < start_hm[0] and end_clock.hour + 12 <= 24 and not end_clock.midnight \
                 and end_clock.ampm is None and (end_clock.hour + 12, end_clock.minute) > start_hm:
             end_hm = (end_clock.hour + 12, end_clock.minute)  # "ce soir 8-11" is 20:00-23:00
