@@ -15,7 +15,10 @@ moment is a run of such pieces with optional fillers between them ("le", "à", "
 - a time repeated or skipped by a clock change is refused (``ambiguous`` / ``nonexistent_time``);
 - bare numbers are hours only inside a range ("de 14 à 16", "14-16"); "à 14" next to a moment is refused
   (``ambiguous``) rather than left in the text;
-- years outside 2000-2100 are refused (``out_of_range``), so no date arithmetic can overflow.
+- years outside 2000-2100 are refused (``out_of_range``), so no date arithmetic can overflow;
+- a deadline ("avant vendredi", "by friday") or a repetition ("tous les lundis") is refused, the
+  repetition read only when the caller asks for it (``weekly=True``: the rota);
+- a bare range that could be at night or in the afternoon ("de 2 à 4") needs a part of the day.
 
 dateparser is no longer used: every form it read for us is in the grammar, read in microseconds, and
 a form it would have guessed at is now either read exactly or refused.
@@ -36,7 +39,7 @@ from bot.core import vocabulary as V
 from bot.core.i18n import N_
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
-MAX_TEXT = 500
+MAX_TEXT = 10_000
 MAX_DURATION = timedelta(hours=24)
 
 
@@ -960,7 +963,9 @@ def _build(pieces: _Pieces, reader: _Reader) -> When:
 def _prepare(text: str, now: datetime) -> str:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    return unicodedata.normalize("NFC", text)[:MAX_TEXT]
+    if len(text) > MAX_TEXT:
+        raise DateParseError("no_date")  # longer than any chat message: not read, and not cut either
+    return unicodedata.normalize("NFC", text)
 
 
 def _spans(reader: _Reader) -> list[tuple[int, int, _Pieces]]:
