@@ -1,0 +1,225 @@
+"""The public agenda, the widget, the availability pages and the coordinators' dashboard (issue 19), over
+HTTP against a real App and database; the browser tests are in tests/integration/test_site_browser.py."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import icalendar
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.config import ConfigError, load_settings
+from bot.site import BotLinks, site_routes
+from bot.web import build_web_app
+from tests.harness import Chat, make_chat
+from tests.test_i18n import KEYWORDS, french_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLIC = "http://agenda.example.org"
+
+
+@pytest.fixture
+def site_chat(database_url: str) -> Chat:
+    harness = make_chat(database_url, PUBLIC_URL=PUBLIC, SITE_COLOURS="accent:#7a1f5c")
+    yield harness  # type: ignore[misc]
+    harness.app.engine.dispose()
+
+
+@pytest.fixture
+async def web(site_chat: Chat) -> AsyncIterator[TestClient]:
+    app = build_web_app([site_routes(site_chat.app.engine, site_chat.app.settings, site_chat.clock,
+                                     lambda: BotLinks("tierslieu_bot", "@bot:example.org"))])
+    async with TestClient(TestServer(app)) as client:
+        yield client
+
+
+def number_in(text: str) -> int:
+    return int(re.search(r"n° ?(\d+)", text).group(1))  # type: ignore[union-attr]
+
+
+async def get(web: TestClient, path: str, lang: str = "fr", **headers: str) -> tuple[int, str]:
+    response = await web.get(path, headers={"Accept-Language": lang, **headers}, allow_redirects=False)
+    return response.status, await response.text()
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes; raises on nothing, but records the tags left open."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag not in {"meta", "link", "br", "img", "input", "hr"}:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes <{self.open[-1] if self.open else None}>"
+        self.open.pop()
+
+
+def parse(html: str) -> Tags:
+    tags = Tags()
+    tags.feed(html)
+    assert tags.open == [], tags.open
+    return tags
+
+
+async def test_the_agenda_lists_an_event_created_in_the_chat_escaped_and_without_names(site_chat: Chat,
+                                                                                          web: TestClient) -> None:
+    created = site_chat.text("coord", '/event add "Atelier <script>alert(1)</script> vélo" demain 18:00-20:00 '
+                                      'places 8 lieu salle-reunion')
+    number = number_in(created)
+    site_chat.say("alice", f"/join {number}")
+    status, html = await get(web, "/")
+    assert status == 200
+    parse(html)
+    assert "Atelier &lt;script&gt;alert(1)&lt;/script&gt; vélo" in html and "<script>" not in html
+    assert "Mardi 24 novembre" in html and "18:00" in html and "20:00" in html  # Paris time
+    assert "7 places libres" in html
+    assert "Alice" not in html and "Coord" not in html  # no member's name on a public page
+    assert f'href="{PUBLIC}/event/{number}"' in html
+    site_chat.text("coord", f"/event edit {number} places 2")
+    status, html = await get(web, "/agenda")
+    assert "1 place libre" in html
+
+
+async def test_the_event_page_links_to_telegram_matrix_and_the_calendars(site_chat: Chat, web: TestClient) -> None:
+    number = number_in(site_chat.text("coord", '/event add "Repair café" samedi 14:00-17:00 places 3'))
+    status, html = await get(web, f"/event/{number}", lang="en-GB,en;q=0.9")
+    assert status == 200
+    tags = parse(html).tags
+    hrefs = {attrs.get("id"): attrs.get("href") for tag, attrs in tags if tag == "a"}
+    assert hrefs["signup-telegram"] == f"https://t.me/tierslieu_bot?start=join-{number}"
+    assert hrefs["signup-matrix"] == "https://matrix.to/#/@bot:example.org"
+    assert f"!join {number}" in html
+    assert hrefs["add-ics"] == f"{PUBLIC}/event/{number}.ics"
+    assert hrefs["add-feed"] == "webcal://agenda.example.org/ical/events.ics"
+    meta = {attrs.get("property"): attrs.get("content") for tag, attrs in tags if tag == "meta"}
+    assert meta["og:title"].startswith("Repair café · Saturday 28 November")  # type: ignore[union-attr]
+    assert meta["og:url"] == f"{PUBLIC}/event/{number}"
+    assert '<html lang="en">' in html
+
+    response = await web.get(f"/event/{number}.ics")
+    calendar = icalendar.Calendar.from_ical(await response.read())
+    [event] = calendar.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Repair café"
+    assert event.decoded("DTSTART").isoformat().startswith("2026-11-28T14:00:00")
+    assert (await get(web, "/event/99999"))[0] == 404
+    assert (await web.get("/event/99999.ics")).status == 404
+
+
+def test_start_join_from_the_public_page_shows_the_event_with_its_join_button(site_chat: Chat) -> None:
+    number = number_in(site_chat.text("coord", '/event add "Soirée jeux" vendredi 19:00-23:00 places 10'))
+    text = site_chat.text("bob", f"/start join-{number}")
+    assert "Soirée jeux" in text
+    assert "0/10" in text  # shown, not signed up behind the member's back
+    site_chat.press("bob", "Je m'inscris" if any(a.label.startswith("Je m'inscris") for a in
+                                                 site_chat.last_actions["bob"]) else "S'inscrire")
+    assert "1/10" in site_chat.text("bob", f"/event {number}")
+
+
+async def test_language_follows_the_browser_and_the_switch(web: TestClient) -> None:
+    assert "What&#39;s on" in (await get(web, "/", lang="en-US,en;q=0.8,fr;q=0.5"))[1]
+    assert "Au programme" in (await get(web, "/", lang="de-DE,fr;q=0.4,en;q=0.3"))[1]
+    response = await web.get("/?lang=en", headers={"Accept-Language": "fr"})
+    assert "What&#39;s on" in await response.text()
+    assert "tl_lang=en" in response.headers["Set-Cookie"]
+
+
+async def test_the_widget_can_be_framed_and_uses_the_place_colours(site_chat: Chat, web: TestClient) -> None:
+    site_chat.text("coord", '/event add "Atelier couture" jeudi 10:00-12:00')
+    response = await web.get("/widget?n=3")
+    html = await response.text()
+    parse(html)
+    assert "Atelier couture" in html and 'target="_blank"' in html
+    assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in (await web.get("/")).headers["Content-Security-Policy"]
+    assert "--accent:#7a1f5c" in await (await web.get("/colours.css")).text()
+
+
+async def test_availability_shows_free_times_this_week_without_names(site_chat: Chat, web: TestClient) -> None:
+    site_chat.text("alice", "/book salle-reunion mercredi 14:00-16:00")
+    status, html = await get(web, "/spaces/salle-reunion")
+    assert status == 200
+    parse(html)
+    wednesday = html.split("Mercredi 25 novembre", 1)[1].split("</tr>", 1)[0]
+    assert "14:00" not in wednesday.split("–16:00")[0][-6:] and "–14:00" in wednesday and "16:00–" in wednesday
+    assert "Alice" not in html
+    assert "Lundi 23 novembre" in html
+    assert (await get(web, "/spaces/nowhere"))[0] == 404
+
+
+async def test_the_dashboard_needs_a_link_from_a_coordinator_in_a_private_chat(site_chat: Chat,
+                                                                                  web: TestClient) -> None:
+    status, html = await get(web, "/tableau")
+    assert status == 403 and "/tableau" in html
+    assert "coordinateurs" in site_chat.text("alice", "/tableau").lower() or "coordinat" in \
+        site_chat.text("alice", "/tableau").lower()
+    assert "privée" in site_chat.text("coord", "/tableau", group="g1")
+    answer = site_chat.text("coord", "/tableau")
+    link = re.search(r"https?://\S+", answer).group(0)  # type: ignore[union-attr]
+    path = link.removeprefix(PUBLIC)
+    assert path.startswith("/tableau/login/")
+    # Opening the link (or a chat app's preview of it) only shows a button.
+    status, html = await get(web, path)
+    assert status == 200 and 'method="post"' in html
+    response = await web.post(path, allow_redirects=False)
+    assert response.status == 303
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/tableau" in cookie
+    secret = re.search(r"tl_dashboard=([^;]+)", cookie).group(1)  # type: ignore[union-attr]
+    web.session.cookie_jar.clear()  # from here on, each request says which cookie it sends
+    assert (await web.post(path, allow_redirects=False)).status == 403  # once only
+
+    site_chat.text("coord", '/event add "Atelier" demain 18:00-20:00 places 4')
+    site_chat.text("alice", "/book salle-reunion demain 10:00-12:00")
+    status, html = await get(web, "/tableau", Cookie=f"tl_dashboard={secret}")
+    assert status == 200
+    parse(html)
+    assert "Occupation par espace et par semaine" in html and "Atelier" in html and "0 / 4" in html
+    chart = await web.get("/tableau/chart/occupancy.png", headers={"Cookie": f"tl_dashboard={secret}"})
+    assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+    report = await web.get("/tableau/report.csv?period=2026-11", headers={"Cookie": f"tl_dashboard={secret}"})
+    assert report.status == 200 and "attachment" in report.headers["Content-Disposition"]
+    assert (await web.get("/tableau/report.md", headers={"Cookie": "tl_dashboard=" + "x" * 43})).status == 403
+    assert (await get(web, "/tableau", Cookie="tl_dashboard=" + secret[:-1] + "A"))[0] == 403
+
+    assert "1" in site_chat.text("coord", "/tableau fermer")
+    assert (await get(web, "/tableau", Cookie=f"tl_dashboard={secret}"))[0] == 403
+
+
+def test_links_are_limited_per_hour(site_chat: Chat) -> None:
+    for _ in range(5):
+        assert "/tableau/login/" in site_chat.text("coord", "/tableau")
+    assert "attendez" in site_chat.text("coord", "/tableau")
+    site_chat.clock.advance(hours=1, minutes=1)
+    assert "/tableau/login/" in site_chat.text("coord", "/tableau")
+
+
+def test_site_colours_are_checked_for_contrast() -> None:
+    assert dict(load_settings({"SITE_COLOURS": "accent:#7a1f5c"}).site_colours)["accent"] == "#7a1f5c"
+    with pytest.raises(ConfigError, match=r"SITE_COLOURS: accent #ffff00 .* contrast"):
+        load_settings({"SITE_COLOURS": "accent:#ffff00"})
+    with pytest.raises(ConfigError, match="SITE_COLOURS: unknown colour 'link'"):
+        load_settings({"SITE_COLOURS": "link:#000000"})
+
+
+def test_every_template_string_has_a_french_translation() -> None:
+    from jinja2.ext import babel_extract
+
+    catalog = french_catalog()
+    found = []
+    for template in sorted((ROOT / "bot" / "site" / "templates").glob("*.html")):
+        with template.open("rb") as handle:
+            for _line, _function, message, _comments in babel_extract(handle, tuple(KEYWORDS), [], {}):
+                found.append(message if isinstance(message, str) else tuple(m for m in message if m))
+    assert len(found) > 50
+    missing = [m for m in found if not catalog.get(m)]
+    assert missing == []
