@@ -140,7 +140,10 @@ def _tokens(text: str) -> list[_Tok]:
             closing = _QUOTES_OPEN[raw]
             out.append(_Tok(raw, match.start(), match.end(), gap, quoted=True))
             continue
-        out.append(_Tok(V.fold(raw), match.start(), match.end(), gap))
+        folded = V.fold(raw)
+        if raw == "A" and out:
+            folded = "A"  # "salle A": a name, not "à"
+        out.append(_Tok(folded, match.start(), match.end(), gap))
     return out
 
 
@@ -185,7 +188,10 @@ _NEXT = _Table(V.NEXT_WORDS, True)
 _LAST = _Table(V.LAST_WORDS, True)
 _THIS = _Table(V.THIS_WORDS, True)
 _FILLERS = _Table(V.FILLERS, True)
-_LEADING = _Table(V.FILLERS - {"la", "et", "and", ",", ":", "qui", "vient", "prochain", "prochaine", "next"}, True)
+# Before the first piece of a moment only these are taken with it ("le 15", "on friday", "pour demain"):
+# "salle A demain", "à demain", "la" + day keep their word.
+_LEADING = _Table(V.FILLERS - {"la", "et", "and", ",", ":", "a", "at", "des", "qui", "vient", "prochain", "prochaine",
+                               "next"}, True)
 _HOUR_WORDS = {"h", "heure", "heures", "hres", "hre"}
 _AMPM = _Table({"am": "am", "a.m": "am", "a.m.": "am", "pm": "pm", "p.m": "pm", "p.m.": "pm"})
 
@@ -478,6 +484,8 @@ class _Reader:
         if found is None:
             return None
         clock, k = found
+        if self.text(k) == "/" and self.glued(k):
+            return None  # "24h/24", "7j/7"
         if alone and at is None and not clock.midnight and (clock.hour, clock.minute) != (12, 0) \
                 and self.length_follows(k):
             return None  # "payer 2h de parking": a length; "demain 9h de sortir", "à 15h d'envoyer": hours
@@ -693,8 +701,8 @@ class _Reader:
         if suffix in V.ORDINAL_SUFFIXES and self.glued(j):
             ordinal, j = True, j + 1
         if self.text(j) in _HOUR_WORDS or self.text(j) == ":" or self.text(j) in V.MINUTE_UNITS \
-                or self.phrase(j, _AMPM) is not None:
-            return None  # an hour, not a day
+                or self.phrase(j, _AMPM) is not None or self.text(j) in _NOT_DAYS:
+            return None  # an hour, or "1er étage", not a day
         month = month_first
         if month is None:
             word = self.text(j)
@@ -916,7 +924,7 @@ def _build(pieces: _Pieces, reader: _Reader) -> When:
             raise DateParseError("no_date")
         return When(day, day_stated=day_stated, period=period, weekly=pieces.weekly)
     start_clock = pieces.start
-    if start_clock.midnight and pieces.end is None and period not in {V.EVENING, V.NIGHT}:
+    if (start_clock.midnight or start_clock.hour == 24) and pieces.end is None and period not in {V.EVENING, V.NIGHT}:
         raise DateParseError("ambiguous")  # "samedi minuit": the start or the end of Saturday?
     start_hm = _wall_hour(start_clock, period, is_end=pieces.end is None and start_clock.midnight)
     period = period or start_clock.qualifier
@@ -999,6 +1007,8 @@ def _rest(text: str, toks: list[_Tok], taken: list[tuple[int, int]]) -> str:
 
 
 _AT_AFTER = {"a", "at", "vers", "@", "around"}
+_NOT_DAYS = {"etage", "floor", "rang", "prix", "arrondissement", "arr", "edition", "fois", "time", "times", "place",
+             "round", "sous-sol", "annee", "year", "mi-temps"}
 # A moment after these is a deadline or a repetition, not a moment: refused rather than read as one.
 _BOUNDS = {"avant", "apres", "before", "after", "until", "till", "jusqu", "jusque", "depuis", "since", "ici", "by"}
 _EVERY = {"chaque", "every", "each", "tous", "toutes"}  # "tous les lundis": "les" is skipped as a filler
