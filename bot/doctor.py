@@ -244,7 +244,39 @@ def check_disk_and_permissions(settings: Settings, t: Translator) -> list[Findin
     return findings
 
 
-CHECKS: tuple[Check, ...] = (check_database, check_platforms, check_public_url, check_disk_and_permissions)
+def check_backups(settings: Settings, t: Translator) -> list[Finding]:
+    """The daily backup: on, its directory writable, and the newest archive recent."""
+    from datetime import UTC, datetime
+
+    from bot.backup import archive_time, newest_backup
+
+    _ = t.gettext
+    if settings.backup_keep <= 0:
+        return [Finding(WARNING, _("The daily backup is off (BACKUP_KEEP=0)"),
+                        _("Set BACKUP_KEEP=7 (or more), or make sure another backup copies the data directory."))]
+    directory = settings.backup_dir or settings.data_dir / "backups"
+    existing = directory if directory.exists() else next(
+        (p for p in directory.absolute().parents if p.exists()), Path("/"))
+    if not existing.is_dir():
+        return []  # a file where a directory should be: the DATA_DIR check says so
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return [Finding(PROBLEM, _("BACKUP_DIR {path} is not writable by this user").format(path=directory),
+                        _("chown the directory to the bot's user, or set BACKUP_DIR to a writable place."))]
+    newest = newest_backup(directory) if directory.is_dir() else None
+    written = archive_time(newest) if newest is not None else None
+    if written is None:
+        return [Finding(OK, _("Backups: none yet in {path} (the first one is written at BACKUP_TIME)").format(
+                        path=directory))]
+    days = (datetime.now(UTC) - written).days
+    if days >= 2:
+        return [Finding(WARNING, t.ngettext("The newest backup is {n} day old", "The newest backup is {n} days old",
+                                            days).format(n=days),
+                        _("Check that the bot runs (systemctl status tierslieu) and its log around BACKUP_TIME."))]
+    return [Finding(OK, _("Backups: the newest is {name}").format(name=newest.name if newest else ""))]
+
+
+CHECKS: tuple[Check, ...] = (check_database, check_platforms, check_public_url, check_disk_and_permissions,
+                             check_backups)
 TITLE = N_("tierslieu doctor")
 
 

@@ -183,9 +183,29 @@ def inbox_figures(engine: Engine, now: datetime) -> dict[str, float] | None:
     return {"pending": float(count), "oldest_pending_seconds": _age(now, oldest if count else None)}
 
 
+class BackupCollector(Collector):
+    """When the newest daily archive was written (alert on time() - this > 2 days)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from bot.backup import archive_time, newest_backup
+
+        settings = self.app.settings
+        directory = settings.backup_dir or settings.data_dir / "backups"
+        newest = newest_backup(directory) if directory.is_dir() else None
+        written = archive_time(newest) if newest is not None else None
+        if written is not None:
+            yield GaugeMetricFamily("tierslieu_backup_newest_timestamp_seconds",
+                                    "When the newest backup archive in BACKUP_DIR was written (Unix time)",
+                                    value=written.timestamp())
+
+
 def render(app: App) -> bytes:
     own = CollectorRegistry()
     own.register(DatabaseCollector(app.engine, app.clock))
+    own.register(BackupCollector(app))
     return generate_latest(REGISTRY) + generate_latest(own)
 
 

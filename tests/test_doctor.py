@@ -49,6 +49,7 @@ async def test_a_good_installation_passes_in_french(tmp_path: Path, standin: Bot
     assert "✔ Base de données : accessible et à jour" in text
     assert f"✔ Telegram : connecté en tant que @{standin.username}" in text
     assert f"✔ PUBLIC_URL répond ({base}/healthz)" in text
+    assert "✔ Sauvegardes : aucune pour l'instant dans" in text
     assert "✘" not in text and text.rstrip().endswith("Tout va bien.")
 
 
@@ -94,6 +95,19 @@ async def test_an_unreachable_database_server_and_an_open_matrix_store(tmp_path:
     assert "✘ Database: cannot connect" in text and "Check DATABASE_URL" in text
     assert f"✘ The Matrix encryption store {store} can be read by other users\n  → chmod 700 {store}" in text
     assert "! No chat platform is configured" in text
+
+
+async def test_backups_that_stopped_are_noticed(tmp_path: Path) -> None:
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    (backups / "tierslieu-backup-20260101T033000Z.tar.gz").write_bytes(b"")
+    status, text = await doctor({"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "LANGUAGE": "en",
+                                 "DATA_DIR": str(tmp_path), "BACKUP_DIR": str(backups)})
+    assert status == 0
+    assert "! The newest backup is " in text and "systemctl status tierslieu" in text
+    status, text = await doctor({"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "LANGUAGE": "en",
+                                 "DATA_DIR": str(tmp_path), "BACKUP_KEEP": "0"})
+    assert "! The daily backup is off (BACKUP_KEEP=0)" in text
 
 
 def test_doctor_reads_the_units_settings_file_and_finds_it_readable_by_all(tmp_path: Path) -> None:

@@ -145,7 +145,8 @@ def samples(body: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
             for family in text_string_to_metric_families(body) for s in family.samples}
 
 
-async def test_metrics_parse_and_count_commands_outcomes_jobs_and_the_backlog(served: tuple[Chat, str]) -> None:
+async def test_metrics_parse_and_count_commands_outcomes_jobs_and_the_backlog(served: tuple[Chat, str],
+                                                                             tmp_path: Path) -> None:
     chat, base = served
     _, before, _ = await get(f"{base}/metrics")
     chat.say("alice", "/book salle-reunion demain 14h-16h")
@@ -168,6 +169,12 @@ async def test_metrics_parse_and_count_commands_outcomes_jobs_and_the_backlog(se
     assert grew("tierslieu_job_runs_total", job="daily-backup", outcome="ok") == 1
     assert now[("tierslieu_outbox_backlog", (("platform", Platform.CONSOLE.value),))] >= 1
     assert ("tierslieu_inbox_lag_seconds", ()) in now
+    chat.app.jobs.settings = dataclasses.replace(chat.app.jobs.settings, backup_keep=1,
+                                                 backup_dir=tmp_path / "backups")
+    chat.app.settings = chat.app.jobs.settings
+    chat.app.jobs.run_now("daily-backup")
+    _, body, _ = await get(f"{base}/metrics")
+    assert samples(body)[("tierslieu_backup_newest_timestamp_seconds", ())] == chat.clock.now.timestamp()
 
 
 async def test_metrics_need_the_token_when_one_is_set_and_refuse_proxied_requests(sqlite_url: str) -> None:
