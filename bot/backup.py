@@ -295,7 +295,8 @@ def backup(settings: Settings, destination: Path | None = None, env: Mapping[str
     notes: list[str] = []
     engine = make_engine(settings.database_url)
     try:
-        with tempfile.TemporaryDirectory(prefix="tierslieu-backup-") as tmp:
+        # Beside the archive, not in /tmp: often a small tmpfs (RAM) on a Raspberry Pi.
+        with tempfile.TemporaryDirectory(prefix=".tierslieu-backup-", dir=destination.parent) as tmp:
             work = Path(tmp)
             revisions = sorted(current_revisions(engine))
             sqlite_file = sqlite_path(settings.database_url)
