@@ -166,6 +166,11 @@ def remind(ctx: Ctx, args: str) -> Reply:
     if when.start is None:
         return _what_time(ctx, when, text)
     due_at = when.start
+    if due_at <= ctx.now and not when.day_stated and not when.relative:
+        tomorrow = (due_at.astimezone(ctx.tz) + timedelta(days=1)).date()
+        hm = due_at.astimezone(ctx.tz).strftime("%H:%M")
+        return Reply(ctx._("{time} has already passed today. Tomorrow at {time}?").format(time=hm),
+                     actions=(Action(ctx._("Tomorrow at {time}").format(time=hm), _command_for(tomorrow, hm, text)),))
     if due_at <= ctx.now:
         raise UserError(ctx._("That moment has already passed."), example=example)
     check_room_for_reminder(ctx)  # per-member limit (MAX_PENDING_REMINDERS)

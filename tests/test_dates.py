@@ -365,3 +365,15 @@ def test_a_deadline_is_not_read_as_a_moment(text: str) -> None:
     with pytest.raises(DateParseError) as error:
         find_when(f"rendre le dossier {text}", NOW, PARIS)
     assert error.value.code == "ambiguous"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS + DAYS + TIMES), max_size=6))
+def test_the_reminder_checks_never_break_on_what_members_type(words: list[str]) -> None:
+    from bot.core.dates import mentions_time, when_readings
+
+    text = " ".join(words)
+    assert mentions_time(text, NOW, PARIS) in {True, False}
+    for when, rest in when_readings(text, NOW, PARIS):
+        _check_when(when)
+        assert len(rest) <= len(text)

@@ -276,3 +276,14 @@ def test_the_words_of_a_spoken_reminder_lose_their_de(sqlite_chat: Chat) -> None
         "Je vous le rappellerai le vendredi 27 novembre, 12:00 : appeler Paul")
     assert sqlite_chat.text("alice", "/rappel le 15 à 10h payer 2h de parking") == (
         "Je vous le rappellerai le mardi 15 décembre, 10:00 : payer 2h de parking")
+
+
+def test_an_hour_already_gone_today_is_offered_for_tomorrow_in_the_members_language(sqlite_chat: Chat) -> None:
+    assert sqlite_chat.text("alice", "/rappel 9h appeler la banque") == (
+        "09:00 est déjà passé aujourd'hui. Demain à 09:00 ?")
+    [reply] = sqlite_chat.press("alice", "Demain à 09:00")
+    assert reply.text == "Je vous le rappellerai le mardi 24 novembre, 09:00 : appeler la banque"
+    english = sqlite_chat.text("bob", "/remind friday noon lunch with Paul", lang="en")
+    assert english == "I'll remind you on Friday 27 November, 12:00: lunch with Paul"
+    assert sqlite_chat.text("bob", "/remind tomorrow call the bank", lang="en") == (
+        "At what time on Tuesday 24 November should I remind you: call the bank?")

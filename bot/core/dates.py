@@ -1190,6 +1190,14 @@ def mentions_time(text: str, now: datetime, tz: ZoneInfo) -> bool:
         return True
     toks = _tokens(_prepare(text, now))
     reader = _Reader(toks, now, tz, False)
+    try:
+        return _names_a_time(reader)
+    except DateParseError:
+        return True  # "25h": not a time we can read, but one all the same
+
+
+def _names_a_time(reader: _Reader) -> bool:
+    toks = reader.toks
     for i in range(len(toks)):
         clock = reader.clock(i)
         if (clock is not None and not reader.length_follows(clock[1])) or reader.phrase(i, _PERIODS) is not None:
