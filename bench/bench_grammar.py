@@ -8,6 +8,7 @@ and p99 per command and, as a bare reference, ``str.split`` of the same texts; a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlmodel import Session
 
 from bot.core.context import Ctx
+from bot.core.errors import UserError
 from bot.core.i18n import translator_for
 from bot.core.router import split_command
 from bot.core.types import ChatRef, Incoming, Platform, UserRef
@@ -61,10 +63,8 @@ def main() -> None:
                     for parsed in texts:
                         assert parsed is not None
                         started = time.perf_counter()
-                        try:
+                        with contextlib.suppress(UserError):  # an example may not read in the other language
                             command.parse(ctx, parsed[1])
-                        except Exception:  # an example in the other language may not read: still timed
-                            pass
                         timings.append((time.perf_counter() - started) * 1e6)
                         started = time.perf_counter()
                         parsed[1].split()
