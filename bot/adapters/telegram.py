@@ -198,6 +198,7 @@ class TelegramAdapter:
             ) from None
         self._initialized = True
         self.username = self.bot.username
+        await self.state.preload()
         await self._register_command_menu()
         allowed = list(ALLOWED_UPDATES)
         self._running = self._receiving = True

@@ -8,12 +8,18 @@ import asyncio
 import hashlib
 import logging
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, or_
+from sqlmodel import col, select
 
 from bot.adapters.telegram_render import fits_callback_data
 from storage.adapter_state import get_state, set_state
+from storage.db import session_scope
+from storage.models import AdapterState
 
 log = logging.getLogger(__name__)
+
+MIGRATED = "telegram:migrated:"
+BLOCKED = "telegram:blocked:"
 
 
 class TelegramChatState:
@@ -22,6 +28,26 @@ class TelegramChatState:
         self._buttons: dict[str, str] = {}
         self._migrated: dict[str, str] = {}
         self._blocked: dict[str, bool] = {}
+        self._complete = False  # migrations and blocked chats all loaded: a chat not known has neither
+
+    async def preload(self) -> None:
+        """Read every chat migration and blocked chat at once (a broadcast to 1,000 chats then asks the
+        database nothing per chat); kept up to date in memory by this process afterwards."""
+        self._migrated, self._blocked = await asyncio.to_thread(self._load_chats)
+        self._complete = True
+
+    def _load_chats(self) -> tuple[dict[str, str], dict[str, bool]]:
+        migrated: dict[str, str] = {}
+        blocked: dict[str, bool] = {}
+        with session_scope(self.engine) as session:
+            rows = session.exec(select(AdapterState).where(or_(
+                col(AdapterState.key).startswith(MIGRATED), col(AdapterState.key).startswith(BLOCKED))))
+            for row in rows:
+                if row.key.startswith(MIGRATED):
+                    migrated[row.key.removeprefix(MIGRATED)] = row.value
+                else:
+                    blocked[row.key.removeprefix(BLOCKED)] = bool(row.value)
+        return migrated, blocked
 
     async def _get(self, key: str) -> str | None:
         return await asyncio.to_thread(get_state, self.engine, key)
@@ -59,9 +85,9 @@ class TelegramChatState:
         seen = {chat_id}
         current = chat_id
         while True:
-            if current not in self._migrated:
-                self._migrated[current] = await self._get(f"telegram:migrated:{current}") or ""
-            following = self._migrated[current]
+            if current not in self._migrated and not self._complete:
+                self._migrated[current] = await self._get(f"{MIGRATED}{current}") or ""
+            following = self._migrated.get(current, "")
             if not following or following in seen:
                 return current
             seen.add(following)
@@ -70,7 +96,7 @@ class TelegramChatState:
     async def remember_migration(self, old: str, new: str) -> None:
         log.info("Telegram group %s is now supergroup %s", old, new)
         self._migrated[old] = new
-        await self._set(f"telegram:migrated:{old}", new)
+        await self._set(f"{MIGRATED}{old}", new)
 
     # blocked chats ------------------------------------------------------------------------------
 
@@ -79,7 +105,7 @@ class TelegramChatState:
 
     async def is_blocked(self, chat_id: str) -> bool:
         if chat_id not in self._blocked:
-            self._blocked[chat_id] = bool(await self._get(f"telegram:blocked:{chat_id}"))
+            self._blocked[chat_id] = False if self._complete else bool(await self._get(f"{BLOCKED}{chat_id}"))
         return self._blocked[chat_id]
 
     async def set_blocked(self, chat_id: str, blocked: bool) -> None:
@@ -88,7 +114,7 @@ class TelegramChatState:
         self._blocked[chat_id] = blocked
         log.info("Telegram chat %s %s", chat_id,
                  "blocked or removed the bot" if blocked else "is reachable again")
-        await self._set(f"telegram:blocked:{chat_id}", "1" if blocked else "")
+        await self._set(f"{BLOCKED}{chat_id}", "1" if blocked else "")
 
     # split outbox messages ----------------------------------------------------------------------
 

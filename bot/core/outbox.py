@@ -158,21 +158,22 @@ class OutboxWorker:
 
     # -- database --------------------------------------------------------------------------------
 
-    def _due_chats(self) -> list[ChatKey]:
-        """Chats with a message due now, the one waiting longest first."""
+    def _due_heads(self) -> list[OutboxMessage]:
+        """The next message due now of each chat that has one, the chat waiting longest first (one query
+        for all chats, so a broadcast's first messages go out at once)."""
         with session_scope(self.engine) as session:
-            rows = session.exec(
-                select(OutboxMessage.platform, OutboxMessage.chat_id)
+            heads = (
+                select(func.min(OutboxMessage.id))
                 .where(
                     OutboxMessage.status == "pending",
                     OutboxMessage.not_before <= self.clock(),
                     col(OutboxMessage.platform).in_(list(self.adapters)),
                 )
                 .group_by(col(OutboxMessage.platform), col(OutboxMessage.chat_id))
-                .order_by(func.min(OutboxMessage.id))
                 .limit(10_000)
-            ).all()
-        return [(platform, chat_id) for platform, chat_id in rows]
+            )
+            return list(session.exec(
+                select(OutboxMessage).where(col(OutboxMessage.id).in_(heads)).order_by(col(OutboxMessage.id))))
 
     def _next_due(self, key: ChatKey) -> OutboxMessage | None:
         with session_scope(self.engine) as session:
@@ -255,14 +256,16 @@ class OutboxWorker:
                                 lease=None)
         return True
 
-    async def _serve_chat(self, key: ChatKey) -> int:
+    async def _serve_chat(self, key: ChatKey, first: OutboxMessage | None = None) -> int:
         """One chat's messages, in order, one send slot at a time; after a failure the rest wait for
         the next round. Returns how many were delivered."""
         adapter = self.adapters[key[0]]
         until_ready = getattr(adapter, "until_ready", None)
         delivered = 0
+        row = first
         while not self._stopping:
-            row = await asyncio.to_thread(self._next_due, key)
+            if row is None:
+                row = await asyncio.to_thread(self._next_due, key)
             if row is None:
                 break
             self._idle.add(key)
@@ -281,12 +284,14 @@ class OutboxWorker:
             if outcome is False:
                 break
             delivered += outcome is True
+            row = None
         return delivered
 
-    def _serve(self, key: ChatKey) -> asyncio.Task[int]:
+    def _serve(self, head: OutboxMessage) -> asyncio.Task[int]:
+        key = (head.platform, head.chat_id)
         task = self._chats.get(key)
         if task is None or task.done():
-            task = asyncio.create_task(self._serve_chat(key), name=f"outbox-{key[0]}-{key[1]}")
+            task = asyncio.create_task(self._serve_chat(key, head), name=f"outbox-{key[0]}-{key[1]}")
             self._chats[key] = task
             task.add_done_callback(lambda done, key=key: self._forget(key, done))  # type: ignore[misc]
         return task
@@ -296,7 +301,6 @@ class OutboxWorker:
             del self._chats[key]
         if not task.cancelled() and task.exception() is not None:
             log.error("outbox for %s:%s failed", *key, exc_info=task.exception())
-        self._wake.set()  # the chat may have more by now
 
     def _lead(self) -> bool:
         """Whether this process sends; recovers the previous sender's rows when it becomes the sender."""
@@ -315,8 +319,8 @@ class OutboxWorker:
         how many were delivered."""
         if not await asyncio.to_thread(self._lead):
             return 0
-        keys = await asyncio.to_thread(self._due_chats)
-        tasks = [self._serve(key) for key in keys]
+        heads = await asyncio.to_thread(self._due_heads)
+        tasks = [self._serve(head) for head in heads]
         counts = await asyncio.gather(*tasks, return_exceptions=True)
         return sum(c for c in counts if isinstance(c, int))
 
@@ -325,8 +329,8 @@ class OutboxWorker:
             self._wake.clear()
             try:
                 if await asyncio.to_thread(self._lead):
-                    for key in await asyncio.to_thread(self._due_chats):
-                        self._serve(key)
+                    for head in await asyncio.to_thread(self._due_heads):
+                        self._serve(head)
             except Exception:
                 log.exception("outbox round failed")
             with contextlib.suppress(TimeoutError):
@@ -345,7 +349,7 @@ class OutboxWorker:
             while asyncio.get_running_loop().time() < deadline:
                 self._wake.set()
                 await asyncio.sleep(0.1)
-                if not self._chats and not await asyncio.to_thread(self._due_chats):
+                if not self._chats and not await asyncio.to_thread(self._due_heads):
                     break
         self._stopping = True
         if self._task is not None:
