@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+import threading
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
 from bot.core.i18n import Translator
 from bot.site.data import Dashboard
+
+# pyplot is not thread-safe, and two first imports of matplotlib racing in two threads fail: one chart at a time.
+_DRAWING = threading.Lock()
+F = TypeVar("F", bound=Callable[..., bytes])
+
+
+def _one_at_a_time(draw: F) -> F:
+    @wraps(draw)
+    def locked(*args: Any, **kwargs: Any) -> bytes:
+        with _DRAWING:
+            return draw(*args, **kwargs)
+
+    return locked  # type: ignore[return-value]
 
 
 def _figure(width: float, height: float) -> tuple[Any, Any]:
@@ -27,6 +43,7 @@ def _png(figure: Any) -> bytes:
     return buffer.getvalue()
 
 
+@_one_at_a_time
 def occupancy(d: Dashboard, t: Translator, colours: dict[str, str]) -> bytes:
     """One line per space: its occupancy (share of the seat-time on offer) week after week."""
     from matplotlib.ticker import PercentFormatter
@@ -37,15 +54,16 @@ def occupancy(d: Dashboard, t: Translator, colours: dict[str, str]) -> bytes:
     for name in names:
         values = [next((rate for n, rate, _ in w.by_space if n == name), None) for w in d.weeks]
         axes.plot(labels, [v if v is not None else float("nan") for v in values], marker="o", label=name)
-    axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+    axes.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     axes.set_ylim(bottom=0)
-    axes.set_title(t.gettext("Occupancy by space and week"), loc="left", fontsize=11, color=colours["text"])
+    axes.set_ylabel(t.gettext("Occupancy by space and week"), fontsize=9, color=colours["text"])
     if names:
         axes.legend(fontsize=8, loc="upper left", frameon=False)
     axes.grid(axis="y", alpha=0.3)
     return _png(figure)
 
 
+@_one_at_a_time
 def volunteering(d: Dashboard, t: Translator, colours: dict[str, str]) -> bytes:
     """Volunteer hours by project this month, most first."""
     projects = d.month.volunteers.projects
@@ -54,8 +72,6 @@ def volunteering(d: Dashboard, t: Translator, colours: dict[str, str]) -> bytes:
     hours = [p.minutes / 60 for p in projects][::-1]
     axes.barh(names, hours, color=colours["accent"])
     axes.set_xlabel(t.gettext("hours"))
-    axes.set_title(t.gettext("Volunteer hours by project, this month"), loc="left", fontsize=11,
-                   color=colours["text"])
     if not projects:
         axes.text(0.5, 0.5, t.gettext("No hours logged yet this month."), ha="center", va="center",
                   transform=axes.transAxes)
