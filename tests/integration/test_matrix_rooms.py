@@ -1,5 +1,5 @@
-"""Rooms as the bot lives in them: a room that removes the bot is unsubscribed, and reports name rooms as
-their members see them."""
+"""Rooms as the bot lives in them: a room that removes the bot is unsubscribed, reports name rooms as
+their members see them, and the operator's log says what matters once."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ async def test_a_room_that_kicks_the_bot_is_unsubscribed_and_reports_name_rooms_
     synapse: SynapseServer, member: MemberClient, bot_user: RegisteredUser, tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.adapters.matrix")
+    caplog.set_level(logging.INFO)
     app = await start_bot(bot_env(synapse, bot_user, tmp_path))
     try:
         created = await member.client.room_create(name="Café des bricoleurs", invite=[bot_user.user_id])
@@ -51,5 +51,8 @@ async def test_a_room_that_kicks_the_bot_is_unsubscribed_and_reports_name_rooms_
             assert time.monotonic() < deadline, "the room that kicked the bot is still subscribed"
             await asyncio.sleep(0.2)
         assert f"removed from Café des bricoleurs ({room}) by {member.user_id}: unsubscribed" in caplog.text
+        # The operator's log: the login once, none of nio's per-event INFO lines.
+        assert caplog.text.count("Matrix: logged in as") == 1
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("nio") and r.levelno < logging.WARNING] == []
     finally:
         await app.stop()
