@@ -51,12 +51,13 @@ def occupancy(d: Dashboard, t: Translator, colours: dict[str, str]) -> bytes:
     figure, axes = _figure(7.5, 3.6)
     names = [name for name, _rate, _n in d.weeks[-1].by_space] if d.weeks else []
     labels = [w.label.split("-")[-1] for w in d.weeks]
+    highest = 0.0
     for name in names:
         values = [next((rate for n, rate, _ in w.by_space if n == name), None) for w in d.weeks]
+        highest = max([highest, *(v for v in values if v is not None)])
         axes.plot(labels, [v if v is not None else float("nan") for v in values], marker="o", label=name)
     axes.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    axes.set_ylim(bottom=0)
-    axes.set_ylabel(t.gettext("Occupancy by space and week"), fontsize=9, color=colours["text"])
+    axes.set_ylim(0, min(1.0, max(0.1, highest * 1.15)) if highest <= 1 else highest * 1.15)  # 10 % at least
     if names:
         axes.legend(fontsize=8, loc="upper left", frameon=False)
     axes.grid(axis="y", alpha=0.3)
