@@ -155,7 +155,7 @@ class Planner:
         if said in W.THANKS or (said in W.SPELLINGS and W.SPELLINGS[said] == "merci"):
             return Plan("thanks", text=self.t.gettext("You're welcome!"))
         if not folded.strip():
-            return Plan("none")
+            return self._unknown(folded)  # "lol", "?": a private message always gets an answer
         words = folded.split()
         if folded in W.GOODBYES:
             return Plan("thanks", text=self.t.gettext("See you soon!"))
@@ -717,7 +717,8 @@ class Planner:
 
     def _greeting(self) -> str:
         _ = self.t.gettext
-        return _("Hello! Tell me what you need, for example: “{example1}”, “{example2}” or “{example3}”.").format(
+        return _("Hello! Tell me what you need, for example: “{example1}”, “{example2}” or “{example3}”. "
+                 "/help lists everything.").format(
             example1=_("I'd like the meeting room tomorrow 2pm-4pm"), example2=_("what's free on Thursday?"),
             example3=_("who opens on Saturday?"))
 

@@ -26,6 +26,7 @@ from bot.core.router import CommandTable, is_number, split_command
 from bot.core.types import Action, Incoming, Reply
 from storage import conversation as store
 from storage.members import get_or_create_member
+from storage.models import Member
 from storage.models_conversation import ConversationState
 
 if TYPE_CHECKING:
@@ -95,6 +96,8 @@ def remember_offered(session: Session, commands: CommandTable, incoming: Incomin
     row = store.find_state(session, incoming.chat.platform.value, incoming.chat.chat_id, member_id)
     if row is None and not actions:
         return
+    if session.get(Member, member_id) is None:
+        return  # the command merged this member into another (/link): nothing of theirs to remember
     key = (incoming.chat.platform.value, incoming.chat.chat_id, member_id)
     if actions:
         store.save_choices(session, *key, offered_choices(commands, actions), now + timedelta(minutes=CHOICE_MINUTES),
