@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shlex
+from datetime import time
 from typing import Any
 
 from sqlmodel import select
 
 from bot.core.context import Ctx
 from bot.core.errors import UserError
-from bot.core.grammar.args import REST, CustomArg, TitleArg, WordArg
+from bot.core.grammar.args import LEADING, REST, CustomArg, TitleArg, WordArg
 from bot.core.grammar.pieces import fold
 from bot.core.grammar.refs import SpaceArg
 from bot.core.i18n import N_
@@ -27,6 +28,7 @@ from storage.spaces import (
     space_as_entry,
     space_fields,
 )
+from storage.volunteer_rules import RotaFormatError, parse_time_range
 
 router = Router("spaces")
 
@@ -68,7 +70,7 @@ def hours_summary(ctx: Ctx, opening_hours: str | None) -> str:
     parts = []
     for index, day in enumerate(WEEKDAYS):
         if day in hours:
-            ranges = ",".join(f"{s:%H:%M}-{e:%H:%M}" for s, e in hours[day])
+            ranges = ",".join(f"{s:%H:%M}-{'24:00' if e == time.max else f'{e:%H:%M}'}" for s, e in hours[day])
             parts.append(f"{day_names[index]} {ranges}")
     return "; ".join(parts) or ctx._("no opening hours")
 
@@ -124,6 +126,36 @@ def read_settings(ctx: Ctx, text: str) -> tuple[dict[str, str] | None, str]:
     return (pairs or None), ""
 
 
+def _read_name(ctx: Ctx, text: str) -> tuple[str | None, str]:
+    """The new space's name: in quotes, or the words before the first setting ("Atelier bois mar=…")."""
+    if text[:1] in "\"“«„":
+        return TitleArg("name", leading=True).read(ctx, text)
+    words = text.split(" ") if text else []
+    name_words = []
+    for word in words:
+        if "=" in word:
+            break
+        name_words.append(word)
+    return (" ".join(name_words)[:200] or None), " ".join(words[len(name_words):])
+
+
+def _hours_value(value: str) -> str | None:
+    """'14h-19h', '9h30-12h,14h-18h' or '09:00-18:00' as opening hours the spaces file reads, or None."""
+    try:
+        parse_hours({"mon": value})
+        return value
+    except HoursFormatError:
+        pass
+    ranges = []
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        try:
+            start, end = parse_time_range(part)
+        except RotaFormatError:
+            return None
+        ranges.append(f"{start:%H:%M}-{end:%H:%M}")
+    return ",".join(ranges) or None
+
+
 def _check_values(ctx: Ctx, pairs: dict[str, str]) -> dict[str, str]:
     """French kind names and hours checked here, so that errors come in the member's language."""
     day_names = ctx.translator.locale.days["format"]["wide"]
@@ -136,12 +168,12 @@ def _check_values(ctx: Ctx, pairs: dict[str, str]) -> dict[str, str]:
                     kind=value[:40], kinds=kinds), example=ctx._(SPACE_EXAMPLE))
             pairs[key] = kind
         elif key in WEEKDAYS and fold(value) not in CLOSED_WORDS:
-            try:
-                parse_hours({key: value})
-            except HoursFormatError:
+            hours = _hours_value(value)
+            if hours is None:
                 raise UserError(ctx._("I couldn't read the hours “{hours}” for {day}: write them like "
                                       "09:00-18:00, or 09:00-12:00,14:00-18:00.").format(
-                    hours=value[:40], day=day_names[WEEKDAYS.index(key)]), example=ctx._(SPACE_EXAMPLE)) from None
+                    hours=value[:40], day=day_names[WEEKDAYS.index(key)]), example=ctx._(SPACE_EXAMPLE))
+            pairs[key] = hours
         elif key in WEEKDAYS:
             pairs[key] = ""
     return pairs
@@ -184,7 +216,7 @@ SETTINGS_ARG = CustomArg("settings", read_settings, label=N_("<settings>"), stag
 @space.sub("add", aliases=["ajouter", "creer", "nouveau"], help=N_("Add a space: the days given are its opening hours"),
            args=(WordArg("slug", question=N_("Give the new space a short name, e.g. atelier-bois."),
                          label=N_("<short-name>")),
-                 TitleArg("name", optional=True, leading=True, first_word=True), SETTINGS_ARG),
+                 CustomArg("name", _read_name, stage=LEADING, label=N_('"<name>"')), SETTINGS_ARG),
            examples=(SPACE_EXAMPLE, N_('/space add petit-bureau "Petit bureau" kind=desk capacity=2')))
 def add_space(ctx: Ctx, slug: str, name: str | None, settings: dict[str, str] | None) -> Reply:
     pairs = _check_values(ctx, dict(settings or {}))

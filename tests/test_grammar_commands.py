@@ -246,3 +246,13 @@ def test_a_plain_handler_still_receives_its_text() -> None:
     assert command is not None and command.args is None
     command.func(None, "  as typed, n°12 « x »")  # type: ignore[arg-type]
     assert seen == ["  as typed, n°12 « x »"]
+
+
+def test_space_hours_may_be_written_the_french_way_and_a_name_unquoted(chat: Chat) -> None:
+    answer = chat.text("coord", "/espace ajouter atelier-bois Atelier bois mar=14h-19h jeudi=9h30-12h,14h-18h")
+    assert answer == ("Espace ajouté : Atelier bois (atelier-bois).\n"
+                      "Ouvert : mar. 14:00-19:00; jeu. 09:30-12:00,14:00-18:00")
+    assert chat.text("coord", "/espace modifier atelier-bois mar=fermé sam=10:00-24:00").endswith(
+        "Ouvert : jeu. 09:30-12:00,14:00-18:00; sam. 10:00-24:00")
+    assert "Je n'ai pas compris les horaires « 19h-14h » du mardi" in chat.text(
+        "coord", "/espace modifier atelier-bois mar=19h-14h")
