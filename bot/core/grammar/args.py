@@ -7,13 +7,17 @@ the usage line, ``/help <command>`` and the button commands, so they always agre
 Each piece takes what it understands out of the text and returns the rest. Pieces run in stages, so
 that the unambiguous ones go first whatever the order people type things in:
 
+(-1. an item number, always read first from the start: "/event edit 12 places 20";)
 0. MARKED: things that announce themselves anywhere ("« titre »", "#projet", "12 places", "lieu X");
 1. LEADING: things read from the start (an item number, a space, a keyword, a duration);
 2. FOUND: things found anywhere by a scanner (a date in a task description);
 3. REST: what is left (a moment, free text, a member's name).
 
-Whatever is left after the last piece is not silently dropped: the command answers that it did not
-understand it.
+Inside a stage pieces read in the order declared, unless a piece says otherwise (``order=``); the
+usage line always shows them in the order declared. Whatever is left after the last piece is not
+silently dropped: the command answers that it did not understand it, with its usage.
+
+A plain ``def cmd(ctx, args: str)`` declared with ``router.command`` still reads its own text.
 """
 
 from __future__ import annotations
