@@ -976,7 +976,9 @@ def _prepare(text: str, now: datetime) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _spans(reader: _Reader) -> list[tuple[int, int, _Pieces]]:
+def _spans(reader: _Reader, tolerant: bool = False) -> list[tuple[int, int, _Pieces]]:
+    """The moments of the text, left to right. ``tolerant``: a place that cannot be read is skipped
+    instead of refusing the whole text (to offer the readings that do work)."""
     spans: list[tuple[int, int, _Pieces]] = []
     i = 0
     toks = reader.toks
@@ -984,7 +986,12 @@ def _spans(reader: _Reader) -> list[tuple[int, int, _Pieces]]:
         if toks[i].quoted:
             i += 1
             continue
-        found = reader.moment(i)
+        try:
+            found = reader.moment(i)
+        except DateParseError:
+            if not tolerant:
+                raise
+            found = None
         if found is None:
             i += 1
             continue
@@ -1103,7 +1110,7 @@ def when_readings(text: str, now: datetime, tz: ZoneInfo, *, past: bool = False)
     text = _prepare(text, now)
     toks = _tokens(text)
     reader = _Reader(toks, now, tz, past)
-    spans = [s for s in _spans(reader) if s[2].is_moment]
+    spans = [s for s in _spans(reader, tolerant=True) if s[2].is_moment]
     if len(spans) > 1:
         spans = [spans[0], spans[-1], *spans[1:-1]]
     readings: list[tuple[When, str]] = []
