@@ -253,14 +253,23 @@ class MatrixAdapter:
                 log.warning("Matrix sync refused (%s); retrying in %.0f s", getattr(response, "message", ""), delay)
                 await asyncio.sleep(delay)
                 continue
-            failures = 0
-            full_state = False
             self._handling = True
             try:
                 await self._handle_sync(response)
                 await self._save_sync_token(response.next_batch)
+            except Exception as error:
+                # The inbox or the database failed: the position is not moved on, so the same events are
+                # read again once it works (duplicates are ignored by the inbox's key).
+                failures += 1
+                delay = min(2.0 ** failures, MAX_BACKOFF_S)
+                log.error("Matrix: could not store received messages (%s); reading them again in %.0f s",
+                          error, delay)
+                await asyncio.sleep(delay)
+                continue
             finally:
                 self._handling = False
+            failures = 0
+            full_state = False
             self._ready.set()
             try:
                 await self._e2e_housekeeping()

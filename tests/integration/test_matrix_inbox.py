@@ -7,16 +7,27 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from nio import RoomSendResponse
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine, select
 
+from bot.core.types import Incoming
 from storage.models import Booking
 from tests.integration.synapse_server import RegisteredUser, SynapseServer, synapse
-from tests.integration.test_matrix import WAIT_S, MemberClient, bot_env, bot_user, member, start_bot
+from tests.integration.test_matrix import (
+    WAIT_S,
+    MemberClient,
+    bot_env,
+    bot_user,
+    matrix_adapter,
+    member,
+    start_bot,
+)
 
 __all__ = ["bot_user", "member", "synapse"]
 
@@ -66,6 +77,33 @@ async def test_commands_on_both_sides_of_a_150_event_gap_while_the_bot_was_down_
         await asyncio.sleep(1.5)
         await member.sync()
         assert [len(member.replies_to(e, bot_user.user_id)) for e in (first, last)] == [1, 1]
+    finally:
+        await app.stop()
+
+
+async def test_a_command_the_inbox_could_not_store_is_read_again_and_answered_once(
+    synapse: SynapseServer, member: MemberClient, bot_user: RegisteredUser, tmp_path: Path
+) -> None:
+    app = await start_bot(bot_env(synapse, bot_user, tmp_path))
+    try:
+        room = await member.create_room(bot_user.user_id)
+        adapter = matrix_adapter(app)
+        store = adapter._sink
+        assert store is not None
+        failed: list[int] = []
+
+        async def failing_once(batch: Sequence[Incoming]) -> None:
+            if batch and not failed:
+                failed.append(len(batch))
+                raise OperationalError("INSERT", {}, Exception("database is locked"))
+            await store(batch)
+
+        adapter._sink = failing_once
+        asked = await member.say(room, "!help")
+        await member.wait_for_reply(room, asked, bot_user.user_id)
+        await asyncio.sleep(1.5)
+        await member.sync()
+        assert failed == [1] and len(member.replies_to(asked, bot_user.user_id)) == 1
     finally:
         await app.stop()
 
