@@ -19,7 +19,8 @@ SINGLE_ACTION_KEY = "✅"
 NUMBER_KEYS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 VARIATION_SELECTOR = "\ufe0f"
 
-CHOOSE_HINT = N_("To choose, react with the emoji or answer with its number:")
+# A typed number counts in a direct chat, or in a room as a reply to the bot (the core's rule).
+CHOOSE_HINT = N_("To choose, react with the emoji (or reply to this message with its number):")
 # Shown only when the offered actions can be undone: by all of them, or by some (then named).
 UNDO_HINT = N_("Removing your reaction undoes it.")
 UNDO_SOME_HINT = N_("Removing your reaction undoes: {actions}.")
@@ -202,7 +203,7 @@ def thread_root(content: dict[str, Any]) -> str | None:
     return None
 
 
-_PILL_RE = re.compile(r"""href=["']https://matrix\.to/#/(@[^"'?/]+)""")
+_PILL_RE = re.compile(r"""href=["']https://matrix\.to/#/((?:@|%40)[^"'?/]+)""")
 
 
 def mentioned_users(content: dict[str, Any]) -> list[str]:

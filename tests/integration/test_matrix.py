@@ -30,7 +30,15 @@ from nio import (
 from sqlmodel import Session, select
 
 from bot.adapters.matrix import MatrixAdapter
-from bot.adapters.matrix_render import image_info, notice_content, strip_mention, strip_reply_fallback
+from bot.adapters.matrix_render import (
+    image_info,
+    mentioned_users,
+    notice_content,
+    reply_target,
+    strip_mention,
+    strip_reply_fallback,
+    thread_root,
+)
 from bot.app import App, StartupError
 from bot.config import load_settings
 from bot.core.context import Ctx
@@ -239,6 +247,19 @@ def test_reports_markdown_becomes_html_and_commands_are_shown_with_a_bang() -> N
 def test_an_image_carries_its_type_size_and_dimensions() -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (640).to_bytes(4, "big") + (480).to_bytes(4, "big") + b"rest"
     assert image_info(png) == {"mimetype": "image/png", "size": len(png), "w": 640, "h": 480}
+
+
+def test_pills_and_m_mentions_name_users_and_a_thread_fallback_is_not_a_reply() -> None:
+    content = {
+        "body": "Bot: !book salle pour Carol",
+        "formatted_body": '<a href="https://matrix.to/#/@bot:localhost">Bot</a>: !book salle pour '
+                          '<a href="https://matrix.to/#/%40carol%3Alocalhost">Carol</a>',
+        "m.mentions": {"user_ids": ["@bot:localhost"]},
+        "m.relates_to": {"rel_type": "m.thread", "event_id": "$root", "is_falling_back": True,
+                         "m.in_reply_to": {"event_id": "$last"}},
+    }
+    assert mentioned_users(content) == ["@bot:localhost", "@carol:localhost"]
+    assert thread_root(content) == "$root" and reply_target(content) is None
 
 
 def test_mentions_and_reply_quotes_are_stripped_before_the_command() -> None:
