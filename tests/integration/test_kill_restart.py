@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 class BotProcess:
     """`python -m bot run` with its environment; its log is kept for failures."""
 
-    def __init__(self, tmp_path: Path, standin: BotApiStandIn) -> None:
-        self.database_url = f"sqlite:///{tmp_path}/bot.db"
+    def __init__(self, tmp_path: Path, standin: BotApiStandIn, database_url: str | None = None) -> None:
+        self.database_url = database_url or f"sqlite:///{tmp_path}/bot.db"
         self.log = tmp_path / "bot.log"
         self.env = {
             **os.environ,
@@ -107,8 +107,17 @@ async def wait_until(condition: object, timeout: float, what: str, bot: BotProce
 
 
 async def test_bursts_killed_at_any_moment_run_each_command_once_and_answer_every_one(
-    standin: BotApiStandIn, bot: BotProcess
+    standin: BotApiStandIn, tmp_path: Path, database_url: str
 ) -> None:
+    bot = BotProcess(tmp_path, standin, database_url)
+    try:
+        await bursts_killed_at_any_moment(standin, bot)
+    finally:
+        if bot.process is not None and bot.process.returncode is None:
+            await bot.kill()
+
+
+async def bursts_killed_at_any_moment(standin: BotApiStandIn, bot: BotProcess) -> None:
     members = {m: standin.user(m, f"Membre{m}", "fr") for m in MEMBERS}
     chats = {m: standin.private_chat(user) for m, user in members.items()}
     tags: dict[str, int] = {}
@@ -144,6 +153,7 @@ async def test_bursts_killed_at_any_moment_run_each_command_once_and_answer_ever
     assert set(answers) == set(tags)
     duplicates = sum(count - 1 for count in answers.values())
     assert duplicates <= 4 * 4, "duplicates only for answers in flight at a kill (at most 4 per kill)"
+    print(f"{len(tags)} commands, 4 kills: each run once, all answered, {duplicates} answers shown twice")
 
 
 async def test_an_announcement_killed_midway_reaches_each_chat_at_most_once_and_is_reported(
