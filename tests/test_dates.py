@@ -275,7 +275,12 @@ def test_the_past_reading_takes_the_last_such_day_and_the_future_one_the_next() 
     assert find_when("lundi", NOW, PARIS)[0] == When(date(2026, 11, 30), day_stated=True)
     assert find_when("hier soir", NOW, PARIS, past=True)[0] == When(date(2026, 11, 22), day_stated=True,
                                                                      period="evening")
-    assert find_when("3/12", NOW, PARIS, past=True)[0] == When(date(2025, 12, 3), day_stated=True)
+    assert find_when("25/10", NOW, PARIS, past=True)[0] == When(date(2026, 10, 25), day_stated=True)
+    assert find_when("3/06", NOW, PARIS, past=True)[0] == When(date(2026, 6, 3), day_stated=True)
+    with pytest.raises(DateParseError, match="ambiguous"):
+        find_when("3/12", NOW, PARIS, past=True)  # last year's 3 December, or a mistake? the year is asked
+    with pytest.raises(DateParseError, match="ambiguous"):
+        find_when("15/11", NOW, PARIS)  # next year's, or a date gone by? the year is asked
 
 
 @pytest.mark.parametrize(("text", "code"), [

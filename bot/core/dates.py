@@ -41,6 +41,8 @@ from bot.core.i18n import N_
 MIN_YEAR, MAX_YEAR = 2000, 2100
 MAX_TEXT = 10_000
 MAX_DURATION = timedelta(hours=24)
+# A day and month without a year further than this (back for hours given, ahead otherwise) is refused.
+FAR_BACK_DAYS, FAR_AHEAD_DAYS = 200, 300
 
 
 class DateParseError(ValueError):
@@ -742,6 +744,10 @@ class _Reader:
             except ValueError:
                 continue
             if (candidate <= self.today) if self.past else (candidate >= self.today):
+                # "1er décembre" for hours given on 23 November is not last year's, nor "15/11" for an
+                # event next year's: a date that far without its year is asked again, with the year.
+                if abs((candidate - self.today).days) > (FAR_BACK_DAYS if self.past else FAR_AHEAD_DAYS):
+                    raise DateParseError("ambiguous")
                 return candidate
         raise DateParseError("impossible_date")
 
