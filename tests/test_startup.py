@@ -99,3 +99,15 @@ def test_a_lost_lock_connection_means_not_the_leader_any_more(postgres_url: str)
         first.release()
         second.release()
         engine.dispose()
+
+
+def test_a_scripted_console_chat_ends_without_a_traceback(tmp_path: Path) -> None:
+    for _ in range(3):  # the jobs started with the chat used to be cancelled noisily at its end
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "chat"], input="/aide\n/spaces\n", cwd=tmp_path, capture_output=True,
+            text=True, timeout=60,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path}/chat.db"},
+        )
+        assert result.returncode == 0
+        assert "Traceback" not in result.stdout + result.stderr, result.stderr
+        assert "/aide" in result.stdout

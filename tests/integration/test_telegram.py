@@ -599,3 +599,38 @@ async def test_updates_fetched_again_after_a_restart_are_not_run_twice(
         assert len(standin.sent("sendMessage")) == 1
     finally:
         await second.stop()
+
+
+async def test_a_webhook_update_that_could_not_be_stored_is_refused_so_telegram_sends_it_again(
+    tmp_path: Path, standin: BotApiStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(tmp_path, standin, TELEGRAM_WEBHOOK_URL="https://bot.example.org/tg/hook",
+                   TELEGRAM_WEBHOOK_SECRET="s3cret-Token_1")
+    await app.start()
+    try:
+        real_store = app.inbox.store_sync
+        failures = [RuntimeError("disk full")]
+
+        def flaky_store(batch: Any) -> int:
+            if failures:
+                raise failures.pop()
+            return real_store(batch)
+
+        monkeypatch.setattr(app.inbox, "store_sync", flaky_store)
+        alice = standin.user(ALICE)
+        update = {"update_id": 7, "message": standin.message(standin.private_chat(alice), alice, "/help")}
+        hook = f"http://127.0.0.1:{app.web.port}/tg/hook"
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(hook, json=update, headers=headers) as response:
+                assert response.status == 500  # not stored: not acknowledged
+            async with http.post(hook, json=update, headers=headers) as response:
+                assert response.status == 200  # Telegram's next try
+            async with http.post(hook, json=update, headers=headers) as response:
+                assert response.status == 200  # a duplicate: acknowledged, not run again
+        await standin.wait_for("sendMessage", chat_id=ALICE)
+        await standin.settle()
+        assert len(standin.sent("sendMessage")) == 1
+        assert inbox_texts(app) == ["/help"]
+    finally:
+        await app.stop()
