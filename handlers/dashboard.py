@@ -3,13 +3,13 @@ private chat only; ``/tableau fermer`` closes every session they opened."""
 
 from __future__ import annotations
 
-from bot.core.context import Ctx
+from bot.core.context import Ctx, JobCtx
 from bot.core.errors import UserError
 from bot.core.grammar.args import RawArg
 from bot.core.i18n import N_
 from bot.core.router import Router, fold
 from bot.core.types import Reply
-from storage.site import LINK_LIFETIME, MAX_LINKS_PER_HOUR, TooManyLinks, new_link, revoke_all
+from storage.site import LINK_LIFETIME, MAX_LINKS_PER_HOUR, TooManyLinks, forget_expired, new_link, revoke_all
 
 router = Router("dashboard")
 
@@ -46,3 +46,9 @@ def dashboard(ctx: Ctx, what: str) -> Reply:
     url = public_url.rstrip("/") + LOGIN_PATH + secret
     return Reply(ctx._("Your dashboard link (works once, for {minutes} minutes; the session lasts a day):\n{url}\n"
                        "Don't share it. /dashboard close ends every session.").format(minutes=minutes, url=url))
+
+
+@router.job("forget_expired_dashboard_sessions", every_seconds=3600)
+def forget_old_sessions(ctx: JobCtx) -> None:
+    """Hourly: dashboard links and sessions a day past their end are deleted."""
+    forget_expired(ctx.session, ctx.now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -201,6 +202,19 @@ def test_links_are_limited_per_hour(site_chat: Chat) -> None:
     assert "attendez" in site_chat.text("coord", "/tableau")
     site_chat.clock.advance(hours=1, minutes=1)
     assert "/tableau/login/" in site_chat.text("coord", "/tableau")
+
+
+def test_old_links_and_sessions_are_deleted(site_chat: Chat) -> None:
+    from sqlmodel import Session, func, select
+
+    from storage.models_site import DashboardLink
+    from storage.site import forget_expired
+
+    site_chat.text("coord", "/tableau")
+    with Session(site_chat.app.engine) as session:
+        assert forget_expired(session, site_chat.clock.now) == 0
+        assert forget_expired(session, site_chat.clock.now + timedelta(days=2)) == 1
+        assert session.exec(select(func.count()).select_from(DashboardLink)).one() == 0
 
 
 def test_site_colours_are_checked_for_contrast() -> None:
