@@ -506,6 +506,7 @@ class TelegramAdapter:
             chunks = ["\u2026"]
         reply_to = int(reply.reply_to) if reply.reply_to and reply.reply_to.isdigit() else None
         quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+        topic = int(reply.thread_id) if reply.thread_id and reply.thread_id.isdigit() else None  # forum topic
         html = ParseMode.HTML
 
         if reply.image is not None:
@@ -517,10 +518,10 @@ class TelegramAdapter:
                 return await bot.send_photo(
                     chat, image, caption=caption, parse_mode=html if caption else None,
                     reply_markup=markup if not rest else None, reply_parameters=quote,
-                    filename=reply.image_name,
+                    filename=reply.image_name, message_thread_id=topic,
                 )
 
-            return [photo, *self._text_steps(rest, markup, None)]
+            return [photo, *self._text_steps(rest, markup, None, topic)]
 
         edit_id = reply.edit_message_id
         if edit_id and edit_id.isdigit() and len(chunks) == 1:
@@ -537,13 +538,15 @@ class TelegramAdapter:
                         return None  # pressing twice: same text, nothing to change
                     # A photo, a message too old or gone: say it in a new message instead.
                     log.info("editMessageText refused (%s); sending a new message", error.message)
-                    return await bot.send_message(chat, text, parse_mode=html, reply_markup=markup)
+                    return await bot.send_message(chat, text, parse_mode=html, reply_markup=markup,
+                                                  message_thread_id=topic)
 
             return [edit_text]
-        return self._text_steps(chunks, markup, quote)
+        return self._text_steps(chunks, markup, quote, topic)
 
     def _text_steps(
-        self, chunks: Sequence[str], markup: InlineKeyboardMarkup | None, quote: ReplyParameters | None
+        self, chunks: Sequence[str], markup: InlineKeyboardMarkup | None, quote: ReplyParameters | None,
+        topic: int | None = None,
     ) -> list[Step]:
         bot = self.bot
         steps: list[Step] = []
@@ -555,7 +558,7 @@ class TelegramAdapter:
             ) -> object:
                 return await bot.send_message(
                     chat, chunk, parse_mode=ParseMode.HTML, reply_markup=markup if last else None,
-                    reply_parameters=quote if first else None,
+                    reply_parameters=quote if first else None, message_thread_id=topic,
                 )
 
             steps.append(text)

@@ -634,3 +634,13 @@ async def test_a_webhook_update_that_could_not_be_stored_is_refused_so_telegram_
         assert inbox_texts(app) == ["/help"]
     finally:
         await app.stop()
+
+
+async def test_a_command_in_a_forum_topic_is_answered_in_that_topic(running: App, standin: BotApiStandIn) -> None:
+    alice = standin.user(ALICE)
+    forum = standin.group(GROUP) | {"is_forum": True}
+    asked = standin.message(forum, alice, "/help@TiersLieuBot", message_thread_id=42, is_topic_message=True)
+    standin.push_update("message", asked)
+    [answer] = await standin.wait_for("sendMessage", chat_id=GROUP)
+    assert int(answer.params["message_thread_id"]) == 42
+    assert answer.params["reply_parameters"]["message_id"] == asked["message_id"]
