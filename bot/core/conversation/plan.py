@@ -24,6 +24,7 @@ from bot.core.conversation.reading import (
     find_moment,
     find_reference,
     intent_of,
+    names_booking_verb,
     strip_span,
     tidy_free_text,
 )
@@ -170,13 +171,19 @@ class Planner:
         if intent is None:
             moment, rest = find_moment(self._protect(canon), self.now, self.tz)
             named = self._spaces_named(rest)
-            if named and (not moment.empty or self._only_names_spaces(rest, named)):
+            keys = self._space_keys(named)
+            hits = {w for w in content_words(rest) if any(_similar(w, k) for k in keys)}
+            strongly = len(hits) >= 2 or bool(hits - W.NO_CUE_WEAK_WORDS)  # not "la réunion de demain"
+            if named and strongly and (not moment.empty or self._only_names_spaces(rest, named)):
                 intent = "book"  # a space named: a booking, confirmed or asked about, never made on a guess
             else:
                 return self._unknown(folded)
         if intent == "unknown":
             return self._unknown(folded)
         found = self._read(intent, canon)
+        named = found.slots.keys() & {"space", "space_options", "day", "start", "part"}
+        if intent == "book" and not names_booking_verb(folded) and not named:
+            return self._unknown(folded)  # "je voudrais un café": a wish, but nothing to book named
         return self.complete(intent, found.slots)
 
     def answer(self, request: dict[str, Any], text: str) -> Plan:
@@ -336,10 +343,13 @@ class Planner:
             self._spaces = space_views(self.session)
         return self._spaces
 
+    def _space_keys(self, spaces: list[SpaceView]) -> set[str]:
+        keys = {k for s in spaces for k in re.split(r"[\s'-]+", fold(s.name)) + s.slug.split("-")}
+        return keys | {k for k, v in W.SPACE_SYNONYMS.items() if v in keys}
+
     def _only_names_spaces(self, text: str, spaces: list[SpaceView]) -> bool:
         """'la petite salle stp' names a space and nothing else; 'il fait froid dans la salle' says more."""
-        keys = {k for s in spaces for k in re.split(r"[\s'-]+", fold(s.name)) + s.slug.split("-")}
-        keys |= {k for k, v in W.SPACE_SYNONYMS.items() if v in keys}
+        keys = self._space_keys(spaces)
         return all(w in keys or W.SPACE_SYNONYMS.get(w) in keys for w in content_words(text))
 
     def _protect(self, text: str) -> str:

@@ -21,7 +21,12 @@ _PUNCT_EDGES = "?!.,;:()[]{}\"«»“”…*~_"
 _CUES = {intent: re.compile("|".join(f"(?:{c})" for c in cues)) for intent, cues in W.CUES.items()}
 # Booking verbs that win over "libre"/"dispo" in the same sentence; "a réservé", "est réservé" ask, not book.
 _HOW_TO = re.compile(W.HOW_TO)
-_STRONG_BOOK = re.compile(r"(?<!\ba )(?<!\bai )(?<!\best )(?<!\bc'est )\breserv|\bbook|\blouer\b")
+def names_booking_verb(folded: str) -> bool:
+    """'réserver', 'book', 'louer' said (not 'a réservé'): a booking even when nothing else is named yet."""
+    return bool(_STRONG_BOOK.search(folded))
+
+
+_STRONG_BOOK = re.compile(r"(?<!\ba )(?<!\bai )(?<!\best )(?<!\bc'est )\breserv(?!ation)|\bbook|\blouer\b")
 
 
 _POLITE_PHRASES = re.compile(r"\bs'?il (?:te|vous) pla[iî]t\b|\bstp\b|\bsvp\b|\bif you (?:please|can)\b"

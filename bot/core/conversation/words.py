@@ -117,7 +117,8 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bprendre (?:le|la|un|une) (?:creneau|permanence|perm)",
     ),
     "cancel": (
-        r"\bannul", r"\bcancel", r"\bsupprim\w* (?:ma|mon|la|le) (?:reservation|booking)",
+        r"(?<!\bas )(?<!\bete )(?<!\best )(?<!\bsont )\bannul", r"\bcancel(?!led)",
+        r"\bsupprim\w* (?:ma|mon|la|le) (?:reservation|booking)",
         r"\bdelete my booking", r"\bje (?:n'ai plus|n ai plus) besoin de (?:la|le|l')",
         r"\bdon'?t need (?:the|my)\b.*\b(?:anymore|any more)\b", r"\bno longer need\b",
         r"\b(?:plus|pas) besoin de (?:la|le|l')",
@@ -163,19 +164,23 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bprogramme\b", r"\bagenda\b", r"\bwhat'?s on\b", r"\bwhat is on\b", r"\bwhat events\b",
         r"\bany events\b", r"\bupcoming events\b", r"\bles (?:evenements|ateliers)\b",
         r"\bprochains? (?:evenements|ateliers)",
-        r"\bwhat'?s happening\b", r"\bse passe quoi\b", r"\bqu'est-ce qui se passe\b",
+        r"\bwhat'?s happening\b", r"\bc'est quand\b", r"\bquand (?:a lieu|est|c'est|aura lieu)\b", r"\bwhen is\b",
+        r"\bse passe quoi\b", r"\bqu'est-ce qui se passe\b",
         r"\bqu'est ce qui se passe\b", r"\by a (?:des|les) (?:ateliers|evenements|events|soirees)\b",
         r"\b(?:des|prochains?) (?:ateliers|evenements)\b",
     ),
     "free": (
-        r"\b(?:quelqu'un|someone|anyone) a (?:reserve|pris)", r"\bc'est (?:reserve|pris)\b", r"\bon est combien\b",
+        r"\b(?:quelqu'un|someone|anyone|qui) a (?:reserve|pris)", r"\bwho (?:booked|has booked|took)\b",
+        r"\bc'est (?:reserve|pris)\b", r"\bon est combien\b",
         r"\bcombien (?:de monde|de places|de personnes)\b", r"\blibre", r"\bdispo", r"\bfree\b", r"\bavailable\b",
         r"\bavailability\b", r"\boccupe", r"\bbusy\b",
         r"\bde la place\b", r"\breste (?:de la )?place", r"\bpris(?:e)? (?:demain|aujourd|ce|cet|jeudi|lundi|mardi"
         r"|mercredi|vendredi|samedi|dimanche)", r"\bbooked (?:tomorrow|today|on)", r"\btaken\b",
     ),
     "book": (
-        r"\breserv", r"\bbook", r"\blouer\b", r"\bloue\b", r"\brent\b", r"\bil me (?:faut|faudrait|faudra)\b",
+        r"\breserv(?!ation)", r"\b(?:faire|fais|prendre|poser|avoir) (?:une|un) (?:reservation|resa)\b",
+        r"\bune reservation (?:pour|de|d')", r"\bnouvelle reservation\b", r"\bbook", r"\blouer\b", r"\bloue\b",
+        r"\brent\b", r"\bil me (?:faut|faudrait|faudra)\b",
         r"\bil nous (?:faut|faudrait)\b", r"\bj'ai besoin (?:de|d')", r"\bon a besoin (?:de|d')", r"\bbesoin (?:de|d')",
         r"\bje (?:veux|voudrais|voudrai|voudrait|aimerais|aimerai|souhaite|souhaiterais|prends|prend|prendrais"
         r"|cherche)\b",
@@ -224,6 +229,8 @@ EVENT_SYNONYMS: dict[str, str] = {
     "sewing": "couture", "game": "jeux", "games": "jeux", "boardgame": "jeux", "night": "soiree", "evening": "soiree",
     "party": "soiree", "repairs": "repair", "coffee": "cafe", "jeu": "jeux", "soirees": "soiree", "ateliers": "atelier",
 }
+# Words of space names that, alone and without a verb, don't name a booking ("la réunion de demain").
+NO_CUE_WEAK_WORDS = {"reunion", "salle", "cafe", "space", "espace", "open", "room", "meeting"}
 # Words of names that are too common to pick a space by themselves.
 WEAK_SPACE_WORDS = {"de", "du", "la", "le", "l", "des", "the", "a", "space", "espace", "cafe", "open", "3d"}
 
