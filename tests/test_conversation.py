@@ -219,3 +219,21 @@ def test_conversations_no_longer_usable_are_forgotten_by_the_daily_job(chat: Cha
         session.commit()
         [left] = session.exec(select(ConversationState)).all()
     assert left.chat_id == "bob", "a conversation still in progress is kept"
+
+
+def test_a_typed_number_answers_a_question_like_its_button(chat: Chat) -> None:
+    chat.say("alice", "je voudrais réserver une salle demain")
+    [hours] = chat.say("alice", "1")
+    assert hours.text == "À quelle heure ? (ex. 14h-16h)"
+    [confirm] = chat.say("alice", "de 9 à 11")
+    assert confirm.text.startswith("Réserver Petite salle, mardi 24 novembre, 09:00–11:00 ?")
+    [dropped] = chat.say("alice", "3")
+    assert dropped.text == "D'accord, j'abandonne cette demande."
+    assert bookings(chat) == []
+
+
+def test_a_question_in_a_group_mentioning_the_bot_is_answered_at_once(chat: Chat) -> None:
+    chat.say("coord", "/rota add ouverture sam 09:00-10:00 1")
+    [answer] = group_say(chat, "alice", "qui ouvre samedi ?", mentions=True)
+    assert answer.text.startswith("samedi 28 novembre, ouverture 09:00–10:00")
+    assert answer.text.endswith("Commande : /whoopens 2026-11-28")
