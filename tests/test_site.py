@@ -196,6 +196,59 @@ async def test_the_dashboard_needs_a_link_from_a_coordinator_in_a_private_chat(s
     assert (await get(web, "/tableau", Cookie=f"tl_dashboard={secret}"))[0] == 403
 
 
+async def test_log_out_and_cross_site_logins(site_chat: Chat, web: TestClient) -> None:
+    def fresh_link() -> str:
+        return re.search(r"https?://\S+", site_chat.text("coord", "/tableau")).group(0).removeprefix(PUBLIC)  # type: ignore[union-attr]
+
+    path = fresh_link()
+    refused = await web.post(path, headers={"Origin": "https://evil.example"}, allow_redirects=False)
+    assert refused.status == 403  # another site cannot log a browser in with a link it holds
+    response = await web.post(path, headers={"Origin": str(web.make_url("")).rstrip("/")}, allow_redirects=False)
+    assert response.status == 303
+    secret = response.cookies["tl_dashboard"].value
+    web.session.cookie_jar.clear()
+    cookie = {"Cookie": f"tl_dashboard={secret}"}
+    assert (await web.get("/tableau", headers=cookie)).status == 200
+    out = await web.post("/tableau/logout", headers=cookie, allow_redirects=False)
+    assert out.status == 303 and "tl_dashboard=\"\"" in out.headers["Set-Cookie"]
+    assert (await web.get("/tableau", headers=cookie)).status == 403
+    site_chat.text("coord", "/organiser")  # still a coordinator, but the session is gone
+
+
+async def test_user_text_is_escaped_on_every_page(site_chat: Chat, web: TestClient) -> None:
+    number = number_in(site_chat.text("coord", '/event add "<img src=x onerror=alert(1)>" demain 18:00-20:00 '
+                                               'places 3 desc "<b>gras</b> & <i>co</i>"'))
+    link = re.search(r"https?://\S+", site_chat.text("coord", "/tableau")).group(0).removeprefix(PUBLIC)  # type: ignore[union-attr]
+    secret = (await web.post(link, allow_redirects=False)).cookies["tl_dashboard"].value
+    web.session.cookie_jar.clear()
+    for path in ("/", f"/event/{number}", "/widget", "/tableau"):
+        html = await (await web.get(path, headers={"Cookie": f"tl_dashboard={secret}"})).text()
+        assert "<img src=x" not in html and "<b>gras" not in html, path
+        assert "&lt;img src=x" in html, path
+
+
+async def test_one_place_s_agenda_when_there_are_several(site_chat: Chat, web: TestClient) -> None:
+    from sqlmodel import Session
+
+    from storage.models import Site, Space
+
+    with Session(site_chat.app.engine) as session:
+        other = Site(slug="annexe", name="L'Annexe")
+        session.add(other)
+        session.flush()
+        session.add(Space(site_id=other.id, slug="atelier-annexe", name="Atelier de l'annexe", capacity=10,
+                          opening_hours='{"tue": ["09:00-22:00"]}'))
+        session.commit()
+    site_chat.text("coord", '/event add "Couture" demain 18:00-20:00 lieu atelier-annexe')
+    site_chat.text("coord", '/event add "Jeux" demain 19:00-20:00 lieu salle-reunion')
+    _status, everything = await get(web, "/agenda")
+    assert "Couture" in everything and "Jeux" in everything and 'href="http://agenda.example.org/agenda/annexe"' in \
+        everything
+    _status, annexe = await get(web, "/agenda/annexe")
+    assert "Couture" in annexe and "Jeux" not in annexe
+    assert (await get(web, "/agenda/nowhere"))[0] == 404
+
+
 def test_links_are_limited_per_hour(site_chat: Chat) -> None:
     for _ in range(5):
         assert "/tableau/login/" in site_chat.text("coord", "/tableau")

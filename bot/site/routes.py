@@ -139,10 +139,11 @@ def site_routes(engine: Engine, settings: Settings, clock: Callable[[], datetime
         with session_scope(engine) as session:
             values = common(request, t, session)
             places = data.sites(session)
-            if site is not None and site not in {p.slug for p in places}:
-                return not_found(request, t)
-            items = data.agenda(session, moment, site=site)
+            known = site is None or site in {p.slug for p in places}
+            items = data.agenda(session, moment, site=site) if known else []
             spaces = data.open_spaces(session)
+        if not known:
+            return not_found(request, t)
         feed_https, feed_webcal = feed_links(values["root"], EVENTS_PATH)
         return page(request, t, render("agenda.html", t, days=data.by_day(items, t.tz), places=places,
                                        current_site=site, spaces=spaces, feed_https=feed_https,
