@@ -80,7 +80,7 @@ class Found:
 _TASK_LEAD = {"j'ai", "jai", "fait", "fais", "donne", "passe", "bosse", "travaille", "aide", "consacre", "note",
               "noter", "notes", "compte", "compter", "log", "logge", "logged", "i", "did", "spent", "gave", "worked",
               "volunteered", "helped", "add", "record", "moi", "on", "a", "we", "benevole", "enregistre", "ajoute",
-              "put", "in", "ai", "je", "tenu", "assure"}
+              "put", "in", "ai", "je", "tenu", "assure", "file", "mes", "mon", "ma", "my"}
 _EVENT_STOP = {"inscris", "inscrire", "inscrit", "inscri", "m'inscrire", "desinscris", "desinscrire", "participer",
                "participe", "viens", "venir", "viendrai", "sign", "up", "me", "register", "come", "join", "attend",
                "moi", "veux", "voudrais", "peux", "pas", "plus", "ne", "je", "i", "can't", "cant", "won't", "cannot",
@@ -243,7 +243,7 @@ class Planner:
             moment, rest = self._moment_before_description(text, moment, rest)
         text = rest.replace('"', "")
         if intent in {"cancel", "join", "leave", "take", "drop"}:
-            number, text = find_reference(text, bare=True)
+            number, text = find_reference(text, bare=moment.day is None)
             if number is not None:
                 slots[{"cancel": "booking", "join": "event", "leave": "event"}.get(intent, "shift")] = number
         span = cue_span(intent, fold(text))

@@ -173,7 +173,12 @@ _PLAIN_LENGTH = re.compile(r"(?<![\w:/-])(?:(?P<h>\d{1,2}) ?h(?P<m>[0-5]\d)?|(?P
 
 
 _REF_RE = re.compile(r"(?:#|\bn° ?|\bno\.? |\bnumero |\bnum |\bnumber |\bnr )(\d{1,9})\b")
-_BARE_NUMBER_RE = re.compile(r"(?<![\w#:/.-])(\d{1,6})(?![\w:/.-])")
+# A bare number is a booking's, event's or shift's only right after a word that says so ("annule la 2",
+# "booking 2"); "du 26", "le 5" are days, read by the date grammar.
+_BARE_NUMBER_RE = re.compile(
+    r"(?<![^\s'])(?:la|booking|reservation|resa|shift|creneau|perm|permanence|evenement|event|atelier|n|nr|nb)"
+    r" (\d{1,6})(?![\w:/.-])|^(\d{1,6})$"
+)
 
 
 def find_reference(text: str, bare: bool) -> tuple[int | None, str]:
@@ -182,7 +187,9 @@ def find_reference(text: str, bare: bool) -> tuple[int | None, str]:
     match = _REF_RE.search(folded) or (_BARE_NUMBER_RE.search(folded) if bare else None)
     if match is None:
         return None, text
-    return int(match.group(1)), re.sub(r"\s+", " ", text[: match.start()] + " " + text[match.end():]).strip()
+    number = next(g for g in match.groups() if g is not None)
+    start = match.start(match.lastindex or 1)
+    return int(number), re.sub(r"\s+", " ", text[:start] + " " + text[match.end():]).strip()
 
 
 def content_words(text: str) -> list[str]:

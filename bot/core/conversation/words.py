@@ -62,6 +62,7 @@ HOW_TO = r"\b(?:comment|how)\b.{0,20}\b(?:reserv|book|inscri|sign up|rappel|remi
 # INTENT_ORDER decides between two intents that both match: the more specific first.
 CUES: dict[str, tuple[str, ...]] = {
     "leave": (
+        r"\bdesist", r"\bannul\w* ma venue\b",
         r"\bdesinscri", r"\bdes-inscri", r"\bje (?:viens|viendrai) (?:pas|plus)\b", r"\bdesincri", r"\bdesinscire",
         r"\bne (?:viens|viendrai|viendra) (?:pas|plus)",
         r"\b(?:peux|pourrai|pourrais|pourra) (?:pas|plus) (?:venir|y aller|participer|aller)",
@@ -85,6 +86,7 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\b(?:le|la|the) (?:rota|planning)\b",
     ),
     "whoopens": (
+        r"\bquelqu'un (?:ouvre|ouvrira)\b", r"\bqui\b.{0,30}\bpour ouvrir\b",
         r"\bqui ouvr", r"\bwho(?:'s| is) on (?:the )?(?:opening|shift)",
         r"\bqui (?:ouvre|ouvrira|ouvert|fait l'ouverture|fait l ouverture|s'occupe de l'ouverture|est d'ouverture)",
         r"\bqui est de (?:permanence|perm)", r"\bqui tient la permanence",
@@ -100,12 +102,16 @@ CUES: dict[str, tuple[str, ...]] = {
     "task": (
         r"\bj'ai (?:fait|donne|passe|bosse|travaille|aide|benevole|consacre|file un coup de main|tenu|trie|repare"
         r"|range|nettoye|anime|assure|fais|fai)\b",
-        r"\bj'ai \d", r"^\d{1,2} ?h(?:[0-5]\d)? (?:de|d')", r"^\d{1,3} ?min (?:de|d')",
+        r"\bj'ai \d", r"^(?:hier|avant-hier|yesterday|ce matin|this morning|aujourd'hui|today) \d{1,2} ?h",
+        r"^\d{1,2} ?h(?:[0-5]\d)? (?:de|d')", r"^\d{1,3} ?min (?:de|d')",
         r"\b(?:note|noter|notes|compte|compter|comptes|enregistre|log|logge|ajoute)[sz]?[- ]?(?:moi)? ?\d",
         r"\bi (?:did|spent|gave|worked|volunteered|helped|logged|put in)\b", r"\blogged\b",
         r"\b(?:log|add|record) (?:\d|my|an? )", r"\bon a fait \d", r"\bwe did \d", r"\bpasse \d+ ?h",
     ),
     "take": (
+        r"\bm'occuper de (?:l'ouverture|la fermeture|la permanence|la perm|ouvrir|fermer)",
+        r"\bje (?:peux|pourrai|pourrais|veux|vais|prends|prend|m'occupe|me charge|fais|ferai|peut|tiens|tiendrai) "
+        r"(?:\w+ ){0,3}(?:l'ouverture|la fermeture)",
         r"\bje (?:peux|pourrai|pourrais|veux|vais|prends|prend|m'occupe|me charge|fais|ferai|peut) "
         r"(?:\w+ ){0,2}(?:l'ouverture|la fermeture|ouvrir|fermer|le creneau|la permanence|la perm|ce creneau|le shift)",
         r"\bje prends? (?:le|la|ce) (?:creneau|permanence|perm|shift)",
@@ -124,6 +130,7 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\b(?:plus|pas) besoin de (?:la|le|l')",
     ),
     "join": (
+        r"\bcompte[sz]? sur moi\b", r"\bcount on me\b",
         r"\binscrivez[- ]moi\b", r"\binscrivez[- ]nous\b",
         r"\binscri[st]?[- ]?moi\b", r"\binscri[sr]?e?[sz]?[- ]?(?:moi|nous)\b", r"\bm'inscri", r"\bme inscri",
         r"\bje m'inscri", r"\bje (?:viens|viendrai|participe|serai|serai la) (?:a|au|aux|pour|a l')\b",
@@ -173,7 +180,7 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\b(?:quelqu'un|someone|anyone|qui) a (?:reserve|pris)", r"\bwho (?:booked|has booked|took)\b",
         r"\bc'est (?:reserve|pris)\b", r"\bon est combien\b",
         r"\bcombien (?:de monde|de places|de personnes)\b", r"\blibre", r"\bdispo", r"\bfree\b", r"\bavailable\b",
-        r"\bavailability\b", r"\boccupe", r"\bbusy\b",
+        r"\bavailability\b", r"\boccupee?s?\b(?! de)", r"\bc'est plein\b", r"\bbusy\b",
         r"\bde la place\b", r"\breste (?:de la )?place", r"\bpris(?:e)? (?:demain|aujourd|ce|cet|jeudi|lundi|mardi"
         r"|mercredi|vendredi|samedi|dimanche)", r"\bbooked (?:tomorrow|today|on)", r"\btaken\b",
     ),
