@@ -71,6 +71,10 @@ class App:
 
             self.web.add_routes(site_routes(self.engine, settings, self.clock,
                                             bot_links_of(lambda: self.adapters, settings)))
+            from bot.checkin_page import checkin_routes  # the door QR code of an event date (issue 16)
+
+            self.web.add_routes(checkin_routes(self.engine, settings, self.clock,
+                                               bot_links_of(lambda: self.adapters, settings)))
         self.adapters: list[Adapter] = list(adapters) if adapters is not None else configured_adapters(self)
         self._loop: asyncio.AbstractEventLoop | None = None
 

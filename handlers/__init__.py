@@ -12,6 +12,7 @@ def all_routers() -> list[Router]:
         activity_reminders,
         admin,
         announcements,
+        attendance,
         bookings,
         calendar,
         dashboard,
@@ -31,4 +32,4 @@ def all_routers() -> list[Router]:
     return [help.router, account.router, spaces.router, bookings.router, admin.router, link.router,
             reminders.router, announcements.router, digest.router, volunteers.router, report.router,
             events.router, calendar.router, activity_reminders.router, maintenance.router, privacy.router,
-            members.router, conversation_router, dashboard.router]
+            members.router, conversation_router, dashboard.router, attendance.router]

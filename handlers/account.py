@@ -26,6 +26,10 @@ def start(ctx: Ctx, payload: str) -> Reply:
         from handlers.events.creating import show_event
 
         return show_event(ctx, int(payload[5:]))  # the event with its Join button: one press, never a silent sign-up
+    if payload.startswith("ici-") and payload.count("-") >= 2:  # the door QR code of an event (handlers/attendance)
+        from handlers.attendance.checkin import check_in_from_door
+
+        return check_in_from_door(ctx, payload[4:])
     text = ctx._("Hello {name}! I book spaces for you. Try /spaces, then "
                  "/book salle-reunion tomorrow 14:00-16:00. /help lists everything.")
     text = text.format(name=ctx.member.display_name)

@@ -4,6 +4,7 @@ A feature that adds tables adds its module here."""
 from __future__ import annotations
 
 import storage.models
+import storage.models_attendance
 import storage.models_conversation
 import storage.models_events
 import storage.models_ical
