@@ -252,3 +252,49 @@ def test_the_dashboard_refuses_without_a_link_and_shows_figures_with_one(served:
     browser.get(link)
     assert not browser.find_elements(By.CSS_SELECTOR, "form button")
     browser.set_window_size(412, 915)
+
+
+@functools.cache
+def vnu_jar() -> Path | None:
+    """The W3C's Nu HTML Checker (npm package vnu-jar), installed into the test cache the first time."""
+    folder = CACHE / "vnu"
+    jar = folder / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+    if not jar.exists() and shutil.which("npm"):
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", "vnu-jar"], cwd=folder,
+                       check=False, timeout=300, capture_output=True)
+    return jar if jar.exists() else None
+
+
+def test_every_page_is_valid_html(served: Served, tmp_path: Path) -> None:
+    """The HTML as served (not the browser's DOM), checked offline by the W3C's Nu HTML Checker."""
+    import urllib.request
+
+    jar, java = vnu_jar(), shutil.which("java")
+    if jar is None or java is None:
+        pytest.skip("the Nu HTML Checker needs java and npm (vnu-jar)")
+    number = number_in(served.chat.text("coord", '/event add "Fête de fin d\'année" 18/12 18:00-23:00 places 40 '
+                                                 'desc "Apportez un plat & vos <instruments>"'))
+    link = re.search(r"http://\S+", served.chat.text("coord", "/tableau")).group(0)  # type: ignore[union-attr]
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    pages = {"agenda": "/", "event": f"/event/{number}", "widget": "/widget", "spaces": "/spaces",
+             "space": "/spaces/salle-reunion", "refused": "/tableau", "login": link.removeprefix(served.url)}
+    files = []
+    for name, path in pages.items():
+        request = urllib.request.Request(served.url + path, headers={"Accept-Language": "fr"})
+        try:
+            body = opener.open(request).read()
+        except urllib.error.HTTPError as error:  # 403, 404: their pages are HTML too
+            body = error.read()
+        files.append(tmp_path / f"{name}.html")
+        files[-1].write_bytes(body)
+    with opener.open(urllib.request.Request(link, data=b"", method="POST")) as response:  # follows to /tableau
+        assert response.url == served.url + "/tableau"
+        (tmp_path / "dashboard.html").write_bytes(response.read())
+    files.append(tmp_path / "dashboard.html")
+    result = subprocess.run([java, "-jar", str(jar), "--format", "json", *map(str, files)], capture_output=True,
+                            text=True, timeout=120)
+    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    problems = [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['type']}: {m['message']}" for m in messages
+                if m["type"] == "error" or m.get("subType") == "warning"]
+    assert problems == []
