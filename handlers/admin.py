@@ -16,9 +16,9 @@ from storage.models import Member, Qualification
 router = Router("admin")
 
 
-MEMBER_ARGS = (WordArg("qualification", last=True, label=N_("<qualification>"),
-                       question=N_("Who, and which qualification?")),
-               MemberArg("member", question=N_("Who, and which qualification?")))
+MEMBER_ARGS = (MemberArg("member", question=N_("Who, and which qualification?")),
+               WordArg("qualification", last=True, label=N_("<qualification>"),
+                       question=N_("Who, and which qualification?")))
 
 
 @router.typed("grant", aliases=["habiliter"], coordinator_only=True,

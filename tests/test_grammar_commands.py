@@ -256,3 +256,24 @@ def test_space_hours_may_be_written_the_french_way_and_a_name_unquoted(chat: Cha
         "Ouvert : jeu. 09:30-12:00,14:00-18:00; sam. 10:00-24:00")
     assert "Je n'ai pas compris les horaires « 19h-14h » du mardi" in chat.text(
         "coord", "/espace modifier atelier-bois mar=19h-14h")
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_examples_written_from_each_usage_are_read_by_the_command(coordinator_ctx: tuple[Chat, Session],
+                                                                  language: str) -> None:
+    chat, session = coordinator_ctx
+    ctx = ctx_for(chat, session, language)
+    written = 0
+    for command in typed_commands(chat):
+        for example in command.written_examples():
+            parsed = split_command(example)
+            assert parsed is not None and chat.app.dispatcher.commands.find(parsed[0]) is command, example
+            command.parse(ctx, parsed[1])  # raises if what the usage promises is not read
+            written += 1
+    assert written > 40
+
+
+def test_usage_shows_the_pieces_in_the_order_people_type_them(sqlite_chat: Chat) -> None:
+    assert "/habiliter <membre> <habilitation>" in sqlite_chat.text("coord", "/aide habiliter")
+    need = '/besoin "<titre>" <quand> [personnes] [#projet] [lieu <espace>]'
+    assert need in sqlite_chat.text("coord", "/aide besoin")

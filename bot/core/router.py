@@ -92,6 +92,20 @@ class Command:
         return [sub.usage_line(t) for sub in self.subcommands
                 if not sub.hidden and (is_coordinator or not sub.coordinator_only)]
 
+    def written_examples(self) -> list[str]:
+        """Examples written from the usage itself: the required pieces, then every piece that offers a
+        sample (in the order the usage shows them). The tests read them back with the parser."""
+        if self.subcommands:
+            return [e for sub in self.subcommands for e in sub.written_examples()]
+        if self.args is None:
+            return []
+        samples = [(arg, arg.sample()) for arg in self.args]
+        if any(s is None and not arg.optional for arg, s in samples):
+            return []
+        required = [s for arg, s in samples if s and not arg.optional]
+        every = [s for _, s in samples if s]
+        return list(dict.fromkeys(" ".join([self.path(), *words]).strip() for words in (required, every)))
+
     def all_examples(self) -> tuple[str, ...]:
         return self.examples + tuple(e for sub in self.subcommands for e in sub.examples)
 

@@ -39,7 +39,7 @@ EDIT_EXAMPLE = N_("/event edit 12 saturday 15:00-19:00")
 
 
 def _all() -> FlagArg:
-    return FlagArg("whole", (*ALL_WORDS, "all"), leading=True, label=N_("[all]"))
+    return FlagArg("whole", (*ALL_WORDS, "all"), leading=True, label=N_("[all]"), sample="all")
 
 
 @event.sub("edit", aliases=["modifier", "change", "changer"], help=N_("Change a date, or all dates with “all”"),

@@ -63,7 +63,8 @@ def request_pieces(*, for_edit: bool) -> tuple[Any, ...]:
         CustomArg("no_space", _read_no_space, stage=0.5, hidden=True),
         CustomArg("recurrence", _read_recurrence, stage=0.8, label=N_("[every saturday]"), hidden=for_edit),
         CustomArg("series_end", _read_series_end, stage=0.7, label=N_("[until <date>|N times]"), hidden=for_edit),
-        TitleArg("description", optional=True, after=r"desc(?:ription)?", label=N_('[desc "..."]'), order=-0.5),
+        TitleArg("description", optional=True, after=r"desc(?:ription)?", label=N_('[desc "..."]'), order=-0.5,
+                 sample='desc "Bring your bike"'),
         FlagArg("force", ("forcer",), order=0.2),
     )
 

@@ -56,8 +56,9 @@ class Arg:
 
     def __init__(self, name: str, *, optional: bool = False, question: str | None = None,
                  label: str | None = None, example: str | None = None, shown_optional: bool | None = None,
-                 hidden: bool = False, order: float | None = None) -> None:
+                 hidden: bool = False, order: float | None = None, sample: str | None = None) -> None:
         self.name = name
+        self._sample = sample  # a text this piece reads, for the examples the tests write from the usage
         # ``order``: when this piece reads, if not at its kind's stage (a feature whose pieces overlap
         # orders them itself: a description's quotes before the title's).
         self._order = order
@@ -96,10 +97,18 @@ class Arg:
         """The canonical text for ``value`` (for button commands)."""
         return str(value)
 
+    def sample(self) -> str | None:
+        """A text this piece reads (None: none to offer), to write an example from the usage."""
+        return self._sample if self._sample is not None else self.default_sample
+
+    default_sample: str | None = None
+
 
 class NumberArg(Arg):
     """An item number: 12, #12, n°12, n° 12, no 12, N°12 (the bot writes "n° 1", people retype it).
     Read first, before any piece that could take a number ("/event edit 12 places 20")."""
+
+    default_sample: str | None = '12'
 
     stage: float = MARKED - 1
     label = N_("<number>")
@@ -114,6 +123,8 @@ class NumberArg(Arg):
 class TitleArg(Arg):
     """A quoted title (straight or curly quotes, « guillemets »), anywhere, or with ``leading`` only at
     the start; with ``first_word`` an unquoted first word is the title too (never a ``key=value``)."""
+
+    default_sample: str | None = '"Repair café"'
 
     stage: float = MARKED
     label = N_('"<title>"')
@@ -154,6 +165,8 @@ class CapacityArg(Arg):
     """How many people: "12 places", "places 12", "pour 40 personnes", "seats 80", "x2"; a bare
     trailing number too when ``bare_at_end``."""
 
+    default_sample: str | None = '12 places'
+
     stage: float = MARKED
     label = N_("[N places]")
 
@@ -182,6 +195,8 @@ class CapacityArg(Arg):
 
 class ProjectArg(Arg):
     """One #project anywhere in the text."""
+
+    default_sample: str | None = '#cafe'
 
     stage: float = MARKED
     label = N_("#project")
@@ -218,6 +233,9 @@ class KeywordArg(Arg):
     def read(self, ctx: Ctx, text: str) -> tuple[str | None, str]:
         return take_keyword(text, self.table, anywhere=self.anywhere)
 
+    def sample(self) -> str | None:
+        return self._sample if self._sample is not None else next(iter(self.words))
+
     def usage(self, t: Translator) -> str:
         if self.label != Arg.label and self.label != KeywordArg.label:
             return super().usage(t)
@@ -246,12 +264,17 @@ class FlagArg(Arg):
         value, rest = super().take(ctx, text)
         return bool(value), rest
 
+    def sample(self) -> str | None:
+        return self._sample if self._sample is not None else self.name
+
     def usage(self, t: Translator) -> str:
         return t.gettext(self.label) if self.label != Arg.label else f"[{self.name}]"
 
 
 class WordArg(Arg):
     """One word, at the start or (``last=True``) at the end: a qualification, a slug."""
+
+    default_sample: str | None = 'laser'
 
     label = N_("<word>")
 
@@ -273,6 +296,8 @@ class WordArg(Arg):
 class TextArg(Arg):
     """Whatever is left: an announcement, a description."""
 
+    default_sample: str | None = 'tri des dons'
+
     stage: float = REST
     label = N_("<text>")
 
@@ -290,6 +315,8 @@ class TextArg(Arg):
 
 class RawArg(TextArg):
     """The rest as typed (possibly empty), for pieces of grammar a handler reads itself."""
+
+    default_sample: str | None = ''
 
     def __init__(self, name: str, **kwargs: Any) -> None:
         kwargs["optional"] = True

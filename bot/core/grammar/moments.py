@@ -62,9 +62,16 @@ class WhenArg(Arg):
     def render(self, value: Any) -> str:
         return str(value)
 
+    def sample(self) -> str | None:
+        if self._sample is not None:
+            return self._sample
+        return "demain" if self.need == "day" else "demain 14h-16h"
+
 
 class DurationArg(Arg):
     """A leading length: 2h, 2h30, 1.5h, 1,5 h, 45min, 1 heure et demie. The handler gets minutes."""
+
+    default_sample: str | None = '2h'
 
     stage: float = LEADING
     label = N_("<duration>")
@@ -88,6 +95,8 @@ class PastDayArg(Arg):
     """The day something was done, anywhere in the text ("hier soir", "le 28", "lundi dernier"): a day
     without its month or year is the last one gone. The handler gets the local date; a day to come is
     refused."""
+
+    default_sample: str | None = 'hier'
 
     stage: float = FOUND
     label = N_("[day]")

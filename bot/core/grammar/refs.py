@@ -91,10 +91,15 @@ class SpaceArg(Arg):
         slug = value.slug if isinstance(value, SpaceView) else str(value)
         return f"lieu {slug}" if self.marked else slug
 
+    def sample(self) -> str | None:
+        return self._sample if self._sample is not None else self.render("salle-reunion")
+
 
 class MemberArg(Arg):
     """A member, as ``bot.core.member_refs`` finds them (mention, #number, account, then a name that can
     mean only one member; otherwise a choice with buttons): what is left of the text, quotes removed."""
+
+    default_sample: str | None = 'alice'
 
     stage: float = REST
     label = N_("<member>")
