@@ -176,10 +176,10 @@ class Command:
     def with_usage(self, ctx: Ctx, error: UsageError) -> UserError:
         """The usage in the member's own language (the dispatcher could only translate a fixed msgid)."""
         if error.example:
-            return UserError(error.message, example=error.example)
+            return UserError(error.message, example=error.example, actions=error.actions)
         lines = self.usage_lines(ctx.translator, ctx.is_coordinator)[:5]
         usage = lines[0] if len(lines) == 1 else "\n" + "\n".join(lines)
-        return UserError(error.message + "\n" + ctx._("Usage: {usage}").format(usage=usage))
+        return UserError(error.message + "\n" + ctx._("Usage: {usage}").format(usage=usage), actions=error.actions)
 
 
 NOT_COORDINATOR = N_("Only a coordinator can do that.")
