@@ -237,3 +237,16 @@ def test_a_question_in_a_group_mentioning_the_bot_is_answered_at_once(chat: Chat
     [answer] = group_say(chat, "alice", "qui ouvre samedi ?", mentions=True)
     assert answer.text.startswith("samedi 28 novembre, ouverture 09:00–10:00")
     assert answer.text.endswith("Commande : /whoopens 2026-11-28")
+
+
+def test_the_confirmation_of_a_typed_cancel_takes_yes_or_no_in_words(chat: Chat) -> None:
+    chat.say("alice", "/book petite-salle demain 9h-10h")
+    chat.say("alice", "/mybookings")
+    chat.say("alice", "1")
+    [kept] = chat.say("alice", "non")
+    assert kept.text == "D'accord, j'abandonne cette demande."
+    assert len(active_bookings(chat)) == 1
+    chat.say("alice", "/mybookings")
+    chat.say("alice", "1")
+    assert text_of(chat.say("alice", "oui")).startswith("Annulé")
+    assert active_bookings(chat) == []

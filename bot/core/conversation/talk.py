@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.core.conversation import words as W
 from bot.core.conversation.plan import Plan, Planner
+from bot.core.conversation.reading import clean
 from bot.core.conversation.requests import is_destructive
 from bot.core.i18n import Translator, normalise_language, translator_for
-from bot.core.router import CommandTable, is_number, split_command
+from bot.core.router import CommandTable, fold, is_number, split_command
 from bot.core.types import Action, Incoming, Reply
 from storage import conversation as store
 from storage.members import get_or_create_member
@@ -164,6 +166,16 @@ def _hear(inbox: Inbox, session: Session, incoming: Incoming, text: str
         return _typed_number(inbox, session, incoming, key, row, translator, now)
 
     request = store.live_request(row, now)
+    said = fold(clean(text)).strip()
+    if request is None and said in W.NO | W.YES:
+        choices = store.live_choices(row, now)
+        if said in W.YES and choices and choices[0].get("confirmed"):
+            # "oui" to "Sûr·e ? … lance /cancel 14": the confirmed choice.
+            store.save_choices(session, *key, None, None, now, row=row)
+            return [], Run(choices[0]["command"], pressed=True)
+        if said in W.NO and (choices or incoming.is_action):
+            store.save_choices(session, *key, None, None, now, row=row)
+            return [Reply(_("OK, I've dropped it."))], None
     if request is None and incoming.is_action:
         # A question's button pressed after it expired, or by someone else in a group (whose it isn't):
         # said to its member in private; in a group, nothing (the group is not told about it).
