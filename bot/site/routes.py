@@ -92,6 +92,7 @@ def site_routes(engine: Engine, settings: Settings, clock: Callable[[], datetime
     builder = FeedBuilder(settings.timezone, settings.language, settings.public_url)
     secure = bool(settings.public_url and settings.public_url.startswith("https:"))
     colours = dict(settings.site_colours)
+    drawn: dict[tuple[str, str, str], bytes] = {}  # the last charts drawn, by what they show
     colour_css = (":root{" + "".join(f"--{name}:{value};" for name, value in settings.site_colours) + "}\n").encode()
 
     # --- helpers -------------------------------------------------------------------------------------------
@@ -336,7 +337,15 @@ def site_routes(engine: Engine, settings: Settings, clock: Callable[[], datetime
 
         with session_scope(engine) as session:
             figures = data.dashboard(session, now(), t.tz, settings.volunteer_hour_value)
-        png = charts.occupancy(figures, t, colours) if name == "occupancy" else charts.volunteering(figures, t, colours)
+        shown = figures.weeks if name == "occupancy" else figures.month.volunteers.projects
+        key = (name, t.language, repr(shown))
+        png = drawn.get(key)
+        if png is None:  # drawing takes a quarter to half a second; a reload with the same figures doesn't redraw
+            png = charts.occupancy(figures, t, colours) if name == "occupancy" else \
+                charts.volunteering(figures, t, colours)
+            drawn[key] = png
+            while len(drawn) > 8:
+                drawn.pop(next(iter(drawn)))
         return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "no-store"})
 
     async def chart_png(request: web.Request) -> web.Response:
