@@ -181,8 +181,8 @@ class Planner:
         if intent == "unknown":
             return self._unknown(folded)
         found = self._read(intent, canon)
-        said = found.slots.keys() & {"space", "space_options", "day", "start", "part"}
-        if intent == "book" and not names_booking_verb(folded) and not said:
+        pieces = found.slots.keys() & {"space", "space_options", "day", "start", "part"}
+        if intent == "book" and not names_booking_verb(folded) and not pieces:
             return self._unknown(folded)  # "je voudrais un café": a wish, but nothing to book named
         return self.complete(intent, found.slots)
 
