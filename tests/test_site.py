@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import icalendar
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.config import ConfigError, load_settings
 from bot.site import BotLinks, site_routes
@@ -290,3 +292,44 @@ def test_every_template_string_has_a_french_translation() -> None:
     assert len(found) > 50
     missing = [m for m in found if not catalog.get(m)]
     assert missing == []
+
+
+@pytest.mark.parametrize("now, day, heading", [
+    (datetime(2026, 10, 20, 8, tzinfo=UTC), "25/10", "Dimanche 25 octobre"),  # summer time ends that night
+    (datetime(2027, 3, 23, 8, tzinfo=UTC), "28/03", "Dimanche 28 mars"),  # summer time starts that night
+])
+async def test_times_stay_right_across_the_clock_changes(sqlite_url: str, now: datetime, day: str,
+                                                         heading: str) -> None:
+    chat = make_chat(sqlite_url, now=now, PUBLIC_URL=PUBLIC)
+    number = number_in(chat.text("coord", f'/event add "Brunch" {day} 11:00-14:00 places 5'))
+    chat.text("coord", f'/event add "Veille" {day[:2].lstrip("0")}/{day[3:]} 01:00-04:00')
+    app = build_web_app([site_routes(chat.app.engine, chat.app.settings, chat.clock)])
+    async with TestClient(TestServer(app)) as web:
+        _status, html = await get(web, "/")
+        section = html.split(heading, 1)[1]
+        assert "11:00</time>–<time" in section and "14:00" in section
+        assert "01:00</time>–<time" in section and ">04:00</time>" in section
+        _status, page = await get(web, f"/event/{number}")
+        assert "11:00–14:00" in page
+        calendar = icalendar.Calendar.from_ical(await (await web.get(f"/event/{number}.ics")).read())
+        [event] = calendar.walk("VEVENT")
+        assert event.decoded("DTSTART").strftime("%H:%M") == "11:00"
+        assert event.decoded("DTEND").strftime("%H:%M") == "14:00"
+    chat.app.engine.dispose()
+
+
+async def test_a_past_date_has_no_sign_up_link(site_chat: Chat, web: TestClient) -> None:
+    number = number_in(site_chat.text("coord", '/event add "Apéro" demain 18:00-20:00'))
+    site_chat.clock.advance(days=2)
+    _status, html = await get(web, f"/event/{number}")
+    assert "Cette date est passée." in html and "t.me/" not in html
+    assert "Apéro" not in (await get(web, "/"))[1]
+
+
+@given(query=st.one_of(st.none(), st.text(max_size=20)), cookie=st.one_of(st.none(), st.text(max_size=20)),
+       accept=st.one_of(st.none(), st.text(max_size=200)))
+def test_any_language_headers_give_french_or_english(query: str | None, cookie: str | None,
+                                                     accept: str | None) -> None:
+    from bot.site.render import choose_language
+
+    assert choose_language(query, cookie, accept, "fr") in ("fr", "en")
