@@ -64,8 +64,12 @@ def test_a_weekday_or_a_date_without_year_is_the_last_one_past(chat: Chat) -> No
     chat.clock.now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # Thursday
     chat.say("alice", "/task 2h permanence lundi")
     chat.say("alice", "/task 2h inventaire jeudi")
-    chat.say("alice", "/task 2h bilan 20/12")
-    assert [e.day for e in entries(chat)] == [date(2026, 11, 23), date(2026, 11, 26), date(2025, 12, 20)]
+    chat.say("alice", "/task 2h bilan 20/10")
+    # Eleven months back is more likely a slip than the last 20 December: the year is asked for.
+    assert "Je ne suis pas sûr du jour" in chat.text("alice", "/task 2h bilan 20/12")
+    chat.say("alice", "/task 2h bilan 20/12/2025")
+    assert [e.day for e in entries(chat)] == [date(2026, 11, 23), date(2026, 11, 26), date(2026, 10, 20),
+                                              date(2025, 12, 20)]
 
 
 def test_future_days_zero_and_absurd_lengths_are_refused_and_nothing_is_written(chat: Chat) -> None:

@@ -12,7 +12,6 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.core.context import Ctx
 from bot.core.errors import UserError
-from bot.core.grammar.args import REST, CustomArg
 from bot.core.i18n import N_, Translator, translator_for
 from bot.core.router import Router
 from bot.core.types import Action, ChatRef, Notice, Platform, Reply
@@ -21,7 +20,7 @@ from storage import volunteers as store
 from storage.members import coordinator_ids
 from storage.models import Member
 from storage.models_volunteers import Shift, TaskEntry
-from storage.volunteer_rules import Period, PeriodError, parse_period
+from storage.volunteer_rules import Period
 
 router = Router("volunteers")
 
@@ -43,19 +42,6 @@ def period_label(t: Translator, period: Period) -> str:
     if period.kind == "month":
         return format_date(period.start, "LLLL yyyy", locale=t.locale)
     return t.gettext("week of {day}").format(day=t.fmt_day(period.start))
-
-
-def _read_period(ctx: Ctx, text: str) -> tuple[Period, str]:
-    try:
-        return parse_period(text, today_of(ctx)), ""
-    except PeriodError:
-        raise UserError(ctx._("Which period? week, month, year, a month like 2026-11 or a year like 2026."),
-                        example=ctx._("/tasks month")) from None
-
-
-def period_arg() -> CustomArg:
-    """week (semaine), month (mois), year (année), 2026-11 or 2026; nothing is this month."""
-    return CustomArg("period", _read_period, stage=REST, label=N_("[week|month|year]"))
 
 
 def shift_line(t: Translator, view: store.ShiftView, *, names: bool = True) -> str:

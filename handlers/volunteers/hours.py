@@ -7,7 +7,7 @@ from datetime import date
 from bot.core.context import Ctx
 from bot.core.errors import NotAllowed, UsageError, UserError
 from bot.core.grammar.args import FlagArg, NumberArg, ProjectArg, TextArg
-from bot.core.grammar.moments import DurationArg, PastDayArg
+from bot.core.grammar.moments import DurationArg, PastDayArg, PeriodArg
 from bot.core.grammar.pieces import fold
 from bot.core.i18n import N_
 from bot.core.router import NOT_COORDINATOR
@@ -18,7 +18,6 @@ from handlers.volunteers.common import (
     MAX_DESCRIPTION,
     MAX_NAMES,
     describe_entry,
-    period_arg,
     period_label,
     router,
     today_of,
@@ -126,7 +125,7 @@ def delete_task(ctx: Ctx, number: int) -> Reply:
 
 
 @router.typed("tasks", aliases=["taches"], help=N_("Your volunteer hours by project"),
-              args=(FlagArg("all", ALL_WORDS, leading=True, label=N_("[all]")), period_arg()),
+              args=(FlagArg("all", ALL_WORDS, leading=True, label=N_("[all]")), PeriodArg("period")),
               examples=(N_("/tasks month"), N_("/tasks all month"), N_("/tasks 2026-11")))
 def tasks(ctx: Ctx, all: bool, period: Period) -> Reply:
     everyone = all

@@ -10,7 +10,7 @@ from bot.core.dates import ERROR_MESSAGES, DateParseError, When, find_when, pars
 from bot.core.errors import UserError
 from bot.core.grammar.args import FOUND, LEADING, REST, Arg
 from bot.core.i18n import N_
-from storage.volunteer_rules import DurationError, split_duration
+from storage.volunteer_rules import DurationError, Period, PeriodError, parse_period, split_duration
 
 if TYPE_CHECKING:
     from bot.core.context import Ctx
@@ -122,3 +122,23 @@ class PastDayArg(Arg):
 
     def render(self, value: Any) -> str:
         return value.isoformat() if isinstance(value, date) else str(value)
+
+
+class PeriodArg(Arg):
+    """A report period: week (semaine), month (mois), year (année), a month (2026-11) or a year (2026);
+    nothing is this month. The handler gets a ``Period`` of local days."""
+
+    stage: float = REST
+    label = N_("[week|month|year]")
+    default_sample: str | None = "mois"
+
+    def __init__(self, name: str, **kwargs: Any) -> None:
+        kwargs.setdefault("optional", True)
+        super().__init__(name, **kwargs)
+
+    def read(self, ctx: Ctx, text: str) -> tuple[Period, str]:
+        try:
+            return parse_period(text, ctx.now.astimezone(ctx.tz).date()), ""
+        except PeriodError:
+            raise UserError(ctx._("Which period? week, month, year, a month like 2026-11 or a year like 2026."),
+                            example=ctx._("/tasks month")) from None
