@@ -42,6 +42,7 @@ if not CHROMIUM or not CHROMEDRIVER:
                 ".ci/run does it)", allow_module_level=True)
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e .[test])")
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 
 def free_port() -> int:
@@ -161,6 +162,12 @@ def test_the_agenda_shows_the_chat_s_events_and_their_changes(served: Served, br
     assert "8 places libres" in browser.find_element(By.CSS_SELECTOR, ".event").text
     shot(browser, "agenda-phone")
     assert accessibility_violations(browser) == []
+    # Keyboard: the first Tab shows the skip link, Enter goes to the content.
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    skip = browser.switch_to.active_element
+    assert skip.text == "Aller au contenu" and skip.is_displayed()
+    skip.send_keys(Keys.ENTER)
+    assert browser.current_url.endswith("/#main")
 
     served.chat.text("coord", f'/event edit {number} "Repair café du mardi"')
     served.chat.say("alice", f"/join {number}")
