@@ -152,7 +152,7 @@ class Planner:
     def sentence(self, text: str) -> Plan:
         canon = clean(text)
         folded = fold(canon)
-        said = " ".join(w.strip("!?.,;:") for w in fold(text).split()).strip()
+        said = " ".join(w for w in (w.strip("!?.,;:") for w in fold(text).split()) if w and w not in {"stp", "svp"})
         if said in W.THANKS or (said in W.SPELLINGS and W.SPELLINGS[said] == "merci"):
             return Plan("thanks", text=self.t.gettext("You're welcome!"))
         if not folded.strip():
@@ -162,8 +162,12 @@ class Planner:
             return Plan("thanks", text=self.t.gettext("See you soon!"))
         if folded in W.THANKS or (words and all(w in W.FILLER_WORDS for w in words) and "merci" in words):
             return Plan("thanks", text=self.t.gettext("You're welcome!"))
-        if folded in W.GREETINGS or (words and all(w in W.FILLER_WORDS | W.GREETINGS | W.SMALL_TALK for w in words)
-                                     and any(w in W.GREETINGS for w in words)):
+        rest_of_it = " ".join(w for w in words if w not in W.GREETINGS)
+        if rest_of_it in W.THANKS or rest_of_it in W.GOODBYES:
+            return self.sentence(rest_of_it)  # "bonjour merci beaucoup", "salut bonne soirée"
+        small_talk = all(w in W.FILLER_WORDS | W.GREETINGS | W.SMALL_TALK for w in words)
+        if folded in W.GREETINGS or rest_of_it in W.GREETINGS or (
+                words and small_talk and any(w in W.GREETINGS for w in words)):
             return Plan("greet", text=self._greeting())
         intent = intent_of(folded)
         if intent == "cancel":

@@ -52,7 +52,10 @@ def clean(text: str) -> str:
             word = W.SPELLINGS[key]
         if word:
             out.append(word)
-    return _TWO_HOURS.sub(r"\1-\2", _GLUED_HOURS.sub(r"\1h-\2h", " ".join(out)))
+    cleaned = " ".join(out)
+    if cleaned.isupper():
+        cleaned = cleaned.lower()  # a sentence typed in capitals: its case means nothing
+    return _TWO_HOURS.sub(r"\1-\2", _GLUED_HOURS.sub(r"\1h-\2h", cleaned))
 
 
 # "14h16h": two hours glued are a range (not 14:16).
@@ -130,10 +133,14 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> time | None:
     return moment.astimezone(tz).time().replace(second=0, microsecond=0) if moment else None
 
 
+_LONE_A = re.compile(r"(?<!\S)[AÀ](?!\S)")
+
+
 def find_moment(text: str, now: datetime, tz: ZoneInfo, *, past: bool = False) -> tuple[Moment, str]:
     """The day, hours or part of the day said anywhere in ``text``, through the date grammar
     (``find_when``), and the text without them. A moment the grammar refuses (two days, "16h-14h")
     is returned with its error code, so the member is asked again instead of misread."""
+    text = _LONE_A.sub(lambda m: m.group().lower(), text)  # "DE 14 A 16H": the grammar wants "à"/"a"
     try:
         when, rest = find_when(text, now, tz, past=past)
     except DateParseError as error:
