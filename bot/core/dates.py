@@ -896,7 +896,6 @@ def _wall_hour(clock: _Clock, period: str | None, is_end: bool) -> tuple[int, in
     return hour, clock.minute
 
 
-_PERIOD_START = {V.MORNING: (4, 13), V.AFTERNOON: (12, 20), V.EVENING: (16, 25), V.NIGHT: (19, 25)}
 
 
 def _combine(day: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
@@ -935,7 +934,7 @@ def _build(pieces: _Pieces, reader: _Reader) -> When:
     start_hm = _wall_hour(start_clock, period, is_end=pieces.end is None and start_clock.midnight)
     period = period or start_clock.qualifier
     if pieces.period is not None and start_clock.ampm is None:
-        low, high = _PERIOD_START[pieces.period]
+        low, high = V.PERIOD_HOURS[pieces.period]
         if not (low <= start_hm[0] < high) and not start_clock.midnight:
             raise DateParseError("ambiguous")  # "samedi matin 15h"
     start = _combine(day, *start_hm, tz)

@@ -98,15 +98,15 @@ TODAY_PERIODS: dict[str, str] = {
 }
 # How a part of the day qualifies a stated hour: "8h du soir" = 20:00, "3 in the afternoon" = 15:00.
 PERIOD_QUALIFIERS: dict[str, str] = {
-    "du matin": MORNING, "in the morning": MORNING, "am": MORNING, "a.m": MORNING,
+    "du matin": MORNING, "in the morning": MORNING,
     "de l'apres-midi": AFTERNOON, "de l'apres midi": AFTERNOON, "de l'aprem": AFTERNOON,
-    "in the afternoon": AFTERNOON, "pm": AFTERNOON, "p.m": AFTERNOON,
+    "in the afternoon": AFTERNOON,
     "du soir": EVENING, "in the evening": EVENING, "at night": NIGHT, "de la nuit": NIGHT,
 }
-# Hours (24 h clock) a part of the day covers, to check "samedi matin 15h" (refused) and to turn a bare
-# "8" into 20:00 in the evening.
+# The hours a stated start may have in each part of the day (from, to excluded): "samedi matin 15h" is
+# refused. Generous on purpose: "ce soir 17h" and "cet aprem 12h30" are fine.
 PERIOD_HOURS: dict[str, tuple[int, int]] = {
-    MORNING: (5, 12), AFTERNOON: (12, 19), EVENING: (17, 24), NIGHT: (20, 30),
+    MORNING: (4, 13), AFTERNOON: (12, 20), EVENING: (16, 25), NIGHT: (19, 25),
 }
 # Hours offered when a reminder names a day or a part of the day but no hour.
 PERIOD_SUGGESTIONS: dict[str | None, tuple[str, ...]] = {
@@ -135,8 +135,8 @@ ARTICLE_NUMBERS = {"un", "une", "a", "an", "one"}
 ORDINAL_SUFFIXES = {"er", "ere", "re", "e", "eme", "em", "st", "nd", "rd", "th"}
 
 # Durations.
-HOUR_UNITS = {"h", "hr", "hrs", "hour", "hours", "heure", "heures", "hre", "hres", "hrs."}
-MINUTE_UNITS = {"min", "mins", "minute", "minutes", "mn", "mns", "minutes."}
+HOUR_UNITS = {"h", "hr", "hrs", "hour", "hours", "heure", "heures", "hre", "hres"}
+MINUTE_UNITS = {"min", "mins", "minute", "minutes", "mn", "mns"}
 DAY_UNITS = {"jour", "jours", "j", "day", "days"}
 WEEK_UNITS = {"semaine", "semaines", "sem", "week", "weeks", "wk", "wks"}
 MONTH_UNITS = {"mois", "month", "months"}
