@@ -97,7 +97,7 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from bot.core.i18n import translator_for
-    from handlers.report import render_csv, render_markdown
+    from handlers.report import PRESETS, render_csv, render_markdown, render_preset_csv, render_preset_markdown
     from storage.db import make_engine, session_scope
     from storage.migrate import upgrade
     from storage.report import build_report
@@ -118,7 +118,11 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
             report = build_report(session, period, settings.tz, settings.volunteer_hour_value, with_names=args.names)
     finally:
         engine.dispose()
-    if args.format == "csv":
+    translator = translator_for(args.lang or settings.language, settings.timezone)
+    if args.format in PRESETS:  # a funder's figures, each with its definition and source
+        print(render_preset_csv(report, args.format, translator) if args.as_csv
+              else render_preset_markdown(report, args.format, translator), end="")
+    elif args.format == "csv":
         print(render_csv(report), end="")
     else:
         print(render_markdown(report, translator_for(args.lang or settings.language, settings.timezone)))
@@ -165,7 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     period = report.add_mutually_exclusive_group()
     period.add_argument("--month", help="a month like 2026-11 (default: the current month)")
     period.add_argument("--year", type=int, help="a whole year, e.g. 2026")
-    report.add_argument("--format", choices=["md", "csv"], default="md", help="Markdown (default) or CSV")
+    report.add_argument("--format", choices=["md", "csv", "caf-evs", "fabrique", "recensement"], default="md",
+                        help="Markdown (default), CSV, or a funder's figures with definitions and sources")
+    report.add_argument("--csv", dest="as_csv", action="store_true", help="a funder's figures as CSV, not Markdown")
     report.add_argument("--names", action="store_true", help="add each volunteer's hours, by name")
     report.add_argument("--lang", choices=["fr", "en"], default=None, help="language of the Markdown report")
     backup = sub.add_parser("backup", help="write one archive: database, Matrix encryption store, settings")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -65,10 +66,21 @@ def render_markdown(report: ActivityReport, t: Translator, *, max_events: int | 
             events=t.ngettext("{n} event", "{n} events", events.count).format(n=events.count),
             signups=t.ngettext("{n} sign-up", "{n} sign-ups", events.attendance).format(n=events.attendance),
             rate=_percent(t, events.fill)))
+        if events.recorded:
+            lines.append(_("Attendance recorded at {recorded} of {count} dates: {present} present and {no_show} "
+                           "no-shows out of {signups} sign-ups, {walk_in} walk-ins.").format(
+                recorded=len(events.recorded), count=events.count, present=events.present, no_show=events.no_show,
+                signups=events.recorded_signups, walk_in=events.walk_in))
+        elif events.count:
+            lines.append(_("Attendance was not recorded (sign-ups only)."))
         shown = events.events if max_events is None else events.events[:max_events]
         for event in shown:
             places = f"{event.attendees}/{event.capacity}" if event.capacity else str(event.attendees)
-            lines.append(f"- {t.fmt_datetime(event.start)} — {event.title}: {places} ({_percent(t, event.fill)})")
+            line = f"- {t.fmt_datetime(event.start)} — {event.title}: {places} ({_percent(t, event.fill)})"
+            if event.recorded:
+                line += " — " + _("{present} present, {no_show} no-shows, {walk_in} walk-ins").format(
+                    present=event.present, no_show=event.no_show, walk_in=event.walk_in)
+            lines.append(line)
         if len(shown) < events.count:
             lines.append(_("… and {n} more.").format(n=events.count - len(shown)))
     lines.append("")
@@ -89,6 +101,8 @@ def render_markdown(report: ActivityReport, t: Translator, *, max_events: int | 
         lines += [f"- {report.member_names.get(mid, '?')}: {fmt(minutes)}" for mid, minutes in volunteers.per_member]
     lines.append("")
 
+    lines += attendance_lines(report, t)
+
     lines.append("## " + _("Active members"))
     lines.append(t.ngettext("{n} active member (booked, signed up or gave time).",
                             "{n} active members (booked, signed up or gave time).",
@@ -98,6 +112,29 @@ def render_markdown(report: ActivityReport, t: Translator, *, max_events: int | 
     lines.append("## " + _("Valuation of volunteer work"))
     lines += valuation_lines(report, t)
     return "\n".join(lines)
+
+
+def attendance_lines(report: ActivityReport, t: Translator) -> list[str]:
+    """People received, visitors, hours open, activities by category: counts only, never names."""
+    _ = t.gettext
+    lines = ["## " + _("Attendance")]
+    lines.append(_("{contacts} passages (present and walk-ins at events, daily visitors); {unique} distinct members "
+                   "came (present at an event, booked a space or gave time).").format(
+        contacts=report.contacts, unique=report.unique_people))
+    lines.append(t.ngettext("{n} visitor counted by the day's rota", "{n} visitors counted by the day's rota",
+                            report.visits_total).format(n=report.visits_total)
+                 + (" (" + ", ".join(f"{name or _('no category')}: {count}"
+                                     for name, count in sorted(report.visits.items())) + ")" if report.visits else "")
+                 + ".")
+    lines.append(_("Open {hours} (at least one space open).").format(hours=t.fmt_duration(round(report.open_minutes))))
+    if report.activities and any(a.category for a in report.activities):
+        lines.append("### " + _("Activities by category"))
+        for activity in report.activities:
+            lines.append("- " + _("{category}: {events} dates, {signups} sign-ups, {received} people received").format(
+                category=activity.category or _("no category"), events=activity.events, signups=activity.signups,
+                received=activity.received))
+    lines.append("")
+    return lines
 
 
 def _euros(t: Translator, amount: Decimal) -> str:
@@ -165,6 +202,26 @@ def render_csv(report: ActivityReport) -> str:
             rows += [("event", item, "signups", event.attendees),
                      ("event", item, "capacity", event.capacity if event.capacity else ""),
                      ("event", item, "fill_rate", rate(event.fill))]
+            # empty when attendance wasn't recorded for that date (not 0: nobody said nobody came)
+            rows += [("event", item, metric, value if event.recorded else "") for metric, value in
+                     (("present", event.present), ("no_show", event.no_show), ("walk_in", event.walk_in))]
+            if event.category:
+                rows.append(("event", item, "category", event.category))
+        rows += [("events", "total", "recorded_dates", len(report.events.recorded)),
+                 ("events", "total", "recorded_signups", report.events.recorded_signups),
+                 ("events", "total", "present", report.events.present),
+                 ("events", "total", "no_show", report.events.no_show),
+                 ("events", "total", "walk_in", report.events.walk_in)]
+        for activity in report.activities:
+            rows += [("activity", activity.category, "events", activity.events),
+                     ("activity", activity.category, "signups", activity.signups),
+                     ("activity", activity.category, "received", activity.received)]
+    for category, count in sorted(report.visits.items()):
+        rows.append(("visits", category or "none", "count", count))
+    rows += [("visits", "total", "count", report.visits_total),
+             ("people", "total", "unique", report.unique_people),
+             ("people", "total", "contacts", report.contacts),
+             ("opening", "total", "hours", _hours(report.open_minutes))]
     volunteers = report.volunteers
     for project in volunteers.projects:
         item = project.project or ""
@@ -199,15 +256,137 @@ def render_csv(report: ActivityReport) -> str:
 
 @router.command("report", aliases=["bilan"], coordinator_only=True,
                 help=N_("Activity report for funders (coordinators)"),
-                usage=N_("/report [month|YYYY-MM|year|YYYY] [names]  e.g. /report 2026-11"))
+                usage=N_("/report [month|YYYY-MM|year|YYYY] [names] [caf-evs|fabrique|recensement]  "
+                         "e.g. /report 2026-11"))
 def report(ctx: Ctx, args: str) -> Reply:
     words = args.split()
     with_names = any(fold(w) in NAME_WORDS for w in words)
-    words = [w for w in words if fold(w) not in NAME_WORDS]
+    preset = next((fold(w) for w in words if fold(w) in PRESETS), None)
+    words = [w for w in words if fold(w) not in NAME_WORDS and fold(w) not in PRESETS]
     try:
         period = parse_period(" ".join(words), today_of(ctx))
     except PeriodError:
         raise UserError(ctx._("Which period? month, year, a month like 2026-11 or a year like 2026."),
                         example="/report 2026-11") from None
     figures = build_report(ctx.session, period, ctx.tz, ctx.settings.volunteer_hour_value, with_names=with_names)
+    if preset is not None:
+        return Reply(render_preset_markdown(figures, preset, ctx.translator))
     return Reply(render_markdown(figures, ctx.translator, max_events=CHAT_EVENT_LINES))
+
+
+# --- Funders' presets ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure a funder's form asks for: its CSV key, its value, and (msgids) what it is called, what it
+    counts and where it comes from."""
+
+    section: str
+    item: str
+    metric: str
+    value: object
+    label: str
+    definition: str
+    source: str
+
+
+PRESETS = {
+    "caf-evs": N_("CAF — Espace de Vie Sociale (SENACS survey)"),
+    "fabrique": N_("ANCT — Fabrique de territoire"),
+    "recensement": N_("France Tiers-Lieux — census"),
+}
+SRC_PRESENCE = N_("Organisers' lists and check-ins (/attendance, /checkin, the door QR code)")
+SRC_EVENTS = N_("Events and their sign-ups (/events, /join)")
+SRC_VISITS = N_("Daily visitors counted by the opening rota (/visitors)")
+SRC_HOURS = N_("Volunteer hours logged and confirmed shifts (/task, /shift done)")
+SRC_SPACES = N_("Opening hours of the spaces (spaces file)")
+SRC_BOOKINGS = N_("Space bookings (/book)")
+
+
+def _figures(report: ActivityReport) -> dict[str, list[Figure]]:
+    events = report.events
+    volunteers = report.volunteers
+    f: dict[str, list[Figure]] = {
+        "contacts": [Figure("people", "total", "contacts", report.contacts, N_("Attendance (passages)"),
+                            N_("People present and walk-ins at events, plus daily visitors; someone who comes "
+                               "twice counts twice."), SRC_PRESENCE + " ; " + SRC_VISITS)],
+        "unique": [Figure("people", "total", "unique", report.unique_people, N_("Distinct members received"),
+                          N_("Members present at an event, who booked a space or gave volunteer time, each counted "
+                             "once. Walk-ins and visitors are counts without names: not included."),
+                          SRC_PRESENCE + " ; " + SRC_BOOKINGS + " ; " + SRC_HOURS)],
+        "open": [Figure("opening", "total", "hours", _hours(report.open_minutes), N_("Hours open"),
+                        N_("Hours when at least one space was open."), SRC_SPACES)],
+        "events": [Figure("events", "total", "events", events.count if events else 0, N_("Event dates held"),
+                          N_("Dates of events in the period, cancelled ones left out."), SRC_EVENTS)],
+        "signups": [Figure("events", "total", "signups", events.attendance if events else 0, N_("Sign-ups"),
+                           N_("Confirmed sign-ups (waiting list left out)."), SRC_EVENTS)],
+        "present": [Figure("events", "total", "present", events.present if events else 0, N_("Present"),
+                           N_("Signed-up people marked present, at the dates where attendance was recorded."),
+                           SRC_PRESENCE)],
+        "no_show": [Figure("events", "total", "no_show", events.no_show if events else 0, N_("No-shows"),
+                           N_("Signed-up people not marked present, at the dates where attendance was recorded."),
+                           SRC_PRESENCE)],
+        "walk_in": [Figure("events", "total", "walk_in", events.walk_in if events else 0, N_("Walk-ins"),
+                           N_("People who came to an event without signing up (counted at the door, or checked "
+                              "in)."), SRC_PRESENCE)],
+        "visits": [Figure("visits", "total", "count", report.visits_total, N_("Daily visitors"),
+                          N_("Visitors counted each day by the person on the opening rota."), SRC_VISITS)]
+        + [Figure("visits", category or "none", "count", count, N_("Daily visitors by category"),
+                  N_("Visitors counted each day, in the categories the coordinators set."), SRC_VISITS)
+           for category, count in sorted(report.visits.items())],
+        "activities": [Figure("activity", a.category, "events", a.events, N_("Activities by category (dates)"),
+                              N_("Event dates by the activity category of the event."), SRC_EVENTS)
+                       for a in report.activities],
+        "volunteers": [Figure("volunteers", "total", "volunteers", volunteers.volunteers, N_("Volunteers"),
+                              N_("Distinct members who logged volunteer time."), SRC_HOURS)],
+        "volunteer_hours": [Figure("volunteers", "total", "hours", _hours(volunteers.minutes), N_("Volunteer hours"),
+                                   N_("Hours of volunteer work logged or confirmed."), SRC_HOURS)],
+        "valuation": [Figure("valuation", "total", "amount_eur", report.valuation, N_("Valuation of volunteer work"),
+                             N_("Hours × the SMIC horaire brut of their day (or VOLUNTEER_HOUR_VALUE)."), SRC_HOURS)],
+        "bookings": [Figure("bookings", "total", "bookings", sum(sp.bookings for sp in report.spaces),
+                            N_("Space bookings"), N_("Bookings starting in the period, cancelled ones left out."),
+                            SRC_BOOKINGS)],
+        "active": [Figure("members", "total", "active", report.active_members, N_("Active members"),
+                          N_("Members who booked, signed up or gave time."), SRC_BOOKINGS + " ; " + SRC_EVENTS)],
+    }
+    return f
+
+
+PRESET_FIGURES = {
+    "caf-evs": ("contacts", "unique", "open", "events", "activities", "visits", "volunteers", "volunteer_hours",
+                "valuation"),
+    "fabrique": ("contacts", "unique", "events", "present", "walk_in", "activities", "bookings", "open",
+                 "volunteers", "volunteer_hours"),
+    "recensement": ("contacts", "visits", "events", "signups", "present", "no_show", "walk_in", "active",
+                    "bookings", "open", "volunteers", "volunteer_hours"),
+}
+
+
+def preset_figures(report: ActivityReport, preset: str) -> list[Figure]:
+    every = _figures(report)
+    return [figure for key in PRESET_FIGURES[preset] for figure in every[key]]
+
+
+def render_preset_csv(report: ActivityReport, preset: str, t: Translator) -> str:
+    """The usual four columns first (the same keys as the full CSV), then what each figure is and its source."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow((*CSV_HEADER, "label", "definition", "source"))
+    for figure in preset_figures(report, preset):
+        writer.writerow((figure.section, figure.item, figure.metric, figure.value, t.gettext(figure.label),
+                         t.gettext(figure.definition), " ; ".join(t.gettext(s) for s in figure.source.split(" ; "))))
+    return buffer.getvalue()
+
+
+def render_preset_markdown(report: ActivityReport, preset: str, t: Translator) -> str:
+    _ = t.gettext
+    lines = ["# " + _(PRESETS[preset]) + " — " + period_label(t, report.period), "",
+             "| " + " | ".join((_("Figure"), _("Value"), _("What it counts"), _("Source"))) + " |",
+             "|---|---:|---|---|"]
+    for figure in preset_figures(report, preset):
+        label = _(figure.label) + (f" — {figure.item or _('no category')}" if figure.item != "total" else "")
+        value = _number(t, figure.value) if isinstance(figure.value, int | Decimal) else str(figure.value)
+        source = " ; ".join(_(s) for s in figure.source.split(" ; "))
+        lines.append(f"| {label} | {value} | {_(figure.definition)} | {source} |")
+    return "\n".join(lines) + "\n"

@@ -5,7 +5,9 @@ Figures: bookings per space and the occupancy rate over opening hours; events wi
 (when the events feature is installed); volunteer hours by project and distinct volunteers; shifts offered
 and covered; active members; the valuation of volunteer work, which French associations report as
 contributions volontaires en nature (ANC regulation 2018-06: debit 864 "Personnel bénévole", credit 875
-"Bénévolat"). Hours are valued at the SMIC horaire brut in force on the day they were given (a table by
+"Bénévolat"). Attendance (issue 16): present, no-shows and walk-ins per event date where it was recorded,
+daily visitors by category, distinct people who came, hours open, activities by category.
+Hours are valued at the SMIC horaire brut in force on the day they were given (a table by
 date, SMIC_HOURLY), or at VOLUNTEER_HOUR_VALUE when an association sets its own rate."""
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
@@ -136,6 +138,16 @@ class EventRow:
     attendees: int  # confirmed sign-ups
     member_ids: frozenset[int] = frozenset()
     number: int = 0  # the date's number in /event (the occurrence id)
+    # Attendance (issue 16), when recorded for this date (someone marked, checked in or counted walk-ins):
+    # present = sign-ups marked present; no_show = sign-ups not marked present; walk_in = people without a
+    # sign-up (counted at the door, or members who checked in without one).
+    recorded: bool = False
+    present: int = 0
+    no_show: int = 0
+    walk_in: int = 0
+    present_ids: frozenset[int] = frozenset()  # members present (signed up or not)
+    anonymous_walk_ins: int = 0
+    category: str | None = None  # the event's activity category
 
     @property
     def fill(self) -> float | None:
@@ -153,6 +165,26 @@ class EventFigures:
     @property
     def attendance(self) -> int:
         return sum(e.attendees for e in self.events)
+
+    @property
+    def recorded(self) -> tuple[EventRow, ...]:
+        return tuple(e for e in self.events if e.recorded)
+
+    @property
+    def present(self) -> int:
+        return sum(e.present for e in self.recorded)
+
+    @property
+    def no_show(self) -> int:
+        return sum(e.no_show for e in self.recorded)
+
+    @property
+    def walk_in(self) -> int:
+        return sum(e.walk_in for e in self.recorded)
+
+    @property
+    def recorded_signups(self) -> int:
+        return sum(e.attendees for e in self.recorded)
 
     @property
     def fill(self) -> float | None:
@@ -181,6 +213,42 @@ class VolunteerFigures:
 
 
 @dataclass(frozen=True)
+class ActivityFigures:
+    """Events of one activity category ("" for events without one): dates held, sign-ups, people received
+    (present + walk-ins) at the dates where attendance was recorded."""
+
+    category: str
+    events: int
+    signups: int
+    received: int
+
+
+def activity_figures(events: Iterable[EventRow]) -> tuple[ActivityFigures, ...]:
+    grouped: dict[str, list[EventRow]] = defaultdict(list)
+    for event in events:
+        grouped[event.category or ""].append(event)
+    return tuple(ActivityFigures(category, len(rows), sum(e.attendees for e in rows),
+                                 sum(e.present + e.walk_in for e in rows if e.recorded))
+                 for category, rows in sorted(grouped.items(), key=lambda item: (item[0] == "", item[0])))
+
+
+def union_minutes(windows: Iterable[Interval]) -> float:
+    """Minutes covered by at least one window: the place is open when any of its spaces is."""
+    total = timedelta()
+    current: Interval | None = None
+    for start, end in sorted(windows):
+        if current is None or start > current[1]:
+            if current is not None:
+                total += current[1] - current[0]
+            current = (start, end)
+        else:
+            current = (current[0], max(current[1], end))
+    if current is not None:
+        total += current[1] - current[0]
+    return total.total_seconds() / 60
+
+
+@dataclass(frozen=True)
 class ActivityReport:
     period: Period
     spaces: tuple[SpaceFigures, ...]
@@ -190,6 +258,21 @@ class ActivityReport:
     rates: tuple[RatePart, ...]
     member_names: dict[int, str] = field(default_factory=dict)
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    # Attendance (issue 16)
+    visits: dict[str, int] = field(default_factory=dict)  # daily visitors by category ("" without one)
+    unique_people: int = 0  # distinct members who came: present at an event, booked a space, gave time
+    open_minutes: float = 0  # minutes when at least one space was open
+    activities: tuple[ActivityFigures, ...] = ()
+
+    @property
+    def visits_total(self) -> int:
+        return sum(self.visits.values())
+
+    @property
+    def contacts(self) -> int:
+        """Passages: present + walk-ins at events + daily visitors (a person coming twice counts twice)."""
+        events = self.events
+        return (events.present + events.walk_in if events else 0) + self.visits_total
 
     @property
     def valuation(self) -> Decimal:
@@ -295,8 +378,39 @@ def event_rows(session: Session, start: datetime, end: datetime) -> list[EventRo
             .where(col(EventSignup.occurrence_id).in_(ids), EventSignup.status == SIGNUP_CONFIRMED)
         ):
             members[occurrence_id].add(member_id)
-    return [EventRow(title, occ_start, capacity, len(members[oid]), frozenset(members[oid]), oid)
+    rows = [EventRow(title, occ_start, capacity, len(members[oid]), frozenset(members[oid]), oid)
             for oid, occ_start, title, capacity in occurrences if oid is not None]
+    return with_attendance(session, rows, {oid: event_id for oid, event_id in session.exec(
+        select(EventOccurrence.id, EventOccurrence.event_id).where(col(EventOccurrence.id).in_(ids)))} if ids else {})
+
+
+def with_attendance(session: Session, rows: list[EventRow], event_of: dict[int | None, int]) -> list[EventRow]:
+    """The rows with their presences, walk-ins and category (storage/models_attendance.py)."""
+    from storage.attendance import event_categories, event_counts
+    from storage.models_attendance import EventTally, Presence
+
+    ids = [row.number for row in rows]
+    if not ids:
+        return rows
+    marks: dict[int, list[tuple[int, bool]]] = defaultdict(list)
+    for occurrence_id, member_id, present in session.exec(
+            select(Presence.occurrence_id, Presence.member_id, Presence.present)
+            .where(col(Presence.occurrence_id).in_(ids))):
+        marks[occurrence_id].append((member_id, present))
+    tallies = {t.occurrence_id: t
+               for t in session.exec(select(EventTally).where(col(EventTally.occurrence_id).in_(ids)))}
+    categories = event_categories(session, event_of.values())
+    result = []
+    for row in rows:
+        tally = tallies.get(row.number)
+        walk_ins = tally.walk_ins if tally else 0
+        recorded = bool(marks[row.number]) or walk_ins > 0 or bool(tally and tally.counts_confirmed_at)
+        counts = event_counts(row.member_ids, marks[row.number], walk_ins)
+        result.append(replace(
+            row, recorded=recorded, present=counts.present, no_show=counts.no_show, walk_in=counts.walk_in,
+            present_ids=frozenset(m for m, here in marks[row.number] if here), anonymous_walk_ins=walk_ins,
+            category=categories.get(event_of.get(row.number, -1))))
+    return result
 
 
 def build_report(
@@ -312,12 +426,15 @@ def build_report(
     for booking in bookings:
         by_space[booking.space_id].append(booking)
     spaces = []
+    all_windows: list[Interval] = []
     for space in session.exec(select(Space).order_by(col(Space.site_id), col(Space.name))):
         assert space.id is not None
         if space.closed and not by_space[space.id]:
             continue
         hours = hours_from_json(space.opening_hours)
         open_windows = [w for day in days for w in open_intervals(hours, day, tz)]
+        if not space.closed:
+            all_windows += open_windows
         spaces.append(space_figures(space, by_space[space.id], window, open_windows))
 
     events = event_rows(session, start, end)
@@ -341,6 +458,14 @@ def build_report(
     for event in events or []:
         active |= event.member_ids
 
+    came: set[int] = {b.member_id for b in bookings if start <= b.start < end}
+    came |= {mid for mid, _, _ in entries}
+    for event in events or []:
+        came |= event.present_ids
+    from storage.attendance import visits_between
+
+    visits = visits_between(session, period.start, period.end)
+
     names: dict[int, str] = {}
     if with_names and volunteers.per_member:
         ids = [mid for mid, _ in volunteers.per_member]
@@ -356,4 +481,6 @@ def build_report(
         period=period, spaces=tuple(spaces),
         events=EventFigures(tuple(events)) if events is not None else None,
         volunteers=volunteers, active_members=len(active), rates=tuple(parts), member_names=names, tz=tz,
+        visits=visits, unique_people=len(came), open_minutes=union_minutes(all_windows),
+        activities=activity_figures(events or []),
     )

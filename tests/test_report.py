@@ -338,3 +338,111 @@ def test_dates_held_before_the_rest_of_a_series_was_cancelled_count_in_the_repor
     chat.say("coord", "/event cancel 3 all")
     report = chat.text("coord", "/bilan 2026-11")
     assert "2 événements, 1 inscription" in report
+
+
+# --- Attendance (issue 16): a month whose figures are worked out by hand ------------------------------------
+
+
+def november_open_minutes_any_space() -> int:
+    """Minutes of November 2026 when at least one space is open: each open minute of each day, counted once."""
+    data = tomllib.loads((ROOT / "examples" / "spaces.toml").read_text())
+    names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    open_minutes: set[tuple[int, int]] = set()
+    for space in data["spaces"]:
+        hours = space.get("hours", data["site"]["hours"])
+        for day in range(1, 31):
+            for item in filter(None, hours.get(names[calendar.weekday(2026, 11, day)], "").split(",")):
+                start, end = item.strip().split("-")
+                first = minutes("00:00", start)
+                open_minutes |= {(day, m) for m in range(first, first + minutes(start, end))}
+    return len(open_minutes)
+
+
+def seed_attendance(chat: Chat) -> None:
+    """Workshop (réemploi) on Saturday 28: alice, bob, carol signed up; alice checks in, the organiser marks
+    bob, carol doesn't come; erin checks in without a sign-up and 3 more are counted at the door.
+    Café on Sunday 29: dave signed up, nobody recorded attendance. Visitors: 12 on Monday 23, 5 'jeunes' on
+    Sunday 22."""
+    chat.say("coord", "/categories add activities reemploi")
+    chat.say("coord", "/categories add visitors jeunes")
+    chat.say("coord", '/event add "Atelier vélo" samedi 14h-18h places 10')
+    chat.say("coord", '/event add "Café numérique" dimanche 10h-12h')
+    chat.say("coord", "/categories event 1 reemploi")
+    for who in ("alice", "bob", "carol"):
+        chat.say(who, "/join 1")
+    chat.say("dave", "/join 2")
+    chat.say("coord", "/visitors 12")
+    chat.say("coord", "/visitors 5 jeunes yesterday")
+    chat.clock.now = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
+    assert "checked in" in chat.text("alice", "/checkin", lang="en")
+    assert "checked in" in chat.text("erin", "/checkin 1", lang="en")
+    bob = member_id(chat, "Bob")
+    chat.say("coord", f"/attendance mark 1 #{bob} present")
+    chat.say("coord", "/attendance walkins 1 +3")
+    chat.clock.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def member_id(chat: Chat, name: str) -> int:
+    with Session(chat.app.engine) as session:
+        member = session.exec(select(Member).where(Member.display_name == name)).one()
+        assert member.id is not None
+        return member.id
+
+
+def test_attendance_figures_of_a_hand_computed_month(chat: Chat, database_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    seed_attendance(chat)
+    figures = csv_report(database_url, monkeypatch, capsys, "--month", "2026-11")
+    workshop = next(item for section, item, _ in figures if section == "event" and "Atelier" in item)
+    cafe = next(item for section, item, _ in figures if section == "event" and "Café" in item)
+    assert [figures[("event", workshop, m)] for m in ("signups", "present", "no_show", "walk_in", "category")] \
+        == ["3", "2", "1", "4", "reemploi"]
+    assert [figures[("event", cafe, m)] for m in ("signups", "present", "no_show", "walk_in")] == ["1", "", "", ""]
+    assert figures[("events", "total", "recorded_dates")] == "1"
+    assert figures[("events", "total", "recorded_signups")] == "3"
+    assert (figures[("events", "total", "present")], figures[("events", "total", "no_show")],
+            figures[("events", "total", "walk_in")]) == ("2", "1", "4")
+    assert figures[("visits", "none", "count")] == "12"
+    assert figures[("visits", "jeunes", "count")] == "5"
+    assert figures[("visits", "total", "count")] == "17"
+    assert figures[("people", "total", "unique")] == "3", "alice, bob and erin came; carol and dave only signed up"
+    assert figures[("people", "total", "contacts")] == str(2 + 4 + 17)
+    assert [figures[("activity", "reemploi", m)] for m in ("events", "signups", "received")] == ["1", "3", "6"]
+    assert [figures[("activity", "", m)] for m in ("events", "signups", "received")] == ["1", "1", "0"]
+    assert figures[("opening", "total", "hours")] == f"{november_open_minutes_any_space() / 60:.2f}"
+    # The chat report: counts, and never a name.
+    text = chat.text("coord", "/report 2026-11", lang="en")
+    assert ("Attendance recorded at 1 of 2 dates: 2 present and 1 no-shows out of 3 sign-ups, 4 walk-ins."
+            in text)
+    assert "23 passages (present and walk-ins at events, daily visitors); 3 distinct members came" in text
+    assert "17 visitors counted by the day's rota (no category: 12, jeunes: 5)." in text
+    assert "- reemploi: 1 dates, 3 sign-ups, 6 people received" in text
+    assert not any(name in text for name in ("Alice", "Bob", "Erin", "Carol"))
+    preset = chat.text("coord", "/report 2026-11 caf-evs", lang="en")
+    assert preset.startswith("# CAF — Espace de Vie Sociale (SENACS survey) — November 2026")
+    assert "| Distinct members received | 3 |" in preset
+
+
+@pytest.mark.parametrize("preset", ["caf-evs", "fabrique", "recensement"])
+def test_each_funder_preset_gives_its_figures_with_definition_and_source(
+        sqlite_chat: Chat, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        preset: str) -> None:
+    seed_attendance(sqlite_chat)
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("TIMEZONE", "Europe/Paris")
+    monkeypatch.setenv("LANGUAGE", "fr")
+    capsys.readouterr()
+    assert main(["report", "--month", "2026-11", "--format", preset, "--csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == ["section", "item", "metric", "value", "label", "definition", "source"]
+    by_key = {(s, i, m): (v, label, definition, source) for s, i, m, v, label, definition, source in rows[1:]}
+    assert by_key[("people", "total", "contacts")][0] == "23"
+    assert all(label and definition and source for _, label, definition, source in by_key.values())
+    assert by_key[("people", "total", "contacts")][1] == "Fréquentation (passages)"
+    expected = {"caf-evs": ("people", "total", "unique"), "fabrique": ("events", "total", "walk_in"),
+                "recensement": ("events", "total", "no_show")}[preset]
+    assert by_key[expected][0] == {"caf-evs": "3", "fabrique": "4", "recensement": "1"}[preset]
+    assert main(["report", "--month", "2026-11", "--format", preset]) == 0
+    markdown = capsys.readouterr().out
+    assert markdown.startswith("# ") and "| Fréquentation (passages) | 23 |" in markdown
+    assert "Alice" not in markdown
