@@ -101,6 +101,8 @@ class App:
         started: list[Adapter] = []
         try:
             for adapter in self.adapters:
+                if hasattr(adapter, "poll_gate"):  # one poller per bot account: the scheduler-lock holder
+                    adapter.poll_gate = self.jobs.leadership.acquire
                 if getattr(adapter, "uses_inbox", False):
                     await adapter.start(self.inbox.store)
                 else:

@@ -67,6 +67,7 @@ ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 POLL_TIMEOUT_S = 10
 POLL_LIMIT = 100
 STORE_RETRY_S = 1.0
+POLL_GATE_WAIT_S = 1.0
 CONNECTION_POOL = 32
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -163,6 +164,9 @@ class TelegramAdapter:
         self._long_polling = False
         self._side_tasks: set[asyncio.Task[Any]] = set()
         self.state = TelegramChatState(engine)
+        # Telegram allows one getUpdates caller per bot: with several processes on one database, only the
+        # one this says yes to (the App sets it: the scheduler-lock holder) polls. None: always poll.
+        self.poll_gate: Callable[[], bool] | None = None
 
     def _build_bot(self, token: str) -> Bot:
         api_url = self.settings.telegram_api_url or "https://api.telegram.org"
@@ -272,6 +276,9 @@ class TelegramAdapter:
         """getUpdates, store, and only then move the offset (which acknowledges them to Telegram)."""
         failures = 0
         while self._receiving:
+            if self.poll_gate is not None and not await asyncio.to_thread(self.poll_gate):
+                await asyncio.sleep(POLL_GATE_WAIT_S)  # another process polls
+                continue
             try:
                 self._long_polling = True
                 updates = await self.bot.get_updates(

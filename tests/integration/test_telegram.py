@@ -644,3 +644,24 @@ async def test_a_command_in_a_forum_topic_is_answered_in_that_topic(running: App
     [answer] = await standin.wait_for("sendMessage", chat_id=GROUP)
     assert int(answer.params["message_thread_id"]) == 42
     assert answer.params["reply_parameters"]["message_id"] == asked["message_id"]
+
+
+async def test_two_processes_on_one_postgresql_database_poll_and_answer_once(
+    tmp_path: Path, standin: BotApiStandIn, postgres_url: str
+) -> None:
+    first = make_app(tmp_path, standin, DATABASE_URL=postgres_url)
+    second = make_app(tmp_path, standin, DATABASE_URL=postgres_url)
+    await first.start()
+    await second.start()
+    try:
+        alice = standin.user(ALICE)
+        for text in ("/help", "/spaces", "/mybookings"):
+            standin.type_text(standin.private_chat(alice), alice, text)
+        await standin.wait_for("sendMessage", 3, chat_id=ALICE, timeout=15)
+        await standin.settle(0.5)
+        assert len(standin.sent("sendMessage")) == 3  # each command answered once
+        polling = [telegram(app)._offset is not None for app in (first, second)]
+        assert polling == [True, False]  # Telegram allows one getUpdates caller: the lock holder
+    finally:
+        await second.stop()
+        await first.stop()
