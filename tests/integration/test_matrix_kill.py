@@ -69,7 +69,7 @@ async def test_an_announcement_killed_midway_reaches_every_room_exactly_once_and
             return {r for r, e in member.seen if isinstance(e, RoomMemberEvent) and e.state_key == bot_user.user_id
                     and e.membership == "join"}
 
-        await sync_until(member, lambda: set(rooms) <= joined(), 120, "the bot joining every room", log)
+        await sync_until(member, lambda: set(rooms) <= joined(), 60 + 2 * ROOMS, "the bot joining every room", log)
         engine = make_engine(env["DATABASE_URL"])
         with Session(engine) as session:
             for room in rooms:
