@@ -287,7 +287,8 @@ def test_the_past_reading_takes_the_last_such_day_and_the_future_one_the_next() 
     ("samedi matin 15h", "ambiguous"), ("lundi 1 décembre", "ambiguous"), ("demain minuit", "ambiguous"),
     ("demain 10h dans 2h", "ambiguous"), ("demain 14h-16h pendant 3h", "ambiguous"),
     ("tomorrow at 5 o'clock", "ambiguous"), ("demain 9h jeudi 10h", "ambiguous"), ("demain à 14", "ambiguous"),
-    ("12 et 13 décembre", "ambiguous"), ("demain 14h blabla", "unknown_words"), ("demain 14h pendant 30h", "too_long"),
+    ("12 et 13 décembre", "ambiguous"), ("demain 14h-16h salle 14h-18h", "ambiguous"),
+    ("demain 14h blabla", "unknown_words"), ("demain 14h pendant 30h", "too_long"),
     ("demain 13pm", "impossible_date"), ("demain 14h75", "impossible_date"),
 ])
 def test_what_cannot_be_read_for_sure_is_refused_with_a_reason(text: str, code: str) -> None:

@@ -223,15 +223,13 @@ class _Pieces:
     weekly: bool = False
 
     def merge(self, other: _Pieces) -> None:
-        for name in ("day", "period", "start", "duration", "moment"):
+        for name in ("day", "period", "start", "end", "duration", "moment"):
             mine, theirs = getattr(self, name), getattr(other, name)
             if theirs is None:
                 continue
             if mine is not None and mine != theirs:
-                raise DateParseError("ambiguous")
+                raise DateParseError("ambiguous")  # "14h-16h ... 14h-18h", "demain ... jeudi"
             setattr(self, name, theirs)
-        if other.end is not None:
-            self.end = other.end
         self.weekly = self.weekly or other.weekly
 
     @property
