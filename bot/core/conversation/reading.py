@@ -26,7 +26,7 @@ def names_booking_verb(folded: str) -> bool:
     return bool(_STRONG_BOOK.search(folded))
 
 
-_STRONG_BOOK = re.compile(r"(?<!\ba )(?<!\bai )(?<!\best )(?<!\bc'est )\breserv(?!ation)|\bbook|\blouer\b")
+_STRONG_BOOK = re.compile(r"(?<!\ba )(?<!\bai )(?<!\best )(?<!\bc'est )\breserv(?!ation)|\bbook(?!ed)|\blouer\b")
 
 
 _POLITE_PHRASES = re.compile(r"\bs'?il (?:te|vous) pla[iî]t\b|\bstp\b|\bsvp\b|\bif you (?:please|can)\b"
@@ -216,7 +216,7 @@ def strip_span(text: str, span: tuple[int, int] | None) -> str:
 
 
 _LEADING_SMALL = re.compile(
-    r"^(?:(?:de|du|des|a|à|au|aux|pour|que|to|that|of|for|me|moi|le|la|les|sur|on|about|en|et|and|at|in|the)(?:\s+|$)"
+    r"^(?:(?:de|du|des|a|à|au|aux|pour|que|to|that|of|for|me|moi|le|la|les|sur|on|about|en|et|and|at|in|the|with|avec)(?:\s+|$)"
     r"|(?:d|qu|m|l)'\s*)+",
     re.IGNORECASE,
 )

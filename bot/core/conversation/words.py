@@ -41,7 +41,8 @@ GREETINGS = {"bonjour", "bonsoir", "salut", "coucou", "hello", "hi", "hey", "yo"
 GOODBYES = {"bye", "bye bye", "ciao", "a plus", "a+", "bonne journee", "bonne soiree", "bonne nuit", "a demain",
             "a bientot", "good night", "see you", "have a nice day", "tchao", "salut a plus", "bonne journee merci",
             "merci bonne journee", "merci et bonne journee"}
-THANKS = {"thanks a lot", "thank you so much", "thanks so much", "many thanks", "merci mille fois", "mille mercis",
+THANKS = {"cheers", "ta", "merci a toi", "merci a vous", "thanks mate", "thanks a lot", "thank you so much",
+"thanks so much", "many thanks", "merci mille fois", "mille mercis",
           "merci", "thanks", "thank you", "merci beaucoup", "thx", "cool merci", "super merci", "top merci",
           "parfait merci", "ok merci", "merci bien", "great thanks", "nickel merci", "super", "parfait", "top",
           "nickel", "genial", "cool", "great", "perfect", "ok", "okay", "d'accord", "dac", "ok cool", "ok super",
@@ -56,12 +57,14 @@ CHANGE = {"changer", "change", "modifier", "modify", "edit", "corriger", "autre 
           "not quite"}
 
 # "comment on réserve ?", "how do I book?": a question about the bot, answered with the help.
-HOW_TO = r"\b(?:comment|how)\b.{0,20}\b(?:reserv|book|inscri|sign up|rappel|remind|annul|cancel|log|note)"
+HOW_TO = (r"\b(?:comment|how (?:do|can|should|to|does))\b.{0,20}\b(?:reserv|book|inscri|sign up|rappel|remind|annul"
+          r"|cancel|log|note)")
 
 # Each intent: the cues that name it (regular expressions over the folded sentence). The order of
 # INTENT_ORDER decides between two intents that both match: the more specific first.
 CUES: dict[str, tuple[str, ...]] = {
     "leave": (
+        r"\bcount me out\b",
         r"\bdesist", r"\bannul\w* ma venue\b",
         r"\bdesinscri", r"\bdes-inscri", r"\bje (?:viens|viendrai) (?:pas|plus)\b", r"\bdesincri", r"\bdesinscire",
         r"\bne (?:viens|viendrai|viendra) (?:pas|plus)",
@@ -126,10 +129,11 @@ CUES: dict[str, tuple[str, ...]] = {
         r"(?<!\bas )(?<!\bete )(?<!\best )(?<!\bsont )\bannul", r"\bcancel(?!led)",
         r"\bsupprim\w* (?:ma|mon|la|le) (?:reservation|booking)",
         r"\bdelete my booking", r"\bje (?:n'ai plus|n ai plus) besoin de (?:la|le|l')",
-        r"\bdon'?t need (?:the|my)\b.*\b(?:anymore|any more)\b", r"\bno longer need\b",
+        r"\bdon'?t need (?:the|my)\b.*\b(?:anymore|any more)\b", r"\bno longer need\b", r"\bwon'?t need (?:the|my)\b",
         r"\b(?:plus|pas) besoin de (?:la|le|l')",
     ),
     "join": (
+        r"\badd me (?:to|for)\b",
         r"\bcompte[sz]? sur moi\b", r"\bcount on me\b",
         r"\binscrivez[- ]moi\b", r"\binscrivez[- ]nous\b",
         r"\binscri[st]?[- ]?moi\b", r"\binscri[sr]?e?[sz]?[- ]?(?:moi|nous)\b", r"\bm'inscri", r"\bme inscri",
@@ -178,6 +182,7 @@ CUES: dict[str, tuple[str, ...]] = {
     ),
     "free": (
         r"\b(?:quelqu'un|someone|anyone|qui) a (?:reserve|pris)", r"\bwho (?:booked|has booked|took)\b",
+        r"\b(?:is|are) (?:the |a )?.{0,30}\bbooked\b",
         r"\bc'est (?:reserve|pris)\b", r"\bon est combien\b",
         r"\bcombien (?:de monde|de places|de personnes)\b", r"\blibre", r"\bdispo", r"\bfree\b", r"\bavailable\b",
         r"\bavailability\b", r"\boccupee?s?\b(?! de)", r"\bc'est plein\b", r"\bbusy\b",
@@ -185,8 +190,9 @@ CUES: dict[str, tuple[str, ...]] = {
         r"|mercredi|vendredi|samedi|dimanche)", r"\bbooked (?:tomorrow|today|on)", r"\btaken\b",
     ),
     "book": (
-        r"\breserv(?!ation)", r"\b(?:faire|fais|prendre|poser|avoir) (?:une|un) (?:reservation|resa)\b",
-        r"\bune reservation (?:pour|de|d')", r"\bnouvelle reservation\b", r"\bbook", r"\blouer\b", r"\bloue\b",
+        r"\breserv(?!ation)", r"\bbook(?!ed|ing)",
+        r"\b(?:faire|fais|prendre|poser|avoir) (?:une|un) (?:reservation|resa)\b",
+        r"\bune reservation (?:pour|de|d')", r"\bnouvelle reservation\b", r"\blouer\b", r"\bloue\b",
         r"\brent\b", r"\bil me (?:faut|faudrait|faudra)\b",
         r"\bil nous (?:faut|faudrait)\b", r"\bj'ai besoin (?:de|d')", r"\bon a besoin (?:de|d')", r"\bbesoin (?:de|d')",
         r"\bje (?:veux|voudrais|voudrai|voudrait|aimerais|aimerai|souhaite|souhaiterais|prends|prend|prendrais"
