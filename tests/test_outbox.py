@@ -154,6 +154,9 @@ async def test_only_the_lock_holder_sends_and_taking_the_lock_recovers_the_previ
     new = OutboxWorker(engine, sqlite_chat.clock, leadership=second)
     for worker in (old, new):
         worker.register(FlakyPlatform())
+        shared = FlakyPlatform()  # a platform account the processes share (a terminal chat is not shared)
+        shared.platform = Platform.TELEGRAM
+        worker.register(shared)
     assert first.acquire()
     [row] = sqlite_chat.outbox()
     assert row.id is not None and old._claim(row.id)  # the old leader is sending it ...

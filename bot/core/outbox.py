@@ -304,8 +304,8 @@ class OutboxWorker:
 
     def _lead(self) -> bool:
         """Whether this process sends; recovers the previous sender's rows when it becomes the sender."""
-        if self.leadership is None:
-            return True
+        if self.leadership is None or set(self.adapters) <= {Platform.CONSOLE.value}:
+            return True  # a terminal chat is this process's own: nobody else could deliver it
         leading = self.leadership.acquire()
         if leading and not self._leading:
             recovered = self.recover_interrupted()
