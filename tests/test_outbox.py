@@ -249,8 +249,9 @@ async def test_one_members_thousand_due_reminders_do_not_delay_another_members_r
     with Session(chat.app.engine) as session:
         alice, bruno = (find_identity(session, "console", name) for name in ("alice", "bruno"))
         assert alice is not None and bruno is not None
+        due = now + timedelta(minutes=1)
         for n in range(1000):
-            reminders.schedule(session, alice.member_id, "personal", None, now + timedelta(minutes=1), now, f"tâche {n}")
+            reminders.schedule(session, alice.member_id, "personal", None, due, now, f"tâche {n}")
         reminders.schedule(session, bruno.member_id, "personal", None, now + timedelta(minutes=1, seconds=1), now,
                            "appeler la mairie")
         session.commit()
