@@ -57,6 +57,16 @@ def test_sentence_is_shown_in_full_with_its_command_and_booked_only_when_confirm
     assert booking.end == datetime(2026, 11, 24, 15, tzinfo=UTC)
 
 
+def test_yes_pressed_twice_or_by_another_member_books_once(chat: Chat) -> None:
+    group_say(chat, "alice", "je voudrais l'open space demain 9h-12h", mentions=True)
+    yes = next(a for a in chat.last_actions["alice"] if a.label == "Oui")
+    assert group_say(chat, "bob", yes.command, is_action=True) == [], "bob can't confirm alice's request"
+    [done] = group_say(chat, "alice", yes.command, is_action=True)
+    assert done.text.startswith("Réservé : Open space coworking")
+    assert group_say(chat, "alice", yes.command, is_action=True) == []
+    assert len(bookings(chat)) == 1
+
+
 def test_confirming_runs_the_same_checks_as_the_typed_command(chat: Chat) -> None:
     chat.say("bob", "/book petite-salle demain 14h-16h")
     chat.say("alice", "je peux avoir la petite salle demain de 15h a 16h ?")

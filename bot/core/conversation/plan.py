@@ -590,7 +590,9 @@ class Planner:
             slots.pop("moment", None)
             return self._ask(intent, slots, "moment")
         text = summary + "\n" + _("Command: {command}").format(command=command)
-        actions = [Action(_("Yes"), command)]
+        # "Yes" answers this member's question (it runs the command through the conversation): pressed twice,
+        # or by someone else in a group, or after the request expired, it runs nothing.
+        actions = [Action(_("Yes"), "oui")]
         if intent in CHANGEABLE:
             actions.append(Action(_("Change something"), "changer"))
         actions.append(Action(_("No"), "non"))
