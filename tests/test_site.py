@@ -190,8 +190,11 @@ async def test_the_dashboard_needs_a_link_from_a_coordinator_in_a_private_chat(s
     assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
     report = await web.get("/tableau/report.csv?period=2026-11", headers={"Cookie": f"tl_dashboard={secret}"})
     assert report.status == 200 and "attachment" in report.headers["Content-Disposition"]
+    pdf = await web.get("/tableau/report.pdf?period=2026", headers={"Cookie": f"tl_dashboard={secret}"})
+    assert pdf.status == 200 and pdf.content_type == "application/pdf" and (await pdf.read()).startswith(b"%PDF")
     assert (await web.get("/tableau/report.md", headers={"Cookie": "tl_dashboard=" + "x" * 43})).status == 403
-    assert (await get(web, "/tableau", Cookie="tl_dashboard=" + secret[:-1] + "A"))[0] == 403
+    forged = ("B" if secret[0] == "A" else "A") + secret[1:]  # one character off
+    assert (await get(web, "/tableau", Cookie=f"tl_dashboard={forged}"))[0] == 403
 
     assert "1" in site_chat.text("coord", "/tableau fermer")
     assert (await get(web, "/tableau", Cookie=f"tl_dashboard={secret}"))[0] == 403

@@ -369,16 +369,23 @@ def site_routes(engine: Engine, settings: Settings, clock: Callable[[], datetime
                                                            "like 2026.") + "\n")
         with session_scope(engine) as session:
             figures = build_report(session, period, t.tz, settings.volunteer_hour_value)
+        headers = {"Content-Disposition": f'attachment; filename="report-{period.key}.{kind}"',
+                   "Cache-Control": "no-store"}
+        if kind == "pdf":
+            from bot.site.pdf import report_pdf
+
+            markdown = render_markdown(figures, t)
+            return web.Response(body=report_pdf(markdown, markdown.splitlines()[0].lstrip("# ")),
+                                content_type="application/pdf", headers=headers)
         if kind == "csv":
             body, mime = render_csv(figures), "text/csv"
         else:
             body, mime = render_markdown(figures, t), "text/markdown"
-        return web.Response(text=body, content_type=mime, charset="utf-8", headers={
-            "Content-Disposition": f'attachment; filename="report-{period.key}.{kind}"', "Cache-Control": "no-store"})
+        return web.Response(text=body, content_type=mime, charset="utf-8", headers=headers)
 
     async def report(request: web.Request) -> web.Response:
         kind = request.match_info["kind"]
-        if kind not in ("csv", "md"):
+        if kind not in ("csv", "md", "pdf"):
             return web.Response(status=404, text="Not found\n")
         return await asyncio.to_thread(report_file, request, language(request), kind)
 
