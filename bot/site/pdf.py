@@ -29,19 +29,19 @@ def report_pdf(markdown: str, title: str) -> bytes:
     for line in markdown.splitlines():
         if line.startswith("# "):
             pdf.set_font("DejaVu", "B", 16)
-            pdf.multi_cell(width, 8, line[2:], new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(width, 8, line[2:], new_x="LMARGIN", new_y="NEXT", align="L")
             pdf.ln(2)
         elif line.startswith("## "):
             pdf.ln(2)
             pdf.set_font("DejaVu", "B", 12.5)
-            pdf.multi_cell(width, 7, line[3:], new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(width, 7, line[3:], new_x="LMARGIN", new_y="NEXT", align="L")
         elif line.startswith("- "):
             pdf.set_font("DejaVu", "", 10)
             pdf.set_x(pdf.l_margin + 4)
-            pdf.multi_cell(width - 4, 5.2, "• " + line[2:].replace("**", ""), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(width - 4, 5.2, "• " + line[2:].replace("**", ""), new_x="LMARGIN", new_y="NEXT", align="L")
         elif line.strip():
             pdf.set_font("DejaVu", "", 10)
-            pdf.multi_cell(width, 5.2, line.replace("**", ""), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(width, 5.2, line.replace("**", ""), new_x="LMARGIN", new_y="NEXT", align="L")
         else:
             pdf.ln(2)
     return bytes(pdf.output())
