@@ -175,6 +175,7 @@ class _Table(dict[str, _P]):
 
 _RELATIVE_DAYS = _Table(V.RELATIVE_DAYS)
 _TODAY_PERIODS = _Table(V.TODAY_PERIODS)
+_YESTERDAY_PERIODS = _Table(V.YESTERDAY_PERIODS)
 _PERIODS = _Table(V.PERIODS)
 _QUALIFIERS = _Table(V.PERIOD_QUALIFIERS)
 _DURATION_PHRASES = _Table(V.DURATION_PHRASES)
@@ -391,6 +392,8 @@ class _Reader:
                 raise DateParseError("impossible_date")
         if marked and self.text(j) in {"pile", "precises", "precise", "sharp"}:
             j += 1
+        elif self.text(j) == "ish" and self.glued(j) and ampm is None:
+            marked, twelve, j = True, hour <= 12, j + 1  # "9ish": morning or evening, said by the part of the day
         qualifier = self.phrase(j, _QUALIFIERS)
         clock_qualifier: str | None = None
         if qualifier is not None and clock_ampm is None and (marked or bare or hour <= 12):
@@ -569,6 +572,9 @@ class _Reader:
             if self.past and _key(self.toks[i:j]) == "cette nuit":
                 raise DateParseError("ambiguous")
             return _Pieces(day=self.today, period=period), j
+        yesterday_period = self.phrase(i, _YESTERDAY_PERIODS)
+        if yesterday_period is not None:
+            return _Pieces(day=_shift_days(self.today, -1), period=yesterday_period[0]), yesterday_period[1]
         found = self.weekday(i)
         if found is not None:
             return found
@@ -615,6 +621,8 @@ class _Reader:
                     k, direction = found[1], name
                     break
         # "mardi 1 décembre", "samedi 28", "sam. 28/11": the date decides, the weekday must agree.
+        if self.text(k) == "," and self.text(k + 1) is not None and self.text(k + 1) in V.MONTHS:
+            k += 1  # "Monday, December 7"
         dated = self.numeric_date(k)
         bare = False
         if dated is None:
@@ -770,6 +778,8 @@ class _Reader:
             if found is None:
                 return None
             days, j = found
+            if self.text(j) == "from" and self.text(j + 1) in {"today", "now"}:
+                return _Pieces(day=self._count(days, 1)), j + 2  # "a week from today"
             after = self.phrase(j, _AGO_AFTER)
             if after is None:
                 return None

@@ -96,6 +96,8 @@ TODAY_PERIODS: dict[str, str] = {
     "ce soir": EVENING, "this evening": EVENING, "tonight": EVENING, "tonite": EVENING, "2night": EVENING,
     "cette nuit": NIGHT,
 }
+# Yesterday with a part of the day, as one phrase ("hier soir" is read as two words).
+YESTERDAY_PERIODS: dict[str, str] = {"last night": EVENING, "yesterday night": EVENING}
 # How a part of the day qualifies a stated hour: "8h du soir" = 20:00, "3 in the afternoon" = 15:00.
 PERIOD_QUALIFIERS: dict[str, str] = {
     "du matin": MORNING, "in the morning": MORNING,
