@@ -260,3 +260,13 @@ def test_the_confirmation_of_a_typed_cancel_takes_yes_or_no_in_words(chat: Chat)
     chat.say("alice", "1")
     assert text_of(chat.say("alice", "oui")).startswith("Annulé")
     assert active_bookings(chat) == []
+
+
+def test_changing_the_day_of_logged_hours_offers_days_gone(chat: Chat) -> None:
+    chat.say("alice", "j'ai fait 2h de tri hier")
+    press(chat, "alice", "Changer")
+    [day] = press(chat, "alice", "Le jour")
+    assert [(a.label, a.command) for a in day.actions] == [
+        ("Aujourd'hui", "2026-11-23"), ("Hier", "2026-11-22"), ("samedi 21 novembre", "2026-11-21")]
+    [confirm] = press(chat, "alice", "samedi")
+    assert confirm.text.startswith("Noter 2h de bénévolat, samedi 21 novembre : tri ?")

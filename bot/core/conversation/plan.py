@@ -453,8 +453,9 @@ class Planner:
             actions = [Action(s.name, s.slug) for s in options[:MAX_BUTTONS]]
         elif need == "day":
             text = _("Which day?")
-            days = [self.today + timedelta(days=n) for n in range(3)]
-            labels = [_("Today"), _("Tomorrow"), self.t.fmt_day(days[2])]
+            step = -1 if intent == "task" else 1  # hours are logged for days gone, spaces booked for days to come
+            days = [self.today + timedelta(days=n * step) for n in range(3)]
+            labels = [_("Today"), _("Yesterday") if step < 0 else _("Tomorrow"), self.t.fmt_day(days[2])]
             actions = [Action(label, _iso(day)) for label, day in zip(labels, days, strict=True)]
         elif need == "hours":
             if "start" in slots:
