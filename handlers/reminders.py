@@ -39,8 +39,10 @@ def render_booking(ctx: JobCtx, reminder: Reminder, t: Translator) -> Reply | No
     space = ctx.session.get(Space, booking.space_id)
     text = t.gettext("Reminder: you booked {space}, {when}.").format(
         space=space.name if space else "?", when=t.fmt_range(booking.start, booking.end))
+    from handlers.attendance.bookings import checkin_actions  # "I'm here" when the space requires a check-in
     return Reply(text, actions=(_snooze_action(t, reminder),
-                                Action(t.gettext("Cancel the booking"), f"/cancel {booking.id}")))
+                                Action(t.gettext("Cancel the booking"), f"/cancel {booking.id}"),
+                                *checkin_actions(ctx.session, booking, t)))
 
 
 def render_personal(ctx: JobCtx, reminder: Reminder, t: Translator) -> Reply | None:

@@ -13,12 +13,14 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from storage.models import Member
+from storage.models import Booking, Member
 from storage.models_attendance import (
     AttendanceCategory,
+    BookingCheckin,
     EventCategory,
     EventTally,
     Presence,
+    SpaceCheckinRule,
     VisitCount,
 )
 from storage.models_events import (
@@ -246,3 +248,85 @@ def event_categories(session: Session, event_ids: Iterable[int]) -> dict[int, st
         return {}
     return {event_id: category for event_id, category in session.exec(
         select(EventCategory.event_id, EventCategory.category).where(col(EventCategory.event_id).in_(ids)))}
+
+
+# --- Bookings: check-in and no-show release ---------------------------------------------------------------
+
+
+def checkin_rules(session: Session) -> dict[int, int]:
+    return {space_id: minutes for space_id, minutes in session.exec(
+        select(SpaceCheckinRule.space_id, SpaceCheckinRule.minutes))}
+
+
+def set_checkin_rule(session: Session, space_id: int, minutes: int | None) -> None:
+    row = session.get(SpaceCheckinRule, space_id)
+    if minutes is None:
+        if row is not None:
+            session.delete(row)
+        return
+    row = row or SpaceCheckinRule(space_id=space_id, minutes=minutes)
+    row.minutes = minutes
+    session.add(row)
+
+
+def booking_checkin(session: Session, booking_id: int) -> BookingCheckin | None:
+    return session.get(BookingCheckin, booking_id)
+
+
+def check_in_booking(session: Session, booking: Booking, now: datetime) -> bool:
+    """Returns False when it was already checked in."""
+    assert booking.id is not None
+    row = session.get(BookingCheckin, booking.id) or BookingCheckin(booking_id=booking.id)
+    if row.checked_in_at is not None:
+        return False
+    row.checked_in_at = now
+    session.add(row)
+    return True
+
+
+def checkin_window(booking: Booking, minutes: int) -> tuple[datetime, datetime]:
+    """From a little before the start to ``minutes`` after it."""
+    return booking.start - CHECKIN_EARLY, booking.start + timedelta(minutes=minutes)
+
+
+def bookings_awaiting_checkin(session: Session, member_id: int, now: datetime) -> list[Booking]:
+    rules = checkin_rules(session)
+    if not rules:
+        return []
+    rows = session.exec(select(Booking).where(
+        Booking.member_id == member_id, Booking.status == "active", col(Booking.space_id).in_(list(rules)),
+        Booking.start <= now + CHECKIN_EARLY, Booking.end > now).order_by(col(Booking.start))).all()
+    waiting = []
+    for booking in rows:
+        row = session.get(BookingCheckin, booking.id)
+        if (row is None or row.checked_in_at is None) and booking.start - CHECKIN_EARLY <= now \
+                <= booking.start + timedelta(minutes=rules[booking.space_id]):
+            waiting.append(booking)
+    return waiting
+
+
+def bookings_to_release(session: Session, now: datetime) -> list[tuple[Booking, int]]:
+    """Active bookings of spaces that require a check-in, whose deadline has passed with none: (booking,
+    minutes of the rule). Only recent ones: a rule set today doesn't release last week's bookings."""
+    rules = checkin_rules(session)
+    if not rules:
+        return []
+    rows = session.exec(select(Booking).where(
+        Booking.status == "active", col(Booking.space_id).in_(list(rules)), Booking.start <= now,
+        Booking.start > now - RECENT).order_by(col(Booking.start))).all()
+    due = []
+    for booking in rows:
+        assert booking.id is not None
+        row = session.get(BookingCheckin, booking.id)
+        if row is not None and (row.checked_in_at is not None or row.released_at is not None):
+            continue
+        if booking.start + timedelta(minutes=rules[booking.space_id]) <= now:
+            due.append((booking, rules[booking.space_id]))
+    return due
+
+
+def mark_released(session: Session, booking: Booking, now: datetime) -> None:
+    assert booking.id is not None
+    row = session.get(BookingCheckin, booking.id) or BookingCheckin(booking_id=booking.id)
+    row.released_at = now
+    session.add(row)

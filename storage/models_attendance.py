@@ -77,3 +77,18 @@ class EventCategory(SQLModel, table=True):
 
     event_id: int = Field(primary_key=True, foreign_key="event.id")
     category: str = Field(max_length=40)
+
+
+class SpaceCheckinRule(SQLModel, table=True):
+    """A space whose bookings must be checked in within ``minutes`` of their start, or are released."""
+
+    space_id: int = Field(primary_key=True, foreign_key="space.id")
+    minutes: int
+
+
+class BookingCheckin(SQLModel, table=True):
+    """A booking's check-in, or its release when nobody checked in in time."""
+
+    booking_id: int = Field(primary_key=True, foreign_key="booking.id")
+    checked_in_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    released_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))

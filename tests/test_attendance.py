@@ -173,3 +173,32 @@ def test_visitors_are_counted_by_the_day_s_rota_or_a_coordinator_in_known_catego
     assert "Sunday 22 November" in chat.text("coord", "/visitors 4 yesterday", lang="en")
     assert "That day hasn't come yet" in chat.text("coord", "/visitors 4 tomorrow", lang="en")
     assert "Visitors: cafe" in chat.text("bob", "/categories", lang="en")
+
+
+def test_a_booking_not_checked_in_in_time_is_released_and_its_member_told(chat: Chat) -> None:
+    from storage.models import Booking
+
+    assert "Only a coordinator" in chat.text("alice", "/spacecheckin salle-reunion 15", lang="en")
+    assert "within 15 minutes" in chat.text("coord", "/pointage salle-reunion 15", lang="en")
+    assert chat.text("alice", "/book salle-reunion today 14:00-16:00").startswith("Réservé")
+    assert chat.text("bob", "/book salle-reunion tomorrow 14:00-16:00").startswith("Réservé")
+    assert chat.text("carol", "/book petite-salle tomorrow 14:00-16:00").startswith("Réservé")
+    # The reminder before the booking carries the check-in button (the space requires one).
+    chat.clock.now = datetime(2026, 11, 23, 12, 20, tzinfo=UTC)  # 13:20 Paris
+    assert chat.text("alice", "/bookingcheckin 1") == "Trop tôt : pointez à partir de 13:30."
+    chat.clock.now = datetime(2026, 11, 23, 12, 31, tzinfo=UTC)  # the reminder, 30 minutes before
+    chat.app.jobs.run_now("send-reminders")
+    reminder = next(r for to, r in notices(chat) if to == "alice" and "14:00" in r.text)
+    assert ("Je suis là", "/bookingcheckin 1") in [(a.label, a.command) for a in reminder.actions]
+    chat.clock.now = datetime(2026, 11, 23, 13, 5, tzinfo=UTC)  # 14:05 Paris
+    assert chat.text("alice", "/ici", lang="en").startswith("Checked in at Salle de réunion")
+    chat.clock.now = datetime(2026, 11, 24, 13, 16, tzinfo=UTC)  # tomorrow 14:16 Paris: Bob never came
+    chat.app.jobs.run_now("booking-no-show")
+    chat.app.jobs.run_now("booking-no-show")
+    released = [r for to, r in notices(chat) if "was released" in r.text or "libérée" in r.text]
+    assert [to for to, r in notices(chat) if r in released] == ["bob"]
+    assert "15 minutes" in released[0].text
+    with Session(chat.app.engine) as session:
+        status = {b.id: b.status for b in session.exec(select(Booking))}
+    assert status == {1: "active", 2: "cancelled", 3: "active"}, "checked in, released, a space without the rule"
+    assert chat.text("bob", "/bookingcheckin 2") == "Cette réservation n'est plus active."

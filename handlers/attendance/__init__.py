@@ -1,9 +1,9 @@
-"""Attendance (issue 16): event check-in (``checkin``), daily visitors and categories (``visits``).
-One router for all."""
+"""Attendance (issue 16): event check-in (``checkin``), booking check-in and no-show release
+(``bookings``), daily visitors and categories (``visits``). One router for all."""
 
 from __future__ import annotations
 
-from handlers.attendance import checkin, visits
+from handlers.attendance import bookings, checkin, visits
 from handlers.attendance.common import router
 
-__all__ = ["checkin", "router", "visits"]
+__all__ = ["bookings", "checkin", "router", "visits"]

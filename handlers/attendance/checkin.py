@@ -180,6 +180,11 @@ def check_in(ctx: Ctx, number: int | None, undo: bool, code: str | None) -> Repl
 def _which_event(ctx: Ctx, undo: bool) -> Reply:
     live = store.live_occurrences(ctx.session, ctx.now)
     mine = [(o, e) for o, e in live if ctx.member_id in store.confirmed_signups(ctx.session, o.id or 0)]
+    bookings = store.bookings_awaiting_checkin(ctx.session, ctx.member_id, ctx.now) if not undo else []
+    if bookings and not mine:  # a booking of a space that requires a check-in
+        from handlers.attendance.bookings import check_in_booking
+
+        return check_in_booking(ctx, bookings[0])
     if len(mine) == 1 and not undo:
         return check_in(ctx, mine[0][0].id, False, None)
     choices = mine or live

@@ -1,4 +1,4 @@
-"""Attendance: presences at event dates, walk-ins and door codes, daily visitors, categories
+"""Attendance: presences at event dates, walk-ins and door codes, daily visitors, categories, booking check-in
 
 Revision ID: 0014
 Revises: 0001
@@ -75,9 +75,26 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["event_id"], ["event.id"]),
         sa.PrimaryKeyConstraint("event_id"),
     )
+    op.create_table(
+        "spacecheckinrule",
+        sa.Column("space_id", sa.Integer(), nullable=False),
+        sa.Column("minutes", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["space_id"], ["space.id"]),
+        sa.PrimaryKeyConstraint("space_id"),
+    )
+    op.create_table(
+        "bookingcheckin",
+        sa.Column("booking_id", sa.Integer(), nullable=False),
+        sa.Column("checked_in_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("released_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["booking_id"], ["booking.id"]),
+        sa.PrimaryKeyConstraint("booking_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("bookingcheckin")
+    op.drop_table("spacecheckinrule")
     op.drop_table("eventcategory")
     op.drop_table("attendancecategory")
     op.drop_index(op.f("ix_visitcount_member_id"), table_name="visitcount")
