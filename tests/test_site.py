@@ -180,12 +180,19 @@ async def test_the_dashboard_needs_a_link_from_a_coordinator_in_a_private_chat(s
     web.session.cookie_jar.clear()  # from here on, each request says which cookie it sends
     assert (await web.post(path, allow_redirects=False)).status == 403  # once only
 
-    site_chat.text("coord", '/event add "Atelier" demain 18:00-20:00 places 4')
+    workshop = number_in(site_chat.text("coord", '/event add "Atelier" demain 18:00-20:00 places 4'))
+    site_chat.text("coord", '/event add "Jeux" demain 20:00-22:00 places 9')
+    site_chat.text("coord", f"/attendance walkins {workshop} +3")  # counted at the door
     site_chat.text("alice", "/book salle-reunion demain 10:00-12:00")
     status, html = await get(web, "/tableau", Cookie=f"tl_dashboard={secret}")
     assert status == 200
     parse(html)
-    assert "Occupation par espace et par semaine" in html and "Atelier" in html and "0 / 4" in html
+    assert "Occupation par espace et par semaine" in html
+    rows = [re.sub(r"<[^>]+>|\s+", " ", row.split("</tr>", 1)[0]) for row in html.split("<tr>")[1:]]
+    atelier = next(text for text in rows if "Atelier" in text)
+    jeux = next(text for text in rows if "Jeux" in text)
+    assert "0 / 4" in atelier and atelier.rstrip().endswith("3")  # sign-ups, fill rate, came
+    assert "0 / 9" in jeux and jeux.rstrip().endswith("—")  # not recorded
     chart = await web.get("/tableau/chart/occupancy.png", headers={"Cookie": f"tl_dashboard={secret}"})
     assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
     report = await web.get("/tableau/report.csv?period=2026-11", headers={"Cookie": f"tl_dashboard={secret}"})

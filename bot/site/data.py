@@ -183,10 +183,24 @@ class WeekOccupancy:
 
 
 @dataclass(frozen=True)
+class AttendanceRow:
+    number: int
+    title: str
+    start: datetime
+    capacity: int | None
+    signups: int  # confirmed sign-ups
+    came: int | None  # present (signed up or walked in), None when attendance wasn't recorded for the date
+
+    @property
+    def fill(self) -> float | None:
+        return self.signups / self.capacity if self.capacity else None
+
+
+@dataclass(frozen=True)
 class Dashboard:
     weeks: tuple[WeekOccupancy, ...]
     month: ActivityReport
-    attendance: tuple[EventItem, ...]  # past 30 days and coming 30 days
+    attendance: tuple[AttendanceRow, ...]  # past 30 days and coming 30 days
     gaps: tuple[tuple[str, datetime, datetime, int, str | None], ...]  # (title, start, end, missing, project)
 
 
@@ -206,8 +220,8 @@ def dashboard(session: Session, now: datetime, tz: ZoneInfo, hour_value: Decimal
     following = (first + timedelta(days=32)).replace(day=1)
     month = build_report(session, Period(first, following, "month"), tz, hour_value)
     rows = event_rows(session, now - timedelta(days=30), now + timedelta(days=30)) or []
-    attendance = tuple(EventItem(r.number, r.title, "", r.start, r.start, None, None, r.capacity, r.attendees)
-                       for r in rows)
+    attendance = tuple(AttendanceRow(r.number, r.title, r.start, r.capacity, r.attendees,
+                                     r.present + r.walk_in if r.recorded else None) for r in rows)
     gaps = tuple((s.title, s.start, s.end, s.missing, s.project)
                  for s in rota_with_gaps(session, now, now + timedelta(days=14)) if s.missing > 0)
     return Dashboard(tuple(weeks), month, attendance, gaps)
