@@ -35,7 +35,6 @@ pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 CACHE = Path(os.environ.get("TIERSLIEU_TEST_CACHE", Path.home() / ".cache" / "tierslieu-tests"))
-SHOTS = Path(tempfile.mkdtemp(prefix="tierslieu-site-screenshots-"))
 
 if not CHROMIUM or not CHROMEDRIVER:
     pytest.skip("chromium and chromedriver are not installed (apt-get install chromium chromium-driver; "
@@ -102,7 +101,7 @@ def browser() -> Iterator[Any]:
     options.add_experimental_option("prefs", {"intl.accept_languages": "fr-FR,fr"})
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
     driver.set_page_load_timeout(20)
-    print(f"\nscreenshots: {SHOTS}")
+    print(f"\nscreenshots: {screenshots()}")
     try:
         yield driver
     finally:
@@ -136,8 +135,14 @@ def accessibility_violations(driver: Any) -> list[str]:
             for v in json.loads(result)]
 
 
+@functools.cache
+def screenshots() -> Path:
+    """Kept after the run (pytest's tmp_path is not), so that they can be looked at."""
+    return Path(tempfile.mkdtemp(prefix="tierslieu-site-screenshots-"))
+
+
 def shot(driver: Any, name: str) -> Path:
-    path = SHOTS / f"{name}.png"
+    path = screenshots() / f"{name}.png"
     height = driver.execute_script("return document.documentElement.scrollHeight")
     width = driver.get_window_size()["width"]
     driver.set_window_size(width, min(max(height + 120, 600), 4000))
