@@ -59,7 +59,10 @@ async def test_an_announcement_killed_midway_reaches_every_room_exactly_once_and
     log = tmp_path / "run.log"
     process = await run_bot(env, log)
     try:
-        direct = await member.create_room(bot_user.user_id, direct=True)
+        made = await member.client.room_create(invite=[bot_user.user_id], is_direct=True)
+        assert isinstance(made, RoomCreateResponse)
+        direct = str(made.room_id)
+        member.direct_rooms.add(direct)
         created = await asyncio.gather(*(member.client.room_create(invite=[bot_user.user_id], name=f"Groupe {n}")
                                          for n in range(ROOMS)))
         rooms = [str(r.room_id) for r in created if isinstance(r, RoomCreateResponse)]
@@ -69,7 +72,8 @@ async def test_an_announcement_killed_midway_reaches_every_room_exactly_once_and
             return {r for r, e in member.seen if isinstance(e, RoomMemberEvent) and e.state_key == bot_user.user_id
                     and e.membership == "join"}
 
-        await sync_until(member, lambda: set(rooms) <= joined(), 60 + 2 * ROOMS, "the bot joining every room", log)
+        await sync_until(member, lambda: {direct, *rooms} <= joined(), 90 + 2 * ROOMS, "the bot joining every room",
+                         log)
         engine = make_engine(env["DATABASE_URL"])
         with Session(engine) as session:
             for room in rooms:
