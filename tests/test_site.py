@@ -184,6 +184,7 @@ async def test_the_dashboard_needs_a_link_from_a_coordinator_in_a_private_chat(s
     site_chat.text("coord", '/event add "Jeux" demain 20:00-22:00 places 9')
     site_chat.text("coord", f"/attendance walkins {workshop} +3")  # counted at the door
     site_chat.text("alice", "/book salle-reunion demain 10:00-12:00")
+    site_chat.text("coord", "/rota add ouverture sam 09:30-10:00 2")  # nobody took it yet
     status, html = await get(web, "/tableau", Cookie=f"tl_dashboard={secret}")
     assert status == 200
     parse(html)
@@ -193,6 +194,7 @@ async def test_the_dashboard_needs_a_link_from_a_coordinator_in_a_private_chat(s
     jeux = next(text for text in rows if "Jeux" in text)
     assert "0 / 4" in atelier and atelier.rstrip().endswith("3")  # sign-ups, fill rate, came
     assert "0 / 9" in jeux and jeux.rstrip().endswith("—")  # not recorded
+    assert "samedi 28 novembre, 09:30–10:00 — ouverture" in html and "il manque 2 personnes" in html
     chart = await web.get("/tableau/chart/occupancy.png", headers={"Cookie": f"tl_dashboard={secret}"})
     assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
     report = await web.get("/tableau/report.csv?period=2026-11", headers={"Cookie": f"tl_dashboard={secret}"})
