@@ -262,6 +262,12 @@ async def test_one_place_s_agenda_when_there_are_several(site_chat: Chat, web: T
     assert (await get(web, "/agenda/nowhere"))[0] == 404
 
 
+async def test_guessing_login_links_is_slowed_down(web: TestClient) -> None:
+    statuses = [(await web.get(f"/tableau/login/guess{n}")).status for n in range(21)]
+    assert statuses == [403] * 20 + [429]  # 20 tries per address in ten minutes
+    assert (await web.post("/tableau/login/guess")).status == 429
+
+
 def test_links_are_limited_per_hour(site_chat: Chat) -> None:
     for _ in range(5):
         assert "/tableau/login/" in site_chat.text("coord", "/tableau")
