@@ -46,6 +46,15 @@ def choose_language(ctx: Ctx, wanted: str) -> Reply:
     language = normalise_language(wanted) if wanted else None
     if language is None:
         raise UsageError(ctx._("Which language? I speak: {languages}.").format(languages=", ".join(LANGUAGES)))
+    chat = ctx.incoming.chat
+    if not chat.is_private and (ctx.is_coordinator or ctx.is_chat_admin()):
+        # A group's admin or a coordinator sets the group's language: what the bot shares there.
+        from storage.chats import set_chat_language
+
+        set_chat_language(ctx.session, chat.platform.value, chat.chat_id, language, ctx.now)
+        return Reply(ctx.translator_in(language).gettext(
+            "From now on I'll write in English in this group. Each member keeps their own language in "
+            "private (/lang there)."))
     ctx.member.language = language
     ctx.member.language_chosen = True
     ctx.session.add(ctx.member)

@@ -86,6 +86,17 @@ class Ctx(Notifier):
             return False
         return self.admin_check(chat, self.incoming.sender)
 
+    def chat_translator(self) -> Translator:
+        """The language of what this chat shares: in a group, the group's language (/langue there; the
+        bot's LANGUAGE by default), never the language of whoever pressed a button; in a private chat,
+        the member's."""
+        chat = self.incoming.chat
+        if chat.is_private:
+            return self.translator
+        from storage.chats import chat_language
+
+        return self.translator_in(chat_language(self.session, chat.platform.value, chat.chat_id))
+
     @property
     def language(self) -> str:
         return self.translator.language

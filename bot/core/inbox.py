@@ -80,6 +80,15 @@ def placed(reply: Reply, incoming: Incoming) -> Reply:
     quote = None
     if edit is None and not incoming.is_action and not incoming.chat.is_private:
         quote = incoming.message_id
+    personal = reply.personal
+    if incoming.is_action and not incoming.chat.is_private and edit is None and reply.edit_message_id is None:
+        # A button pressed in a group either updates the shared message or answers the presser alone
+        # (an error, their own result): never a new message to the whole group.
+        personal = True
+    if personal and not incoming.chat.is_private:
+        return replace(reply, personal=True, for_user=incoming.sender.user_id, action_id=incoming.action_id,
+                       reply_to=reply.reply_to or incoming.message_id,
+                       thread_id=reply.thread_id or incoming.thread_id)
     return replace(
         reply,
         edit_message_id=reply.edit_message_id or edit,

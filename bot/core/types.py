@@ -56,6 +56,9 @@ class Incoming:
     # People the message names unambiguously (Telegram text_mention or @username, Matrix pill or m.mentions),
     # other than the bot; ``display_name`` is the text the mention shows in the message.
     mentions: tuple[UserRef, ...] = ()
+    # The platform's id of this button press when it can be answered on its own (Telegram callback query):
+    # a personal answer to a press in a group is shown to the presser alone (a pop-up), not to the group.
+    action_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,13 @@ class Reply:
     reply_to: str | None = None
     edit_message_id: str | None = None
     thread_id: str | None = None
+    # For the member who sent the command only (an error, the result of their button press), never for a
+    # group: see README "Dans les groupes". In a group the core sets ``for_user`` (their platform user id)
+    # and ``action_id`` (the press it answers); adapters show it as the press's pop-up (Telegram), a
+    # reply to the member (Matrix) or a private message, never as a message to the whole group.
+    personal: bool = False
+    for_user: str | None = None
+    action_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -169,12 +169,14 @@ def card_reply(ctx: Ctx, occurrence: EventOccurrence, event: Event, *, status: s
     if not group and sees_names(ctx, event):
         assert occurrence.id is not None
         names = signups_of_occurrence(ctx.session, occurrence.id)
-    text = render_card(ctx.translator, card, names=names)
+    # A card shared in a group is in the group's language, whoever pressed its button last.
+    t = ctx.chat_translator() if group else ctx.translator
+    text = render_card(t, card, names=names)
     if status:
         text = f"{status}\n\n{text}"[:MAX_CARD_CHARS]
     signup = None if group else find_signup(ctx.session, occurrence.id or 0, ctx.member_id)
-    return Reply(text, title=event.title, actions=card_actions(ctx.translator, card, group=group, signup=signup,
-                                                                 now=ctx.now), edit_original=edit)
+    return Reply(text, title=event.title, actions=card_actions(t, card, group=group, signup=signup, now=ctx.now),
+                 edit_original=edit)
 
 
 def list_line(ctx: Ctx, occurrence: EventOccurrence, event: Event, counts: tuple[int, int],

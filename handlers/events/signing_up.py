@@ -6,31 +6,26 @@ from bot.core.context import Ctx
 from bot.core.errors import UserError
 from bot.core.i18n import N_
 from bot.core.types import Reply
-from handlers.events.cards import card_actions, card_reply, load_card
+from handlers.events.cards import card_reply
 from handlers.events.common import event_number, router
 from handlers.events.notifying import notify_promoted
-from storage.events import EventNotFound, EventRefused, find_signup, get_occurrence, join, leave
-from storage.members import identities_of
+from storage.events import EventNotFound, EventRefused, get_occurrence, join, leave
 from storage.models_events import SIGNUP_CONFIRMED, SIGNUP_WAITLISTED, Event, EventOccurrence
 
 
-def answer(ctx: Ctx, occurrence: EventOccurrence, event: Event, status: str) -> Reply:
-    """In a group, a pressed button updates the event message in place (live count) and the member
-    hears privately how it went (if they opened a private chat with the bot: the shared message is
-    not the place for a personal note); elsewhere the answer carries the updated event message."""
+def answer(ctx: Ctx, occurrence: EventOccurrence, event: Event, status: str) -> list[Reply]:
+    """In a group, a pressed button updates the event message in place (live count, in the group's
+    language) and the member alone hears how it went (Reply.personal: the button's pop-up on Telegram;
+    the shared message is not the place for a personal note); elsewhere the answer carries the updated
+    event message."""
     if ctx.incoming.is_action and not ctx.incoming.chat.is_private:
-        if any(i.private_chat_id for i in identities_of(ctx.session, ctx.member_id)):
-            own = find_signup(ctx.session, occurrence.id or 0, ctx.member_id)
-            actions = card_actions(ctx.translator, load_card(ctx, occurrence, event), group=False, signup=own,
-                                   now=ctx.now)
-            ctx.notify_member(ctx.member_id, Reply(status, title=event.title, actions=actions))
-        return card_reply(ctx, occurrence, event, edit=True, public=True)
-    return card_reply(ctx, occurrence, event, status=status, edit=ctx.incoming.is_action)
+        return [card_reply(ctx, occurrence, event, edit=True, public=True), Reply(status, personal=True)]
+    return [card_reply(ctx, occurrence, event, status=status, edit=ctx.incoming.is_action)]
 
 
 @router.typed("join", aliases=["inscrire", "participer"], help=N_("Sign up for an event"), args=(event_number(),),
               examples=(N_("/join 12"), N_("/join n°12")))
-def join_event(ctx: Ctx, number: int) -> Reply:
+def join_event(ctx: Ctx, number: int) -> list[Reply]:
     occurrence_id = number
     try:
         occurrence, event = get_occurrence(ctx.session, occurrence_id)
@@ -58,7 +53,7 @@ def join_event(ctx: Ctx, number: int) -> Reply:
 
 @router.typed("leave", aliases=["desinscrire", "quitter"], help=N_("Give back your place at an event"),
               args=(event_number(),), examples=(N_("/leave 12"),))
-def leave_event(ctx: Ctx, number: int) -> Reply:
+def leave_event(ctx: Ctx, number: int) -> list[Reply]:
     occurrence_id = number
     try:
         occurrence, event = get_occurrence(ctx.session, occurrence_id)

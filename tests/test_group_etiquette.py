@@ -1,0 +1,64 @@
+"""Group etiquette in the core: what the bot shares in a group is in the group's language and carries
+nothing personal; what is for one member goes to that member alone. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from bot.core.inbox import placed
+from bot.core.types import ChatRef, Incoming, Platform, Reply, UserRef
+from tests.harness import Chat
+
+
+def group_press(chat: Chat, user: str, command: str, lang: str | None = None, group: str = "g1") -> list[Reply]:
+    incoming = chat.incoming(user, command, group=group, is_action=True, lang=lang)
+    return chat.app.dispatcher.handle_sync(incoming)
+
+
+def admins(*ids: str):  # type: ignore[no-untyped-def]
+    return lambda chat, user: user.user_id in ids
+
+
+def test_an_english_speaker_pressing_join_leaves_a_french_group_card_in_french(chat: Chat) -> None:
+    chat.say("coord", '/event add "Concert" 12/12 20h-23h places 80')
+    [posted] = chat.say("coord", "/event post 1", group="g1")
+    assert "0/80 inscrit" in posted.text
+    chat.say("bob", "/lang en")
+    card, own = group_press(chat, "bob", "/join 1", lang="en")
+    assert "1/80 inscrit" in card.text and [a.label for a in card.actions] == ["S'inscrire", "Se désinscrire"]
+    assert own.personal and own.text.startswith("You are signed up for “Concert”")
+    card, _own = group_press(chat, "alice", "/join 1", lang="fr")
+    assert "2/80 inscrits" in card.text
+
+
+def test_a_group_admin_sets_the_groups_language_and_a_member_only_their_own(chat: Chat) -> None:
+    chat.app.dispatcher.admin_check = admins("alice")
+    chat.say("coord", '/event add "Concert" 12/12 20h-23h places 80')
+    assert chat.text("alice", "/langue en", group="g1").startswith("From now on I'll write in English in this group")
+    [posted] = chat.say("coord", "/event post 1", group="g1")
+    assert "0/80 signed up" in posted.text and [a.label for a in posted.actions] == ["Join", "Leave"]
+    card, own = group_press(chat, "bob", "/join 1", lang="fr")
+    assert "1/80 signed up" in card.text
+    assert own.text.startswith("Vous êtes inscrit·e")  # the presser's own feedback stays in their language
+    # Bob isn't an admin: /langue in the group changes only his own language.
+    assert chat.text("bob", "/langue en", group="g1") == "From now on I'll answer you in English."
+    [posted] = chat.say("coord", "/event post 1", group="g1")
+    assert "1/80 signed up" in posted.text
+    assert chat.text("coord", "/langue fr", group="g1").startswith("Désormais")
+    [posted] = chat.say("bob", "/event 1", group="g1")
+    assert "1/80 inscrit" in posted.text
+
+
+def incoming(*, private: bool, is_action: bool) -> Incoming:
+    chat = ChatRef(Platform.TELEGRAM, "42" if private else "-100", is_private=private)
+    return Incoming(chat, UserRef(Platform.TELEGRAM, "42", "Bob"), "/cancel 5", message_id="7",
+                    is_action=is_action, action_id="q1" if is_action else None)
+
+
+def test_an_answer_to_a_button_pressed_in_a_group_is_for_the_presser_alone() -> None:
+    error = Reply("Booking 5 isn't yours.")
+    shown = placed(error, incoming(private=False, is_action=True))
+    assert shown.personal and shown.for_user == "42" and shown.action_id == "q1"
+    card = placed(Reply("card", edit_original=True), incoming(private=False, is_action=True))
+    assert not card.personal and card.edit_message_id == "7"  # the shared message itself is updated
+    assert not placed(error, incoming(private=True, is_action=True)).personal
+    typed = placed(error, incoming(private=False, is_action=False))
+    assert not typed.personal and typed.reply_to == "7"  # a typed command is answered where it was typed
