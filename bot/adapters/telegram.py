@@ -20,6 +20,7 @@ import re
 import secrets
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,6 +80,10 @@ ADDRESSED_COMMAND_RE = re.compile(r"^([/!])([^\s@]+)(?:@(\S*))?(.*)$", re.DOTALL
 MAX_RATE_LIMIT_RETRIES = 3
 MAX_NETWORK_RETRIES = 4
 OUTBOX_MAX_WAIT_S = 5.0
+# A button pressed in a group waits this long for its personal answer (shown as the press's pop-up), then
+# stops spinning with no text; a personal answer later than that goes privately, never to the group.
+POPUP_WAIT_S = 3.0
+MAX_POPUP_CHARS = 200
 
 EXPIRED_BUTTON = "This button has expired. Type the command again, or /help."
 OPEN_PRIVATE_CHAT = "Open a private chat with me"
@@ -163,6 +168,8 @@ class TelegramAdapter:
         self._poller: asyncio.Task[None] | None = None
         self._long_polling = False
         self._side_tasks: set[asyncio.Task[Any]] = set()
+        # Group button presses not answered yet (callback query id -> its time-out), see POPUP_WAIT_S.
+        self._unanswered: dict[str, asyncio.TimerHandle] = {}
         self.state = TelegramChatState(engine)
         # Telegram allows one getUpdates caller per bot: with several processes on one database, only the
         # one this says yes to (the App sets it: the scheduler-lock holder) polls. None: always poll.
@@ -329,8 +336,17 @@ class TelegramAdapter:
                     return False
                 await asyncio.sleep(STORE_RETRY_S)
         for query_id, text in answers:
+            if text is None and query_id in self._unanswered:
+                continue  # a group press: its personal answer (or the time-out) answers it
             self._spawn(self._answer_query(query_id, text))
         return True
+
+    def _await_personal_answer(self, query_id: str) -> None:
+        def time_out() -> None:
+            if self._unanswered.pop(query_id, None) is not None:
+                self._spawn(self._answer_query(query_id, None))
+
+        self._unanswered[query_id] = asyncio.get_running_loop().call_later(POPUP_WAIT_S, time_out)
 
     def _spawn(self, coroutine: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -355,13 +371,17 @@ class TelegramAdapter:
                 answers.append((query.id, translator_for(language, self.settings.timezone).gettext(EXPIRED_BUTTON)))
                 return None
             answers.append((query.id, None))
+            is_private = message.chat.type == ChatType.PRIVATE
+            if not is_private:
+                self._await_personal_answer(query.id)
             return Incoming(
-                chat=ChatRef(Platform.TELEGRAM, str(message.chat.id), message.chat.type == ChatType.PRIVATE),
+                chat=ChatRef(Platform.TELEGRAM, str(message.chat.id), is_private),
                 sender=user_ref(query.from_user),
                 text=command,
                 message_id=str(message.message_id),
                 is_action=True,
                 update_id=update_id,
+                action_id=None if is_private else query.id,
             )
         if update.my_chat_member is not None:
             member = update.my_chat_member
@@ -478,6 +498,9 @@ class TelegramAdapter:
         """Outbox delivery. Parts already sent of a split message are not sent again on retry."""
         if not self._running:
             raise DeliveryError("the Telegram adapter is not running")
+        if reply.personal and reply.for_user and is_group_id(chat_id):
+            await self._send_personal(reply, reply.for_user)
+            return
         target = await self.state.resolve(chat_id)
         if await self.state.is_blocked(target):
             raise DeliveryError("this chat blocked the bot or removed it", permanent=True)
@@ -490,6 +513,28 @@ class TelegramAdapter:
             if key and sent[0] > already:  # the next attempt resumes after these parts
                 await self.state.record_parts_sent(key, sent[0])
             raise
+
+    async def _send_personal(self, reply: Reply, user_id: str) -> None:
+        """An answer for one member of a group (Reply.personal): the pop-up of the button they pressed while
+        it still waits; else their private chat (a Telegram user's private chat has their id), or nowhere
+        if they never opened one: never the group."""
+        pending = self._unanswered.pop(reply.action_id, None) if reply.action_id else None
+        text = reply.text if not reply.title else f"{reply.title}\n{reply.text}"
+        if pending is not None:
+            pending.cancel()
+            assert reply.action_id is not None
+            shown = text if len(text) <= MAX_POPUP_CHARS else text[: MAX_POPUP_CHARS - 1] + "…"
+            try:
+                await self.bot.answer_callback_query(reply.action_id, text=shown, show_alert=len(shown) > 60)
+                return
+            except TelegramError as error:
+                log.info("answerCallbackQuery failed (%s); the answer goes privately", error)
+        personal = replace(reply, personal=False, for_user=None, action_id=None, reply_to=None,
+                           edit_message_id=None, thread_id=None)
+        try:
+            await self._send_reply(user_id, personal, self.settings.language, max_wait=OUTBOX_MAX_WAIT_S)
+        except DeliveryError as error:
+            log.info("a personal answer could not be sent privately (%s); not shown in the group", error)
 
     async def _send_reply(
         self, chat_id: str, reply: Reply, language: str, *, max_wait: float, skip: int = 0,

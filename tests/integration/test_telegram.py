@@ -159,9 +159,10 @@ async def test_a_button_runs_its_command_as_the_person_who_pressed_it(
     sent_message = standin.messages[(str(GROUP), max(m for _, m in standin.messages))]
 
     standin.press(bruno, sent_message, cancel["callback_data"])  # not Bruno's booking
-    await standin.wait_for("answerCallbackQuery")
-    [_, refusal] = await standin.wait_for("sendMessage", 2, chat_id=GROUP)
-    assert "Bruno" not in refusal.params["text"] and "annuler" in refusal.params["text"].lower()
+    [refusal] = await standin.wait_for("answerCallbackQuery")  # Bruno alone sees why: the press's pop-up
+    assert "annuler" in refusal.params["text"].lower()
+    await standin.settle()
+    assert len(standin.sent("sendMessage", chat_id=GROUP)) == 1  # nothing for the whole group
     with Session(running_on_monday.engine) as session:
         assert session.exec(select(Booking)).one().status == "active"
     assert not standin.sent("editMessageText")
@@ -665,3 +666,80 @@ async def test_two_processes_on_one_postgresql_database_poll_and_answer_once(
     finally:
         await second.stop()
         await first.stop()
+
+
+# -- group etiquette (issue 13) ------------------------------------------------------------------
+
+
+async def post_concert(tmp_path: Path, standin: BotApiStandIn) -> tuple[App, dict[str, Any], dict[str, Any]]:
+    """A running App where Alice (a coordinator) posted an event in the French group; its card message."""
+    app = make_app(tmp_path, standin, clock=lambda: MONDAY_MORNING, COORDINATORS=f"telegram:{ALICE}")
+    await app.start()
+    alice, group = standin.user(ALICE, "Alice"), standin.group(GROUP)
+    standin.type_text(standin.private_chat(alice), alice, '/event add "Concert" 12/01/2030 20h-23h places 2')
+    await standin.wait_for("sendMessage", chat_id=ALICE)
+    standin.type_text(group, alice, "/event post 1")
+    [card] = await standin.wait_for("sendMessage", chat_id=GROUP)
+    return app, card.params, standin.messages[(str(GROUP), max(m for c, m in standin.messages if c == str(GROUP)))]
+
+
+async def test_an_english_speaker_pressing_join_keeps_the_french_groups_card_in_french_and_hears_it_alone(
+    tmp_path: Path, standin: BotApiStandIn
+) -> None:
+    app, card, card_message = await post_concert(tmp_path, standin)
+    try:
+        assert "0/2 inscrit" in card["text"]
+        join = next(b for b in buttons(card) if b["text"] == "S'inscrire")
+        bruno = standin.user(BRUNO, "Bruno", "en")  # never opened a private chat with the bot
+        standin.press(bruno, card_message, join["callback_data"])
+        [popup] = await standin.wait_for("answerCallbackQuery")
+        assert popup.params["text"].startswith("You are signed up for “Concert”")
+        [edit] = await standin.wait_for("editMessageText", chat_id=GROUP)
+        assert "1/2 inscrit" in edit.params["text"] and "Bruno" not in edit.params["text"]
+        assert [b["text"] for b in buttons(edit.params)][:2] == ["S'inscrire", "Se désinscrire"]
+        await standin.settle()
+        group_texts = [c.params["text"] for c in standin.sent("sendMessage", chat_id=GROUP)]
+        assert len(group_texts) == 1 and not any("Bruno" in t for t in group_texts)
+    finally:
+        await app.stop()
+
+
+async def test_a_waitlisted_member_promoted_from_a_group_press_is_not_named_in_the_group(
+    tmp_path: Path, standin: BotApiStandIn
+) -> None:
+    app, card, card_message = await post_concert(tmp_path, standin)
+    try:
+        join = next(b for b in buttons(card) if b["text"] == "S'inscrire")
+        camille, bruno = standin.user(CAMILLE, "Camille"), standin.user(BRUNO, "Bruno")
+        standin.press(standin.user(ALICE, "Alice"), card_message, join["callback_data"])
+        standin.press(bruno, card_message, join["callback_data"])
+        standin.press(camille, card_message, join["callback_data"])  # the waiting list; never wrote privately
+        await standin.wait_for("answerCallbackQuery", 3)
+        await standin.settle()
+        leave = next(b for b in buttons(card) if b["text"] == "Se désinscrire")
+        standin.press(bruno, card_message, leave["callback_data"])  # Camille is promoted
+        await standin.wait_for("answerCallbackQuery", 4)
+        await standin.settle()
+        shown = [c.params.get("text", "") for c in standin.sent("sendMessage", chat_id=GROUP)]
+        shown += [c.params.get("text", "") for c in standin.sent("editMessageText", chat_id=GROUP)]
+        assert not any("Camille" in t or "Bruno" in t for t in shown)
+    finally:
+        await app.stop()
+
+
+async def test_a_number_typed_in_a_group_by_another_member_presses_nothing(
+    tmp_path: Path, standin: BotApiStandIn
+) -> None:
+    app, _card, card_message = await post_concert(tmp_path, standin)
+    try:
+        bruno = standin.user(BRUNO, "Bruno")
+        group = standin.chats[str(GROUP)]
+        standin.type_text(group, bruno, "1")
+        reply = standin.message(group, bruno, "1", reply_to_message=card_message)
+        standin.push_update("message", reply)
+        await standin.settle(0.6)
+        with Session(app.engine) as session:
+            from storage.models_events import EventSignup
+            assert session.exec(select(EventSignup)).all() == []
+    finally:
+        await app.stop()
