@@ -16,6 +16,7 @@ def all_routers() -> list[Router]:
         bookings,
         calendar,
         dashboard,
+        decisions,
         digest,
         events,
         help,
@@ -32,4 +33,5 @@ def all_routers() -> list[Router]:
     return [help.router, account.router, spaces.router, bookings.router, admin.router, link.router,
             reminders.router, announcements.router, digest.router, volunteers.router, report.router,
             events.router, calendar.router, activity_reminders.router, maintenance.router, privacy.router,
-            members.router, conversation_router, dashboard.router, attendance.router]
+            members.router, conversation_router, dashboard.router, attendance.router,
+            decisions.router]

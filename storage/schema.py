@@ -6,6 +6,7 @@ from __future__ import annotations
 import storage.models
 import storage.models_attendance
 import storage.models_conversation
+import storage.models_decisions
 import storage.models_events
 import storage.models_ical
 import storage.models_inbox
