@@ -1,4 +1,5 @@
-"""The door page of an event date's check-in QR code (``/ici/<number>/<code>``), for bot.web.WebServer.
+"""The door page of an event date's check-in QR code (``/ici/<number>/<code>``), and a volunteer's yearly
+attestation PDF (``/attestation/<token>``, a link /attestation gives, valid a day), for bot.web.WebServer.
 
 No login: the code in the link is the date's secret (storage.models_attendance.EventTally.door_code), and the
 page checks nobody in by itself: it gives the member a link (Telegram deep link) or the command to send
@@ -93,7 +94,33 @@ def checkin_routes(engine: Engine, settings: Settings, clock: Callable[[], datet
             return web.Response(status=404, text="Not found\n", content_type="text/plain")
         return _page(t, title, body, status)
 
+    def attestation_file(token: str) -> tuple[bytes, str] | None:
+        from handlers.attendance.attestation import render_for
+        from storage.attestations import link_of, statements
+        from storage.models import Member
+
+        with session_scope(engine) as session:
+            link = link_of(session, token, now())
+            member = session.get(Member, link.member_id) if link is not None else None
+            if link is None or member is None:
+                return None
+            found = statements(session, link.year, link.member_id)
+            if not found:
+                return None
+            t = translator_for(member.language or settings.language, settings.timezone)
+            return render_for(session, found[0], t, now()), f"attestation-{link.year}.pdf"
+
+    async def attestation(request: web.Request) -> web.Response:
+        found = await asyncio.to_thread(attestation_file, request.match_info["token"][:64])
+        if found is None:
+            return web.Response(status=404, text="Not found\n", content_type="text/plain")
+        body, name = found
+        return web.Response(body=body, content_type="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store",
+            "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"})
+
     def register(app: web.Application) -> None:
         app.router.add_get(r"/ici/{number:\d{1,12}}/{code}", door)
+        app.router.add_get("/attestation/{token}", attestation)
 
     return register

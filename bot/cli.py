@@ -129,6 +129,39 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _attestations(settings: Settings, args: argparse.Namespace) -> int:
+    """Every volunteer's yearly attestation as a PDF in --out, and who reaches the CEC thresholds."""
+    from datetime import datetime
+    from pathlib import Path
+
+    from bot.core.i18n import translator_for
+    from handlers.attendance.attestation import cec_summary, render_for
+    from storage.attestations import statements
+    from storage.db import make_engine, session_scope
+    from storage.migrate import upgrade
+
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        print(f"error: cannot write in {out}: {error.strerror}", file=sys.stderr)
+        return 1
+    translator = translator_for(args.lang or settings.language, settings.timezone)
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        with session_scope(engine) as session:
+            found = statements(session, args.year)
+            for statement in found:
+                path = out / f"attestation-{args.year}-{statement.member_id}.pdf"
+                path.write_bytes(render_for(session, statement, translator, datetime.now(settings.tz)))
+            print(f"{len(found)} attestations written in {out}")
+            print(cec_summary(session, args.year, translator))
+    finally:
+        engine.dispose()
+    return 0
+
+
 def _db_upgrade(settings: Settings) -> int:
     from storage.db import make_engine
     from storage.migrate import upgrade
@@ -174,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--csv", dest="as_csv", action="store_true", help="a funder's figures as CSV, not Markdown")
     report.add_argument("--names", action="store_true", help="add each volunteer's hours, by name")
     report.add_argument("--lang", choices=["fr", "en"], default=None, help="language of the Markdown report")
+    attestations = sub.add_parser("attestations", help="every volunteer's yearly attestation (PDF) and the CEC")
+    attestations.add_argument("--year", type=int, required=True, help="the year, e.g. 2026")
+    attestations.add_argument("--out", default="attestations", help="folder to write the PDFs in")
+    attestations.add_argument("--lang", choices=["fr", "en"], default=None, help="language of the PDFs")
     backup = sub.add_parser("backup", help="write one archive: database, Matrix encryption store, settings")
     backup.add_argument("file", type=Path, nargs="?", help="archive file or directory (default: BACKUP_DIR)")
     restore = sub.add_parser("restore", help="check an archive and restore it into an empty database")
@@ -233,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.app import StartupError
     from storage.migrate import MigrationError
 
-    _setup_logging(settings, quiet=args.command in {"chat", "report"})
+    _setup_logging(settings, quiet=args.command in {"chat", "report", "attestations"})
     try:
         if args.command == "chat":
             if args.coordinator:
@@ -249,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
             return _spaces_import(settings, args.file)
         if args.command == "report":
             return _report(settings, args)
+        if args.command == "attestations":
+            return _attestations(settings, args)
         if args.command == "backup":
             return _backup(settings, args.file)
         if args.command == "restore":

@@ -92,3 +92,24 @@ class BookingCheckin(SQLModel, table=True):
     booking_id: int = Field(primary_key=True, foreign_key="booking.id")
     checked_in_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     released_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+ROLE_BOARD = "board"  # membre du bureau / conseil d'administration
+ROLE_LEADER = "leader"  # bénévole qui encadre d'autres bénévoles
+
+
+class VolunteerRole(SQLModel, table=True):
+    """The role that makes volunteer hours count for the Compte d'engagement citoyen, set by coordinators."""
+
+    member_id: int = Field(primary_key=True, foreign_key="member.id")
+    role: str = Field(max_length=16)
+
+
+class AttestationLink(SQLModel, table=True):
+    """A link to download one's yearly volunteer statement (PDF) from the bot's HTTP server: only the
+    SHA-256 of its secret is kept; it works for a day."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    year: int
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

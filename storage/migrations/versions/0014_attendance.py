@@ -1,4 +1,5 @@
-"""Attendance: presences at event dates, walk-ins and door codes, daily visitors, categories, booking check-in
+"""Attendance: presences, walk-ins and door codes, visitors, categories, booking check-in, volunteer roles,
+attestation links
 
 Revision ID: 0014
 Revises: 0001
@@ -90,9 +91,29 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["booking_id"], ["booking.id"]),
         sa.PrimaryKeyConstraint("booking_id"),
     )
+    op.create_table(
+        "volunteerrole",
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.ForeignKeyConstraint(["member_id"], ["member.id"]),
+        sa.PrimaryKeyConstraint("member_id"),
+    )
+    op.create_table(
+        "attestationlink",
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("expires_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["member_id"], ["member.id"]),
+        sa.PrimaryKeyConstraint("token_hash"),
+    )
+    op.create_index(op.f("ix_attestationlink_member_id"), "attestationlink", ["member_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_attestationlink_member_id"), table_name="attestationlink")
+    op.drop_table("attestationlink")
+    op.drop_table("volunteerrole")
     op.drop_table("bookingcheckin")
     op.drop_table("spacecheckinrule")
     op.drop_table("eventcategory")
