@@ -270,8 +270,10 @@ def report(ctx: Ctx, args: str) -> Reply:
                         example="/report 2026-11") from None
     figures = build_report(ctx.session, period, ctx.tz, ctx.settings.volunteer_hour_value, with_names=with_names)
     if preset is not None:
-        return Reply(render_preset_markdown(figures, preset, ctx.translator))
-    return Reply(render_markdown(figures, ctx.translator, max_events=CHAT_EVENT_LINES))
+        shown = Reply(render_preset_markdown(figures, preset, ctx.translator))
+    else:
+        shown = Reply(render_markdown(figures, ctx.translator, max_events=CHAT_EVENT_LINES))
+    return ctx.privately(shown) if with_names else shown  # names: never in a group
 
 
 # --- Funders' presets ------------------------------------------------------------------------------------

@@ -62,3 +62,22 @@ def test_an_answer_to_a_button_pressed_in_a_group_is_for_the_presser_alone() -> 
     assert not placed(error, incoming(private=True, is_action=True)).personal
     typed = placed(error, incoming(private=False, is_action=False))
     assert not typed.personal and typed.reply_to == "7"  # a typed command is answered where it was typed
+
+
+def private_notices(chat: Chat) -> list[tuple[str, str]]:
+    from bot.core.outbox import reply_from_json
+    return [(row.chat_id, reply_from_json(row.payload).text) for row in chat.outbox()]
+
+
+def test_lists_of_names_asked_for_in_a_group_are_answered_privately(chat: Chat) -> None:
+    chat.say("coord", "/start")
+    chat.say("alice", "/task 2h tri des dons")
+    chat.say("coord", '/event add "Concert" 12/12 20h-23h places 80')
+    chat.say("bob", "/join 1")
+    for command in ("/tasks all month", "/report names", "/participants 1"):
+        shown = chat.text("coord", command, group="g1")
+        assert shown == "Je vous ai envoyé la réponse en privé (les noms restent hors des groupes).", command
+    sent = private_notices(chat)
+    assert [chat_id for chat_id, _ in sent] == ["coord"] * 3
+    assert "Alice" in sent[0][1] and "Bob" in sent[2][1]
+    assert "Alice" in chat.text("coord", "/tasks all month")  # in private: the answer itself

@@ -97,6 +97,14 @@ class Ctx(Notifier):
 
         return self.translator_in(chat_language(self.session, chat.platform.value, chat.chat_id))
 
+    def privately(self, reply: Reply) -> Reply:
+        """Names and other personal lists asked for in a group go to the asker privately (held until they
+        open a private chat); the group hears only that, in the group's language. In a private chat: as is."""
+        if self.incoming.chat.is_private:
+            return reply
+        self.notify_member(self.member_id, reply)
+        return Reply(self.chat_translator().gettext("I've sent you the answer privately (names stay out of groups)."))
+
     @property
     def language(self) -> str:
         return self.translator.language

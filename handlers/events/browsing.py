@@ -95,8 +95,6 @@ def attendees(ctx: Ctx, number: int) -> list[Reply]:
     occurrence, event = load(ctx, number)
     if not (ctx.is_coordinator or event.organiser_id == ctx.member_id):
         raise NotAllowed(ctx._("Only its organiser or a coordinator sees who comes."))
-    if not ctx.incoming.chat.is_private:
-        raise UserError(ctx._("Ask me in a private chat: names aren't shown in groups."))
     rows = signups_of_occurrence(ctx.session, occurrence.id or 0)
     confirmed = [m.display_name for s, m in rows if s.status == SIGNUP_CONFIRMED]
     waiting = [m.display_name for s, m in rows if s.status == SIGNUP_WAITLISTED]
@@ -114,4 +112,6 @@ def attendees(ctx: Ctx, number: int) -> list[Reply]:
             chunk = []
         chunk.append(line)
     replies.append(Reply("\n".join(chunk), title=title if not replies else None))
+    if not ctx.incoming.chat.is_private:  # asked in a group: the names go privately
+        return [ctx.privately(reply) for reply in replies][-1:]
     return replies

@@ -157,7 +157,7 @@ def tasks(ctx: Ctx, all: bool, period: Period) -> Reply:
         lines += [f"• {names.get(mid, '?')}: {fmt(minutes)}" for mid, minutes in shown]
         if len(figures.per_member) > MAX_NAMES:
             lines.append(ctx._("… and {n} more.").format(n=len(figures.per_member) - MAX_NAMES))
-        return Reply("\n".join(lines), title=title)
+        return ctx.privately(Reply("\n".join(lines), title=title))  # names: never in a group
     lines.append(ctx._("Total: {total}").format(total=fmt(figures.minutes)))
     entries, count = store.recent_tasks(ctx.session, ctx.member_id, period.start, period.end, RECENT_ENTRIES)
     lines += ["", ctx._("Your entries:")]
