@@ -16,6 +16,7 @@ from bot.core.i18n import N_, Translator
 from bot.core.router import Router
 from bot.core.types import Action, ChatRef, Platform, Reply
 from storage import decisions as store
+from storage.chats import chat_language
 from storage.models import Member
 from storage.models_decisions import Decision, DecisionOption
 
@@ -88,8 +89,9 @@ def vote_command(decision: Decision, choice: str) -> str:
 
 
 def card(ctx: Ctx, decision: Decision, options: Sequence[DecisionOption], *, status: str = "") -> Reply:
-    """The decision with live counts (numbers only) and one button per choice."""
-    t = ctx.translator
+    """The decision with live counts (numbers only) and one button per choice, in the chat's language
+    (a group's own language, whoever asked)."""
+    t = ctx.chat_translator()
     assert decision.id is not None
     tally = store.tally_of(ctx.session, decision.id)
     lines = [status] if status else []
@@ -101,7 +103,7 @@ def card(ctx: Ctx, decision: Decision, options: Sequence[DecisionOption], *, sta
                 n=option.position, date=label, yes=tally.yes(option.id), maybe=tally.maybe(option.id)))
         else:
             lines.append(f"{option.position}. {label}: {tally.yes(option.id)}")
-    lines.append(ctx.ngettext("{n} member has answered.", "{n} members have answered.", tally.voters).format(
+    lines.append(t.ngettext("{n} member has answered.", "{n} members have answered.", tally.voters).format(
         n=tally.voters))
     if decision.deadline is not None:
         lines.append(t.gettext("Open until {when}.").format(when=t.fmt_datetime(decision.deadline)))
@@ -202,7 +204,10 @@ def announce_result(ctx: Ctx | JobCtx, decision: Decision, options: Sequence[Dec
         chat = ChatRef(Platform(post.platform), post.chat_id, post.is_private)
         if skip is not None and (skip.platform, skip.chat_id) == (chat.platform, chat.chat_id):
             continue
-        t = ctx.translator_for(author) if post.is_private and author is not None else ctx.translator_in(None)
+        if post.is_private and author is not None:
+            t = ctx.translator_for(author)
+        else:
+            t = ctx.translator_in(chat_language(ctx.session, post.platform, post.chat_id))
         ctx.notify_chat(chat, closed_reply(ctx, t, decision, options), dedup_key=f"decision-result:{decision.id}:"
                         f"{post.platform}:{post.chat_id}")
 

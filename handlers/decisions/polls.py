@@ -93,7 +93,7 @@ def close_poll(ctx: Ctx, number: int) -> Reply:
         return Reply(ctx._("n° {id} is already closed.").format(id=number), edit_original=ctx.incoming.is_action)
     store.close_decision(ctx.session, decision, options, ctx.now)
     announce_result(ctx, decision, options, skip=ctx.incoming.chat)
-    return closed_reply(ctx, ctx.translator, decision, options)
+    return closed_reply(ctx, ctx.chat_translator(), decision, options)
 
 
 @router.typed("polls", aliases=["sondages", "votes"], help=N_("List the open polls and proposals"),
