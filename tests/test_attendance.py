@@ -202,3 +202,25 @@ def test_a_booking_not_checked_in_in_time_is_released_and_its_member_told(chat: 
         status = {b.id: b.status for b in session.exec(select(Booking))}
     assert status == {1: "active", 2: "cancelled", 3: "active"}, "checked in, released, a space without the rule"
     assert chat.text("bob", "/bookingcheckin 2") == "Cette réservation n'est plus active."
+
+
+def test_check_in_window_and_the_visitors_day_across_the_october_clock_change(database_url: str) -> None:
+    from tests.harness import make_chat
+
+    chat = make_chat(database_url, now=datetime(2026, 10, 20, 9, 0, tzinfo=UTC))
+    try:
+        chat.say("coord", '/event add "Atelier" 2026-10-25 10h-12h')  # Paris is UTC+1 again since 03:00 that day
+        chat.say("alice", "/join 1")
+        chat.say("coord", '/need "Accueil" 2026-10-25 20h-22h 1')
+        chat.say("alice", "/take 1")
+        chat.clock.now = datetime(2026, 10, 25, 8, 29, tzinfo=UTC)  # 09:29 Paris: 31 minutes before
+        assert "open only during the event" in chat.text("alice", "/checkin 1", lang="en")
+        chat.clock.now = datetime(2026, 10, 25, 8, 31, tzinfo=UTC)  # 09:31 Paris
+        assert "checked in" in chat.text("alice", "/checkin 1", lang="en")
+        chat.clock.now = datetime(2026, 10, 25, 22, 50, tzinfo=UTC)  # 23:50 Paris, still Sunday 25
+        assert "Sunday 25 October" in chat.text("alice", "/visitors 3", lang="en")
+        chat.clock.now = datetime(2026, 10, 25, 23, 10, tzinfo=UTC)  # 00:10 Paris, Monday 26: not her rota
+        assert "opening rota" in chat.text("alice", "/visitors 3", lang="en")
+        assert "Sunday 25 October" in chat.text("alice", "/visitors 3 yesterday", lang="en")
+    finally:
+        chat.app.engine.dispose()
