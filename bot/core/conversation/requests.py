@@ -104,10 +104,6 @@ def is_destructive(command_name: str | None, args: str) -> bool:
     return first in DESTRUCTIVE_SUBCOMMANDS
 
 
-def duration_text(minutes: int) -> str:
-    return _duration_text(minutes)
-
-
 # For a sentence not understood: the closest command and a sentence that works (English msgids).
 EXAMPLES: dict[str, tuple[str, str]] = {
     "book": (N_("/book salle-reunion tomorrow 14:00-16:00"), N_("“I'd like the meeting room tomorrow 2pm-4pm”")),

@@ -220,8 +220,7 @@ INTENT_ORDER = ("leave", "drop", "rota", "whoopens", "remind", "myhours", "myeve
                 "shifts",
                 "cancel", "join", "free", "spaces", "events", "book", "help")
 
-# Nouns that mean "a booking" or "an event" or "a shift", to tell a cancellation's object.
-BOOKING_NOUNS = ("reservation", "booking", "salle", "room", "bureau", "desk", "creneau de salle")
+# Nouns that mean an event or a shift, to tell what a cancellation is about.
 EVENT_NOUNS = ("atelier", "evenement", "event", "soiree", "inscription", "participation", "cafe", "repair",
                "workshop", "session", "cours", "stage", "projection", "concert", "apero", "conference")
 SHIFT_NOUNS = ("permanence", "perm", "creneau", "ouverture", "fermeture", "shift", "opening", "closing")
