@@ -1,0 +1,41 @@
+"""A network of places (issue 18): each Site's address and hours, a member's home place, the place a group
+chat belongs to, and the coordinators of one place. A deployment with one place needs none of these rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class PlaceInfo(SQLModel, table=True):
+    """What a place says about itself besides its name (storage.models.Site)."""
+
+    site_id: int = Field(foreign_key="site.id", primary_key=True)
+    address: str = Field(default="", max_length=300)
+    # JSON object like Space.opening_hours: {"mon": [["09:00", "18:00"]], ...}
+    opening_hours: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
+class MemberPlace(SQLModel, table=True):
+    """A member's home place: the one their lists show first."""
+
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+
+
+class ChatPlace(SQLModel, table=True):
+    """A group chat attached to one place: its digest and announcements are that place's."""
+
+    platform: str = Field(primary_key=True, max_length=16)
+    chat_id: str = Field(primary_key=True, max_length=255)
+    site_id: int = Field(foreign_key="site.id", index=True)
+
+
+class PlaceCoordinator(SQLModel, table=True):
+    """A member who coordinates one place (network coordinators are COORDINATORS / Member.is_coordinator)."""
+
+    __table_args__ = (UniqueConstraint("member_id", "site_id", name="uq_placecoordinator_member_site"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
