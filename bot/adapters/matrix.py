@@ -323,8 +323,9 @@ class MatrixAdapter:
             events = await self._timeline(room_id, info)
             someone_left = False
             start = await self._live_start(room_id, events)
-            if start:
-                log.info("joined %s: %d earlier event(s) of its history left unanswered", room_id, start)
+            skipped = sum(1 for e in events[:start] if getattr(e, "sender", None) != self.user_id)
+            if skipped:
+                log.info("joined %s: %d earlier event(s) of its history left unanswered", room_id, skipped)
             for event in events[start:]:
                 if isinstance(event, RoomMemberEvent) and event.membership in ("leave", "ban"):
                     someone_left = True
@@ -682,6 +683,9 @@ class MatrixAdapter:
         try:
             response = await self.client.room_create(
                 invite=[user_id], is_direct=True, preset=RoomPreset.trusted_private_chat,
+                # Not encrypted (yet): the homeserver may announce the room to the bot's sync before its
+                # encryption state, and a member only invited may not get the first message's key. Element
+                # shows it as a plain direct chat; the member may turn encryption on.
             )
         except (ClientError, OSError, TimeoutError) as error:
             raise DeliveryError(f"homeserver unreachable: {error}") from None
@@ -727,6 +731,19 @@ class MatrixAdapter:
             # A client without e2e support would send this in clear text, with no error.
             log.error("refusing to send plaintext into encrypted room %s (no encryption support)", room_id)
             raise DeliveryError("cannot encrypt for this room", permanent=True)
+        olm = self.client.olm
+        if room.encrypted and olm is not None:
+            # A member who just arrived, or was just invited (nio tracks only joined members): learn their
+            # devices first, or they could not read this message.
+            olm.users_for_key_query.update(u for u in room.users if u not in olm.tracked_users)
+            if self.client.should_query_keys:
+                with contextlib.suppress(ClientError, OSError, TimeoutError):
+                    await self.client.keys_query()
+        if room.encrypted and self.client.olm is not None:
+            missing = self.client.get_missing_sessions(room_id)
+            if missing:  # no Olm session with a device yet: it would not get this message's key
+                with contextlib.suppress(ClientError, OSError, TimeoutError):
+                    await self.client.keys_claim(missing)
         msgtype = "m.text" if await self._is_direct(room_id) else "m.notice"
         content = notice_content(reply, self.translator, in_reply_to=in_reply_to, replaces=replaces,
                                  thread_id=thread_id, msgtype=msgtype, command_names=self.command_names)

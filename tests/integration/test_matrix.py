@@ -4,6 +4,7 @@ matrix-nio client) talk over HTTP. Nothing of matrix-nio is mocked."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import secrets
@@ -19,6 +20,7 @@ from nio import (
     AsyncClient,
     AsyncClientConfig,
     Event,
+    MegolmEvent,
     RoomCreateResponse,
     RoomMemberEvent,
     RoomMessageNotice,
@@ -90,6 +92,14 @@ class MemberClient:
         assert isinstance(response, SyncResponse), response
         for room_id, info in response.rooms.join.items():
             self.seen.extend((room_id, event) for event in info.timeline.events)
+        # As Element does, a message whose key arrives later is decrypted then.
+        for index, (room_id, event) in enumerate(self.seen):
+            if isinstance(event, MegolmEvent):
+                with contextlib.suppress(Exception):
+                    decrypted = self.client.decrypt_event(event)
+                    if not isinstance(decrypted, MegolmEvent):
+                        decrypted.room_id = room_id
+                        self.seen[index] = (room_id, decrypted)
         await self.client.send_to_device_messages()
         if self.client.should_upload_keys:
             await self.client.keys_upload()
@@ -98,12 +108,10 @@ class MemberClient:
 
     async def wait_for(self, matches: Callable[[str, Event], bool], timeout: float = WAIT_S) -> Event:
         deadline = time.monotonic() + timeout
-        checked = 0
         while time.monotonic() < deadline:
-            for room_id, event in self.seen[checked:]:
+            for room_id, event in self.seen:  # all of them: a late key may have made one readable
                 if matches(room_id, event):
                     return event
-            checked = len(self.seen)
             await self.sync()
         raise AssertionError(f"nothing matched within {timeout} s; seen: {[e for _, e in self.seen][-5:]}")
 

@@ -78,15 +78,20 @@ async def test_the_bot_opens_a_direct_chat_itself_and_its_message_notifies(
         adapter = matrix_adapter(app)
         room = await adapter.open_private_chat(member.user_id)
         assert await adapter.open_private_chat(member.user_id) == room  # reused, not a second chat
+        # Sent at once, while the member is only invited: it waits for them, readable once they join.
+        await adapter.send(room, Reply("Vous avez un rappel : atelier vélo demain à 18 h."), key="early")
         deadline = time.monotonic() + WAIT_S
         while room not in member.client.invited_rooms:
             assert time.monotonic() < deadline, "no invitation"
             await member.sync()
         await member.client.join(room)
-        await member.sync(timeout=0)
+        early = await member.wait_for(lambda r, e: r == room and e.sender == bot_user.user_id
+                                      and isinstance(e, RoomMessageText))
+        assert early.body.startswith("Vous avez un rappel"), early
         await adapter.send(room, Reply("Une place s'est libérée : vous êtes inscrit·e à l'atelier."), key="promo")
         promoted = await member.wait_for(lambda r, e: r == room and e.sender == bot_user.user_id
-                                         and isinstance(e, RoomMessageText))
+                                         and getattr(e, "body", "").startswith("Une place"))
+        assert isinstance(promoted, RoomMessageText) and not isinstance(promoted, RoomMessageNotice)
         await wait_notified(synapse, member, promoted.event_id)
     finally:
         await app.stop()
