@@ -80,7 +80,8 @@ class Found:
 _TASK_LEAD = {"j'ai", "jai", "fait", "fais", "donne", "passe", "bosse", "travaille", "aide", "consacre", "note",
               "noter", "notes", "compte", "compter", "log", "logge", "logged", "i", "did", "spent", "gave", "worked",
               "volunteered", "helped", "add", "record", "moi", "on", "a", "we", "benevole", "enregistre", "ajoute",
-              "put", "in", "ai", "je", "tenu", "assure", "file", "mes", "mon", "ma", "my"}
+              "put", "in", "ai", "je", "tenu", "assure", "file", "mes", "mon", "ma", "my", "ajoute-moi", "note-moi",
+              "compte-moi", "mets-moi", "mets", "met"}
 _EVENT_STOP = {"inscris", "inscrire", "inscrit", "inscri", "m'inscrire", "desinscris", "desinscrire", "participer",
                "participe", "viens", "venir", "viendrai", "sign", "up", "me", "register", "come", "join", "attend",
                "moi", "veux", "voudrais", "peux", "pas", "plus", "ne", "je", "i", "can't", "cant", "won't", "cannot",
@@ -184,6 +185,8 @@ class Planner:
                 return self._unknown(folded)
         if intent == "unknown":
             return self._unknown(folded)
+        if intent == "free" and any(n in folded for n in W.EVENT_NOUNS) and not self._spaces_named(canon):
+            intent = "events"  # "il reste de la place à l'atelier vélo ?": the events say it
         found = self._read(intent, canon)
         pieces = found.slots.keys() & {"space", "space_options", "day", "start", "part"}
         if intent == "book" and not names_booking_verb(folded) and not pieces:

@@ -60,10 +60,13 @@ CHANGE = {"changer", "change", "modifier", "modify", "edit", "corriger", "autre 
 HOW_TO = (r"\b(?:comment|how (?:do|can|should|to|does))\b.{0,20}\b(?:reserv|book|inscri|sign up|rappel|remind|annul"
           r"|cancel|log|note)")
 
+_EVENT_WORDS = r"(?:atelier|soiree|repair|evenement|event|cours|concert|projection|apero|workshop|session)"
+
 # Each intent: the cues that name it (regular expressions over the folded sentence). The order of
 # INTENT_ORDER decides between two intents that both match: the more specific first.
 CUES: dict[str, tuple[str, ...]] = {
     "leave": (
+        r"\bje (?:ne )?(?:participe|viens|viendrai) (?:pas|plus)\b",
         r"\bcount me out\b",
         r"\bdesist", r"\bannul\w* ma venue\b",
         r"\bdesinscri", r"\bdes-inscri", r"\bje (?:viens|viendrai) (?:pas|plus)\b", r"\bdesincri", r"\bdesinscire",
@@ -89,7 +92,7 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\b(?:le|la|the) (?:rota|planning)\b",
     ),
     "whoopens": (
-        r"\bquelqu'un (?:ouvre|ouvrira)\b", r"\bqui\b.{0,30}\bpour ouvrir\b",
+        r"\bquelqu'un (?:ouvre|ouvrira)\b", r"\bqui\b.{0,30}\bl'ouverture\b", r"\bqui\b.{0,30}\bpour ouvrir\b",
         r"\bqui ouvr", r"\bwho(?:'s| is) on (?:the )?(?:opening|shift)",
         r"\bqui (?:ouvre|ouvrira|ouvert|fait l'ouverture|fait l ouverture|s'occupe de l'ouverture|est d'ouverture)",
         r"\bqui est de (?:permanence|perm)", r"\bqui tient la permanence",
@@ -97,7 +100,8 @@ CUES: dict[str, tuple[str, ...]] = {
     ),
     "remind": (
         r"\brap+el+e?[sz]?[- ]?(?:moi|nous)\b", r"\brappelle[sz]?[- ]?m'", r"\bfai[st]?[- ]moi (?:penser|souvenir)",
-        r"\bn'oublie pas de me rappeler\b", r"\b(?:peux|pourrais)[- ]tu me rappeler\b", r"\bme rappeler\b",
+        r"\bpreviens[- ]moi\b", r"\bn'oublie pas de me rappeler\b", r"\b(?:peux|pourrais)[- ]tu me rappeler\b",
+        r"\bme rappeler\b",
         r"^rappel\b", r"\bremind(?:er)? me\b", r"\bremind\b", r"\bset (?:a|me a) reminder", r"\bun rappel\b",
         r"\bpense a me\b",
         r"\bmets?[- ]moi un rappel", r"\bn'oublie pas de me", r"\bdon'?t let me forget",
@@ -120,8 +124,8 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bje prends? (?:le|la|ce) (?:creneau|permanence|perm|shift)",
         r"\bi(?:'ll| will| can| could)? (?:take|do|cover) (?:the|a|this|that) (?:shift|opening|closing|slot)",
         r"\bi(?:'ll| will| can)? (?:open|close) (?:on |the place )?", r"\bsign me up for the (?:shift|opening)",
-        r"\b(?:je suis|i'm|i am) (?:dispo|disponible|available|free) pour (?:ouvrir|fermer|la permanence|l'ouverture"
-        r"|la fermeture|le creneau)",
+        r"\b(?:je suis|i'm|i am) (?:dispo|disponible|libre|available|free) pour (?:ouvrir|fermer|la permanence"
+        r"|l'ouverture|la fermeture|le creneau)",
         r"\b(?:je suis|i'm|i am) (?:dispo|disponible|available|free) (?:to|for) (?:open|close|the shift|a shift)",
         r"\bprendre (?:le|la|un|une) (?:creneau|permanence|perm)",
     ),
@@ -133,6 +137,8 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\b(?:plus|pas) besoin de (?:la|le|l')",
     ),
     "join": (
+        r"\bje me r?ajoute\b", r"\bmets?[- ]moi sur la liste\b", r"\bsur la liste (?:de|du|pour)\b",
+        r"\b(?:reserve|garde)[sz]?[- ]moi une place (?:pour|a|au|aux) (?:l'|le |la )?" + _EVENT_WORDS,
         r"\badd me (?:to|for)\b",
         r"\bcompte[sz]? sur moi\b", r"\bcount on me\b",
         r"\binscrivez[- ]moi\b", r"\binscrivez[- ]nous\b",
@@ -151,7 +157,7 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bj'ai (?:reserve|quoi comme reservation)", r"\bqu'est-ce que j'ai reserve", r"\bce que j'ai reserve",
         r"\bwhat (?:did i|have i) (?:book|booked|reserved)", r"\bj'ai comme (?:reserv|resa)",
         r"\bj'ai des (?:reserv|resa)", r"\bai-je reserve",
-        r"\bmes resa",
+        r"\bmes resa", r"\bmes (?:\w+ )?(?:reservations|resas)\b", r"\bj'ai (?:une|des) (?:reservation|resa)",
     ),
     "myevents": (
         r"\bwhat (?:have i|did i|am i) (?:signed|sign|registered|register)", r"\bwhere am i signed",
@@ -175,7 +181,10 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bprogramme\b", r"\bagenda\b", r"\bwhat'?s on\b", r"\bwhat is on\b", r"\bwhat events\b",
         r"\bany events\b", r"\bupcoming events\b", r"\bles (?:evenements|ateliers)\b",
         r"\bprochains? (?:evenements|ateliers)",
-        r"\bwhat'?s happening\b", r"\bc'est quand\b", r"\bquand (?:a lieu|est|c'est|aura lieu)\b", r"\bwhen is\b",
+        r"\bwhat'?s happening\b", r"\bc'est quand\b",
+        r"\b(?:le|la) prochaine? " + _EVENT_WORDS,
+        r"\bnext " + _EVENT_WORDS,
+        r"\bquand (?:a lieu|est|c'est|aura lieu)\b", r"\bwhen is\b",
         r"\bse passe quoi\b", r"\bqu'est-ce qui se passe\b",
         r"\bqu'est ce qui se passe\b", r"\by a (?:des|les) (?:ateliers|evenements|events|soirees)\b",
         r"\b(?:des|prochains?) (?:ateliers|evenements)\b",
@@ -185,7 +194,7 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\b(?:is|are) (?:the |a )?.{0,30}\bbooked\b",
         r"\bc'est (?:reserve|pris)\b", r"\bon est combien\b",
         r"\bcombien (?:de monde|de places|de personnes)\b", r"\blibre", r"\bdispo", r"\bfree\b", r"\bavailable\b",
-        r"\bavailability\b", r"\boccupee?s?\b(?! de)", r"\bc'est plein\b", r"\bbusy\b",
+        r"\bavailability\b", r"\boccupee?s?\b(?! de)", r"\bc'est plein\b", r"\bc'est complet\b", r"\bbusy\b",
         r"\bde la place\b", r"\breste (?:de la )?place", r"\bpris(?:e)? (?:demain|aujourd|ce|cet|jeudi|lundi|mardi"
         r"|mercredi|vendredi|samedi|dimanche)", r"\bbooked (?:tomorrow|today|on)", r"\btaken\b",
     ),
