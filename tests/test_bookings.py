@@ -182,9 +182,10 @@ def test_coordinator_adds_edits_closes_and_reopens_a_space(chat: Chat) -> None:
 
 def test_booker_never_seen_in_private_is_asked_in_the_group_and_gets_the_message_on_start(chat: Chat) -> None:
     chat.say("bob", "/book salle-reunion demain 14h-16h", group="g1")
-    [reply] = chat.say("coord", "/cancel 1", group="g1")
-    assert reply.private_start_payload is not None
-    assert "Bob : je ne peux pas encore vous écrire en privé" in reply.text
+    [reply, note] = chat.say("coord", "/cancel 1", group="g1")
+    assert reply.private_start_payload is None and note.private_start_payload is not None
+    assert "Bob" not in reply.text + note.text  # nobody named in the group
+    assert note.text.startswith("J'ai un message pour quelqu'un ici")
     [held] = chat.outbox()
     assert (held.status, held.chat_id) == ("no_route", "member:1")
     assert "J'avais 1 message en attente pour vous" in chat.text("bob", "/start")

@@ -3,13 +3,16 @@ nothing personal; what is for one member goes to that member alone. On SQLite an
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.core.inbox import placed
 from bot.core.types import ChatRef, Incoming, Platform, Reply, UserRef
 from tests.harness import Chat
 
 
 def group_press(chat: Chat, user: str, command: str, lang: str | None = None, group: str = "g1") -> list[Reply]:
-    incoming = chat.incoming(user, command, group=group, is_action=True, lang=lang)
+    incoming = replace(chat.incoming(user, command, group=group, is_action=True, lang=lang), message_id="7",
+                       action_id="q1")
     return chat.app.dispatcher.handle_sync(incoming)
 
 
@@ -81,3 +84,25 @@ def test_lists_of_names_asked_for_in_a_group_are_answered_privately(chat: Chat) 
     assert [chat_id for chat_id, _ in sent] == ["coord"] * 3
     assert "Alice" in sent[0][1] and "Bob" in sent[2][1]
     assert "Alice" in chat.text("coord", "/tasks all month")  # in private: the answer itself
+
+
+def test_a_member_promoted_by_a_group_press_is_not_named_and_the_card_gets_no_private_note(chat: Chat) -> None:
+    chat.say("coord", '/event add "Concert" 12/12 20h-23h places 1')
+    chat.say("bob", "/start")
+    group_press(chat, "bob", "/join 1")
+    group_press(chat, "carol", "/join 1")  # the waiting list; Carol never wrote to the bot privately
+    replies = group_press(chat, "bob", "/leave 1")  # Carol is promoted: her message waits for /start
+    card, own, note = replies
+    assert card.edit_original and note.private_start_payload == "hello" and not note.personal
+    assert "Carol" not in card.text + own.text + note.text
+    assert "conversation privée" not in card.text  # the shared card is not the place for the note
+    assert note.text.startswith("J'ai un message pour quelqu'un ici")
+    shown = placed(note, incoming(private=False, is_action=True))
+    assert not shown.personal  # the note is for the group, quoting the card
+
+
+def test_an_unreachable_asker_hears_it_in_their_own_answer_without_their_name(chat: Chat) -> None:
+    [answer] = chat.say("coord", "/report names", group="g1")  # the coordinator never wrote privately
+    assert answer.private_start_payload == "hello" and "Coord" not in answer.text
+    assert answer.text.startswith("Je vous ai envoyé la réponse en privé")
+    assert "Je ne peux pas encore vous écrire en privé" in answer.text

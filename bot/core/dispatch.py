@@ -213,20 +213,34 @@ class Dispatcher:
         conversation.remember_offered(session, self.commands, incoming, member.id, replies, ctx.now)
         enqueued = enqueue(session, ctx.notices, ctx.now, preferred_platform=incoming.sender.platform.value)
         if enqueued.unreachable and replies and not incoming.chat.is_private:
-            replies[-1] = self._with_private_start(replies[-1], session, enqueued.unreachable, translator)
+            replies = self._with_private_start(replies, incoming, member.id, enqueued.unreachable, translator,
+                                               ctx.chat_translator())
         return replies, enqueued.count
 
     def _with_private_start(
-        self, reply: Reply, session: Session, member_ids: list[int], translator: Translator
-    ) -> Reply:
-        """A bot can't write first to someone in private (Telegram): ask them, in the group, to open
-        the private chat; their held messages are delivered when they do (/start)."""
-        names = ", ".join(m.display_name for m in (session.get(Member, i) for i in member_ids) if m)
-        note = translator.gettext(
-            "{names}: I can't write to you privately yet. Open a private chat with me and send /start "
-            "to get my messages."
-        ).format(names=names)
-        return replace(reply, text=f"{reply.text}\n\n{note}", private_start_payload="hello")
+        self, replies: list[Reply], incoming: Incoming, asker: int, member_ids: list[int], translator: Translator,
+        group_translator: Translator,
+    ) -> list[Reply]:
+        """A bot can't write first to someone in private (Telegram): ask, in the group, whoever has a message
+        waiting to open the private chat (held messages are delivered when they do, /start). Naming nobody:
+        the asker in their own answer, the others in a separate note in the group's language, never inside a
+        shared message (an event card)."""
+        replies = list(replies)
+        others = list(member_ids)
+        last = replies[-1]
+        if asker in member_ids and not last.edit_original:
+            note = translator.gettext("I can't write to you privately yet. Open a private chat with me and send "
+                                      "/start to get my messages.")
+            replies[-1] = replace(last, text=f"{last.text}\n\n{note}", private_start_payload="hello")
+            others.remove(asker)
+        if others:
+            note = group_translator.gettext(
+                "I have a message for someone here who hasn't opened a private chat with me yet. If that may be "
+                "you, open one and send /start to get it.")
+            # Placed as an answer to the pressed message: shared with the group, not the presser's pop-up.
+            replies.append(Reply(note, private_start_payload="hello",
+                                 reply_to=incoming.message_id if incoming.is_action else None))
+        return replies
 
 
 NOT_COORDINATOR = N_("Only a coordinator can do that.")

@@ -81,9 +81,11 @@ def placed(reply: Reply, incoming: Incoming) -> Reply:
     if edit is None and not incoming.is_action and not incoming.chat.is_private:
         quote = incoming.message_id
     personal = reply.personal
-    if incoming.is_action and not incoming.chat.is_private and edit is None and reply.edit_message_id is None:
+    if (incoming.is_action and not incoming.chat.is_private and edit is None and reply.edit_message_id is None
+            and reply.reply_to is None):
         # A button pressed in a group either updates the shared message or answers the presser alone
-        # (an error, their own result): never a new message to the whole group.
+        # (an error, their own result): never a new message to the whole group, unless the core placed it
+        # there on purpose (reply_to: a note for the group, quoting the pressed message).
         personal = True
     if personal and not incoming.chat.is_private:
         return replace(reply, personal=True, for_user=incoming.sender.user_id, action_id=incoming.action_id,

@@ -723,6 +723,9 @@ async def test_a_waitlisted_member_promoted_from_a_group_press_is_not_named_in_t
         shown = [c.params.get("text", "") for c in standin.sent("sendMessage", chat_id=GROUP)]
         shown += [c.params.get("text", "") for c in standin.sent("editMessageText", chat_id=GROUP)]
         assert not any("Camille" in t or "Bruno" in t for t in shown)
+        popups = [c.params.get("text") or "" for c in standin.sent("answerCallbackQuery")]
+        assert not any("Camille" in t for t in popups)  # not even to the one who pressed
+        [_note] = [t for t in shown if "J'ai un message pour quelqu'un ici" in html.unescape(t)]  # unnamed
     finally:
         await app.stop()
 
