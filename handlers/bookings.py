@@ -29,7 +29,7 @@ from storage.bookings import (
     member_intervals,
     qualifications_of,
     suggestion_window,
-    upcoming_bookings,
+    upcoming_booking_lines,
 )
 from storage.models import Booking, Space
 from storage.spaces import SpaceView, space_views
@@ -98,7 +98,7 @@ def book(ctx: Ctx, space: SpaceView, when: When | None) -> Reply:
 
 @router.typed("free", aliases=["dispo", "libre"], help=N_("See what is free (a day or a time)"),
               args=(WhenArg("when", need="day", optional=True, example=N_("/free tomorrow 14:00-16:00")),),
-              examples=(N_("/free tomorrow"), N_("/free tomorrow 14:00-16:00")))
+              examples=(N_("/free tomorrow"), N_("/free tomorrow 14:00-16:00")), read_only=True)
 def free(ctx: Ctx, when: When | None) -> Reply:
     if when is None:
         when = When(day=ctx.now.astimezone(ctx.tz).date())
@@ -134,13 +134,14 @@ def _describe(ctx: Ctx, booking: Booking, space: Space | None) -> str:
 
 
 @router.typed("mybookings", aliases=["mesreservations"], help=N_("List your upcoming bookings"),
-              examples=(N_("/mybookings"),))
+              examples=(N_("/mybookings"),), read_only=True)
 def my_bookings(ctx: Ctx) -> Reply:
-    bookings = upcoming_bookings(ctx.session, ctx.member_id, ctx.now)
+    bookings = upcoming_booking_lines(ctx.session, ctx.member_id, ctx.now)
     if not bookings:
         return Reply(ctx._("You have no upcoming bookings. Book with /book salle-reunion tomorrow 14:00-16:00"))
-    lines = [_describe(ctx, b, ctx.session.get(Space, b.space_id)) for b in bookings]
-    actions = tuple(Action(ctx._("Cancel #{id}").format(id=b.id), cancel.line(b.id)) for b in bookings[:5])
+    lines = [f"#{number} {name}, {ctx.translator.fmt_range(start, end)}" for number, name, start, end in bookings]
+    actions = tuple(Action(ctx._("Cancel #{id}").format(id=number), cancel.line(number))
+                    for number, _name, _start, _end in bookings[:5])
     return Reply("\n".join(lines), title=ctx._("Your bookings"), actions=actions)
 
 

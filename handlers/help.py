@@ -15,7 +15,7 @@ router = Router("help")
 
 @router.typed("help", aliases=["aide"], help=N_("List the commands, or explain one"),
               args=(RawArg("topic", label=N_("<command>"), shown_optional=True),),
-              examples=(N_("/help"), N_("/help book")))
+              examples=(N_("/help"), N_("/help book")), read_only=True)
 def show_help(ctx: Ctx, topic: str) -> Reply:
     assert ctx.commands is not None
     if topic:

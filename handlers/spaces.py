@@ -75,7 +75,8 @@ def hours_summary(ctx: Ctx, opening_hours: str | None) -> str:
     return "; ".join(parts) or ctx._("no opening hours")
 
 
-@router.typed("spaces", aliases=["espaces"], help=N_("List the spaces you can book"), examples=(N_("/spaces"),))
+@router.typed("spaces", aliases=["espaces"], help=N_("List the spaces you can book"), examples=(N_("/spaces"),),
+              read_only=True)
 def show_spaces(ctx: Ctx) -> Reply:
     spaces = list_spaces(ctx.session, include_closed=ctx.is_coordinator)
     if not spaces:

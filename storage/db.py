@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import errno
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,10 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_S = 30
+
+# Set by ``session_scope(read_only=True)``: the SQLite transaction begins DEFERRED, so a command that only
+# reads doesn't wait behind (or hold up) a writer; WAL gives it a consistent snapshot.
+_deferred: ContextVar[bool] = ContextVar("tierslieu_deferred_begin", default=False)
 
 
 PG_CONNECT_TIMEOUT_S = 10
@@ -49,21 +55,53 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if _deferred.get() else "BEGIN IMMEDIATE")
 
     return engine
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One unit of work: committed on success, rolled back whole on any error (no half-written rows)."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
+    """One unit of work: committed on success, rolled back whole on any error (no half-written rows).
+    ``read_only``: on SQLite the transaction begins DEFERRED instead of IMMEDIATE (no write lock is taken
+    until something is written). A write in such a transaction after another connection's commit fails
+    with a stale snapshot (``is_stale_read``): the caller runs the unit again without ``read_only``."""
+    token = _deferred.set(read_only)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        _deferred.reset(token)
+
+
+def in_read_only_scope() -> bool:
+    """Inside ``session_scope(read_only=True)``."""
+    return _deferred.get()
+
+
+_SQLITE_BUSY = 5  # SQLITE_BUSY_SNAPSHOT is 517 (5 | 2 << 8); both mean "begin again"
+
+
+def is_stale_read(error: BaseException) -> bool:
+    """A deferred SQLite transaction that tried to write after another connection wrote (or while it
+    still held the lock): nothing of it was kept, and it can be run again as a writer."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        original = getattr(current, "orig", None)
+        for candidate in (current, original):
+            if isinstance(candidate, sqlite3.OperationalError):
+                code = getattr(candidate, "sqlite_errorcode", None)
+                if (code is not None and code & 0xFF == _SQLITE_BUSY) or "database is locked" in str(candidate):
+                    return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def describe_unusable_database(error: BaseException, url: str) -> str:

@@ -21,26 +21,55 @@ def find_identity(session: Session, platform: str, user_id: str) -> Identity | N
     ).first()
 
 
+def member_of_account(session: Session, platform: str, user_id: str) -> tuple[Member, Identity, list[Identity]] | None:
+    """The member behind a chat account, that account, and all the member's accounts (by id), in one
+    query; the accounts' handles come with it (loaded into the session for ``remember_handle``)."""
+    owner = select(Identity.member_id).where(Identity.platform == platform, Identity.user_id == user_id)
+    rows = session.exec(
+        select(Member, Identity, AccountHandle)
+        .join(Identity, col(Identity.member_id) == col(Member.id))
+        .outerjoin(AccountHandle, col(AccountHandle.identity_id) == col(Identity.id))
+        .where(col(Member.id) == owner.scalar_subquery())
+        .order_by(col(Identity.id))
+    ).all()
+    if not rows:
+        return None
+    identities = [identity for _member, identity, _handle in rows]
+    identity = next(i for i in identities if i.platform == platform and i.user_id == user_id)
+    return rows[0][0], identity, identities
+
+
 def get_or_create_member(session: Session, user: UserRef, language_hint: str | None) -> tuple[Member, Identity]:
     """The member behind a chat account, created on first contact; display name kept current."""
-    identity = find_identity(session, user.platform.value, user.user_id)
-    if identity is None:
+    member, identity, _identities = get_or_create_member_with_identities(session, user, language_hint)
+    return member, identity
+
+
+def get_or_create_member_with_identities(
+    session: Session, user: UserRef, language_hint: str | None
+) -> tuple[Member, Identity, list[Identity]]:
+    """``get_or_create_member`` and the member's accounts (for the coordinator check), one query when known."""
+    found = member_of_account(session, user.platform.value, user.user_id)
+    if found is None:
         created = _insert_or_get_identity(session, user, language_hint)
         if isinstance(created, tuple):
             if user.username:
                 remember_handle(session, created[1], user.username)
-            return created
+            return created[0], created[1], [created[1]]
         identity = created
+        identities = identities_of(session, identity.member_id)
+        existing = session.get(Member, identity.member_id)
+    else:
+        existing, identity, identities = found
     if user.username is not None:
         remember_handle(session, identity, user.username)
-    existing = session.get(Member, identity.member_id)
     assert existing is not None
     member = existing
     if user.display_name and member.display_name != user.display_name[:200]:
         member.display_name = user.display_name[:200]
     if not member.language_chosen and language_hint and member.language != language_hint:
         member.language = language_hint
-    return member, identity
+    return member, identity, identities
 
 
 def _insert_or_get_identity(

@@ -50,6 +50,7 @@ class EventOccurrence(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("event_id", "original_start", name="uq_occurrence_event_original"),
         Index("ix_occurrence_time", "start", "end"),
+        Index("ix_occurrence_event_end", "event_id", "end"),  # a space's occurrences not yet over, not its past
     )
 
     id: int | None = Field(default=None, primary_key=True)

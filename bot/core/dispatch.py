@@ -26,8 +26,8 @@ from bot.core.outbox import enqueue
 from bot.core.router import Command, CommandTable, split_command
 from bot.core.types import Incoming, Reply, UserRef
 from bot.metrics import observe_command_runs
-from storage.db import session_scope
-from storage.members import find_identity, get_or_create_member, identities_of
+from storage.db import in_read_only_scope, is_stale_read, session_scope
+from storage.members import find_identity, get_or_create_member_with_identities
 from storage.models import Member
 
 log = logging.getLogger(__name__)
@@ -100,11 +100,28 @@ class Dispatcher:
     def handle_sync(self, incoming: Incoming) -> list[Reply]:
         """One message, in its own transaction; the replies are returned (console, tests, the Matrix
         adapter until it uses the inbox). The inbox uses ``handle_in`` inside its own transaction."""
-        with session_scope(self.engine) as session:
-            outcome = self.handle_in(session, incoming)
+        read_only = self._read_only(incoming)
+        try:
+            with session_scope(self.engine, read_only=read_only) as session:
+                outcome = self.handle_in(session, incoming)
+        except Exception as error:
+            if not (read_only and is_stale_read(error)):
+                raise
+            # A read-only command still wrote (a newcomer's member row, a changed display name) while
+            # another connection was writing: nothing was kept; run it again as a writer.
+            with session_scope(self.engine) as session:
+                outcome = self.handle_in(session, incoming)
         if outcome.notices and self.on_notices is not None:
             self.on_notices()
         return outcome.replies
+
+    def _read_only(self, incoming: Incoming) -> bool:
+        """The command is declared read-only (its SQLite transaction then begins without the write lock)."""
+        if len(incoming.text) > MAX_MESSAGE_CHARS:
+            return False
+        parsed = split_command(incoming.text.strip())
+        command = self.commands.find(parsed[0]) if parsed else None
+        return command is not None and command.read_only
 
     def handle_in(self, session: Session, incoming: Incoming) -> Handled:
         """Run one message inside the caller's transaction. The command runs in a savepoint: on any
@@ -139,9 +156,11 @@ class Dispatcher:
             savepoint.rollback()
             translator = self._member_translator(session, incoming) or translator
             return Handled([self._user_error_reply(error, command.usage, translator)])
-        except Exception:
+        except Exception as error:
             with contextlib.suppress(Exception):  # already rolled back when the flush itself failed
                 savepoint.rollback()
+            if in_read_only_scope() and is_stale_read(error):
+                raise  # handle_sync runs it again with the write lock
             log.exception(
                 "command /%s failed for %s:%s in chat %s (args %r)",
                 command.name, incoming.sender.platform, incoming.sender.user_id, incoming.chat.chat_id, args[:200],
@@ -179,7 +198,7 @@ class Dispatcher:
 
     def _run(self, session: Session, command: Command, args: str, incoming: Incoming) -> tuple[list[Reply], int]:
         hint = normalise_language(incoming.sender.language)
-        member, identity = get_or_create_member(session, incoming.sender, hint)
+        member, identity, identities = get_or_create_member_with_identities(session, incoming.sender, hint)
         if incoming.chat.is_private and identity.private_chat_id != incoming.chat.chat_id:
             identity.private_chat_id = incoming.chat.chat_id
         language = member.language or self.settings.language
@@ -187,7 +206,7 @@ class Dispatcher:
         assert member.id is not None
         is_coordinator = member.is_coordinator or any(
             self.settings.is_coordinator(i.platform, i.user_id)  # type: ignore[arg-type]
-            for i in identities_of(session, member.id)
+            for i in identities
         )
         ctx = Ctx(
             session=session,

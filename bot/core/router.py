@@ -64,6 +64,7 @@ class Command:
     handler: Callable[..., HandlerResult] | None = None
     strict: bool = True  # False: when its pieces can't read the text, the group's default reads it instead
     guard: Callable[[Ctx], None] | None = None  # raises NotAllowed: who may use it, checked before reading
+    read_only: bool = False  # only reads: on SQLite its transaction takes no write lock (see storage.db)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -268,12 +269,14 @@ class Router:
         coordinator_only: bool = False,
         hidden: bool = False,
         examples: Iterable[str] = (),
+        read_only: bool = False,
     ) -> Callable[[HandlerFunc], HandlerFunc]:
         """A plain command: ``def cmd(ctx, args: str)`` reads its own arguments."""
 
         def register(func: HandlerFunc) -> HandlerFunc:
             self.commands.append(
-                Command(name, tuple(aliases), help, usage, func, coordinator_only, hidden, None, tuple(examples))
+                Command(name, tuple(aliases), help, usage, func, coordinator_only, hidden, None, tuple(examples),
+                        read_only=read_only)
             )
             return func
 
@@ -289,11 +292,14 @@ class Router:
         examples: Iterable[str] = (),
         coordinator_only: bool = False,
         hidden: bool = False,
+        read_only: bool = False,
     ) -> Callable[[Callable[..., HandlerResult]], Route]:
-        """A command whose arguments are declared pieces: the handler receives typed values."""
+        """A command whose arguments are declared pieces: the handler receives typed values. ``read_only``:
+        it writes nothing (its transaction takes no write lock on SQLite)."""
 
         def register(func: Callable[..., HandlerResult]) -> Route:
-            return Route(self._declare(name, aliases, help, tuple(args), examples, coordinator_only, hidden, func))
+            return Route(self._declare(name, aliases, help, tuple(args), examples, coordinator_only, hidden, func,
+                                       read_only))
 
         return register
 
@@ -312,14 +318,14 @@ class Router:
 
     def _declare(self, name: str, aliases: Iterable[str], help: str, args: tuple[Arg, ...],
                  examples: Iterable[str], coordinator_only: bool, hidden: bool,
-                 handler: Callable[..., HandlerResult] | None) -> Command:
+                 handler: Callable[..., HandlerResult] | None, read_only: bool = False) -> Command:
         holder: list[Command] = []
 
         def run(ctx: Ctx, text: str) -> HandlerResult:
             return holder[0].run(ctx, text)
 
         command = Command(name, tuple(aliases), help, "", run, coordinator_only, hidden, args, tuple(examples),
-                          handler=handler)
+                          handler=handler, read_only=read_only)
         holder.append(command)
         self.commands.append(command)
         return command
