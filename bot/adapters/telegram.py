@@ -126,7 +126,9 @@ def is_group_id(chat_id: str) -> bool:
 
 
 def user_ref(user: User) -> UserRef:
-    return UserRef(Platform.TELEGRAM, str(user.id), user.full_name, user.language_code)
+    # An account may have a blank first name (spaces, invisible characters): then its @username or id.
+    name = user.full_name.strip() or (f"@{user.username}" if user.username else f"#{user.id}")
+    return UserRef(Platform.TELEGRAM, str(user.id), name, user.language_code)
 
 
 class TelegramAdapter:
@@ -206,6 +208,12 @@ class TelegramAdapter:
             await self.bot.shutdown()
             raise StartupError(
                 f"TELEGRAM_API_URL: cannot reach the Bot API at {where} ({self._redacted(error)})"
+            ) from None
+        except Exception as error:  # an answer that isn't the Bot API's (a proxy's page, a malformed getMe)
+            with contextlib.suppress(Exception):
+                await self.bot.shutdown()
+            raise StartupError(
+                f"TELEGRAM_API_URL: {where} did not answer getMe like the Bot API ({type(error).__name__})"
             ) from None
         self._initialized = True
         self.username = self.bot.username
@@ -426,10 +434,13 @@ class TelegramAdapter:
             await self.state.remember_migration(chat_id, str(message.migrate_to_chat_id))
             return None
         user = message.from_user
-        if not message.text or user is None or user.is_bot:
-            return None  # stickers, photos, service messages, other bots
+        body = message.text or message.caption  # a command may come as a photo's caption
+        if not body or user is None or user.is_bot:
+            return None  # stickers, photos without caption, service messages, other bots
+        if message.forward_origin is not None:
+            return None  # a forwarded command is someone else's words: not run as the forwarder
         is_private = message.chat.type == ChatType.PRIVATE
-        read = self._incoming_text(message.text)
+        read = self._incoming_text(body)
         if read is None:
             return None
         text, is_command = read
@@ -567,11 +578,18 @@ class TelegramAdapter:
             rest = [] if caption is not None else chunks
 
             async def photo(chat: int | str) -> object:
-                return await bot.send_photo(
-                    chat, image, caption=caption, parse_mode=html if caption else None,
-                    reply_markup=markup if not rest else None, reply_parameters=quote,
-                    filename=reply.image_name, message_thread_id=topic,
-                )
+                try:
+                    return await bot.send_photo(
+                        chat, image, caption=caption, parse_mode=html if caption else None,
+                        reply_markup=markup if not rest else None, reply_parameters=quote,
+                        filename=reply.image_name, message_thread_id=topic,
+                    )
+                except BadRequest as error:  # an image Telegram refuses: its text still goes
+                    log.info("sendPhoto refused (%s); sending the text alone", error.message)
+                    if caption is None:
+                        return None  # the text follows in its own messages
+                    return await bot.send_message(chat, caption, parse_mode=html, reply_markup=markup,
+                                                  reply_parameters=quote, message_thread_id=topic)
 
             return [photo, *self._text_steps(rest, markup, None, topic)]
 

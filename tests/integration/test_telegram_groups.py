@@ -1,0 +1,86 @@
+"""Telegram messages as members really send them (issue 13): commands in photo captions, forwarded
+commands, blank first names; a refused image keeps its text; a malformed getMe is one line at start-up."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.app import App, StartupError
+from bot.core.types import Reply
+from tests.integration.telegram_standin import BotApiStandIn
+from tests.integration.test_telegram import (  # noqa: F401  (fixtures)
+    ALICE,
+    BRUNO,
+    GROUP,
+    make_app,
+    running,
+    standin,
+    telegram,
+)
+
+pytestmark = pytest.mark.integration
+
+PHOTO = [{"file_id": "p1", "file_unique_id": "u1", "width": 10, "height": 10}]
+
+
+async def test_a_command_in_a_photo_caption_is_read(running: App, standin: BotApiStandIn) -> None:  # noqa: F811
+    alice = standin.user(ALICE, "Alice")
+    chat = standin.private_chat(alice)
+    standin.push_update("message", standin.message(chat, alice, caption="/spaces", photo=PHOTO))
+    [answer] = await standin.wait_for("sendMessage", chat_id=ALICE)
+    assert "Salle de réunion" in answer.params["text"] or "salle" in answer.params["text"].lower()
+
+
+async def test_a_forwarded_command_is_not_run_as_the_forwarder(
+    running: App, standin: BotApiStandIn  # noqa: F811
+) -> None:
+    alice, bruno = standin.user(ALICE, "Alice"), standin.user(BRUNO, "Bruno")
+    group = standin.group(GROUP)
+    origin = {"type": "user", "date": int(time.time()), "sender_user": bruno}
+    standin.push_update("message", standin.message(group, alice, "/book salle-reunion demain 14h-16h",
+                                                   forward_origin=origin))
+    standin.type_text(group, alice, "/help")
+    [answer] = await standin.wait_for("sendMessage", chat_id=GROUP)
+    await standin.settle()
+    assert len(standin.sent("sendMessage")) == 1 and "/book" in answer.params["text"]  # only /help ran
+
+
+async def test_a_member_with_a_blank_first_name_is_answered(running: App, standin: BotApiStandIn) -> None:  # noqa: F811
+    ghost = standin.user(ALICE, " ", username="ghost")
+    standin.type_text(standin.private_chat(ghost), ghost, "/start")
+    [answer] = await standin.wait_for("sendMessage", chat_id=ALICE)
+    assert answer.params["text"].startswith("Bonjour @ghost")
+
+
+async def test_a_refused_image_still_delivers_its_text(running: App, standin: BotApiStandIn) -> None:  # noqa: F811
+    standin.fail_next("sendPhoto", 400, "Bad Request: IMAGE_PROCESS_FAILED")
+    await telegram(running).send(str(GROUP), Reply("Résumé de la semaine", image=b"not an image",
+                                                   image_name="digest.png"))
+    [text] = standin.sent("sendMessage", chat_id=GROUP)
+    assert "Résumé de la semaine" in text.params["text"]
+
+
+async def test_a_malformed_getme_stops_start_with_one_line(tmp_path: Path, standin: BotApiStandIn) -> None:  # noqa: F811
+    async def get_me(_request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "result": {"id": "not-a-bot"}})
+
+    server = web.Application()
+    server.router.add_route("*", "/{path:.*}", get_me)
+    runner = web.AppRunner(server)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        app = make_app(tmp_path, standin, TELEGRAM_API_URL=f"http://127.0.0.1:{port}")
+        with pytest.raises(StartupError) as refused:
+            await app.start()
+        await app.stop()
+        message = str(refused.value)
+        assert message.startswith("TELEGRAM_API_URL: ") and "getMe" in message and "\n" not in message
+    finally:
+        await runner.cleanup()
