@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import Booking, Member
@@ -68,13 +69,18 @@ def in_progress(occurrence: EventOccurrence, now: datetime) -> bool:
 
 
 def tally_of(session: Session, occurrence_id: int, *, lock: bool = False) -> EventTally:
-    """The date's tally, made on first use with a fresh door code."""
+    """The date's tally, made on first use with a fresh door code. ``lock``: its row is locked until the
+    command commits (what serialises walk-ins and presences of one date on PostgreSQL; SQLite transactions
+    are already serial). Two commands making it at once: the second finds the first's."""
     query = select(EventTally).where(EventTally.occurrence_id == occurrence_id)
     tally = session.exec(query.with_for_update() if lock else query).first()
     if tally is None:
-        tally = EventTally(occurrence_id=occurrence_id, door_code=secrets.token_urlsafe(12))
-        session.add(tally)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(EventTally(occurrence_id=occurrence_id, door_code=secrets.token_urlsafe(12)))
+        except IntegrityError:
+            pass
+        tally = session.exec(query.with_for_update() if lock else query).one()
     return tally
 
 
@@ -104,6 +110,7 @@ def counts_of(session: Session, occurrence_id: int) -> EventCounts:
 def set_presence(session: Session, occurrence_id: int, member_id: int, present: bool, source: str,
                  now: datetime) -> tuple[Presence, bool]:
     """Mark a member present or absent; returns the row and whether it changed."""
+    tally_of(session, occurrence_id, lock=True)  # one change at a time per date: a double press marks once
     row = session.exec(select(Presence).where(Presence.occurrence_id == occurrence_id,
                                               Presence.member_id == member_id)).first()
     signed_up = member_id in confirmed_signups(session, occurrence_id)

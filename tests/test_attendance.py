@@ -224,3 +224,40 @@ def test_check_in_window_and_the_visitors_day_across_the_october_clock_change(da
         assert "Sunday 25 October" in chat.text("alice", "/visitors 3 yesterday", lang="en")
     finally:
         chat.app.engine.dispose()
+
+
+def test_twenty_walk_ins_pressed_at_once_count_twenty_and_a_double_check_in_counts_once(database_url: str) -> None:
+    import threading
+
+    from tests.harness import make_chat
+
+    chat = make_chat(database_url)
+    try:
+        workshop_with_signups(chat, "alice")
+        chat.clock.now = DURING
+        presses = 20
+        barrier = threading.Barrier(presses)
+        answers = [""] * presses
+
+        def press(n: int, user: str, command: str) -> None:
+            barrier.wait()
+            answers[n] = chat.text(user, command, lang="en")
+
+        walk_in = "/attendance walkins 1 +1"
+        threads = [threading.Thread(target=press, args=(n, "coord", walk_in)) for n in range(presses)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert "20 walk-ins counted at the door." in chat.text("coord", "/attendance 1", lang="en"), answers
+        barrier = threading.Barrier(10)
+        answers = [""] * 10
+        threads = [threading.Thread(target=press, args=(n, "alice", "/checkin 1")) for n in range(10)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sum("you are checked in" in a for a in answers) == 1, answers
+        assert sum("already checked in" in a for a in answers) == 9, answers
+    finally:
+        chat.app.engine.dispose()
