@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.core.context import Ctx, JobCtx
 from bot.core.errors import NotAllowed, UserError
 from bot.core.grammar.args import NumberArg, TextArg
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Translator
 from bot.core.router import Router
 from bot.core.types import Action, Reply
 from storage import announcements
@@ -130,8 +130,27 @@ def report_finished_announcements(ctx: JobCtx) -> None:
         for row in announcements.failed_deliveries(ctx.session, announcement.id)[:20]:
             lines.append(t.gettext("Not delivered to {platform} {chat}: {reason}").format(
                 platform=row.platform, chat=announcements.chat_title(ctx.session, row.platform, row.chat_id),
-                reason=row.error or "?"))
+                reason=delivery_failure(t, row.error)))
         ctx.notify_member(announcement.author_id, Reply("\n".join(lines)),
                           dedup_key=f"announce-report:{announcement.id}")
         announcement.status = "done"
         ctx.session.add(announcement)
+
+
+_FAILURES = (  # (words of the adapter's DeliveryError, in lower case; the reason told to the author)
+    (("blocked the bot", "removed it", "not in ", "kicked", "forbidden", "refused:"),
+     N_("I was removed from this chat or blocked there")),
+    (("interrupted",), N_("I stopped while sending it; it may have arrived")),
+    (("encrypt",), N_("I can't encrypt messages for this room")),
+    (("flood", "rate limit"), N_("the platform kept asking me to wait")),
+    (("network", "unreachable", "not running", "not synced"), N_("the platform couldn't be reached")),
+)
+
+
+def delivery_failure(t: Translator, error: str | None) -> str:
+    """Why a message wasn't delivered, in the reader's language (the adapter's own words stay in the log)."""
+    lowered = (error or "").lower()
+    for words, reason in _FAILURES:
+        if any(word in lowered for word in words):
+            return t.gettext(reason)
+    return t.gettext("the platform refused it")

@@ -106,3 +106,32 @@ def test_an_unreachable_asker_hears_it_in_their_own_answer_without_their_name(ch
     assert answer.private_start_payload == "hello" and "Coord" not in answer.text
     assert answer.text.startswith("Je vous ai envoyé la réponse en privé")
     assert "Je ne peux pas encore vous écrire en privé" in answer.text
+
+
+def test_the_announcement_report_names_chats_by_title_and_gives_reasons_in_the_authors_language(chat: Chat) -> None:
+    from sqlmodel import Session, select
+
+    from bot.core.context import JobCtx
+    from handlers.announcements import report_finished_announcements
+    from storage.announcements import chat_title_key
+    from storage.models import AdapterState, OutboxMessage
+
+    for n in range(2):
+        chat.say("coord", "/abonner", group=f"g{n}")
+    chat.say("coord", "/lang en")
+    chat.say("coord", "/announce Café fermé samedi")
+    chat.say("coord", "/announce send 1")
+    with Session(chat.app.engine) as session:
+        session.add(AdapterState(key=chat_title_key("console", "g0"), value="Le Tiers-Lieu — Café"))
+        rows = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id.in_(["g0", "g1"]))).all()  # type: ignore[attr-defined]
+        for row, error in zip(rows, ("this chat blocked the bot or removed it", "Telegram: Bad Gateway"), strict=True):
+            row.status, row.error = "failed", error
+            session.add(row)
+        session.commit()
+        ctx = JobCtx(session=session, settings=chat.app.settings, now=chat.clock())
+        report_finished_announcements(ctx)
+        [notice] = ctx.notices
+    assert "Not delivered to console Le Tiers-Lieu — Café: I was removed from this chat or blocked there" \
+        in notice.reply.text
+    assert "Not delivered to console g1: the platform refused it" in notice.reply.text  # no title recorded
+    assert "Bad Gateway" not in notice.reply.text and "blocked the bot" not in notice.reply.text
