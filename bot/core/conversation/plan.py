@@ -330,6 +330,8 @@ class Planner:
             slots.pop("day", None)
 
     def _remind_moment(self, moment: Moment) -> str | None:
+        if moment.hour_unread:
+            return None  # "on monday at 3": never 9:00 by default when an hour was said
         if moment.relative is not None:
             return f"{moment.relative.astimezone(self.tz):%Y-%m-%d %H:%M}"
         if moment.day is None and moment.start is None:

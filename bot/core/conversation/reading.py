@@ -117,6 +117,7 @@ class Moment:
     part: str | None = None  # a part of the day ("aprem"), when no hours were given
     relative: datetime | None = None  # "dans 20 minutes": an exact moment (UTC)
     error: str | None = None  # the grammar refused what was said (DateParseError.code)
+    hour_unread: bool = False  # an hour was said ("at 3") that the grammar could not read: ask for it
 
     @property
     def empty(self) -> bool:
@@ -133,6 +134,7 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> time | None:
     return moment.astimezone(tz).time().replace(second=0, microsecond=0) if moment else None
 
 
+_BARE_AT = re.compile(r"(?<!\S)(?:at|a|à|vers|around) \d{1,2}(?![\d:h.,]|\s*(?:am|pm|h\b|heures?\b))", re.IGNORECASE)
 _LONE_A = re.compile(r"(?<!\S)[AÀ](?!\S)")
 
 
@@ -144,7 +146,18 @@ def find_moment(text: str, now: datetime, tz: ZoneInfo, *, past: bool = False) -
     try:
         when, rest = find_when(text, now, tz, past=past)
     except DateParseError as error:
-        return Moment(error=error.code), text
+        # "at 3 tomorrow", "à 14 demain": the grammar refuses a bare hour; the day is still worth keeping
+        # (the hours are then asked for).
+        without = _BARE_AT.sub(" ", text)
+        if without == text:
+            return Moment(error=error.code), text
+        try:
+            when, rest = find_when(without, now, tz, past=past)
+        except DateParseError:
+            return Moment(error=error.code), text
+        if when is None or when.time_stated:
+            return Moment(error=error.code), text
+        return Moment(day=when.day if when.day_stated else None, part=when.period, hour_unread=True), rest
     if when is None:
         return Moment(), text
     if when.relative and when.start is not None:

@@ -36,9 +36,11 @@ FILLER_WORDS = {
     "bot", "tierslieu", "tierslieu-bot", "@bot",
 }
 SMALL_TALK = {"ca", "va", "cv", "how", "are", "you", "comment", "vas", "tu", "allez", "vous", "?"}
-GREETINGS = {"bonjour", "bonsoir", "salut", "coucou", "hello", "hi", "hey", "yo", "hola", "slt", "bjr",
+GREETINGS = {"hi there", "hey there", "hello there", "bonjour a tous", "salut a tous", "bonjour", "bonsoir", "salut",
+"coucou", "hello", "hi", "hey", "yo", "hola", "slt", "bjr",
              "good morning", "good evening"}
-GOODBYES = {"bye", "bye bye", "ciao", "a plus", "a+", "bonne journee", "bonne soiree", "bonne nuit", "a demain",
+GOODBYES = {"ok bye", "bye bye", "ok ciao", "allez bye", "bye", "ciao", "a plus", "a+", "bonne journee",
+"bonne soiree", "bonne nuit", "a demain",
             "a bientot", "good night", "see you", "have a nice day", "tchao", "salut a plus", "bonne journee merci",
             "merci bonne journee", "merci et bonne journee"}
 THANKS = {"cheers", "ta", "merci a toi", "merci a vous", "thanks mate", "thanks a lot", "thank you so much",
@@ -66,6 +68,7 @@ _EVENT_WORDS = r"(?:atelier|soiree|repair|evenement|event|cours|concert|projecti
 # INTENT_ORDER decides between two intents that both match: the more specific first.
 CUES: dict[str, tuple[str, ...]] = {
     "leave": (
+        r"\bi'?m out (?:for|of)\b",
         r"\bje (?:ne )?(?:participe|viens|viendrai) (?:pas|plus)\b",
         r"\bcount me out\b",
         r"\bdesist", r"\bannul\w* ma venue\b",
@@ -79,6 +82,8 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bcancel my (?:sign ?-?up|registration|spot|place|seat)",
     ),
     "drop": (
+        r"\b(?:can no longer|cannot|can'?t|won'?t be able to) (?:do|make|take|cover) (?:the|my) (?:\w+ )?"
+        r"(?:opening|closing|shift)",
         r"\b(?:peux|pourrai|pourrais|pourra|vais) (?:pas|plus) (?:faire|assurer|tenir|prendre|ouvrir|fermer)"
         r" ?(?:ma|mon|la|le|l')? ?(?:permanence|perm|creneau|ouverture|fermeture|shift)?",
         r"\blach\w* (?:ma|mon|la|le|l') ?(?:permanence|perm|creneau|ouverture|fermeture)",
@@ -102,20 +107,23 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\brap+el+e?[sz]?[- ]?(?:moi|nous)\b", r"\brappelle[sz]?[- ]?m'", r"\bfai[st]?[- ]moi (?:penser|souvenir)",
         r"\bpreviens[- ]moi\b", r"\bn'oublie pas de me rappeler\b", r"\b(?:peux|pourrais)[- ]tu me rappeler\b",
         r"\bme rappeler\b",
-        r"^rappel\b", r"\bremind(?:er)? me\b", r"\bremind\b", r"\bset (?:a|me a) reminder", r"\bun rappel\b",
+        r"^rappel\b", r"^reminder\b", r"\bset (?:a |me a )?reminder\b", r"\bremind(?:er)? me\b", r"\bremind\b",
+        r"\bset (?:a|me a) reminder", r"\bun rappel\b",
         r"\bpense a me\b",
         r"\bmets?[- ]moi un rappel", r"\bn'oublie pas de me", r"\bdon'?t let me forget",
     ),
     "task": (
         r"\bj'ai (?:fait|donne|passe|bosse|travaille|aide|benevole|consacre|file un coup de main|tenu|trie|repare"
         r"|range|nettoye|anime|assure|fais|fai)\b",
-        r"\bj'ai \d", r"^(?:hier|avant-hier|yesterday|ce matin|this morning|aujourd'hui|today) \d{1,2} ?h",
+        r"\bj'ai \d", r"^\d{1,2}(?:[.,]5)? ?(?:hours?|hrs?|heures?)\b",
+        r"^(?:hier|avant-hier|yesterday|ce matin|this morning|aujourd'hui|today) \d{1,2} ?h",
         r"^\d{1,2} ?h(?:[0-5]\d)? (?:de|d')", r"^\d{1,3} ?min (?:de|d')",
         r"\b(?:note|noter|notes|compte|compter|comptes|enregistre|log|logge|ajoute)[sz]?[- ]?(?:moi)? ?\d",
         r"\bi (?:did|spent|gave|worked|volunteered|helped|logged|put in)\b", r"\blogged\b",
         r"\b(?:log|add|record) (?:\d|my|an? )", r"\bon a fait \d", r"\bwe did \d", r"\bpasse \d+ ?h",
     ),
     "take": (
+        r"\b(?:take|do|cover) the (?:\w+ )?(?:opening|closing|shift)\b",
         r"\bm'occuper de (?:l'ouverture|la fermeture|la permanence|la perm|ouvrir|fermer)",
         r"\bje (?:peux|pourrai|pourrais|veux|vais|prends|prend|m'occupe|me charge|fais|ferai|peut|tiens|tiendrai) "
         r"(?:\w+ ){0,3}(?:l'ouverture|la fermeture)",
@@ -160,11 +168,13 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bmes resa", r"\bmes (?:\w+ )?(?:reservations|resas)\b", r"\bj'ai (?:une|des) (?:reservation|resa)",
     ),
     "myevents": (
+        r"\bmy (?:\w+ )?(?:events|sign ?-?ups|registrations)\b",
         r"\bwhat (?:have i|did i|am i) (?:signed|sign|registered|register)", r"\bwhere am i signed",
         r"\bmes (?:evenements|evenement|inscriptions|ateliers|events)\b", r"\bmy (?:events|sign ?-?ups|registrations)",
         r"\bje suis inscrit", r"\bje suis inscrite", r"\bwhat am i signed up", r"\bwhere am i registered",
     ),
     "myhours": (
+        r"^(?:my )?hours\b",
         r"\bmes heures\b", r"\bcombien d'heures", r"\bcombien\b.*\bheures\b", r"\bcombien j'ai fait\b",
         r"\bmy hours\b", r"\bhow many hours", r"\bmon total\b",
         r"\bmon benevolat\b", r"\bmy volunteer(?:ing)? (?:hours|time)", r"\bj'ai fait combien",
@@ -179,7 +189,8 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\bqu'est-ce qu'il y a\b", r"\bqu'est ce qu'il y a\b", r"\bqu'y a-t-il\b", r"\bquoi de prevu\b",
         r"\by a quoi\b", r"\bil y a quoi\b", r"\bquels? (?:evenements|ateliers|events|activites)\b",
         r"\bprogramme\b", r"\bagenda\b", r"\bwhat'?s on\b", r"\bwhat is on\b", r"\bwhat events\b",
-        r"\bany events\b", r"\bupcoming events\b", r"\bles (?:evenements|ateliers)\b",
+        r"\bany events\b", r"^events\b", r"\bevents (?:this|next|today|tonight|tomorrow)\b", r"\bupcoming events\b",
+        r"\bles (?:evenements|ateliers)\b",
         r"\bprochains? (?:evenements|ateliers)",
         r"\bwhat'?s happening\b", r"\bc'est quand\b",
         r"\b(?:le|la) prochaine? " + _EVENT_WORDS,
@@ -215,7 +226,8 @@ CUES: dict[str, tuple[str, ...]] = {
     "spaces": (
         r"\bquel(?:le)?s? (?:salles|espaces|machines)\b", r"\bles (?:salles|espaces)\b",
         r"\bliste des (?:salles|espaces)",
-        r"\bwhat (?:rooms|spaces)\b", r"\bwhich (?:rooms|spaces)\b", r"\blist (?:the )?(?:rooms|spaces)",
+        r"\bwhat (?:rooms|spaces)\b", r"\bwhat are the (?:rooms|spaces)\b", r"\bwhich (?:rooms|spaces)\b",
+        r"\blist (?:the )?(?:rooms|spaces)",
         r"\bon peut reserver quoi\b", r"\bqu'est-ce qu'on peut reserver", r"\bwhat can i book\b",
     ),
     "help": (
