@@ -172,6 +172,7 @@ class TelegramAdapter:
         self._side_tasks: set[asyncio.Task[Any]] = set()
         # Group button presses not answered yet (callback query id -> its time-out), see POPUP_WAIT_S.
         self._unanswered: dict[str, asyncio.TimerHandle] = {}
+        self._titles: dict[str, str] = {}  # group titles recorded for reports (see _remember_title)
         self.state = TelegramChatState(engine)
         # Telegram allows one getUpdates caller per bot: with several processes on one database, only the
         # one this says yes to (the App sets it: the scheduler-lock holder) polls. None: always poll.
@@ -440,6 +441,8 @@ class TelegramAdapter:
         if message.forward_origin is not None:
             return None  # a forwarded command is someone else's words: not run as the forwarder
         is_private = message.chat.type == ChatType.PRIVATE
+        if not is_private:
+            await self._remember_title(chat_id, message.chat.title)
         read = self._incoming_text(body)
         if read is None:
             return None
@@ -465,6 +468,21 @@ class TelegramAdapter:
             mentions_bot=mentions_bot,
             replies_to_bot=replies_to_bot,
         )
+
+    async def _remember_title(self, chat_id: str, title: str | None) -> None:
+        """A group's name as its members see it, for reports (storage.announcements.chat_title), written
+        when first seen or changed."""
+        if not title or self._titles.get(chat_id) == title:
+            return
+        from storage.adapter_state import set_state
+        from storage.announcements import chat_title_key
+
+        try:
+            await asyncio.to_thread(set_state, self.engine, chat_title_key(Platform.TELEGRAM.value, chat_id),
+                                    title[:255])
+            self._titles[chat_id] = title
+        except Exception:
+            log.exception("could not record the title of chat %s", chat_id)
 
     def _language(self, language_code: str | None) -> str:
         return normalise_language(language_code) or self.settings.language

@@ -84,3 +84,12 @@ async def test_a_malformed_getme_stops_start_with_one_line(tmp_path: Path, stand
         assert message.startswith("TELEGRAM_API_URL: ") and "getMe" in message and "\n" not in message
     finally:
         await runner.cleanup()
+
+
+async def test_a_groups_title_is_recorded_for_reports(running: App, standin: BotApiStandIn) -> None:  # noqa: F811
+    from storage.adapter_state import get_state
+
+    alice = standin.user(ALICE, "Alice")
+    standin.type_text(standin.group(GROUP, title="Repair café — bénévoles"), alice, "/help")
+    await standin.wait_for("sendMessage", chat_id=GROUP)
+    assert get_state(running.engine, f"chat_title:telegram:{GROUP}") == "Repair café — bénévoles"
