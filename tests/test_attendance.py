@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from bot.core.outbox import reply_from_json
@@ -261,3 +263,20 @@ def test_twenty_walk_ins_pressed_at_once_count_twenty_and_a_double_check_in_coun
         assert sum("already checked in" in a for a in answers) == 9, answers
     finally:
         chat.app.engine.dispose()
+
+
+@given(sign=st.sampled_from(["", "+", "-", "−"]), n=st.integers(min_value=0, max_value=99999),
+       space=st.sampled_from(["", " "]), rest=st.sampled_from(["", " merci", " sans inscription"]))
+def test_walk_in_changes_read_the_sign_and_the_number(sign: str, n: int, space: str, rest: str) -> None:
+    from handlers.attendance.checkin import _read_signed
+
+    value, left = _read_signed(None, f"{sign}{space}{n}{rest}")  # type: ignore[arg-type]
+    assert value == (sign.replace("−", "-"), n)
+    assert left == rest.strip()
+
+
+def test_a_walk_in_change_without_a_number_is_not_read() -> None:
+    from handlers.attendance.checkin import _read_signed
+
+    assert _read_signed(None, "plus")[0] is None  # type: ignore[arg-type]
+    assert _read_signed(None, "+x")[0] is None  # type: ignore[arg-type]
