@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from storage.models import AdapterState
 
@@ -28,3 +28,31 @@ def set_chat_language(session: Session, platform: str, chat_id: str, language: s
     else:
         row.value, row.updated_at = language, now
     session.add(row)
+
+
+def _card_prefix(occurrence_id: int) -> str:
+    return f"event_card:{occurrence_id}:"
+
+
+def remember_posted_card(session: Session, occurrence_id: int, platform: str, chat_id: str, message_id: str,
+                         now: datetime) -> None:
+    """Where an event's card is shown in a group (learnt when one of its buttons is pressed), so that a
+    sign-up made elsewhere updates its count. The latest message per group is kept."""
+    key = f"{_card_prefix(occurrence_id)}{platform}:{chat_id}"[:255]
+    row = session.get(AdapterState, key)
+    if row is None:
+        session.add(AdapterState(key=key, value=message_id, updated_at=now))
+    elif row.value != message_id:
+        row.value, row.updated_at = message_id, now
+        session.add(row)
+
+
+def posted_cards(session: Session, occurrence_id: int) -> list[tuple[str, str, str]]:
+    """(platform, chat_id, message_id) of the group messages showing this event's card."""
+    prefix = _card_prefix(occurrence_id)
+    rows = session.exec(select(AdapterState).where(col(AdapterState.key).startswith(prefix))).all()
+    found = []
+    for row in rows:
+        platform, _, chat_id = row.key[len(prefix):].partition(":")
+        found.append((platform, chat_id, row.value))
+    return found

@@ -135,3 +135,19 @@ def test_the_announcement_report_names_chats_by_title_and_gives_reasons_in_the_a
         in notice.reply.text
     assert "Not delivered to console g1: the platform refused it" in notice.reply.text  # no title recorded
     assert "Bad Gateway" not in notice.reply.text and "blocked the bot" not in notice.reply.text
+
+
+def test_a_sign_up_typed_privately_updates_the_card_shown_in_the_group_in_its_language(chat: Chat) -> None:
+    from bot.core.outbox import reply_from_json
+
+    chat.app.dispatcher.admin_check = admins("alice")
+    chat.say("alice", "/langue en", group="g1")
+    chat.say("coord", '/event add "Concert" 12/12 20h-23h places 80')
+    chat.say("coord", "/event post 1", group="g1")
+    group_press(chat, "bob", "/join 1")  # the card's message (7) in g1 is now known
+    assert chat.outbox() == []
+    chat.say("carol", "/join 1", lang="fr")  # typed privately, in French
+    [edit] = [(row.chat_id, reply_from_json(row.payload)) for row in chat.outbox()]
+    assert edit[0] == "g1" and edit[1].edit_message_id == "7"
+    assert "2/80 signed up" in edit[1].text and "Carol" not in edit[1].text
+    assert [a.label for a in edit[1].actions] == ["Join", "Leave"]

@@ -179,6 +179,25 @@ def card_reply(ctx: Ctx, occurrence: EventOccurrence, event: Event, *, status: s
                  edit_original=edit)
 
 
+def refresh_posted_cards(ctx: Ctx, occurrence: EventOccurrence, event: Event) -> None:
+    """The event's cards shown in groups get the new count (a sign-up typed privately, a press in another
+    group): each edited through the outbox, in its group's language, with no names."""
+    from bot.core.types import ChatRef, Platform
+    from storage.chats import chat_language, posted_cards
+
+    assert occurrence.id is not None
+    here = (ctx.incoming.chat.platform.value, ctx.incoming.chat.chat_id, ctx.incoming.message_id)
+    cards = [c for c in posted_cards(ctx.session, occurrence.id) if c != here]
+    if not cards:
+        return
+    card = load_card(ctx, occurrence, event)
+    for platform, chat_id, message_id in cards:
+        t = ctx.translator_in(chat_language(ctx.session, platform, chat_id))
+        reply = Reply(render_card(t, card), title=event.title, edit_message_id=message_id,
+                      actions=card_actions(t, card, group=True, signup=None, now=ctx.now))
+        ctx.notify_chat(ChatRef(Platform(platform), chat_id, is_private=False), reply)
+
+
 def list_line(ctx: Ctx, occurrence: EventOccurrence, event: Event, counts: tuple[int, int],
           space_names: dict[int, str]) -> str:
     confirmed, waitlisted = counts

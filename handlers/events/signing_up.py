@@ -6,9 +6,10 @@ from bot.core.context import Ctx
 from bot.core.errors import UserError
 from bot.core.i18n import N_
 from bot.core.types import Reply
-from handlers.events.cards import card_reply
+from handlers.events.cards import card_reply, refresh_posted_cards
 from handlers.events.common import event_number, router
 from handlers.events.notifying import notify_promoted
+from storage.chats import remember_posted_card
 from storage.events import EventNotFound, EventRefused, get_occurrence, join, leave
 from storage.models_events import SIGNUP_CONFIRMED, SIGNUP_WAITLISTED, Event, EventOccurrence
 
@@ -18,9 +19,15 @@ def answer(ctx: Ctx, occurrence: EventOccurrence, event: Event, status: str) -> 
     language) and the member alone hears how it went (Reply.personal: the button's pop-up on Telegram;
     the shared message is not the place for a personal note); elsewhere the answer carries the updated
     event message."""
-    if ctx.incoming.is_action and not ctx.incoming.chat.is_private:
+    incoming = ctx.incoming
+    if incoming.is_action and not incoming.chat.is_private and incoming.message_id and occurrence.id:
+        # The pressed message is this event's card in this group: later sign-ups update it too.
+        remember_posted_card(ctx.session, occurrence.id, incoming.chat.platform.value, incoming.chat.chat_id,
+                             incoming.message_id, ctx.now)
+    refresh_posted_cards(ctx, occurrence, event)
+    if incoming.is_action and not incoming.chat.is_private:
         return [card_reply(ctx, occurrence, event, edit=True, public=True), Reply(status, personal=True)]
-    return [card_reply(ctx, occurrence, event, status=status, edit=ctx.incoming.is_action)]
+    return [card_reply(ctx, occurrence, event, status=status, edit=incoming.is_action)]
 
 
 @router.typed("join", aliases=["inscrire", "participer"], help=N_("Sign up for an event"), args=(event_number(),),

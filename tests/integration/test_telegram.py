@@ -746,3 +746,19 @@ async def test_a_number_typed_in_a_group_by_another_member_presses_nothing(
             assert session.exec(select(EventSignup)).all() == []
     finally:
         await app.stop()
+
+
+async def test_a_join_typed_privately_updates_the_card_in_the_group(tmp_path: Path, standin: BotApiStandIn) -> None:
+    app, card, card_message = await post_concert(tmp_path, standin)
+    try:
+        join = next(b for b in buttons(card) if b["text"] == "S'inscrire")
+        standin.press(standin.user(BRUNO, "Bruno"), card_message, join["callback_data"])
+        await standin.wait_for("editMessageText", chat_id=GROUP)
+        camille = standin.user(CAMILLE, "Camille", "en")
+        standin.type_text(standin.private_chat(camille), camille, "/join 1")
+        await standin.wait_for("sendMessage", chat_id=CAMILLE)
+        [_, edit] = await standin.wait_for("editMessageText", 2, chat_id=GROUP)
+        assert int(edit.params["message_id"]) == card_message["message_id"]
+        assert "Complet : 2/2 inscrits" in edit.params["text"] and "Camille" not in edit.params["text"]
+    finally:
+        await app.stop()
