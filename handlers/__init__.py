@@ -23,6 +23,7 @@ def all_routers() -> list[Router]:
         link,
         maintenance,
         members,
+        places,
         privacy,
         reminders,
         report,
@@ -34,4 +35,4 @@ def all_routers() -> list[Router]:
             reminders.router, announcements.router, digest.router, volunteers.router, report.router,
             events.router, calendar.router, activity_reminders.router, maintenance.router, privacy.router,
             members.router, conversation_router, dashboard.router, attendance.router,
-            decisions.router]
+            decisions.router, places.router]

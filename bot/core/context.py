@@ -105,6 +105,15 @@ class Ctx(Notifier):
         self.notify_member(self.member_id, reply)
         return Reply(self.chat_translator().gettext("I've sent you the answer privately (names stay out of groups)."))
 
+    def can_manage(self, site_id: int | None) -> bool:
+        """Whether the sender may manage this place's spaces, events, rota and report (storage.places):
+        network coordinators everything, a place's coordinators (/coordinateur) only their place."""
+        if self.is_coordinator:
+            return True
+        from storage.places import can_manage, coordinated_sites
+
+        return can_manage(False, site_id, coordinated_sites(self.session, self.member_id))
+
     @property
     def language(self) -> str:
         return self.translator.language

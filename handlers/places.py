@@ -1,0 +1,227 @@
+"""A network of places (issue 18): /lieux lists them; /lieu ajouter adds one (network coordinators);
+/lieu <nom> chooses one's home place; /lieu ici <nom> attaches a group chat to a place; /coordinateur
+names a place's coordinator."""
+
+from __future__ import annotations
+
+import shlex
+
+from sqlmodel import func, select
+
+from bot.core.context import Ctx
+from bot.core.errors import UserError
+from bot.core.grammar.args import LEADING, REST, CustomArg, TitleArg, WordArg
+from bot.core.grammar.pieces import fold
+from bot.core.grammar.refs import MemberArg
+from bot.core.i18n import N_
+from bot.core.router import Router
+from bot.core.types import Action, Reply
+from bot.core.vocabulary import weekday_of
+from handlers.spaces import _hours_value, hours_summary
+from storage.models import Member, Site, Space
+from storage.opening_hours import WEEKDAYS, HoursFormatError, hours_to_json, parse_hours
+from storage.places import (
+    PlaceError,
+    add_place,
+    add_place_coordinator,
+    chat_place,
+    coordinated_sites,
+    find_place,
+    home_place,
+    place_info,
+    places,
+    set_chat_place,
+    set_home_place,
+)
+from storage.spaces import AmbiguousSpace, SpaceNotFound
+
+router = Router("places")
+
+PLACE_EXAMPLE = N_('/place add orgelet "Tiers-lieu d\'Orgelet" address="2 rue du Pont, Orgelet" tue=09:00-18:00')
+WHOLE_NETWORK = {"tout", "tous", "all", "reseau", "network", "aucun", "none"}
+ADDRESS_KEYS = {"adresse", "address", "addr"}
+
+
+def _place(ctx: Ctx, text: str) -> Site:
+    try:
+        return find_place(ctx.session, text)
+    except SpaceNotFound as error:
+        names = ", ".join(s.slug for s in places(ctx.session))
+        raise UserError(ctx._("I don't know the place “{name}”. Places: {names}.").format(
+            name=error.query[:40], names=names), example=ctx._("/place orgelet")) from None
+    except AmbiguousSpace as error:
+        names = ", ".join(f"{s.name} ({s.slug})" for s in error.candidates)
+        raise UserError(ctx._("Which place? {names}").format(names=names)) from None
+
+
+def _choice_buttons(ctx: Ctx, command: str) -> list[Action]:
+    return [Action(site.name, f"{command} {site.slug}") for site in places(ctx.session)]
+
+
+@router.typed("places", aliases=["lieux", "sites"], help=N_("List the places of the network"),
+              examples=(N_("/places"),))
+def show_places(ctx: Ctx) -> Reply:
+    sites = places(ctx.session)
+    if not sites:
+        return Reply(ctx._("No place yet. A coordinator can add one with /place add."))
+    counts = dict(ctx.session.exec(select(Space.site_id, func.count()).where(Space.closed == False)  # noqa: E712
+                                   .group_by(Space.site_id)).all())
+    mine = home_place(ctx.session, ctx.member_id)
+    lines = []
+    for site in sites:
+        assert site.id is not None
+        n = int(counts.get(site.id, 0))
+        line = f"• {site.name} ({site.slug}) — " + ctx.ngettext("{n} space", "{n} spaces", n).format(n=n)
+        if site.id == mine:
+            line += " — " + ctx._("your place")
+        lines.append(line)
+        info = place_info(ctx.session, site.id)
+        if info is not None and info.address:
+            lines.append("   " + info.address)
+        if info is not None and info.opening_hours not in ("", "{}"):
+            lines.append("   " + hours_summary(ctx, info.opening_hours))
+    lines.append("")
+    lines.append(ctx._("Choose your place with /place <name>; /spaces all lists the spaces of every place."))
+    return Reply("\n".join(lines), title=ctx._("Places"))
+
+
+def _read_name(ctx: Ctx, text: str) -> tuple[str | None, str]:
+    """The new place's name: in quotes, or the words before the first setting."""
+    if text[:1] in "\"“«„":
+        return TitleArg("name", leading=True).read(ctx, text)
+    words = text.split(" ") if text else []
+    taken = []
+    for word in words:
+        if "=" in word:
+            break
+        taken.append(word)
+    return (" ".join(taken)[:200] or None), " ".join(words[len(taken):])
+
+
+def _read_settings(ctx: Ctx, text: str) -> tuple[dict[str, str] | None, str]:
+    """adresse="…" and opening hours per weekday (mar=14:00-19:00)."""
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        raise UserError(ctx._("A quote is not closed."), example=ctx._(PLACE_EXAMPLE)) from None
+    pairs: dict[str, str] = {}
+    for word in words:
+        key, sep, value = word.partition("=")
+        weekday = weekday_of(key) if sep else None
+        if weekday is not None:
+            hours = _hours_value(value.strip())
+            if hours is None:
+                raise UserError(ctx._("I couldn't read the hours “{hours}”: write them like 09:00-18:00, or "
+                                      "09:00-12:00,14:00-18:00.").format(hours=value[:40]),
+                                example=ctx._(PLACE_EXAMPLE))
+            pairs[WEEKDAYS[weekday]] = hours
+        elif sep and fold(key) in ADDRESS_KEYS:
+            pairs["address"] = value.strip()
+        else:
+            raise UserError(ctx._("I don't understand “{word}”. Give the address as address=\"…\" and the "
+                                  "hours as tue=09:00-18:00.").format(word=word[:40]), example=ctx._(PLACE_EXAMPLE))
+    return (pairs or None), ""
+
+
+place = router.group("place", aliases=["lieu", "site"], help=N_("Choose your place; add a place; attach a group "
+                                                                 "to a place"))
+
+
+@place.sub("add", aliases=["ajouter", "creer", "nouveau"], coordinator_only=True,
+           help=N_("Add a place to the network (network coordinators)"),
+           args=(WordArg("slug", question=N_("Give the new place a short name, e.g. orgelet."),
+                         label=N_("<short-name>")),
+                 CustomArg("name", _read_name, stage=LEADING, label=N_('"<name>"')),
+                 CustomArg("settings", _read_settings, stage=REST, label=N_("[address=…] [hours]"))),
+           examples=(PLACE_EXAMPLE, N_('/place add foncine "Foncine-le-Haut"')))
+def add(ctx: Ctx, slug: str, name: str | None, settings: dict[str, str] | None) -> Reply:
+    pairs = dict(settings or {})
+    address = pairs.pop("address", "")
+    try:
+        hours_json = hours_to_json(parse_hours(pairs)) if pairs else "{}"
+        site = add_place(ctx.session, slug, name or slug, address, hours_json)
+    except HoursFormatError:
+        raise UserError(ctx._("I couldn't read these opening hours."), example=ctx._(PLACE_EXAMPLE)) from None
+    except PlaceError as error:
+        if error.code == "exists":
+            raise UserError(ctx._("A place called {slug} already exists.").format(slug=slug.lower())) from None
+        raise UserError(ctx._("A place's short name is lowercase letters, digits and hyphens, e.g. orgelet."),
+                        example=ctx._(PLACE_EXAMPLE)) from None
+    text = ctx._("Place added: {place} ({slug}).").format(place=site.name, slug=site.slug)
+    text += "\n" + ctx._("Add its spaces with /space add <short-name> \"<name>\" place={slug}.").format(slug=site.slug)
+    return Reply(text)
+
+
+def _read_place(ctx: Ctx, text: str) -> tuple[str | None, str]:
+    """The place's name as typed (found by the handler, so that examples read without the place)."""
+    return (text or None), ""
+
+
+def _place_or_all(ctx: Ctx, text: str | None) -> Site | None:
+    """None: the whole network ("tout")."""
+    return None if text is None or fold(text) in WHOLE_NETWORK else _place(ctx, text)
+
+
+@place.sub("here", aliases=["ici"], help=N_("Attach this group to a place: its digest and announcements"),
+           args=(CustomArg("place_name", _read_place, stage=REST, label=N_("<place>|all"),
+                           optional=False, question=N_("Which place? e.g. /place here orgelet")),),
+           examples=(N_("/place here orgelet"), N_("/place here all")))
+def here(ctx: Ctx, place_name: str) -> Reply:
+    place = _place_or_all(ctx, place_name)
+    chat = ctx.incoming.chat
+    t = ctx.chat_translator()
+    if chat.is_private:
+        raise UserError(ctx._("Write this in the group you want to attach to a place."))
+    site_id = place.id if place is not None else None
+    if not (ctx.can_manage(site_id) or ctx.is_chat_admin()):
+        raise UserError(ctx._("Only the group's administrators or a coordinator can do that."))
+    set_chat_place(ctx.session, chat.platform.value, chat.chat_id, site_id)
+    if place is not None:
+        return Reply(t.gettext("This group now follows {place}: its digest and announcements are that place's.")
+                     .format(place=place.name))
+    return Reply(t.gettext("This group now follows the whole network."))
+
+
+@place.sub("choose", aliases=["choisir", "mon"], default=True, strict=False,
+           help=N_("Choose your place: your lists show it first"),
+           args=(CustomArg("place_name", _read_place, stage=REST, label=N_("<place>")),),
+           examples=(N_("/place orgelet"),))
+def choose(ctx: Ctx, place_name: str | None) -> Reply:
+    place = _place_or_all(ctx, place_name)
+    if place is None:
+        mine = home_place(ctx.session, ctx.member_id)
+        site = ctx.session.get(Site, mine) if mine is not None else None
+        text = (ctx._("Your place: {place}.").format(place=site.name) if site is not None
+                else ctx._("You haven't chosen your place yet."))
+        return Reply(text + "\n" + ctx._("Which is your place?"), actions=_choice_buttons(ctx, "/place"))
+    assert place.id is not None
+    set_home_place(ctx.session, ctx.member_id, place.id)
+    return Reply(ctx._("Your place is now {place}: your lists show it first. Another place: /spaces all, "
+                       "or name it (/free {slug} tomorrow).").format(place=place.name, slug=place.slug))
+
+
+@router.typed("coordinator", aliases=["coordinateur", "coordinatrice"], coordinator_only=True,
+              help=N_("Name a coordinator of one place (network coordinators)"),
+              args=(MemberArg("member", question=N_("Who? e.g. /coordinator alice orgelet")),
+                    WordArg("place", last=True, label=N_("<place>"), sample="la-fabrique",
+                            question=N_("Which place? e.g. /coordinator alice orgelet"))),
+              examples=(N_("/coordinator alice orgelet"),))
+def name_coordinator(ctx: Ctx, place: str, member: Member) -> Reply:
+    site = _place(ctx, place)
+    assert site.id is not None and member.id is not None
+    if not add_place_coordinator(ctx.session, member.id, site.id):
+        return Reply(ctx._("{member} already coordinates {place}.").format(member=member.display_name,
+                                                                           place=site.name))
+    ctx.notify_member(member.id, Reply(ctx.translator_for(member).gettext(
+        "You are now a coordinator of {place}: you manage its spaces.").format(place=site.name)))
+    return Reply(ctx._("{member} now coordinates {place} (its spaces, events, rota and report).").format(
+        member=member.display_name, place=site.name))
+
+
+def coordinated(ctx: Ctx) -> set[int]:
+    return coordinated_sites(ctx.session, ctx.member_id)
+
+
+def chat_site(ctx: Ctx) -> int | None:
+    chat = ctx.incoming.chat
+    return None if chat.is_private else chat_place(ctx.session, chat.platform.value, chat.chat_id)

@@ -1,0 +1,156 @@
+"""A network of places (issue 18): who may manage which place, members' and chats' places, place names.
+
+A deployment with one place has no rows in the place tables and behaves as before: its only site is
+everyone's place, and coordinators (COORDINATORS, Member.is_coordinator) manage everything."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
+from typing import Protocol
+
+from sqlmodel import Session, col, select
+
+from storage.models import Site, Space
+from storage.models_places import ChatPlace, MemberPlace, PlaceCoordinator, PlaceInfo
+from storage.spaces import SLUG_RE, match_space
+
+
+def can_manage(is_network_coordinator: bool, site_id: int | None, coordinated: Collection[int]) -> bool:
+    """Whether someone may manage a place's spaces, events, rota and report. Network coordinators manage
+    every place and what belongs to none (``site_id`` None); a place's coordinators manage only theirs."""
+    if is_network_coordinator:
+        return True
+    return site_id is not None and site_id in coordinated
+
+
+class PlaceError(ValueError):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code  # "slug" | "exists"
+
+
+def places(session: Session) -> list[Site]:
+    return list(session.exec(select(Site).order_by(Site.id)))  # type: ignore[arg-type]
+
+
+def is_network(session: Session) -> bool:
+    """More than one place: lists say which place, members are asked theirs."""
+    return len(session.exec(select(Site.id).limit(2)).all()) > 1
+
+
+def place_info(session: Session, site_id: int) -> PlaceInfo | None:
+    return session.get(PlaceInfo, site_id)
+
+
+def add_place(session: Session, slug: str, name: str, address: str = "", hours_json: str = "{}") -> Site:
+    slug = slug.strip().lower()
+    if not SLUG_RE.match(slug):
+        raise PlaceError("slug")
+    if session.exec(select(Site).where(Site.slug == slug)).first() is not None:
+        raise PlaceError("exists")
+    site = Site(slug=slug, name=(name.strip() or slug)[:200])
+    session.add(site)
+    session.flush()
+    assert site.id is not None
+    session.add(PlaceInfo(site_id=site.id, address=address[:300], opening_hours=hours_json))
+    session.flush()
+    return site
+
+
+def find_place(session: Session, query: str) -> Site:
+    """A place by slug or name, like a space (raises storage.spaces.SpaceNotFound / AmbiguousSpace)."""
+    return match_space(places(session), query)
+
+
+def home_place(session: Session, member_id: int) -> int | None:
+    """The member's place: the one they chose, or the only place there is; None when they must choose."""
+    row = session.get(MemberPlace, member_id)
+    if row is not None:
+        return row.site_id
+    ids = session.exec(select(Site.id).limit(2)).all()
+    return ids[0] if len(ids) == 1 else None
+
+
+def set_home_place(session: Session, member_id: int, site_id: int) -> None:
+    row = session.get(MemberPlace, member_id)
+    if row is None:
+        session.add(MemberPlace(member_id=member_id, site_id=site_id))
+    else:
+        row.site_id = site_id
+        session.add(row)
+
+
+def chat_place(session: Session, platform: str, chat_id: str) -> int | None:
+    row = session.get(ChatPlace, (platform, chat_id))
+    return row.site_id if row is not None else None
+
+
+def set_chat_place(session: Session, platform: str, chat_id: str, site_id: int | None) -> None:
+    """Attach a group chat to a place (None: to the whole network again)."""
+    row = session.get(ChatPlace, (platform, chat_id))
+    if site_id is None:
+        if row is not None:
+            session.delete(row)
+    elif row is None:
+        session.add(ChatPlace(platform=platform, chat_id=chat_id, site_id=site_id))
+    else:
+        row.site_id = site_id
+        session.add(row)
+
+
+def coordinated_sites(session: Session, member_id: int) -> set[int]:
+    return set(session.exec(select(PlaceCoordinator.site_id).where(PlaceCoordinator.member_id == member_id)))
+
+
+def add_place_coordinator(session: Session, member_id: int, site_id: int) -> bool:
+    """False when they already coordinate it."""
+    if site_id in coordinated_sites(session, member_id):
+        return False
+    session.add(PlaceCoordinator(member_id=member_id, site_id=site_id))
+    return True
+
+
+def place_coordinator_ids(session: Session, site_id: int) -> list[int]:
+    return list(session.exec(select(PlaceCoordinator.member_id).where(PlaceCoordinator.site_id == site_id)
+                             .order_by(col(PlaceCoordinator.member_id))))
+
+
+class NamedSpace(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def site_id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def display_names(spaces: Sequence[NamedSpace], site_names: dict[int, str]) -> dict[int | None, str]:
+    """Each space's name, followed by its place's when another place has a space of the same name:
+    "Salle de réunion (Orgelet)"."""
+    seen = Counter(s.name.casefold() for s in spaces)
+    sites_of: dict[str, set[int]] = {}
+    for s in spaces:
+        sites_of.setdefault(s.name.casefold(), set()).add(s.site_id)
+    return {s.id: (f"{s.name} ({site_names.get(s.site_id, '?')})"
+                   if seen[s.name.casefold()] > 1 and len(sites_of[s.name.casefold()]) > 1 else s.name)
+            for s in spaces}
+
+
+def space_display_name(session: Session, space: NamedSpace) -> str:
+    """One space's name, told apart from a same-named space at another place."""
+    others = session.exec(select(Space.site_id).where(Space.name == space.name, Space.site_id != space.site_id)
+                          .limit(1)).first()
+    if others is None:
+        return space.name
+    site = session.get(Site, space.site_id)
+    return f"{space.name} ({site.name if site else '?'})"
+
+
+def site_names(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
+    query = select(Site.id, Site.name)
+    if ids is not None:
+        query = query.where(col(Site.id).in_(list(ids)))
+    return {int(i): n for i, n in session.exec(query)}
