@@ -35,6 +35,7 @@ from telegram import (
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
+    PollAnswer,
     ReplyParameters,
     Update,
     User,
@@ -59,12 +60,12 @@ from bot.adapters.telegram_state import TelegramChatState
 from bot.config import ConfigError, Settings
 from bot.core.i18n import normalise_language, translator_for
 from bot.core.router import CommandTable
-from bot.core.types import ChatRef, Incoming, Platform, Reply, UserRef
+from bot.core.types import ChatRef, Incoming, Platform, PollSpec, Reply, UserRef
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member", "poll_answer")
 POLL_TIMEOUT_S = 10
 POLL_LIMIT = 100
 STORE_RETRY_S = 1.0
@@ -399,7 +400,26 @@ class TelegramAdapter:
             return None
         if update.message is not None:
             return await self._convert_message(update.message, update_id)
+        if update.poll_answer is not None:
+            return await self._convert_poll_answer(update.poll_answer, update_id)
         return None  # edited messages, channel posts and the rest: nothing to do
+
+    async def _convert_poll_answer(self, answer: PollAnswer, update_id: str) -> Incoming | None:
+        """An answer to one of our native polls is the member's /vote, pressed in the chat where the poll
+        is (so the confirmation is theirs alone, never the group's); no option is a withdrawn vote."""
+        found = await self.state.poll_for(answer.poll_id)
+        if found is None or answer.user is None:
+            return None  # a poll we don't know, or an answer on behalf of a chat
+        number, chat_id, message_id = found
+        choices = " ".join(str(i + 1) for i in answer.option_ids) or "withdraw"
+        return Incoming(
+            chat=ChatRef(Platform.TELEGRAM, chat_id, not is_group_id(chat_id)),
+            sender=user_ref(answer.user),
+            text=f"/vote {number} {choices}",
+            message_id=message_id,
+            is_action=True,
+            update_id=update_id,
+        )
 
     def _incoming_text(self, text: str) -> tuple[str, bool] | None:
         """The command as the core should read it and whether it is a command, or None when it is a
@@ -569,7 +589,10 @@ class TelegramAdapter:
         self, chat_id: str, reply: Reply, language: str, *, max_wait: float, skip: int = 0,
         sent: list[int] | None = None,
     ) -> None:
-        steps = self._plan(reply, await self._keyboard(reply, language))
+        native = reply.poll if reply.edit_message_id is None else None
+        steps = self._plan(reply, None if native else await self._keyboard(reply, language))
+        if native is not None:  # the platform's own poll replaces the buttons
+            steps.append(self._poll_step(native))
         for index, step in enumerate(steps):
             if index < skip:
                 continue
@@ -631,6 +654,17 @@ class TelegramAdapter:
 
             return [edit_text]
         return self._text_steps(chunks, markup, quote, topic)
+
+    def _poll_step(self, poll: PollSpec) -> Step:
+        async def send_poll(chat: int | str) -> object:
+            message = await self.bot.send_poll(chat, poll.question, list(poll.options), is_anonymous=False,
+                                               allows_multiple_answers=poll.multiple)
+            if message.poll is not None:
+                await self.state.remember_poll(message.poll.id, poll.number, str(message.chat.id),
+                                               str(message.message_id))
+            return message
+
+        return send_poll
 
     def _text_steps(
         self, chunks: Sequence[str], markup: InlineKeyboardMarkup | None, quote: ReplyParameters | None,

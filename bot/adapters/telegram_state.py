@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 
 from sqlalchemy import Engine, or_
@@ -77,6 +78,19 @@ class TelegramChatState:
             command = self._buttons.get(digest) or await self._get(f"telegram:button:{digest}")
             return command or None
         return data if data.startswith(("/", "!")) else None
+
+    # native polls -------------------------------------------------------------------------------
+
+    async def remember_poll(self, poll_id: str, number: int, chat_id: str, message_id: str) -> None:
+        """Which of our polls a Telegram poll shows, and where: its answers are read back as /vote."""
+        await self._set(f"telegram:poll:{poll_id}", json.dumps([number, chat_id, message_id]))
+
+    async def poll_for(self, poll_id: str) -> tuple[int, str, str] | None:
+        value = await self._get(f"telegram:poll:{poll_id}")
+        if not value:
+            return None
+        number, chat_id, message_id = json.loads(value)
+        return int(number), str(chat_id), str(message_id)
 
     # migrations ---------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from bot.adapters.base import Adapter, DeliveryError
 from bot.core.leadership import Leadership
-from bot.core.types import Action, Notice, Platform, Reply
+from bot.core.types import Action, Notice, Platform, PollSpec, Reply
 from storage.db import session_scope
 from storage.members import identities_of
 from storage.models import Identity, OutboxMessage
@@ -45,6 +45,9 @@ def reply_from_json(payload: str) -> Reply:
     actions = tuple(Action(**a) for a in data.pop("actions", []))
     image = bytes.fromhex(data.pop("image")) if data.get("image") else None
     data.pop("image", None)
+    poll = data.pop("poll", None)
+    if poll:
+        data["poll"] = PollSpec(**{**poll, "options": tuple(poll["options"])})
     return Reply(actions=actions, image=image, **data)
 
 

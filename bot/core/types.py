@@ -74,6 +74,19 @@ class Action:
 
 
 @dataclass(frozen=True)
+class PollSpec:
+    """A question the platform can show as its own poll (Telegram sendPoll, Matrix m.poll.start); the text
+    of the Reply carrying it is shown as well, and platforms without polls show only that (numbered
+    choices). A member's answer comes back as the command ``/vote <number> <positions…>`` (positions from
+    1; ``/vote <number> withdraw`` when they take their answer back), through the inbox like any command."""
+
+    number: int
+    question: str
+    options: tuple[str, ...]
+    multiple: bool = False
+
+
+@dataclass(frozen=True)
 class Reply:
     """What the bot says. ``text`` is plain text (adapters escape it); ``title`` is shown in bold.
 
@@ -95,6 +108,8 @@ class Reply:
     reply_to: str | None = None
     edit_message_id: str | None = None
     thread_id: str | None = None
+    # Shown as the platform's native poll too, where there is one (see PollSpec).
+    poll: PollSpec | None = None
     # For the member who sent the command only (an error, the result of their button press), never for a
     # group: see README "Dans les groupes". In a group the core sets ``for_user`` (their platform user id)
     # and ``action_id`` (the press it answers); adapters show it as the press's pop-up (Telegram), a

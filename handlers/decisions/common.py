@@ -14,7 +14,7 @@ from bot.core.grammar.moments import date_error
 from bot.core.grammar.pieces import fold, squash
 from bot.core.i18n import N_, Translator
 from bot.core.router import Router
-from bot.core.types import Action, ChatRef, Platform, Reply
+from bot.core.types import Action, ChatRef, Platform, PollSpec, Reply
 from storage import decisions as store
 from storage.chats import chat_language
 from storage.models import Member
@@ -88,7 +88,8 @@ def vote_command(decision: Decision, choice: str) -> str:
     return f"/vote {decision.id} {choice}"
 
 
-def card(ctx: Ctx, decision: Decision, options: Sequence[DecisionOption], *, status: str = "") -> Reply:
+def card(ctx: Ctx, decision: Decision, options: Sequence[DecisionOption], *, status: str = "",
+         native: bool = False) -> Reply:
     """The decision with live counts (numbers only) and one button per choice, in the chat's language
     (a group's own language, whoever asked)."""
     t = ctx.chat_translator()
@@ -116,7 +117,11 @@ def card(ctx: Ctx, decision: Decision, options: Sequence[DecisionOption], *, sta
     if decision.public:
         lines.append(t.gettext("Public: the result will show who chose what."))
     lines.append(vote_hint(t, decision))
-    return Reply("\n".join(lines), title=heading(t, decision), actions=buttons(t, decision, options))
+    poll = None
+    if native and decision.kind != store.DATEPOLL:  # a date poll's three answers per date are buttons only
+        poll = PollSpec(decision.id, heading(t, decision)[:300],
+                        tuple(option_label(t, decision, o)[:100] for o in options), decision.multiple)
+    return Reply("\n".join(lines), title=heading(t, decision), actions=buttons(t, decision, options), poll=poll)
 
 
 def vote_hint(t: Translator, decision: Decision) -> str:

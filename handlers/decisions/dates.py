@@ -24,7 +24,7 @@ from storage.spaces import SpaceView
 DATEPOLL_EXAMPLE = N_('/datepoll "Spring AG" tuesday 19:00, thursday 19:00, saturday 10:00')
 DEFAULT_LENGTH = timedelta(hours=2)
 
-datepoll = router.group("datepoll", aliases=["sondage-date", "sondagedate"],
+datepoll = router.group("datepoll", aliases=["sondage-date", "sondage_date", "sondagedate"],
                         help=N_("Find a date for a meeting: members answer yes / if needed / no per date"))
 
 

@@ -79,7 +79,7 @@ def new_poll(ctx: Ctx, request: str) -> Reply:
         options=[store.NewOption(c) for c in choices], now=ctx.now, deadline=deadline, multiple=multiple,
         public=public)
     post_here(ctx, decision)
-    return card(ctx, decision, options, status=ctx._("Poll created."))
+    return card(ctx, decision, options, status=ctx._("Poll created."), native=True)
 
 
 @poll.sub("close", aliases=["fermer", "clore", "cloturer"],
@@ -112,6 +112,7 @@ def list_polls(ctx: Ctx) -> list[Reply]:
     return replies
 
 
+WITHDRAW = {"withdraw", "retirer", "retrait", "aucun", "none"}
 ANSWER_WORDS = {
     store.YES: {"yes", "oui", "y", "o", "ok", "✓"},
     store.MAYBE: {"maybe", "if-needed", "ifneeded", "si-besoin", "sibesoin", "peut-etre", "?", "possible"},
@@ -195,11 +196,15 @@ REFUSALS = {
 @router.typed("vote", aliases=["voter"], help=N_("Vote in a poll or on a proposal (you can change your vote)"),
               args=(NumberArg("number", question=N_("Which one? Give its number (see /polls).")),
                     RawArg("choices", label=N_("<choice…>"), sample="1")),
-              examples=(N_("/vote 3 1"), N_("/vote 4 for"), N_("/vote 5 1 yes 2 if-needed 3 no")))
+              examples=(N_("/vote 3 1"), N_("/vote 4 for"), N_("/vote 5 1 yes 2 if-needed 3 no"),
+                        N_("/vote 3 withdraw")))
 def vote(ctx: Ctx, number: int, choices: str) -> Reply:
     decision, options = load(ctx, number, lock=True)
-    if decision.status != store.OPEN:
+    if decision.status != store.OPEN or (decision.deadline is not None and decision.deadline <= ctx.now):
         raise UserError(ctx._(REFUSALS["closed"]).format(id=number))
+    if set(words_of(choices)) & WITHDRAW and len(words_of(choices)) == 1:
+        store.withdraw_vote(ctx.session, number, ctx.member_id)
+        return Reply(ctx._("Your vote on n° {id} is withdrawn.").format(id=number))
     answers = read_choices(ctx, decision, options, choices)
     changed = bool(store.member_answers(ctx.session, number, ctx.member_id))
     try:

@@ -64,4 +64,4 @@ def new_proposal(ctx: Ctx, request: str) -> Reply:
         options=[store.NewOption(c) for c in store.PROPOSAL_CHOICES], now=ctx.now, deadline=deadline,
         role=role, quorum_percent=quorum)
     post_here(ctx, decision)
-    return card(ctx, decision, options, status=ctx._("Proposal put to the vote."))
+    return card(ctx, decision, options, status=ctx._("Proposal put to the vote."), native=True)

@@ -30,7 +30,7 @@ from aiohttp.web_request import FileField
 
 JSON_FIELDS = {
     "reply_markup", "commands", "reply_parameters", "allowed_updates", "scope",
-    "link_preview_options", "entities", "caption_entities",
+    "link_preview_options", "entities", "caption_entities", "options",
 }
 TAG_RE = re.compile(r"<[^>]+>")
 
@@ -247,6 +247,12 @@ class BotApiStandIn:
         self.push_update("message", message)
         return message
 
+    def answer_poll(self, user: dict[str, Any], poll_id: str, option_ids: list[int]) -> dict[str, Any]:
+        """Someone ticks choices in a native (non-anonymous) poll: a ``poll_answer`` update; no option is
+        a vote taken back."""
+        return self.push_update("poll_answer", {"poll_id": poll_id, "user": user, "option_ids": option_ids,
+                                                "option_persistent_ids": [str(i) for i in option_ids]})
+
     def press(self, user: dict[str, Any], message: dict[str, Any], data: str) -> str:
         query_id = str(next(self._callback_ids))
         self.push_update("callback_query", {"id": query_id, "from": user, "message": message,
@@ -367,6 +373,17 @@ class BotApiStandIn:
         if caption:
             content["caption"] = html.unescape(TAG_RE.sub("", caption))
         return self._bot_message(params, **content)
+
+    def _api_sendpoll(self, params: dict[str, Any]) -> dict[str, Any]:
+        options = [o["text"] if isinstance(o, dict) else str(o) for o in params["options"]]
+        poll = {"id": f"poll-{next(self._message_ids)}", "question": params["question"],
+                "options": [{"text": text, "voter_count": 0, "persistent_id": str(i)}
+                            for i, text in enumerate(options)],
+                "total_voter_count": 0, "allows_revoting": True, "members_only": False,
+                "is_closed": False, "is_anonymous": str(params.get("is_anonymous", "true")).lower() == "true",
+                "type": params.get("type", "regular"),
+                "allows_multiple_answers": str(params.get("allows_multiple_answers", "false")).lower() == "true"}
+        return self._bot_message(params, poll=poll)
 
     def _api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (str(params["chat_id"]), int(params["message_id"]))

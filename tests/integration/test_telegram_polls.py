@@ -1,0 +1,99 @@
+"""Native Telegram polls for /poll and /proposal: the real PTB adapter against the Bot API stand-in.
+The poll is sent with sendPoll (not anonymous, several answers when the poll allows them) and each
+member's poll_answer update counts as their /vote — once per member, changed or taken back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from bot.app import App
+from storage import decisions as store
+from tests.integration.telegram_standin import BotApiStandIn
+from tests.integration.test_telegram import make_app
+
+pytestmark = pytest.mark.integration
+
+ALICE, BRUNO, CAMILLE = 4301, 4302, 4303
+GROUP = -1002000
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[BotApiStandIn]:
+    server = BotApiStandIn()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def running(tmp_path: Path, standin: BotApiStandIn) -> AsyncIterator[App]:
+    app = make_app(tmp_path, standin)
+    await app.start()
+    yield app
+    await app.stop()
+
+
+def counts(app: App, number: int) -> tuple[int, list[int]]:
+    with Session(app.engine) as session:
+        tally = store.tally_of(session, number)
+        options = store.options_of(session, number)
+        return tally.voters, [tally.yes(o.id or 0) for o in options]
+
+
+async def until_counts(app: App, standin: BotApiStandIn, number: int, expected: tuple[int, list[int]]) -> None:
+    for _ in range(100):
+        if counts(app, number) == expected:
+            return
+        await standin.settle(0.05)
+    assert counts(app, number) == expected
+
+
+async def test_a_poll_in_a_group_is_a_native_poll_whose_answers_count_once_per_member(
+    running: App, standin: BotApiStandIn
+) -> None:
+    alice, bruno, camille = (standin.user(ALICE, "Alice"), standin.user(BRUNO, "Bruno"),
+                             standin.user(CAMILLE, "Camille"))
+    group = standin.group(GROUP)
+    standin.type_text(group, alice, '/sondage "Quel jour pour le rangement ?" "Samedi" "Dimanche" plusieurs')
+    [card] = await standin.wait_for("sendMessage", chat_id=GROUP)
+    assert "Quel jour pour le rangement" in card.params["text"]
+    assert "reply_markup" not in card.params  # the native poll replaces the buttons
+    [sent] = await standin.wait_for("sendPoll", chat_id=GROUP)
+    assert sent.params["question"] == "Sondage n° 1 — Quel jour pour le rangement ?"
+    assert [o["text"] if isinstance(o, dict) else o for o in sent.params["options"]] == ["Samedi", "Dimanche"]
+    assert str(sent.params["is_anonymous"]).lower() == "false"
+    assert str(sent.params["allows_multiple_answers"]).lower() == "true"
+    poll_id = next(m["poll"]["id"] for m in standin.messages.values() if "poll" in m)
+
+    standin.answer_poll(bruno, poll_id, [1])
+    standin.answer_poll(camille, poll_id, [0, 1])
+    await until_counts(running, standin, 1, (2, [1, 2]))
+    standin.answer_poll(bruno, poll_id, [0])  # changes his mind
+    await until_counts(running, standin, 1, (2, [2, 1]))
+    standin.answer_poll(camille, poll_id, [])  # takes her answer back
+    await until_counts(running, standin, 1, (1, [1, 0]))
+    await standin.settle()
+    assert [c.params["text"] for c in standin.sent("sendMessage", chat_id=GROUP)] == [card.params["text"]]
+    # ↑ the confirmations are each voter's own, never the group's
+
+
+async def test_a_proposal_is_a_native_poll_with_for_against_and_abstain(
+    running: App, standin: BotApiStandIn
+) -> None:
+    alice, bruno = standin.user(ALICE, "Alice"), standin.user(BRUNO, "Bruno")
+    chat = standin.private_chat(alice)
+    standin.private_chat(bruno)
+    standin.type_text(chat, alice, '/proposition "Acheter un lave-vaisselle (450 €)"')
+    [sent] = await standin.wait_for("sendPoll", chat_id=ALICE)
+    assert [o["text"] if isinstance(o, dict) else o for o in sent.params["options"]] == ["pour", "contre",
+                                                                                         "abstention"]
+    assert str(sent.params.get("allows_multiple_answers", "false")).lower() == "false"
+    poll_id = next(m["poll"]["id"] for m in standin.messages.values() if "poll" in m)
+    standin.answer_poll(alice, poll_id, [0])
+    await until_counts(running, standin, 1, (1, [1, 0, 0]))
+    [_card, confirmation] = await standin.wait_for("sendMessage", 2, chat_id=ALICE)
+    assert "Votre vote au n° 1 : pour." in confirmation.params["text"]  # privately, she sees her choice
