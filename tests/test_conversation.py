@@ -270,3 +270,11 @@ def test_changing_the_day_of_logged_hours_offers_days_gone(chat: Chat) -> None:
         ("Aujourd'hui", "2026-11-23"), ("Hier", "2026-11-22"), ("samedi 21 novembre", "2026-11-21")]
     [confirm] = press(chat, "alice", "samedi")
     assert confirm.text.startswith("Noter 2h de bénévolat, samedi 21 novembre : tri ?")
+
+
+def test_a_moment_that_cannot_be_is_asked_again_with_the_reason(chat: Chat) -> None:
+    [asked] = chat.say("alice", "réserver la salle de réunion le 31 février 14h-16h")
+    assert asked.text.startswith("Cette date n'existe pas.\n")
+    [past] = chat.say("alice", "rappelle-moi hier de dormir")
+    assert past.text.startswith("Ce moment est déjà passé.\nQuand dois-je vous le rappeler ?")
+    assert bookings(chat) == []

@@ -29,7 +29,7 @@ from bot.core.conversation.reading import (
     tidy_free_text,
 )
 from bot.core.conversation.requests import CHANGEABLE, EXAMPLES, REQUESTS
-from bot.core.dates import DateParseError, parse_when
+from bot.core.dates import ERROR_MESSAGES, DateParseError, parse_when
 from bot.core.i18n import Translator
 from bot.core.router import fold
 from bot.core.types import Action
@@ -75,6 +75,7 @@ class Found:
 
     slots: dict[str, Any] = field(default_factory=dict)
     rest: str = ""
+    error: str | None = None  # the date grammar refused the moment said (DateParseError.code)
 
 
 _TASK_LEAD = {"j'ai", "jai", "fait", "fais", "donne", "passe", "bosse", "travaille", "aide", "consacre", "note",
@@ -191,7 +192,12 @@ class Planner:
         pieces = found.slots.keys() & {"space", "space_options", "day", "start", "part"}
         if intent == "book" and not names_booking_verb(folded) and not pieces:
             return self._unknown(folded)  # "je voudrais un café": a wish, but nothing to book named
-        return self.complete(intent, found.slots)
+        plan = self.complete(intent, found.slots)
+        if found.error and plan.kind == "ask":
+            # "le 31 février", "de 16h à 14h": say why the moment is asked again.
+            reason = ERROR_MESSAGES.get(found.error, ERROR_MESSAGES["no_date"])
+            plan.text = self.t.gettext(reason) + "\n" + plan.text
+        return plan
 
     def answer(self, request: dict[str, Any], text: str) -> Plan:
         """An answer to the question (or confirmation) in ``request``."""
@@ -294,7 +300,11 @@ class Planner:
                     break
             if intent == "events" and "period" not in slots and moment.day == self.today:
                 slots["period"] = "today"
-        return Found(slots, text)
+        error = moment.error
+        if intent == "task":  # an hour in a task is a length: "30h de tri" is too long, not a time of day
+            too_long = "minutes" not in slots and re.search(r"\b(?:2[5-9]|[3-9]\d) ?h\b", fold(canon))
+            error = "too_long" if too_long else None
+        return Found(slots, text, error)
 
     def _moment_before_description(self, text: str, moment: Moment, rest: str) -> tuple[Moment, str]:
         """"rappelle-moi vendredi à midi d'appeler Paul": the words of the reminder ("d'appeler Paul") are
@@ -595,6 +605,11 @@ class Planner:
                 return asked
             slots.pop("moment", None)
             return self._ask(intent, slots, "moment")
+        if intent == "remind" and self._moment_passed(slots["moment"]):
+            slots.pop("moment", None)
+            asked = self._ask(intent, slots, "moment")
+            asked.text = _("That moment has already passed.") + "\n" + asked.text
+            return asked
         text = summary + "\n" + _("Command: {command}").format(command=command)
         # "Yes" answers this member's question (it runs the command through the conversation): pressed twice,
         # or by someone else in a group, or after the request expired, it runs nothing.
@@ -604,6 +619,11 @@ class Planner:
         actions.append(Action(_("No"), "non"))
         return Plan("confirm", intent, command=command, text=text, actions=tuple(actions),
                     request=self._request(intent, slots, "confirm", command))
+
+    def _moment_passed(self, moment: str) -> bool:
+        day_text, hour = moment.split()
+        when = parse_when(f"{day_text} {hour}", self.now, self.tz)
+        return when.start is not None and when.start <= self.now
 
     def _summary(self, intent: str, slots: dict[str, Any]) -> str:
         _ = self.t.gettext
