@@ -98,7 +98,10 @@ def render_markdown(report: ActivityReport, t: Translator, *, max_events: int | 
         shifts=volunteers.shifts, taken=volunteers.places_taken, places=volunteers.places))
     if report.member_names:
         lines += ["", "### " + _("Hours per volunteer")]
-        lines += [f"- {report.member_names.get(mid, '?')}: {fmt(minutes)}" for mid, minutes in volunteers.per_member]
+        marks = {"eligible": _("reaches the CEC thresholds"), "partial": _("100 h here, 200 h in the year needed")}
+        lines += [f"- {report.member_names.get(mid, '?')}: {fmt(minutes)}"
+                  + (f" — {marks[report.cec[mid]]}" if mid in report.cec else "")
+                  for mid, minutes in volunteers.per_member]
     lines.append("")
 
     lines += attendance_lines(report, t)
@@ -247,6 +250,7 @@ def render_csv(report: ActivityReport) -> str:
     if report.member_names:
         rows += [("volunteer", report.member_names.get(mid, str(mid)), "hours", _hours(minutes))
                  for mid, minutes in volunteers.per_member]
+        rows += [("volunteer", report.member_names.get(mid, str(mid)), "cec", flag) for mid, flag in report.cec.items()]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)

@@ -263,6 +263,8 @@ class ActivityReport:
     unique_people: int = 0  # distinct members who came: present at an event, booked a space, gave time
     open_minutes: float = 0  # minutes when at least one space was open
     activities: tuple[ActivityFigures, ...] = ()
+    # Compte d'engagement citoyen, for a year asked with names: member id -> "eligible" | "partial"
+    cec: dict[int, str] = field(default_factory=dict)
 
     @property
     def visits_total(self) -> int:
@@ -471,6 +473,13 @@ def build_report(
         ids = [mid for mid, _ in volunteers.per_member]
         names = {mid: name for mid, name in session.exec(
             select(Member.id, Member.display_name).where(col(Member.id).in_(ids))) if mid is not None}
+    cec: dict[int, str] = {}
+    if with_names and period.kind == "year":
+        from storage.attestations import cec_flag, roles
+
+        with_role = roles(session)
+        cec = {mid: flag for mid, minutes in volunteers.per_member
+               if (flag := cec_flag(minutes, with_role.get(mid))) is not None}
     parts = rate_parts(period.start, period.end, hour_value)
     if len(parts) > 1:  # hours given before and after a change of the SMIC: each at its own rate
         parts = [RatePart(p.start, p.end, p.rate, p.source, p.since,
@@ -482,5 +491,5 @@ def build_report(
         events=EventFigures(tuple(events)) if events is not None else None,
         volunteers=volunteers, active_members=len(active), rates=tuple(parts), member_names=names, tz=tz,
         visits=visits, unique_people=len(came), open_minutes=union_minutes(all_windows),
-        activities=activity_figures(events or []),
+        activities=activity_figures(events or []), cec=cec,
     )

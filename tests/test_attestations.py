@@ -100,6 +100,11 @@ def test_coordinators_set_roles_and_see_who_reaches_the_thresholds(chat: Chat) -
     summary = chat.text("coord", "/engagement")
     assert "• Bob (membre du bureau) : 210 h — atteint les seuils du CEC" in summary
     assert "• Alice (bénévole qui encadre d'autres bénévoles) : 8,25 h" in summary
+    # The year's report, names asked by a coordinator, marks who reaches the thresholds.
+    report = chat.text("coord", "/bilan 2026 noms")
+    assert "- Bob: 210h — atteint les seuils du CEC" in report
+    assert "- Alice: 8h15\n" in report + "\n", "below 100 hours: no mark"
+    assert "atteint les seuils" not in chat.text("coord", "/bilan 2026"), "no names, no marks"
     # The reminder before 30 June / 31 December: once, to the coordinators, privately.
     chat.clock.now = datetime(2026, 12, 15, 9, 0, tzinfo=UTC)
     chat.app.jobs.run_now("cec-reminders")
