@@ -278,3 +278,21 @@ def test_a_moment_that_cannot_be_is_asked_again_with_the_reason(chat: Chat) -> N
     [past] = chat.say("alice", "rappelle-moi hier de dormir")
     assert past.text.startswith("Ce moment est déjà passé.\nQuand dois-je vous le rappeler ?")
     assert bookings(chat) == []
+
+
+def test_reminders_in_words_across_both_clock_changes(chat: Chat) -> None:
+    chat.clock.now = datetime(2026, 10, 20, 9, tzinfo=UTC)  # a Tuesday before the autumn change
+    [twice] = chat.say("alice", "rappelle-moi dimanche à 2h30 de vérifier l'alarme")
+    assert twice.text.startswith("Je ne suis pas sûr du jour ou de l'heure"), "02:30 happens twice that night"
+    chat.say("alice", "non")
+    chat.say("alice", "rappelle-moi dimanche à 14h de vérifier l'alarme")
+    press(chat, "alice", "Oui")
+    chat.clock.now = datetime(2027, 3, 23, 9, tzinfo=UTC)  # a Tuesday before the spring change
+    [skipped] = chat.say("alice", "rappelle-moi dimanche à 2h30 de vérifier l'alarme")
+    assert skipped.text.startswith("Cette heure n'existe pas ce jour-là")
+    chat.say("alice", "non")
+    chat.say("alice", "rappelle-moi dimanche à 14h de vérifier l'alarme")
+    press(chat, "alice", "Oui")
+    with Session(chat.app.engine) as session:
+        due = sorted(r.due_at for r in session.exec(select(Reminder)).all())
+    assert due == [datetime(2026, 10, 25, 13, tzinfo=UTC), datetime(2027, 3, 28, 12, tzinfo=UTC)]
