@@ -173,7 +173,7 @@ async def test_delivery_report_tells_the_author_what_failed_and_why(sqlite_chat:
     report = reply_from_json(sqlite_chat.outbox()[-1].payload).text
     assert report.splitlines() == [
         "Annonce n° 1 : distribuée à 2 conversations sur 3.",
-        "Non distribuée à console g1 : Forbidden: bot was kicked from the group chat",
+        "Non distribuée à console g1 : on m'a retiré de cette conversation ou bloqué",  # not the platform's English
     ]
 
 
