@@ -33,6 +33,7 @@ from nio import (
     RoomPreset,
     RoomSendResponse,
     SyncResponse,
+    UnknownEvent,
     UploadResponse,
 )
 from sqlalchemy import Engine
@@ -58,7 +59,7 @@ from bot.adapters.matrix_render import (
 from bot.config import Settings
 from bot.core.i18n import N_, Translator, translator_for
 from bot.core.router import CommandTable
-from bot.core.types import ChatRef, Incoming, Platform, Reply, UserRef
+from bot.core.types import ChatRef, Incoming, Platform, PollSpec, Reply, UserRef
 from storage.adapter_state import get_state, set_state
 from storage.announcements import chat_title_key, forget_chat
 from storage.db import session_scope
@@ -110,6 +111,46 @@ def _undos_key(event_id: str) -> str:
 def _reaction_key(reaction_id: str) -> str:
     """A reaction that ran an undoable action -> what removing it runs (JSON), "" once undone."""
     return f"matrix:reaction:{reaction_id}"
+
+
+def _poll_key(start_event_id: str) -> str:
+    return f"matrix:poll:{start_event_id}"
+
+
+POLL_START = "m.poll.start"
+POLL_RESPONSE_TYPES = ("m.poll.response", "org.matrix.msc3381.poll.response")
+
+
+def poll_start_content(poll: PollSpec, fallback: str) -> dict[str, Any]:
+    """An m.poll.start (Matrix polls) whose answers are the choices' positions ("1", "2", …), with the
+    unstable MSC3381 form beside it (what Element reads) and a plain-text fallback."""
+    answers = [(str(i), text) for i, text in enumerate(poll.options, start=1)]
+    max_selections = len(answers) if poll.multiple else 1
+    return {
+        "m.poll": {
+            "kind": "m.disclosed", "max_selections": max_selections,
+            "question": {"m.text": [{"body": poll.question}]},
+            "answers": [{"m.id": key, "m.text": [{"body": text}]} for key, text in answers],
+        },
+        "org.matrix.msc3381.poll.start": {
+            "kind": "org.matrix.msc3381.poll.disclosed", "max_selections": max_selections,
+            "question": {"org.matrix.msc1767.text": poll.question},
+            "answers": [{"id": key, "org.matrix.msc1767.text": text} for key, text in answers],
+        },
+        "m.text": [{"body": fallback}],
+        "org.matrix.msc1767.text": fallback,
+    }
+
+
+def poll_selections(content: dict[str, Any]) -> list[str]:
+    """The answer ids of an m.poll.response, stable or unstable form."""
+    if isinstance(content.get("m.selections"), list):
+        return [str(a) for a in content["m.selections"]]
+    for key in ("m.poll.response", "org.matrix.msc3381.poll.response"):
+        answers = content.get(key, {}).get("answers") if isinstance(content.get(key), dict) else None
+        if isinstance(answers, list):
+            return [str(a) for a in answers]
+    return []
 
 
 def _invited_at_key(room_id: str) -> str:
@@ -305,6 +346,9 @@ class MatrixAdapter:
         log.info("Matrix: %s (device %s)", done, self.client.device_id)
 
     async def _save_sync_token(self, token: str) -> None:
+        """Move on to ``token``; on disk only while no message waits for its key, so that a restart reads
+        such a message again rather than forgetting it (what was stored meanwhile is not stored twice: the
+        inbox knows event ids)."""
         self._sync_token = token
         await self._set_state(SYNC_TOKEN_KEY, token)
 
@@ -420,6 +464,8 @@ class MatrixAdapter:
             return await self._reaction_incoming(room, event)
         if isinstance(event, RedactionEvent):
             return await self._redaction_incoming(room, event)
+        if isinstance(event, UnknownEvent) and event.type in POLL_RESPONSE_TYPES:
+            return await self._poll_response_incoming(room, event)
         if isinstance(event, MegolmEvent):
             self._undecrypted.append((room, event, time.monotonic()))
         return None
@@ -449,6 +495,24 @@ class MatrixAdapter:
             mentions_bot=text != body or self.user_id in mentioned,
             replies_to_bot=replies_to_bot,
             mentions=tuple(self._sender(room, user) for user in mentioned if user != self.user_id),
+        )
+
+    async def _poll_response_incoming(self, room: MatrixRoom, event: UnknownEvent) -> Incoming | None:
+        """An answer to one of our polls is the member's /vote, pressed on the poll (so the confirmation
+        is theirs alone); no answer is a withdrawn vote. The latest response counts (Matrix polls rule)."""
+        content = event.source.get("content", {})
+        start = content.get("m.relates_to", {}).get("event_id")
+        number = await self._state(_poll_key(start)) if isinstance(start, str) else None
+        if not number:
+            return None
+        positions = [a for a in poll_selections(content) if a.isdigit()]
+        return Incoming(
+            chat=await self._chat(room),
+            sender=self._sender(room, event.sender),
+            text=f"/vote {number} {' '.join(positions) or 'withdraw'}",
+            message_id=start,
+            is_action=True,
+            update_id=event.event_id,
         )
 
     async def _reaction_incoming(self, room: MatrixRoom, event: ReactionEvent) -> Incoming | None:
@@ -748,6 +812,10 @@ class MatrixAdapter:
         content = notice_content(reply, self.translator, in_reply_to=in_reply_to, replaces=replaces,
                                  thread_id=thread_id, msgtype=msgtype, command_names=self.command_names)
         event_id = await self._room_send(room_id, content, txn)
+        if reply.poll is not None and not replaces:  # Element shows it as a poll; answers come back as /vote
+            poll_id = await self._room_send(room_id, poll_start_content(reply.poll, content.get("body", "")),
+                                            transaction_id(txn, "poll"), event_type=POLL_START)
+            await self._set_state(_poll_key(poll_id), str(reply.poll.number))
         if len(self._bot_events) >= BOT_EVENTS_KEPT:
             self._bot_events.clear()
         self._bot_events.add(event_id)
@@ -786,13 +854,14 @@ class MatrixAdapter:
             content["m.relates_to"] = thread_relation(thread_id, None)
         await self._room_send(room.room_id, content, txn)
 
-    async def _room_send(self, room_id: str, content: dict[str, Any], txn: str) -> str:
+    async def _room_send(self, room_id: str, content: dict[str, Any], txn: str,
+                         event_type: str = "m.room.message") -> str:
         """Send one event, waiting out the homeserver's rate limit a bounded number of times."""
         wait = 0.0
         for _attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
             try:
                 response = await self.client.room_send(
-                    room_id, "m.room.message", content, tx_id=txn, ignore_unverified_devices=True
+                    room_id, event_type, content, tx_id=txn, ignore_unverified_devices=True
                 )
             except (ClientError, OSError, TimeoutError) as error:
                 raise DeliveryError(f"homeserver unreachable: {error}") from None
