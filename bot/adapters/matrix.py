@@ -350,7 +350,8 @@ class MatrixAdapter:
         such a message again rather than forgetting it (what was stored meanwhile is not stored twice: the
         inbox knows event ids)."""
         self._sync_token = token
-        await self._set_state(SYNC_TOKEN_KEY, token)
+        if not self._undecrypted:
+            await self._set_state(SYNC_TOKEN_KEY, token)
 
     async def _handle_sync(self, response: SyncResponse) -> None:
         """Turn the sync's commands into Incoming messages and store them in the inbox (one batch); the

@@ -562,10 +562,11 @@ async def test_encrypted_room_and_direct_chat_work_before_and_after_a_restart(
         await app.stop()
 
 
-async def test_a_message_the_bot_cannot_decrypt_is_answered_with_an_explanation(
+async def test_a_message_the_bot_cannot_decrypt_is_answered_with_an_explanation_even_across_a_restart(
     synapse: SynapseServer, member: MemberClient, bot_user: RegisteredUser, tmp_path: Path
 ) -> None:
-    app = await start_bot(bot_env(synapse, bot_user, tmp_path))
+    env = bot_env(synapse, bot_user, tmp_path)
+    app = await start_bot(env)
     try:
         room = await member.create_room(bot_user.user_id, encrypted=True)
         # What arrives when the bot's keys were lost: a megolm message from a session it never received.
@@ -582,6 +583,24 @@ async def test_a_message_the_bot_cannot_decrypt_is_answered_with_an_explanation(
         )
         answer = await member.wait_for_reply(room, sent["event_id"], bot_user.user_id)
         assert "lire ce message chiffré" in answer.body and "perdu" not in answer.body
+
+        # Stopped while the next one waits for its key: after the restart it is still explained, once.
+        lost["session_id"] = "lost-session-" + secrets.token_hex(4)
+        again = synapse.request(
+            "PUT", f"/_matrix/client/v3/rooms/{room}/send/m.room.encrypted/{secrets.token_hex(8)}",
+            lost, token=member.client.access_token,
+        )
+        adapter = matrix_adapter(app)
+        deadline = time.monotonic() + WAIT_S
+        while not adapter._undecrypted:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        await app.stop()
+        app = await start_bot(env)
+        await member.wait_for_reply(room, again["event_id"], bot_user.user_id)
+        await asyncio.sleep(1.5)
+        await member.sync()
+        assert len(member.replies_to(again["event_id"], bot_user.user_id)) == 1
     finally:
         await app.stop()
 
