@@ -33,7 +33,7 @@ def _line(ctx: Ctx, decision: Decision) -> tuple[str, str, str]:
     return day, what, result + " " + participation_line(t, decision.voters or 0, decision.eligible or 0)
 
 
-@router.typed("decisions", aliases=["decisions-log", "registre"], help=N_("The log of decisions taken (a year)"),
+@router.typed("decisions", aliases=["registre", "decisions-log"], help=N_("The log of decisions taken (a year)"),
               args=(NumberArg("year", optional=True, label=N_("[year]"), sample="2026"),
                     FlagArg("markdown", ("export", "md"), label=N_("[markdown]"))),
               examples=(N_("/decisions"), N_("/decisions 2026 markdown")))
