@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import shlex
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.core.context import Ctx
-from bot.core.errors import UserError
+from bot.core.errors import NotAllowed, UserError
 from bot.core.grammar.args import LEADING, REST, CustomArg, TitleArg, WordArg
 from bot.core.grammar.pieces import fold
 from bot.core.grammar.refs import MemberArg
 from bot.core.i18n import N_
-from bot.core.router import Router
+from bot.core.router import NOT_COORDINATOR, Router
 from bot.core.types import Action, Reply
 from bot.core.vocabulary import weekday_of
-from handlers.spaces import _hours_value, hours_summary
 from storage.models import Member, Site, Space
 from storage.opening_hours import WEEKDAYS, HoursFormatError, hours_to_json, parse_hours
 from storage.places import (
@@ -54,8 +53,8 @@ def _place(ctx: Ctx, text: str) -> Site:
         raise UserError(ctx._("Which place? {names}").format(names=names)) from None
 
 
-def _choice_buttons(ctx: Ctx, command: str) -> list[Action]:
-    return [Action(site.name, f"{command} {site.slug}") for site in places(ctx.session)]
+def _choice_buttons(ctx: Ctx, command: str) -> tuple[Action, ...]:
+    return tuple(Action(site.name, f"{command} {site.slug}") for site in places(ctx.session))
 
 
 @router.typed("places", aliases=["lieux", "sites"], help=N_("List the places of the network"),
@@ -65,8 +64,10 @@ def show_places(ctx: Ctx) -> Reply:
     if not sites:
         return Reply(ctx._("No place yet. A coordinator can add one with /place add."))
     counts = dict(ctx.session.exec(select(Space.site_id, func.count()).where(Space.closed == False)  # noqa: E712
-                                   .group_by(Space.site_id)).all())
+                                   .group_by(col(Space.site_id))).all())
     mine = home_place(ctx.session, ctx.member_id)
+    from handlers.spaces import hours_summary
+
     lines = []
     for site in sites:
         assert site.id is not None
@@ -109,6 +110,8 @@ def _read_settings(ctx: Ctx, text: str) -> tuple[dict[str, str] | None, str]:
         key, sep, value = word.partition("=")
         weekday = weekday_of(key) if sep else None
         if weekday is not None:
+            from handlers.spaces import _hours_value
+
             hours = _hours_value(value.strip())
             if hours is None:
                 raise UserError(ctx._("I couldn't read the hours “{hours}”: write them like 09:00-18:00, or "
@@ -225,3 +228,34 @@ def coordinated(ctx: Ctx) -> set[int]:
 def chat_site(ctx: Ctx) -> int | None:
     chat = ctx.incoming.chat
     return None if chat.is_private else chat_place(ctx.session, chat.platform.value, chat.chat_id)
+
+
+# --- what other features call: who manages which place --------------------------------------------------
+
+
+def places_guard(ctx: Ctx) -> None:
+    """Before a coordinators' command reads its arguments: network coordinators and coordinators of a
+    place go on (the handler then checks the place with require_manager); anyone else hears so at once."""
+    if not ctx.is_coordinator and not coordinated(ctx):
+        raise NotAllowed(ctx._(NOT_COORDINATOR))
+
+
+def require_manager(ctx: Ctx, site: Site | None) -> None:
+    """A place's coordinator acting on another place is told whose it is."""
+    if not ctx.can_manage(site.id if site is not None else None):
+        name = site.name if site is not None else "?"
+        raise NotAllowed(ctx._("Only the coordinators of {place} can do that.").format(place=name))
+
+
+def space_place(ctx: Ctx, name: str | None) -> Site | None:
+    """The place a new (or moved) space goes to: the one named (place=orgelet), else for a place
+    coordinator the place they coordinate (if only one), else None (the first site, as before)."""
+    if name:
+        return _place(ctx, name)
+    if ctx.is_coordinator:
+        mine = home_place(ctx.session, ctx.member_id)
+        return ctx.session.get(Site, mine) if mine is not None and len(places(ctx.session)) > 1 else None
+    theirs = sorted(coordinated(ctx))
+    if len(theirs) == 1:
+        return ctx.session.get(Site, theirs[0])
+    raise UserError(ctx._("At which place? Add place=<place>, e.g. place=orgelet."))

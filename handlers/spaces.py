@@ -17,8 +17,10 @@ from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core.types import Reply
 from bot.core.vocabulary import weekday_of
-from storage.models import Space
+from handlers.places import places_guard, require_manager, space_place
+from storage.models import Site, Space
 from storage.opening_hours import WEEKDAYS, HoursFormatError, hours_from_json, parse_hours
+from storage.places import is_network
 from storage.spaces import (
     SPACE_KINDS,
     SpaceFileError,
@@ -41,6 +43,7 @@ SETTINGS = {
     "max_days_ahead": ("jours_max", "max_jours", "delai_max", "jours-max"),
     "weekly_quota_hours": ("quota", "quota_heures", "quota_hebdo"),
     "requires": ("habilitation", "requiert", "qualification"), "description": ("desc",),
+    "site": ("lieu", "place"),
 }
 SETTING_KEYS = {fold(alias): key for key, aliases in SETTINGS.items() for alias in (key, *aliases)}
 KIND_WORDS = {
@@ -209,12 +212,13 @@ def _apply(entry: dict[str, Any], pairs: dict[str, str], *, replace_hours: bool 
     return entry
 
 
-space = router.group("space", aliases=["espace"], coordinator_only=True,
+space = router.group("space", aliases=["espace"],
                      help=N_("Add, edit, close or reopen a space (coordinators)"))
 SETTINGS_ARG = CustomArg("settings", read_settings, label=N_("<settings>"), stage=REST)
 
 
-@space.sub("add", aliases=["ajouter", "creer", "nouveau"], help=N_("Add a space: the days given are its opening hours"),
+@space.sub("add", guard=places_guard, aliases=["ajouter", "creer", "nouveau"],
+           help=N_("Add a space: the days given are its opening hours"),
            args=(WordArg("slug", question=N_("Give the new space a short name, e.g. atelier-bois."),
                          label=N_("<short-name>")),
                  CustomArg("name", _read_name, stage=LEADING, label=N_('"<name>"')), SETTINGS_ARG),
@@ -227,12 +231,15 @@ def add_space(ctx: Ctx, slug: str, name: str | None, settings: dict[str, str] | 
     days_given = any(key in WEEKDAYS for key in pairs)
     entry = _apply({"slug": slug, "name": name or slug, "hours": {} if days_given else dict(DEFAULT_HOURS)}, pairs)
     values = _fields(ctx, entry, slug)
-    site = default_site(ctx.session)
+    site = space_place(ctx, pairs.get("site")) or default_site(ctx.session)
     if site is None or site.id is None:
         raise UserError(ctx._("There is no site yet; import one with tierslieu spaces import FILE.toml."))
+    require_manager(ctx, site)
     new = Space(site_id=site.id, **values)
     ctx.session.add(new)
     text = ctx._("Space added: {space} ({slug}).").format(space=new.name, slug=new.slug)
+    if is_network(ctx.session):
+        text += " " + ctx._("Place: {place}.").format(place=site.name)
     text += "\n" + ctx._("Open: {hours}").format(hours=hours_summary(ctx, new.opening_hours))
     if not days_given:
         text += "\n" + ctx._("(Monday to Friday 09:00-18:00 by default; change with /space edit {slug} "
@@ -243,10 +250,11 @@ def add_space(ctx: Ctx, slug: str, name: str | None, settings: dict[str, str] | 
 def _space_row(ctx: Ctx, view: SpaceView) -> Space:
     row = ctx.session.get(Space, view.id)
     assert row is not None
+    require_manager(ctx, ctx.session.get(Site, row.site_id))
     return row
 
 
-@space.sub("edit", aliases=["modifier", "changer"], help=N_("Change a space's settings or hours"),
+@space.sub("edit", guard=places_guard, aliases=["modifier", "changer"], help=N_("Change a space's settings or hours"),
            args=(SpaceArg("space", include_closed=True, question=N_("Which space?")),
                  CustomArg("settings", read_settings, label=N_("<settings>"), stage=REST, optional=False,
                            question=N_("What should I change? e.g. capacity=2"))),
@@ -254,7 +262,11 @@ def _space_row(ctx: Ctx, view: SpaceView) -> Space:
 def edit_space(ctx: Ctx, space: SpaceView, settings: dict[str, str]) -> Reply:
     row = _space_row(ctx, space)
     pairs = _check_values(ctx, dict(settings))
+    moved_to = space_place(ctx, pairs["site"]) if pairs.get("site") else None
     values = _fields(ctx, _apply(space_as_entry(row), pairs), row.slug)
+    if moved_to is not None and moved_to.id is not None:
+        require_manager(ctx, moved_to)
+        row.site_id = moved_to.id
     for name, value in values.items():
         setattr(row, name, value)
     ctx.session.add(row)
@@ -264,7 +276,7 @@ def edit_space(ctx: Ctx, space: SpaceView, settings: dict[str, str]) -> Reply:
     return Reply(text)
 
 
-@space.sub("close", aliases=["fermer"], help=N_("Close a space to bookings"),
+@space.sub("close", guard=places_guard, aliases=["fermer"], help=N_("Close a space to bookings"),
            args=(SpaceArg("space", include_closed=True, question=N_("Which space?")),),
            examples=(N_("/space close decoupeuse-laser"),))
 def close_space(ctx: Ctx, space: SpaceView) -> Reply:
@@ -275,7 +287,7 @@ def close_space(ctx: Ctx, space: SpaceView) -> Reply:
                  .format(space=row.name, slug=row.slug))
 
 
-@space.sub("open", aliases=["ouvrir", "rouvrir"], help=N_("Open a closed space to bookings again"),
+@space.sub("open", guard=places_guard, aliases=["ouvrir", "rouvrir"], help=N_("Open a closed space to bookings again"),
            args=(SpaceArg("space", include_closed=True, question=N_("Which space?")),),
            examples=(N_("/space open decoupeuse-laser"),))
 def open_space(ctx: Ctx, space: SpaceView) -> Reply:

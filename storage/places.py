@@ -153,4 +153,4 @@ def site_names(session: Session, ids: Iterable[int] | None = None) -> dict[int, 
     query = select(Site.id, Site.name)
     if ids is not None:
         query = query.where(col(Site.id).in_(list(ids)))
-    return {int(i): n for i, n in session.exec(query)}
+    return {int(i or 0): n for i, n in session.exec(query)}

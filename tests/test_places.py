@@ -48,3 +48,24 @@ def test_only_network_coordinators_add_places_and_name_place_coordinators(chat: 
     assert "Seul" in chat.text("alice", "/coordinateur bob orgelet")
     assert "existe déjà" in chat.text("coord", '/lieu ajouter orgelet "Encore"')
     assert "Je ne connais pas le lieu « nulle-part »" in chat.text("coord", "/coordinateur alice nulle-part")
+
+
+def test_a_place_coordinator_manages_only_their_places_spaces(chat: Chat) -> None:
+    network(chat)
+    answer = chat.text("alice", '/espace ajouter salle-orgelet "Salle de réunion" capacite=10')
+    assert answer.startswith("Espace ajouté : Salle de réunion (salle-orgelet). Lieu : Orgelet.")
+    assert chat.text("alice", "/espace fermer salle-orgelet").startswith("L'espace Salle de réunion est fermé")
+    assert "Seul" not in chat.text("alice", "/espace ouvrir salle-orgelet")
+    assert chat.text("alice", "/espace fermer petite-salle") == (
+        "Seul·es les coordinateur·rices de La Fabrique peuvent faire cela.")
+    assert "Seul·es" in chat.text("alice", "/espace modifier petite-salle capacite=9")
+    assert "Seul·es" in chat.text("alice", '/espace ajouter atelier "Atelier" lieu=foncine')
+    assert "Seul" in chat.text("bob", '/espace ajouter atelier "Atelier"')
+    with Session(chat.app.engine) as session:
+        sites = {s.slug: s.site_id for s in session.exec(select(Space))}
+        closed = {s.slug: s.closed for s in session.exec(select(Space))}
+    assert sites["salle-orgelet"] != sites["petite-salle"] and "atelier" not in sites
+    assert closed["petite-salle"] is False
+    # a network coordinator manages every place
+    assert "Lieu : Foncine-le-Haut." in chat.text("coord", '/espace ajouter atelier "Atelier" lieu=foncine')
+    assert chat.text("coord", "/espace fermer salle-orgelet").startswith("L'espace Salle de réunion est fermé")
