@@ -14,7 +14,9 @@ SPELLINGS: dict[str, str] = {
     "dmain": "demain", "dem1": "demain", "2main": "demain", "demin": "demain", "deamin": "demain",
     "ajd": "aujourd'hui", "aujd": "aujourd'hui", "auj": "aujourd'hui", "aujourdhui": "aujourd'hui",
     "fé": "fait", "fe": "fait", "fai": "fait", "ojourdui": "aujourd'hui", "ojd": "aujourd'hui", "oj": "aujourd'hui",
-    "tmrw": "tomorrow", "tmr": "tomorrow", "tomoro": "tomorrow", "tommorow": "tomorrow", "tomorow": "tomorrow",
+    "sam": "samedi", "dim": "dimanche", "ven": "vendredi", "vend": "vendredi", "lun": "lundi",
+    "merc": "mercredi", "tmrw": "tomorrow", "tmr": "tomorrow", "tomoro": "tomorrow", "tommorow": "tomorrow",
+    "tomorow": "tomorrow",
     "2moro": "tomorrow", "tmrow": "tomorrow", "tdy": "today", "2day": "today",
     "jsuis": "je suis", "chui": "je suis", "jsui": "je suis", "chuis": "je suis", "jpeux": "je peux",
     "jveux": "je veux", "jvoudrais": "je voudrais", "jai": "j'ai", "g": "j'ai", "jme": "je me",
@@ -43,7 +45,9 @@ GOODBYES = {"ok bye", "bye bye", "ok ciao", "allez bye", "bye", "ciao", "a plus"
 "bonne soiree", "bonne nuit", "a demain",
             "a bientot", "good night", "see you", "have a nice day", "tchao", "salut a plus", "bonne journee merci",
             "merci bonne journee", "merci et bonne journee"}
-THANKS = {"cheers", "ta", "merci a toi", "merci a vous", "thanks mate", "thanks a lot", "thank you so much",
+THANKS = {"merci pour tout", "merci pour ton aide", "merci pour votre aide", "thanks for everything",
+          "thanks for your help", "cheers", "ta", "merci a toi", "merci a vous", "thanks mate", "thanks a lot",
+          "thank you so much",
 "thanks so much", "many thanks", "merci mille fois", "mille mercis",
           "merci", "thanks", "thank you", "merci beaucoup", "thx", "cool merci", "super merci", "top merci",
           "parfait merci", "ok merci", "merci bien", "great thanks", "nickel merci", "super", "parfait", "top",
@@ -68,6 +72,7 @@ _EVENT_WORDS = r"(?:atelier|soiree|repair|evenement|event|cours|concert|projecti
 # INTENT_ORDER decides between two intents that both match: the more specific first.
 CUES: dict[str, tuple[str, ...]] = {
     "leave": (
+        r"\b(?:ne )?serai pas la\b", r"\bwon'?t be there\b",
         r"\bi'?m out (?:for|of)\b",
         r"\bje (?:ne )?(?:participe|viens|viendrai) (?:pas|plus)\b",
         r"\bcount me out\b",
@@ -123,6 +128,7 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\b(?:log|add|record) (?:\d|my|an? )", r"\bon a fait \d", r"\bwe did \d", r"\bpasse \d+ ?h",
     ),
     "take": (
+        r"\b(?:faire|prendre|tenir|assurer) une (?:permanence|perm)\b",
         r"\b(?:take|do|cover) the (?:\w+ )?(?:opening|closing|shift)\b",
         r"\bm'occuper de (?:l'ouverture|la fermeture|la permanence|la perm|ouvrir|fermer)",
         r"\bje (?:peux|pourrai|pourrais|veux|vais|prends|prend|m'occupe|me charge|fais|ferai|peut|tiens|tiendrai) "
@@ -145,6 +151,7 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\b(?:plus|pas) besoin de (?:la|le|l')",
     ),
     "join": (
+        r"^inscription\b",
         r"\bje me r?ajoute\b", r"\bmets?[- ]moi sur la liste\b", r"\bsur la liste (?:de|du|pour)\b",
         r"\b(?:reserve|garde)[sz]?[- ]moi une place (?:pour|a|au|aux) (?:l'|le |la )?" + _EVENT_WORDS,
         r"\badd me (?:to|for)\b",
