@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -120,6 +121,10 @@ class App:
         self.outbox.leadership = self.jobs.leadership
         self.outbox.start()
         self.jobs.start()
+        # Everything loaded at start (modules, commands, catalogs) lives as long as the process: moved out
+        # of the collector's reach, a full collection no longer walks it (an 89 ms pause without this).
+        gc.collect()
+        gc.freeze()
 
     def is_chat_admin(self, chat: ChatRef, user: UserRef) -> bool:
         """The dispatcher's admin check: asks the chat's adapter (its optional ``is_chat_admin``).

@@ -77,7 +77,8 @@ class Qualification(SQLModel, table=True):
 class Booking(SQLModel, table=True):
     # Overlap queries ask "start < window end AND end > window start": led by "end", the range holds only
     # bookings not yet over, so their cost doesn't grow with history.
-    __table_args__ = (Index("ix_booking_space_end", "space_id", "end", "start"),)
+    __table_args__ = (Index("ix_booking_space_end", "space_id", "end", "start"),
+                      Index("ix_booking_member_end", "member_id", "end"))
 
     id: int | None = Field(default=None, primary_key=True)
     space_id: int = Field(foreign_key="space.id")

@@ -14,9 +14,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-# Telegram allows about 30 messages per second; one less leaves room for the jitter between our clock
-# and theirs (at exactly 30, a broadcast measured 50 answers 429 per 1,000 messages, each a pause).
-OVERALL_PER_SECOND = 29
+# Telegram allows about 30 messages per second. Messages go evenly spaced (one every 1/29.5 s), never in
+# bursts: any one-second window then holds at most 30, with 17 ms to spare for the jitter between our
+# clock and theirs (a sliding window of 29 allowed bursts: 11-12 answers 429 per 1,000 messages).
+OVERALL_PER_SECOND = 29.5
 CHAT_INTERVAL_S = 1.0
 GROUP_PER_MINUTE = 20
 
@@ -33,7 +34,7 @@ class SendLimiter:
 
     def __init__(
         self,
-        overall_per_second: int = OVERALL_PER_SECOND,
+        overall_per_second: float = OVERALL_PER_SECOND,
         chat_interval_s: float = CHAT_INTERVAL_S,
         group_per_minute: int = GROUP_PER_MINUTE,
         clock: Callable[[], float] = time.monotonic,
@@ -43,7 +44,7 @@ class SendLimiter:
         self.group_per_minute = group_per_minute
         self.clock = clock
         self._chats: dict[str, _ChatSlots] = {}
-        self._overall: deque[float] = deque()
+        self._next_overall = 0.0  # the next free slot of the overall pace
         self._overall_lock = asyncio.Lock()
 
     def reserve(self, chat_id: str, *, is_group: bool) -> float:
@@ -91,15 +92,13 @@ class SendLimiter:
         await self._wait_overall()
 
     async def _wait_overall(self) -> None:
+        """Even pacing: one message at a time takes the pace's next slot, and the one after is spaced from
+        when this one actually went (a busy loop that wakes it late doesn't send the backlog in a burst)."""
         async with self._overall_lock:
-            while True:
-                now = self.clock()
-                while self._overall and self._overall[0] <= now - 1.0:
-                    self._overall.popleft()
-                if len(self._overall) < self.overall_per_second:
-                    self._overall.append(now)
-                    return
-                await asyncio.sleep(self._overall[0] + 1.0 - now)
+            delay = self._next_overall - self.clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._next_overall = self.clock() + 1.0 / self.overall_per_second
 
     def _forget_idle(self, now: float) -> None:
         """Keep memory bounded: a chat idle for over a minute has no limit left to remember."""

@@ -8,8 +8,6 @@ import io
 import re
 from datetime import timedelta
 
-import segno
-
 from bot.core.context import Ctx, JobCtx
 from bot.core.errors import NotAllowed, UserError
 from bot.core.grammar.args import MARKED, CustomArg, FlagArg, KeywordArg, NumberArg, WordArg
@@ -123,6 +121,8 @@ def door_qr(ctx: Ctx, number: int) -> Reply:
         return Reply(ctx._("No PUBLIC_URL is set, so there is no link to print; people can send {command} "
                            "during the event ({when}).").format(command=command, when=when), title=event.title)
     image = io.BytesIO()
+    import segno  # only the door QR code draws one: not loaded at start
+
     segno.make(link, error="m").save(image, kind="png", scale=8, border=4)
     return Reply(ctx._("Print it for the door: opened during the event ({when}), it lets people check in from "
                        "their chat, without a login. {link}").format(when=when, link=link),

@@ -1,4 +1,5 @@
-"""Performance: overlap queries served by indexes led by the end time (cost independent of history)
+"""Performance: overlap queries and a member's upcoming bookings served by indexes led by the end time
+(cost independent of history)
 
 Revision ID: 0019
 Revises: 0001
@@ -18,6 +19,7 @@ def upgrade() -> None:
     with op.batch_alter_table("booking", schema=None) as batch_op:
         batch_op.drop_index("ix_booking_space_time")
         batch_op.create_index("ix_booking_space_end", ["space_id", "end", "start"], unique=False)
+        batch_op.create_index("ix_booking_member_end", ["member_id", "end"], unique=False)
     with op.batch_alter_table("eventoccurrence", schema=None) as batch_op:
         batch_op.create_index("ix_occurrence_event_end", ["event_id", "end"], unique=False)
 
@@ -26,5 +28,6 @@ def downgrade() -> None:
     with op.batch_alter_table("eventoccurrence", schema=None) as batch_op:
         batch_op.drop_index("ix_occurrence_event_end")
     with op.batch_alter_table("booking", schema=None) as batch_op:
+        batch_op.drop_index("ix_booking_member_end")
         batch_op.drop_index("ix_booking_space_end")
         batch_op.create_index("ix_booking_space_time", ["space_id", "start", "end"], unique=False)
