@@ -197,17 +197,17 @@ def test_posted_event_shows_the_live_count_and_join_edits_it_in_place(chat: Chat
     assert "1/80 inscrit" in posted.text and "Alice" not in posted.text
     assert [a.command for a in posted.actions] == ["/join 1", "/leave 1"]
     # Never wrote privately: the card is updated and Carol alone hears how it went (personal reply).
-    silent, own = group_press(chat, "carol", "/join 1")
+    own, silent = group_press(chat, "carol", "/join 1")
     assert silent.edit_original and "2/80 inscrits" in silent.text and "Carol" not in silent.text
     assert own.personal and own.text.startswith("Vous êtes inscrit·e à « Concert »")
     assert chat.outbox() == []
     group_press(chat, "carol", "/leave 1")
     chat.say("bob", "/start")
-    edited, own = group_press(chat, "bob", "/join 1")
+    own, edited = group_press(chat, "bob", "/join 1")
     assert edited.edit_original and "2/80 inscrits" in edited.text and "Bob" not in edited.text
     assert [a.command for a in edited.actions] == ["/join 1", "/leave 1"]
     assert own.personal and own.text == "Vous êtes inscrit·e à « Concert », samedi 12 décembre, 20:00–23:00."
-    left, _own = group_press(chat, "bob", "/leave 1")
+    _own, left = group_press(chat, "bob", "/leave 1")
     assert left.edit_original and "1/80 inscrit" in left.text
     assert "Seul·e son organisateur·rice" in chat.text("alice", "/event post 1", group="g1")
 

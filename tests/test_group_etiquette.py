@@ -25,10 +25,10 @@ def test_an_english_speaker_pressing_join_leaves_a_french_group_card_in_french(c
     [posted] = chat.say("coord", "/event post 1", group="g1")
     assert "0/80 inscrit" in posted.text
     chat.say("bob", "/lang en")
-    card, own = group_press(chat, "bob", "/join 1", lang="en")
+    own, card = group_press(chat, "bob", "/join 1", lang="en")
     assert "1/80 inscrit" in card.text and [a.label for a in card.actions] == ["S'inscrire", "Se désinscrire"]
     assert own.personal and own.text.startswith("You are signed up for “Concert”")
-    card, _own = group_press(chat, "alice", "/join 1", lang="fr")
+    _own, card = group_press(chat, "alice", "/join 1", lang="fr")
     assert "2/80 inscrits" in card.text
 
 
@@ -38,7 +38,7 @@ def test_a_group_admin_sets_the_groups_language_and_a_member_only_their_own(chat
     assert chat.text("alice", "/langue en", group="g1").startswith("From now on I'll write in English in this group")
     [posted] = chat.say("coord", "/event post 1", group="g1")
     assert "0/80 signed up" in posted.text and [a.label for a in posted.actions] == ["Join", "Leave"]
-    card, own = group_press(chat, "bob", "/join 1", lang="fr")
+    own, card = group_press(chat, "bob", "/join 1", lang="fr")
     assert "1/80 signed up" in card.text
     assert own.text.startswith("Vous êtes inscrit·e")  # the presser's own feedback stays in their language
     # Bob isn't an admin: /langue in the group changes only his own language.
@@ -92,7 +92,7 @@ def test_a_member_promoted_by_a_group_press_is_not_named_and_the_card_gets_no_pr
     group_press(chat, "bob", "/join 1")
     group_press(chat, "carol", "/join 1")  # the waiting list; Carol never wrote to the bot privately
     replies = group_press(chat, "bob", "/leave 1")  # Carol is promoted: her message waits for /start
-    card, own, note = replies
+    own, card, note = replies
     assert card.edit_original and note.private_start_payload == "hello" and not note.personal
     assert "Carol" not in card.text + own.text + note.text
     assert "conversation privée" not in card.text  # the shared card is not the place for the note

@@ -40,6 +40,12 @@ def reply_to_json(reply: Reply) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
+def is_personal_payload(payload: str) -> bool:
+    """The stored reply is for one member of a group (Reply.personal): a button's pop-up or a private
+    message, not a message in the group, so the group's sending limits don't hold it back."""
+    return '"personal": true' in payload
+
+
 def reply_from_json(payload: str) -> Reply:
     data = json.loads(payload)
     actions = tuple(Action(**a) for a in data.pop("actions", []))
@@ -273,7 +279,7 @@ class OutboxWorker:
                 break
             self._idle.add(key)
             try:
-                if until_ready is not None:
+                if until_ready is not None and not is_personal_payload(row.payload):
                     await until_ready(row.chat_id)  # the platform's per-chat limit; nothing claimed meanwhile
                 await self._in_flight.acquire()
             finally:

@@ -26,7 +26,8 @@ def answer(ctx: Ctx, occurrence: EventOccurrence, event: Event, status: str) -> 
                              incoming.message_id, ctx.now)
     refresh_posted_cards(ctx, occurrence, event)
     if incoming.is_action and not incoming.chat.is_private:
-        return [card_reply(ctx, occurrence, event, edit=True, public=True), Reply(status, personal=True)]
+        # The presser's pop-up first: it must arrive while their button still waits for it.
+        return [Reply(status, personal=True), card_reply(ctx, occurrence, event, edit=True, public=True)]
     return [card_reply(ctx, occurrence, event, status=status, edit=incoming.is_action)]
 
 

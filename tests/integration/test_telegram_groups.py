@@ -93,3 +93,32 @@ async def test_a_groups_title_is_recorded_for_reports(running: App, standin: Bot
     standin.type_text(standin.group(GROUP, title="Repair café — bénévoles"), alice, "/help")
     await standin.wait_for("sendMessage", chat_id=GROUP)
     assert get_state(running.engine, f"chat_title:telegram:{GROUP}") == "Repair café — bénévoles"
+
+
+async def test_a_busy_group_does_not_hold_back_the_pressers_popup(tmp_path: Path, standin: BotApiStandIn) -> None:  # noqa: F811
+    """With Telegram's real limits (20 messages a minute in a group), the group has just used its slots:
+    the pop-up is no group message, so it comes at once, before the card's edit waits its turn."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.integration.test_telegram import buttons
+
+    app = make_app(tmp_path, standin, fast_limits=False, COORDINATORS=f"telegram:{ALICE}",
+                   clock=lambda: datetime(2030, 1, 7, 9, 0, tzinfo=ZoneInfo("Europe/Paris")))
+    await app.start()
+    try:
+        alice, group = standin.user(ALICE, "Alice"), standin.group(GROUP)
+        standin.type_text(standin.private_chat(alice), alice, '/event add "Concert" 12/01/2030 20h-23h places 2')
+        await standin.wait_for("sendMessage", chat_id=ALICE)
+        standin.type_text(group, alice, "/event post 1")
+        [card] = await standin.wait_for("sendMessage", chat_id=GROUP)
+        telegram(app).limiter.push_back(str(GROUP), 30.0)  # the group's next slot is half a minute away
+        message = standin.messages[(str(GROUP), max(m for c, m in standin.messages if c == str(GROUP)))]
+        join = next(b for b in buttons(card.params) if b["text"] == "S'inscrire")
+        pressed = time.monotonic()
+        standin.press(standin.user(BRUNO, "Bruno"), message, join["callback_data"])
+        [popup] = await standin.wait_for("answerCallbackQuery", timeout=5)
+        assert popup.params["text"].startswith("Vous êtes inscrit·e") and time.monotonic() - pressed < 3
+        assert not standin.sent("editMessageText")  # the card's edit waits for the group's turn
+    finally:
+        await app.stop()
