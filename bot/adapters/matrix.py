@@ -117,7 +117,22 @@ def _poll_key(start_event_id: str) -> str:
     return f"matrix:poll:{start_event_id}"
 
 
+def _poll_of_key(number: int, room_id: str) -> str:
+    return f"matrix:poll-of:{number}:{room_id}"
+
+
 POLL_START = "m.poll.start"
+POLL_END = "m.poll.end"
+
+
+def poll_end_content(start_event_id: str, text: str) -> dict[str, Any]:
+    """An m.poll.end for our poll: Element shows it closed, with our result as its text."""
+    return {
+        "m.relates_to": {"rel_type": "m.reference", "event_id": start_event_id},
+        "m.text": [{"body": text}],
+        "org.matrix.msc3381.poll.end": {},
+        "org.matrix.msc1767.text": text,
+    }
 POLL_RESPONSE_TYPES = ("m.poll.response", "org.matrix.msc3381.poll.response")
 
 
@@ -813,10 +828,16 @@ class MatrixAdapter:
         content = notice_content(reply, self.translator, in_reply_to=in_reply_to, replaces=replaces,
                                  thread_id=thread_id, msgtype=msgtype, command_names=self.command_names)
         event_id = await self._room_send(room_id, content, txn)
-        if reply.poll is not None and not replaces:  # Element shows it as a poll; answers come back as /vote
+        if reply.poll is not None and not reply.poll.closed and not replaces:  # shown as a poll; answers: /vote
             poll_id = await self._room_send(room_id, poll_start_content(reply.poll, content.get("body", "")),
                                             transaction_id(txn, "poll"), event_type=POLL_START)
             await self._set_state(_poll_key(poll_id), str(reply.poll.number))
+            await self._set_state(_poll_of_key(reply.poll.number, room_id), poll_id)
+        elif reply.poll is not None and reply.poll.closed:  # the result: our poll in this room ends
+            start = await self._state(_poll_of_key(reply.poll.number, room_id))
+            if start:
+                await self._room_send(room_id, poll_end_content(start, content.get("body", "")),
+                                      transaction_id(txn, "poll-end"), event_type=POLL_END)
         if len(self._bot_events) >= BOT_EVENTS_KEPT:
             self._bot_events.clear()
         self._bot_events.add(event_id)

@@ -590,9 +590,12 @@ class TelegramAdapter:
         sent: list[int] | None = None,
     ) -> None:
         native = reply.poll if reply.edit_message_id is None else None
-        steps = self._plan(reply, None if native else await self._keyboard(reply, language))
-        if native is not None:  # the platform's own poll replaces the buttons
-            steps.append(self._poll_step(native))
+        opening = native if native is not None and not native.closed else None
+        steps = self._plan(reply, None if opening else await self._keyboard(reply, language))
+        if opening is not None:  # the platform's own poll replaces the buttons
+            steps.append(self._poll_step(opening))
+        elif native is not None:  # the result: the poll shown in this chat stops taking answers
+            steps.append(self._stop_poll_step(native))
         for index, step in enumerate(steps):
             if index < skip:
                 continue
@@ -665,6 +668,19 @@ class TelegramAdapter:
             return message
 
         return send_poll
+
+    def _stop_poll_step(self, poll: PollSpec) -> Step:
+        async def stop_poll(chat: int | str) -> object:
+            message_id = await self.state.poll_message(poll.number, str(chat))
+            if message_id is None or not message_id.isdigit():
+                return None  # no native poll of ours in this chat
+            try:
+                return await self.bot.stop_poll(chat, int(message_id))
+            except BadRequest as error:  # already stopped, or deleted by an admin
+                log.info("stopPoll refused (%s)", error.message)
+                return None
+
+        return stop_poll
 
     def _text_steps(
         self, chunks: Sequence[str], markup: InlineKeyboardMarkup | None, quote: ReplyParameters | None,

@@ -84,6 +84,11 @@ class TelegramChatState:
     async def remember_poll(self, poll_id: str, number: int, chat_id: str, message_id: str) -> None:
         """Which of our polls a Telegram poll shows, and where: its answers are read back as /vote."""
         await self._set(f"telegram:poll:{poll_id}", json.dumps([number, chat_id, message_id]))
+        await self._set(f"telegram:poll-of:{number}:{chat_id}", message_id)
+
+    async def poll_message(self, number: int, chat_id: str) -> str | None:
+        """The message of our poll ``number`` in this chat (to stop it when the poll closes)."""
+        return await self._get(f"telegram:poll-of:{number}:{chat_id}")
 
     async def poll_for(self, poll_id: str) -> tuple[int, str, str] | None:
         value = await self._get(f"telegram:poll:{poll_id}")

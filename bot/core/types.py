@@ -78,12 +78,14 @@ class PollSpec:
     """A question the platform can show as its own poll (Telegram sendPoll, Matrix m.poll.start); the text
     of the Reply carrying it is shown as well, and platforms without polls show only that (numbered
     choices). A member's answer comes back as the command ``/vote <number> <positions…>`` (positions from
-    1; ``/vote <number> withdraw`` when they take their answer back), through the inbox like any command."""
+    1; ``/vote <number> withdraw`` when they take their answer back), through the inbox like any command.
+    ``closed``: the Reply gives the result; the platform's poll of this number in that chat is ended."""
 
     number: int
     question: str
     options: tuple[str, ...]
     multiple: bool = False
+    closed: bool = False
 
 
 @dataclass(frozen=True)

@@ -179,8 +179,8 @@ def result_text(ctx: Ctx | JobCtx, t: Translator, decision: Decision, options: S
 def participation_line(t: Translator, voters: int, eligible: int) -> str:
     rate = store.participation(voters, eligible)
     percent = round(rate * 100) if rate is not None else 0
-    return t.ngettext("{voters} of {n} member took part ({percent} %).",
-                      "{voters} of {n} members took part ({percent} %).", eligible).format(
+    return t.ngettext("{voters} member took part, of {n} ({percent} %).",
+                      "{voters} members took part, of {n} ({percent} %).", voters).format(
         voters=voters, n=eligible, percent=percent)
 
 
@@ -219,10 +219,14 @@ def announce_result(ctx: Ctx | JobCtx, decision: Decision, options: Sequence[Dec
 
 def closed_reply(ctx: Ctx | JobCtx, t: Translator, decision: Decision, options: Sequence[DecisionOption]) -> Reply:
     actions: tuple[Action, ...] = ()
+    poll = None
+    if decision.kind != store.DATEPOLL:  # where a native poll shows it, that poll is ended too
+        poll = PollSpec(decision.id or 0, heading(t, decision)[:300],
+                        tuple(option_label(t, decision, o)[:100] for o in options), decision.multiple, closed=True)
     if decision.kind == store.DATEPOLL and (decision.result or "").startswith("option:") and decision.event_id is None:
         actions = (Action(t.gettext("Create the event"), f"/datepoll event {decision.id}"),)
     return Reply(result_text(ctx, t, decision, options), title=t.gettext("Closed: {heading}").format(
-        heading=heading(t, decision)), actions=actions)
+        heading=heading(t, decision)), actions=actions, poll=poll)
 
 
 def fold_words(text: str) -> list[str]:

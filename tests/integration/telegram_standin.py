@@ -385,6 +385,12 @@ class BotApiStandIn:
                 "allows_multiple_answers": str(params.get("allows_multiple_answers", "false")).lower() == "true"}
         return self._bot_message(params, poll=poll)
 
+    def _api_stoppoll(self, params: dict[str, Any]) -> dict[str, Any]:
+        key = (str(params["chat_id"]), int(params["message_id"]))
+        poll = dict(self.messages[key]["poll"], is_closed=True)
+        self.messages[key] = dict(self.messages[key], poll=poll)
+        return poll
+
     def _api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (str(params["chat_id"]), int(params["message_id"]))
         message = dict(self.messages.get(key) or {"message_id": key[1], "date": int(time.time()),

@@ -1,6 +1,6 @@
 """Native Matrix polls against a real Synapse: /poll posts an m.poll.start (Element shows it as a poll)
 and a member's m.poll.response events count as their /vote — changed by a later response, stable or
-unstable (MSC3381) form."""
+unstable (MSC3381) form; closing it sends the m.poll.end with the result."""
 
 from __future__ import annotations
 
@@ -54,5 +54,10 @@ async def test_a_poll_is_an_m_poll_start_and_members_responses_are_their_votes(
         await member._send(room, "org.matrix.msc3381.poll.response",  # Element's form; the latest counts
                            {"m.relates_to": reference, "org.matrix.msc3381.poll.response": {"answers": ["1"]}})
         await until_counts(app, 1, (1, [1, 0]))
+
+        await member.say(room, "!sondage fermer 1")
+        end = await member.wait_for(lambda r, e: r == room and e.source.get("type") == "m.poll.end")
+        assert end.source["content"]["m.relates_to"] == reference
+        assert "Résultat : Samedi." in end.source["content"]["m.text"][0]["body"]
     finally:
         await app.stop()

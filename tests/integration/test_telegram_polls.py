@@ -1,6 +1,7 @@
 """Native Telegram polls for /poll and /proposal: the real PTB adapter against the Bot API stand-in.
 The poll is sent with sendPoll (not anonymous, several answers when the poll allows them) and each
-member's poll_answer update counts as their /vote — once per member, changed or taken back."""
+member's poll_answer update counts as their /vote — once per member, changed or taken back; closing it
+stops the native poll (stopPoll)."""
 
 from __future__ import annotations
 
@@ -79,6 +80,12 @@ async def test_a_poll_in_a_group_is_a_native_poll_whose_answers_count_once_per_m
     await standin.settle()
     assert [c.params["text"] for c in standin.sent("sendMessage", chat_id=GROUP)] == [card.params["text"]]
     # ↑ the confirmations are each voter's own, never the group's
+
+    standin.type_text(group, alice, "/sondage fermer 1")
+    [stopped] = await standin.wait_for("stopPoll", chat_id=GROUP)  # the native poll takes no more answers
+    assert int(stopped.params["message_id"]) == next(k[1] for k, m in standin.messages.items() if "poll" in m)
+    [_card, result] = await standin.wait_for("sendMessage", 2, chat_id=GROUP)
+    assert "Résultat : Samedi." in result.params["text"] and "1 membre sur" in result.params["text"]
 
 
 async def test_a_proposal_is_a_native_poll_with_for_against_and_abstain(
