@@ -98,6 +98,25 @@ def test_a_deadline_across_the_october_clock_change_is_at_the_local_time_given(s
     chat.app.engine.dispose()
 
 
+def test_a_deadline_across_the_march_clock_change_is_at_the_local_time_given(sqlite_url: str) -> None:
+    chat = make_chat(sqlite_url, now=datetime(2027, 3, 26, 10, 0, tzinfo=UTC))  # Friday before the change
+    chat.say("alice", '/proposition "Horaires d\'été" jusqu\'à lundi 18h')
+    chat.clock.now = datetime(2027, 3, 29, 15, 59, tzinfo=UTC)  # 17:59 in Paris (UTC+2 since Sunday)
+    chat.app.jobs.run_now("decision-deadlines")
+    assert "Votre vote" in chat.text("bob", "/voter 1 pour")
+    chat.clock.advance(minutes=1)
+    assert "est clos" in chat.text("carol", "/voter 1 contre")
+    chat.app.engine.dispose()
+
+
+def test_a_date_on_the_october_change_lasts_two_hours_of_real_time(sqlite_url: str) -> None:
+    chat = make_chat(sqlite_url, now=datetime(2026, 10, 20, 10, 0, tzinfo=UTC))
+    card = chat.text("alice", '/sondage-date "Vide-grenier" samedi 10h, dimanche 1h')
+    assert "dimanche 25 octobre, 01:00–02:00" in card  # 01:00 CEST + 2 h = 02:00 CET (the hour is repeated)
+    assert "samedi 24 octobre, 10:00–12:00" in card
+    chat.app.engine.dispose()
+
+
 def test_a_proposal_needs_its_quorum_and_more_for_than_against(chat: Chat) -> None:
     for who in ("bob", "carol", "dan", "eve", "fred", "coord"):
         chat.say(who, "/aide")
