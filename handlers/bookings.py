@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.core.context import Ctx
 from bot.core.dates import When
 from bot.core.errors import NotAllowed, UserError
-from bot.core.grammar.args import NumberArg
+from bot.core.grammar.args import LEADING, CustomArg, NumberArg
 from bot.core.grammar.moments import WhenArg
 from bot.core.grammar.refs import SpaceArg
 from bot.core.i18n import N_
@@ -15,6 +16,7 @@ from bot.core.limits import check_room_for_booking
 from bot.core.router import Router
 from bot.core.types import Action, Reply
 from handlers.explain import refusal_reason, waived_reasons
+from handlers.places import read_place_scope, scope
 from handlers.reminders import schedule_booking_reminder
 from handlers.telling import tell_member
 from storage import reminders
@@ -31,7 +33,7 @@ from storage.bookings import (
     suggestion_window,
     upcoming_booking_lines,
 )
-from storage.models import Booking, Space
+from storage.models import Booking, Site, Space
 from storage.spaces import SpaceView, space_views
 
 router = Router("bookings")
@@ -97,12 +99,20 @@ def book(ctx: Ctx, space: SpaceView, when: When | None) -> Reply:
 
 
 @router.typed("free", aliases=["dispo", "libre"], help=N_("See what is free (a day or a time)"),
-              args=(WhenArg("when", need="day", optional=True, example=N_("/free tomorrow 14:00-16:00")),),
+              args=(CustomArg("place", read_place_scope, stage=LEADING, label=N_("[place|all]")),
+                    WhenArg("when", need="day", optional=True, example=N_("/free tomorrow 14:00-16:00"))),
               examples=(N_("/free tomorrow"), N_("/free tomorrow 14:00-16:00")), read_only=True)
-def free(ctx: Ctx, when: When | None) -> Reply:
+def free(ctx: Ctx, when: When | None, place: Site | str | None = None) -> Reply:
     if when is None:
         when = When(day=ctx.now.astimezone(ctx.tz).date())
-    spaces = space_views(ctx.session)
+    scoped = scope(ctx, space_views(ctx.session), place, ctx._("/free {place} tomorrow"))
+    reply = _free(ctx, when, [s for _, group in scoped.groups for s in group])
+    if scoped.footer:
+        reply = replace(reply, text=reply.text + "\n\n" + "\n".join(scoped.footer), actions=scoped.actions)
+    return reply
+
+
+def _free(ctx: Ctx, when: When, spaces: list[SpaceView]) -> Reply:
     ids = [s.id for s in spaces]
     if when.start is not None:
         end = when.end or when.start + timedelta(hours=1)

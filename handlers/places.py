@@ -5,6 +5,9 @@ names a place's coordinator."""
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from sqlmodel import col, func, select
 
@@ -27,12 +30,13 @@ from storage.places import (
     coordinated_sites,
     find_place,
     home_place,
+    is_network,
     place_info,
     places,
     set_chat_place,
     set_home_place,
 )
-from storage.spaces import AmbiguousSpace, SpaceNotFound
+from storage.spaces import AmbiguousSpace, SpaceNotFound, _key
 
 router = Router("places")
 
@@ -259,3 +263,73 @@ def space_place(ctx: Ctx, name: str | None) -> Site | None:
     if len(theirs) == 1:
         return ctx.session.get(Site, theirs[0])
     raise UserError(ctx._("At which place? Add place=<place>, e.g. place=orgelet."))
+
+
+# --- lists that show the member's place first (/espaces, /dispo) ----------------------------------------
+
+ALL = "all"
+
+
+def read_place_scope(ctx: Ctx, text: str) -> tuple[Site | str | None, str]:
+    """A place named at the start of a list command ("/dispo Orgelet demain"), or "tout"; only in a network,
+    and only an exact name or short name, so that nothing else is taken for a place."""
+    if not text or not is_network(ctx.session):
+        return None, text
+    words = text.split(" ")
+    if fold(words[0]) in WHOLE_NETWORK:
+        return ALL, " ".join(words[1:])
+    sites = places(ctx.session)
+    for n in range(min(4, len(words)), 0, -1):
+        wanted = _key(" ".join(words[:n]))
+        for site in sites:
+            if wanted in (_key(site.slug), _key(site.name)):
+                return site, " ".join(words[n:])
+    return None, text
+
+
+class Placed(Protocol):
+    @property
+    def site_id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+P = TypeVar("P", bound=Placed)
+
+
+@dataclass(frozen=True)
+class Scoped(Generic[P]):
+    """What a list shows in a network: its items, a heading per place when several, and how to see others."""
+
+    groups: list[tuple[str | None, list[P]]]  # (place name or None for a deployment of one place, items)
+    footer: list[str]
+    actions: tuple[Action, ...]
+
+
+def scope(ctx: Ctx, items: Sequence[P], chosen: Site | str | None, how: str) -> Scoped[P]:
+    """Items of the member's place (or the place named, or every place with ``ALL``); ``how``: the command
+    with a place, for the footer ("/dispo {place} demain"). One place: everything, as before."""
+    sites = places(ctx.session)
+    if len(sites) < 2:
+        return Scoped([(None, list(items))], [], ())
+    names = {s.id: s.name for s in sites}
+    mine = home_place(ctx.session, ctx.member_id)
+    if isinstance(chosen, Site):
+        shown = [chosen.id]
+    elif chosen == ALL or mine is None:
+        shown = sorted(names, key=lambda i: (i != mine, i or 0))
+    else:
+        shown = [mine]
+    groups: list[tuple[str | None, list[P]]] = [(names[i], [x for x in items if x.site_id == i]) for i in shown]
+    footer: list[str] = []
+    actions: tuple[Action, ...] = ()
+    if mine is None:
+        footer.append(ctx._("Which is your place? Your lists will show it first (/place <name>)."))
+        actions = _choice_buttons(ctx, "/place")
+    others = [s for s in sites if s.id not in shown]
+    if others:
+        footer.append(ctx._("Other places: {places}. See one with {example}, or all with {all}.").format(
+            places=", ".join(s.name for s in others), example=how.format(place=others[0].slug),
+            all=how.format(place=ctx._("all"))))
+    return Scoped(groups, footer, actions)

@@ -17,7 +17,7 @@ from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core.types import Reply
 from bot.core.vocabulary import weekday_of
-from handlers.places import places_guard, require_manager, space_place
+from handlers.places import places_guard, read_place_scope, require_manager, scope, space_place
 from storage.models import Site, Space
 from storage.opening_hours import WEEKDAYS, HoursFormatError, hours_from_json, parse_hours
 from storage.places import is_network
@@ -79,11 +79,26 @@ def hours_summary(ctx: Ctx, opening_hours: str | None) -> str:
 
 
 @router.typed("spaces", aliases=["espaces"], help=N_("List the spaces you can book"), examples=(N_("/spaces"),),
-              read_only=True)
-def show_spaces(ctx: Ctx) -> Reply:
+              read_only=True, args=(CustomArg("place", read_place_scope, stage=REST, label=N_("[place|all]")),))
+def show_spaces(ctx: Ctx, place: Site | str | None = None) -> Reply:
     spaces = list_spaces(ctx.session, include_closed=ctx.is_coordinator)
     if not spaces:
         return Reply(ctx._("No spaces yet. A coordinator can add one with /space add."))
+    scoped = scope(ctx, spaces, place, ctx._("/spaces {place}"))
+    lines = []
+    for heading, group in scoped.groups:
+        if heading is not None:
+            lines.append(ctx._("— {place} —").format(place=heading))
+            if not group:
+                lines.append("   " + ctx._("no spaces yet"))
+        lines += _space_lines(ctx, group)
+    lines.append("")
+    lines.append(ctx._("Book with /book <space> <when>, e.g. /book salle-reunion tomorrow 14:00-16:00"))
+    lines += scoped.footer
+    return Reply("\n".join(lines), title=ctx._("Spaces"), actions=scoped.actions)
+
+
+def _space_lines(ctx: Ctx, spaces: list[Space]) -> list[str]:
     lines = []
     for space in spaces:
         line = f"• {space.name} ({space.slug}) — {kind_label(ctx, space.kind)}"
@@ -95,9 +110,7 @@ def show_spaces(ctx: Ctx) -> Reply:
             line += " — " + ctx._("closed")
         lines.append(line)
         lines.append("   " + hours_summary(ctx, space.opening_hours))
-    lines.append("")
-    lines.append(ctx._("Book with /book <space> <when>, e.g. /book salle-reunion tomorrow 14:00-16:00"))
-    return Reply("\n".join(lines), title=ctx._("Spaces"))
+    return lines
 
 
 # --- settings: capacity=4 kind=salle mar=14:00-19:00 -----------------------------------------------------

@@ -69,3 +69,49 @@ def test_a_place_coordinator_manages_only_their_places_spaces(chat: Chat) -> Non
     # a network coordinator manages every place
     assert "Lieu : Foncine-le-Haut." in chat.text("coord", '/espace ajouter atelier "Atelier" lieu=foncine')
     assert chat.text("coord", "/espace fermer salle-orgelet").startswith("L'espace Salle de réunion est fermé")
+
+
+def two_places_with_members(chat: Chat) -> Chat:
+    network(chat)
+    chat.say("coord", '/espace ajouter salle-orgelet "Salle de réunion" lieu=orgelet capacite=10')
+    chat.say("bob", "/lieu orgelet")
+    chat.say("carol", "/lieu la-fabrique")
+    return chat
+
+
+def test_members_of_two_places_see_their_own_place_first_and_how_to_see_another(chat: Chat) -> None:
+    two_places_with_members(chat)
+    bob = chat.text("bob", "/espaces")
+    assert "— Orgelet —\n• Salle de réunion (salle-orgelet)" in bob and "petite-salle" not in bob
+    assert "Autres lieux : La Fabrique, Foncine-le-Haut. Voyez-en un avec /espaces la-fabrique, ou tous avec " \
+           "/espaces tout." in bob
+    carol = chat.text("carol", "/espaces")
+    assert "— La Fabrique —" in carol and "salle-orgelet" not in carol
+    everything = chat.text("carol", "/espaces tout")
+    order = [everything.index(f"— {place} —") for place in ("La Fabrique", "Orgelet", "Foncine-le-Haut")]
+    assert order == sorted(order)
+    free = chat.text("bob", "/dispo demain")
+    assert "• Salle de réunion (salle-orgelet): 09:00–18:00" in free and "petite-salle" not in free
+    assert "/dispo la-fabrique demain" in free
+    other = chat.text("bob", "/dispo La Fabrique demain")
+    assert "Petite salle (petite-salle)" in other and "salle-orgelet" not in other
+    # and they book at either place by naming the space
+    assert chat.text("bob", "/reserver salle-orgelet demain 14h-16h").startswith("Réservé : Salle de réunion")
+    assert chat.text("bob", "/reserver petite-salle demain 14h-16h").startswith("Réservé : Petite salle")
+
+
+def test_a_member_without_a_place_is_asked_with_a_button_per_place(chat: Chat) -> None:
+    network(chat)
+    [reply] = chat.say("dave", "/espaces")
+    assert "Quel est votre lieu ?" in reply.text
+    assert [a.label for a in reply.actions] == ["La Fabrique", "Orgelet", "Foncine-le-Haut"]
+    [answer] = chat.press("dave", "Orgelet")
+    assert answer.text.startswith("Votre lieu est maintenant Orgelet")
+    assert "Quel est votre lieu" not in chat.text("dave", "/espaces")
+
+
+def test_one_place_lists_are_unchanged(chat: Chat) -> None:
+    spaces = chat.text("alice", "/espaces")
+    assert spaces.split("\n")[1].startswith("• Cuisine du café")
+    assert "Autres lieux" not in spaces and "Quel est votre lieu" not in spaces
+    assert "Autres lieux" not in chat.text("alice", "/dispo demain")
