@@ -107,7 +107,14 @@ def _heads() -> set[str]:
 
     from storage.migrate import MIGRATIONS_DIR
 
-    return set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
+    directory = ScriptDirectory(str(MIGRATIONS_DIR))
+    heads = set(directory.get_heads())
+    # A head another branch depends on (depends_on = "0002") leaves the version table once that branch is applied.
+    needed: set[str] = set()
+    for head in heads:
+        dependencies = directory.get_revision(head).dependencies or ()
+        needed.update((dependencies,) if isinstance(dependencies, str) else dependencies)
+    return heads - needed
 
 
 def check_platforms(settings: Settings, t: Translator) -> list[Finding]:
