@@ -558,6 +558,10 @@ class TelegramAdapter:
         try:
             await self._send_reply(chat_id, reply, self.settings.language, max_wait=OUTBOX_MAX_WAIT_S,
                                    skip=already, sent=sent)
+            pending = self._unanswered.pop(reply.action_id, None) if reply.action_id else None
+            if pending is not None:  # the press changed the shared message: the button stops spinning now
+                pending.cancel()
+                self._spawn(self._answer_query(reply.action_id or "", None))
         except DeliveryError:
             if key and sent[0] > already:  # the next attempt resumes after these parts
                 await self.state.record_parts_sent(key, sent[0])

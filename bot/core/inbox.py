@@ -96,6 +96,8 @@ def placed(reply: Reply, incoming: Incoming) -> Reply:
         edit_message_id=reply.edit_message_id or edit,
         reply_to=reply.reply_to or quote,
         thread_id=reply.thread_id or incoming.thread_id,
+        # A group press answered by the shared message alone: once it is shown, the press needs no pop-up.
+        action_id=reply.action_id or (incoming.action_id if incoming.is_action else None),
     )
 
 

@@ -122,3 +122,29 @@ async def test_a_busy_group_does_not_hold_back_the_pressers_popup(tmp_path: Path
         assert not standin.sent("editMessageText")  # the card's edit waits for the group's turn
     finally:
         await app.stop()
+
+
+async def test_a_group_press_that_only_updates_the_shared_message_stops_spinning_at_once(
+    tmp_path: Path, standin: BotApiStandIn  # noqa: F811
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.integration.test_telegram import buttons
+
+    app = make_app(tmp_path, standin, clock=lambda: datetime(2030, 1, 7, 9, 0, tzinfo=ZoneInfo("Europe/Paris")))
+    await app.start()
+    try:
+        alice, group = standin.user(ALICE, "Alice"), standin.group(GROUP)
+        standin.type_text(group, alice, "/book salle-reunion demain 14h-16h")
+        [confirmation] = await standin.wait_for("sendMessage", chat_id=GROUP)
+        [cancel] = buttons(confirmation.params)
+        message = standin.messages[(str(GROUP), max(m for c, m in standin.messages if c == str(GROUP)))]
+        pressed = time.monotonic()
+        standin.press(alice, message, cancel["callback_data"])
+        await standin.wait_for("editMessageText", chat_id=GROUP)
+        [answer] = await standin.wait_for("answerCallbackQuery")
+        assert time.monotonic() - pressed < 2.0  # not the pop-up's 3 s wait
+        assert not answer.params.get("text")
+    finally:
+        await app.stop()
