@@ -92,7 +92,7 @@ _EVENT_STOP = {"inscris", "inscrire", "inscrit", "inscri", "m'inscrire", "desins
                "vais", "va", "aussi", "svp", "stp", "m", "mon", "ma", "evenement", "event", "pourrai", "pourrais",
                "unregister", "make", "it", "go", "like", "would", "i'd", "ajoute", "avec", "une", "un", "prochain",
                "prochaine", "next", "dispo", "encore", "signup", "sign-up", "des", "finalement", "est-ce", "que",
-               "desinscri", "desinscrit"}
+               "desinscri", "desinscrit", "tout", "tous", "all", "everything", "toutes"}
 _PERIOD_WORDS = {"semaine": "week", "week": "week", "mois": "month", "month": "month", "annee": "year",
                  "year": "year", "an": "year"}
 _EVENT_PERIOD_WORDS = {"aujourd'hui": "today", "today": "today", "ce soir": "today", "tonight": "today",

@@ -76,6 +76,8 @@ def intent_of(folded: str) -> str | None:
         if intent == "free" and strong_book:
             continue
         if _CUES[intent].search(folded):
+            if intent in {"mybookings", "myevents"} and _CUES["cancel"].search(folded):
+                return "cancel"  # "annule mes réservations": a cancellation, of one of them
             return intent
     return None
 
