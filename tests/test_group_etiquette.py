@@ -151,3 +151,16 @@ def test_a_sign_up_typed_privately_updates_the_card_shown_in_the_group_in_its_la
     assert edit[0] == "g1" and edit[1].edit_message_id == "7"
     assert "2/80 signed up" in edit[1].text and "Carol" not in edit[1].text
     assert [a.label for a in edit[1].actions] == ["Join", "Leave"]
+
+
+def test_an_organiser_editing_or_cancelling_from_a_group_names_nobody(chat: Chat) -> None:
+    chat.say("coord", "/start")
+    chat.say("coord", '/event add "Concert" 12/12 20h-23h places 80')
+    chat.say("bob", "/join 1", group="g1")  # Bob and Carol never wrote privately: their notices wait
+    chat.say("carol", "/join 1", group="g1")
+    edited = chat.say("coord", "/event edit 1 21h-23h", group="g1")
+    cancelled = chat.say("coord", "/event cancel 1", group="g1")
+    shown = "\n".join(r.text for r in edited + cancelled)
+    assert "Bob" not in shown and "Carol" not in shown
+    assert "J'ai un message pour quelqu'un ici" in shown  # the unnamed note, with the private-chat button
+    assert any(r.private_start_payload == "hello" and not r.edit_original for r in edited + cancelled)
