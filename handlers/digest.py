@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from babel.dates import format_date
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.charts import Panel, occupancy_panels
 from bot.core.context import Ctx, JobCtx
@@ -27,6 +27,8 @@ from storage.digest import (
     week_start,
 )
 from storage.events import signup_counts, upcoming_occurrences
+from storage.models import Space
+from storage.places import chat_place
 from storage.volunteers import materialise_rota, open_needs, rota_with_gaps
 
 router = Router("digest")
@@ -34,14 +36,16 @@ router = Router("digest")
 Section = Callable[[Session, Translator, date, datetime], list[str]]
 
 
-def bookings_section(session: Session, t: Translator, first_day: date, now: datetime) -> list[str]:
-    count = upcoming_booking_count(session, first_day, t.tz)
+def bookings_section(session: Session, t: Translator, first_day: date, now: datetime,
+                     site_id: int | None = None) -> list[str]:
+    count = upcoming_booking_count(session, first_day, t.tz, site_id)
     return [t.ngettext("{n} booking of spaces this week.", "{n} bookings of spaces this week.", count)
             .format(n=count)]
 
 
-def last_week_section(session: Session, t: Translator, first_day: date, now: datetime) -> list[str]:
-    figures = past_week_figures(session, first_day, t.tz)
+def last_week_section(session: Session, t: Translator, first_day: date, now: datetime,
+                      site_id: int | None = None) -> list[str]:
+    figures = past_week_figures(session, first_day, t.tz, site_id)
     return [t.gettext("Last week: {bookings} ({hours}) by {members}.").format(
         bookings=t.ngettext("{n} booking", "{n} bookings", figures.bookings).format(n=figures.bookings),
         hours=t.fmt_duration(round(figures.booked_hours * 60)),
@@ -56,9 +60,13 @@ def _week(first_day: date, t: Translator, offset_days: int = 0) -> tuple[datetim
     return start, datetime.combine(first_day + timedelta(days=offset_days + 7), time(0), tzinfo=t.tz)
 
 
-def events_section(session: Session, t: Translator, first_day: date, now: datetime) -> list[str]:
+def events_section(session: Session, t: Translator, first_day: date, now: datetime,
+                   site_id: int | None = None) -> list[str]:
     start, end = _week(first_day, t)
-    occurrences = upcoming_occurrences(session, max(start, now), end, limit=MAX_LINES)
+    occurrences = upcoming_occurrences(session, max(start, now), end, limit=MAX_LINES if site_id is None else 200)
+    if site_id is not None:  # a place's digest: its events, and those held nowhere in particular
+        here = set(session.exec(select(Space.id).where(Space.site_id == site_id)))
+        occurrences = [(o, e) for o, e in occurrences if e.space_id is None or e.space_id in here][:MAX_LINES]
     if not occurrences:
         return []
     counts = signup_counts(session, [o.id for o, _ in occurrences if o.id is not None])
@@ -111,6 +119,8 @@ def last_week_activity_section(session: Session, t: Translator, first_day: date,
 
 SECTIONS: list[Section] = [events_section, volunteers_section, bookings_section, last_week_section,
                            last_week_activity_section]
+# Sections that can be one place's (a group attached to a place with /lieu ici): they take ``site_id``.
+PLACE_SECTIONS = {events_section, bookings_section, last_week_section}
 
 
 def draw_chart(weeks: list[SpaceWeek], left_out: int, t: Translator, first_day: date) -> bytes:
@@ -124,20 +134,22 @@ def draw_chart(weeks: list[SpaceWeek], left_out: int, t: Translator, first_day: 
                             t.gettext("share of each space's places taken"), footnote)
 
 
-def compose_digest(session: Session, t: Translator, now: datetime, picture: bytes | None = None) -> Reply:
+def compose_digest(session: Session, t: Translator, now: datetime, picture: bytes | None = None,
+                   site_id: int | None = None) -> Reply:
     """The digest in ``t``'s language; ``picture``: its chart already drawn (the weekly job draws it
-    before its transaction), else drawn here."""
+    before its transaction), else drawn here; ``site_id``: one place's (its events, bookings, chart)."""
     first_day = week_start(now, t.tz)
     last_day = first_day + timedelta(days=6)
     lines: list[str] = []
     for section in SECTIONS:
-        part = section(session, t, first_day, now)
+        part = (section(session, t, first_day, now, site_id=site_id)
+                if site_id is not None and section in PLACE_SECTIONS else section(session, t, first_day, now))
         if part:
             if lines:
                 lines.append("")
             lines += part
     if picture is None:
-        picture = draw_chart(*occupancy_by_space(session, first_day, t.tz), t, first_day)
+        picture = draw_chart(*occupancy_by_space(session, first_day, t.tz, site_id=site_id), t, first_day)
     iso = first_day.isocalendar()
     return Reply(
         "\n".join(lines),
@@ -149,7 +161,9 @@ def compose_digest(session: Session, t: Translator, now: datetime, picture: byte
 
 @router.command("digest", aliases=["resume"], help=N_("Show the weekly digest now"), usage=N_("/digest"))
 def show_digest(ctx: Ctx, args: str) -> Reply:
-    return compose_digest(ctx.session, ctx.translator, ctx.now)
+    chat = ctx.incoming.chat
+    site_id = None if chat.is_private else chat_place(ctx.session, chat.platform.value, chat.chat_id)
+    return compose_digest(ctx.session, ctx.translator, ctx.now, site_id=site_id)
 
 
 @router.job("weekly-digest", weekly_setting="digest_schedule")
@@ -164,14 +178,17 @@ def send_weekly_digest(ctx: JobCtx) -> None:
     engine = ctx.session.get_bind()
     assert isinstance(engine, Engine)
     with session_scope(engine) as reading:
-        languages = {s.language for s in announcements.subscriptions(reading)}
-        weeks, left_out = occupancy_by_space(reading, first_day, ctx.tz) if languages else ([], 0)
-    pictures = {language: draw_chart(weeks, left_out, ctx.translator_in(language), first_day)
-                for language in languages}
-    digests: dict[str, Reply] = {}
+        # (language, place): a group attached to a place (/lieu ici) gets that place's digest.
+        kinds = {(s.language, chat_place(reading, s.platform, s.chat_id))
+                 for s in announcements.subscriptions(reading)}
+        weeks = {site: occupancy_by_space(reading, first_day, ctx.tz, site_id=site) for site in {k[1] for k in kinds}}
+    pictures = {(language, site): draw_chart(*weeks[site], ctx.translator_in(language), first_day)
+                for language, site in kinds}
+    digests: dict[tuple[str, int | None], Reply] = {}
     for subscription in announcements.subscriptions(ctx.session):
-        if subscription.language not in digests:
-            digests[subscription.language] = compose_digest(ctx.session, ctx.translator_in(subscription.language),
-                                                            ctx.now, pictures.get(subscription.language))
-        ctx.notify_chat(announcements.chat_of(subscription), digests[subscription.language],
+        kind = (subscription.language, chat_place(ctx.session, subscription.platform, subscription.chat_id))
+        if kind not in digests:
+            digests[kind] = compose_digest(ctx.session, ctx.translator_in(subscription.language), ctx.now,
+                                           pictures.get(kind), site_id=kind[1])
+        ctx.notify_chat(announcements.chat_of(subscription), digests[kind],
                         dedup_key=f"digest:{iso.year}-W{iso.week:02d}:{subscription.platform}:{subscription.chat_id}")

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from storage.booking_rules import peak_occupancy
 from storage.bookings import bookings_between
-from storage.models import Booking
+from storage.models import Booking, Space
 from storage.models_volunteers import TaskEntry
 from storage.spaces import space_views
 
@@ -56,12 +56,12 @@ class SpaceWeek:
 
 
 def occupancy_by_space(
-    session: Session, first_day: date, tz: ZoneInfo, limit: int = 6,
+    session: Session, first_day: date, tz: ZoneInfo, limit: int = 6, site_id: int | None = None,
 ) -> tuple[list[SpaceWeek], int]:
     """The ``limit`` busiest spaces of the week (most place-hours taken, then by name; spaces nobody
     booked are left out), each on its own scale (a full meeting room is full, whatever the open space next
-    door), and how many spaces were left out."""
-    spaces = space_views(session)
+    door), and how many spaces were left out. ``site_id``: one place's spaces only (a network of places)."""
+    spaces = [s for s in space_views(session) if site_id is None or s.site_id == site_id]
     start = datetime.combine(first_day, time(0), tzinfo=tz)
     by_space = bookings_between(session, [s.id for s in spaces], start, start + timedelta(days=8))
     weeks = []
@@ -88,21 +88,26 @@ class WeekFigures:
     members: int
 
 
-def past_week_figures(session: Session, first_day: date, tz: ZoneInfo) -> WeekFigures:
-    """Bookings of the seven days before ``first_day`` (not cancelled)."""
+def past_week_figures(session: Session, first_day: date, tz: ZoneInfo, site_id: int | None = None) -> WeekFigures:
+    """Bookings of the seven days before ``first_day`` (not cancelled); ``site_id``: at one place."""
     end = datetime.combine(first_day, time(0), tzinfo=tz)
     start = datetime.combine(first_day - timedelta(days=7), time(0), tzinfo=tz)
-    rows = session.exec(select(Booking.start, Booking.end, Booking.member_id).where(
-        Booking.status == "active", Booking.start >= start, Booking.start < end)).all()
+    query = select(Booking.start, Booking.end, Booking.member_id).where(
+        Booking.status == "active", Booking.start >= start, Booking.start < end)
+    if site_id is not None:
+        query = query.join(Space, col(Space.id) == Booking.space_id).where(Space.site_id == site_id)
+    rows = session.exec(query).all()
     hours = sum((e - s).total_seconds() for s, e, _ in rows) / 3600
     return WeekFigures(len(rows), round(hours, 1), len({m for _, _, m in rows}))
 
 
-def upcoming_booking_count(session: Session, first_day: date, tz: ZoneInfo) -> int:
+def upcoming_booking_count(session: Session, first_day: date, tz: ZoneInfo, site_id: int | None = None) -> int:
     start = datetime.combine(first_day, time(0), tzinfo=tz)
-    return session.exec(select(func.count()).select_from(Booking).where(
-        Booking.status == "active", col(Booking.start) >= start,
-        col(Booking.start) < start + timedelta(days=7))).one()
+    query = select(func.count()).select_from(Booking).where(
+        Booking.status == "active", col(Booking.start) >= start, col(Booking.start) < start + timedelta(days=7))
+    if site_id is not None:
+        query = query.join(Space, col(Space.id) == Booking.space_id).where(Space.site_id == site_id)
+    return session.exec(query).one()
 
 
 def volunteer_minutes(session: Session, first: date, last: date) -> int:

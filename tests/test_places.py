@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from bot.core.outbox import reply_from_json
 from storage.models import Space
 from storage.places import can_manage
 from tests.harness import Chat
@@ -115,3 +116,26 @@ def test_one_place_lists_are_unchanged(chat: Chat) -> None:
     assert spaces.split("\n")[1].startswith("• Cuisine du café")
     assert "Autres lieux" not in spaces and "Quel est votre lieu" not in spaces
     assert "Autres lieux" not in chat.text("alice", "/dispo demain")
+
+
+def test_a_group_attached_to_a_place_gets_only_that_places_digest(chat: Chat) -> None:
+    two_places_with_members(chat)
+    chat.say("bob", "/reserver salle-orgelet mercredi 10h-12h")
+    chat.say("bob", "/reserver salle-orgelet jeudi 10h-12h")
+    chat.say("carol", "/reserver petite-salle mercredi 14h-15h")
+    chat.say("coord", '/evenement ajouter "Repair café d\'Orgelet" samedi 14h-18h lieu salle-orgelet places 12')
+    chat.say("coord", '/evenement ajouter "Atelier vélo" samedi 10h-12h lieu open-space places 6')
+    assert "seul" in chat.text("bob", "/lieu ici orgelet", group="g-orgelet").lower()  # not an admin there
+    assert chat.text("alice", "/lieu ici orgelet", group="g-orgelet").startswith("Ce groupe suit désormais Orgelet")
+    chat.say("coord", "/abonner", group="g-orgelet")
+    chat.say("coord", "/lieu ici la-fabrique", group="g-fabrique")
+    chat.say("coord", "/abonner", group="g-fabrique")
+    chat.say("coord", "/abonner", group="g-reseau")
+    assert chat.app.jobs.run_now("weekly-digest") == 3
+    texts = {m.chat_id: reply_from_json(m.payload).text for m in chat.outbox() if m.chat_id.startswith("g-")}
+    assert "2 réservations d'espaces cette semaine." in texts["g-orgelet"]
+    assert "Repair café d'Orgelet" in texts["g-orgelet"] and "Atelier vélo" not in texts["g-orgelet"]
+    assert "1 réservation d'espace cette semaine." in texts["g-fabrique"]
+    assert "Atelier vélo" in texts["g-fabrique"] and "Orgelet" not in texts["g-fabrique"]
+    assert "3 réservations d'espaces cette semaine." in texts["g-reseau"]
+    assert "2 réservations" in chat.text("carol", "/resume", group="g-orgelet")
