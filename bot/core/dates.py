@@ -143,8 +143,8 @@ def _tokens(text: str) -> list[_Tok]:
             out.append(_Tok(raw, match.start(), match.end(), gap, quoted=True))
             continue
         folded = V.fold(raw)
-        if raw == "A" and out:
-            folded = "A"  # "salle A": a name, not "à"
+        if raw == "A" and out and out[-1].text.isalpha() and out[-1].text not in {"h", "de", "entre"}:
+            folded = "A"  # "salle A": a name, not "à" (but "14 A 16h", "14H A 16H" typed in capitals are "à")
         out.append(_Tok(folded, match.start(), match.end(), gap))
     return out
 

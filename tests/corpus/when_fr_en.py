@@ -209,6 +209,11 @@ CASES: list[Case] = [
     C("book", "salle 2 2026-12-01 14:00-16:00", "2026-12-01 14:00-16:00", "salle 2"),
     C("book", "salle 101 demain 10h-11h", "2026-11-24 10:00-11:00", "salle 101"),
     C("book", "salle A demain 10h-11h", "2026-11-24 10:00-11:00", "salle A"),
+    # typed in capitals (caps lock on a phone): "A" between two hours is "à"
+    C("book", "salle jeudi de 14 A 16h", "2026-11-26 14:00-16:00", "salle"),
+    C("book", "SALLE JEUDI DE 14H A 16H", "2026-11-26 14:00-16:00", "SALLE"),
+    C("book", "Petite Salle Demain 14H30 - 16H", "2026-11-24 14:30-16:00", "Petite Salle"),
+    C("remind", "DEMAIN 9H APPELER LA MAIRIE", "2026-11-24 09:00", "APPELER LA MAIRIE"),
     C("book", "salle du 1er étage demain 10h-12h", "2026-11-24 10:00-12:00", "salle du 1er étage"),
     C("book", "room 2b tomorrow 9-11am", "2026-11-24 09:00-11:00", "room 2b"),
     C("book", "atelier 24h/24 demain", "2026-11-24", "atelier 24h/24"),
