@@ -17,6 +17,7 @@ from bot.core.errors import UserError
 from bot.core.i18n import N_, Translator
 from bot.core.router import Router, fold
 from bot.core.types import Reply
+from handlers.decisions.log import decisions_line
 from handlers.volunteers import period_label, today_of
 from storage.report import RATE_SETTING, ActivityReport, RatePart, build_report
 from storage.volunteer_rules import PeriodError, parse_period
@@ -110,6 +111,8 @@ def render_markdown(report: ActivityReport, t: Translator, *, max_events: int | 
     lines.append(t.ngettext("{n} active member (booked, signed up or gave time).",
                             "{n} active members (booked, signed up or gave time).",
                             report.active_members).format(n=report.active_members))
+    if report.decisions is not None and report.decisions.decisions:
+        lines.append(decisions_line(report.decisions, t))
     lines.append("")
 
     lines.append("## " + _("Valuation of volunteer work"))

@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from storage.decisions import DecisionFigures
+from storage.decisions import report_figures as decision_figures
 from storage.models import Booking, Member, Space
 from storage.models_volunteers import Shift, ShiftSignup
 from storage.opening_hours import hours_from_json, open_intervals
@@ -265,6 +267,7 @@ class ActivityReport:
     activities: tuple[ActivityFigures, ...] = ()
     # Compte d'engagement citoyen, for a year asked with names: member id -> "eligible" | "partial"
     cec: dict[int, str] = field(default_factory=dict)
+    decisions: DecisionFigures | None = None  # issue 17: decisions closed in the period, participation
 
     @property
     def visits_total(self) -> int:
@@ -491,5 +494,5 @@ def build_report(
         events=EventFigures(tuple(events)) if events is not None else None,
         volunteers=volunteers, active_members=len(active), rates=tuple(parts), member_names=names, tz=tz,
         visits=visits, unique_people=len(came), open_minutes=union_minutes(all_windows),
-        activities=activity_figures(events or []), cec=cec,
+        activities=activity_figures(events or []), cec=cec, decisions=decision_figures(session, start, end),
     )

@@ -256,6 +256,7 @@ def test_the_decision_log_lists_the_year_and_exports_markdown(chat: Chat) -> Non
     with Session(chat.app.engine) as session:
         figures = rules.report_figures(session, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
     assert figures.decisions == 1 and figures.participation == pytest.approx(1 / 2)
+    assert "1 décision prise ensemble (/decisions), participation 50 %." in chat.text("coord", "/bilan mois")
 
 
 def test_bad_requests_get_a_short_answer_with_an_example(chat: Chat) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime, time
 from bot.core.context import Ctx
 from bot.core.errors import UserError
 from bot.core.grammar.args import FlagArg, NumberArg
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Translator
 from bot.core.types import Reply
 from handlers.decisions.common import KIND_NAMES, outcome_line, participation_line, router
 from storage import decisions as store
@@ -54,3 +54,11 @@ def decisions_log(ctx: Ctx, year: int | None, markdown: bool) -> Reply:
     if len(rows) > 30:
         lines.insert(0, ctx._("The last 30; the whole year with /decisions {year} markdown.").format(year=year))
     return Reply("\n".join(lines), title=title)
+
+
+def decisions_line(figures: store.DecisionFigures, t: Translator) -> str:
+    """The activity report's line: how many decisions were closed, and how many of those who could vote did."""
+    percent = round(figures.participation * 100) if figures.participation is not None else 0
+    return t.ngettext("{n} decision taken together (/decisions), participation {percent} %.",
+                      "{n} decisions taken together (/decisions), participation {percent} %.",
+                      figures.decisions).format(n=figures.decisions, percent=percent)
