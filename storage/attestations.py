@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from storage.models import Member
-from storage.models_attendance import AttestationLink, VolunteerRole
+from storage.models_attendance import AttestationLink, AttestationSignoff, VolunteerRole
 from storage.models_volunteers import TaskEntry
 from storage.volunteers import project_slugs
 
@@ -31,6 +31,7 @@ class YearStatement:
     # project slug ("" without one) -> month (1-12) -> minutes
     by_project: dict[str, dict[int, int]]
     role: str | None = None
+    signed: tuple[str, datetime] | None = None  # (coordinator's name, when) once validated in the chat
 
     @property
     def minutes(self) -> int:
@@ -74,8 +75,15 @@ def statements(session: Session, year: int, member_id: int | None = None) -> lis
         select(Member.id, Member.display_name).where(col(Member.id).in_(ids)))} if ids else {}
     roles = {r.member_id: r.role for r in session.exec(select(VolunteerRole).where(
         col(VolunteerRole.member_id).in_(ids)))} if ids else {}
+    signoffs = {row.member_id: row for row in session.exec(select(AttestationSignoff).where(
+        AttestationSignoff.year == year, col(AttestationSignoff.member_id).in_(ids)))} if ids else {}
+    signers = {mid: name for mid, name in session.exec(select(Member.id, Member.display_name).where(
+        col(Member.id).in_([row.signed_by for row in signoffs.values()])))} if signoffs else {}
     result = [YearStatement(mid, str(names.get(mid, "?")), year, {p: dict(m) for p, m in projects.items()},
-                            roles.get(mid)) for mid, projects in data.items()]
+                            roles.get(mid),
+                            (str(signers.get(signoffs[mid].signed_by, "?")), signoffs[mid].signed_at)
+                            if mid in signoffs else None)
+              for mid, projects in data.items()]
     return sorted(result, key=lambda s: (-s.minutes, s.name))
 
 
@@ -108,3 +116,13 @@ def new_link(session: Session, member_id: int, year: int, now: datetime) -> str:
 def link_of(session: Session, token: str, now: datetime) -> AttestationLink | None:
     link = session.get(AttestationLink, _digest(token))
     return link if link is not None and link.expires_at > now else None
+
+
+def sign_off(session: Session, member_id: int, year: int, by: int, now: datetime) -> bool:
+    """Returns False when it was already validated (the first validation stays)."""
+    found = session.exec(select(AttestationSignoff).where(AttestationSignoff.member_id == member_id,
+                                                          AttestationSignoff.year == year)).first()
+    if found is not None:
+        return False
+    session.add(AttestationSignoff(member_id=member_id, year=year, signed_by=by, signed_at=now))
+    return True

@@ -113,3 +113,15 @@ class AttestationLink(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     year: int
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class AttestationSignoff(SQLModel, table=True):
+    """A coordinator's validation, in the chat, of a volunteer's hours of one year (shown on the PDF)."""
+
+    __table_args__ = (UniqueConstraint("member_id", "year", name="uq_attestationsignoff_member_year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    year: int
+    signed_by: int = Field(foreign_key="member.id")
+    signed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -59,6 +59,10 @@ async def test_a_volunteer_gets_the_year_by_project_and_month_and_the_pdf_by_lin
     chat = make_chat(database_url, PUBLIC_URL="http://tl.example.org")
     try:
         log_alice(chat)
+        assert chat.text("coord", "/engagement valider 2026 alice") == "Validé : Alice, 8,25 h en 2026."
+        assert "déjà validées" in chat.text("coord", "/engagement valider alice")
+        assert "La coordination a validé vos heures de bénévolat de 2026 (8,25 h)" in \
+            reply_from_json(chat.outbox()[-1].payload).text
         [reply] = chat.say("alice", "/attestation 2026")
         assert reply.title == "Attestation de bénévolat 2026"
         lines = reply.text.splitlines()
@@ -76,6 +80,7 @@ async def test_a_volunteer_gets_the_year_by_project_and_month_and_the_pdf_by_lin
             assert "Attestation de bénévolat 2026" in text
             assert "Alice a donné 8,25 heures de bénévolat en 2026" in text
             assert "#cafe" in text and "#ressourcerie" in text and "3,5" in text
+            assert "Validé dans la conversation par Coord, coordination, le 23 novembre 2026." in text
             assert (await web.get("/attestation/not-a-token")).status == 404
             chat.clock.advance(days=1, minutes=1)
             assert (await web.get(link)).status == 404, "the link works for a day"

@@ -92,6 +92,11 @@ def attestation_pdf(statement: store.YearStatement, t: Translator, association: 
     pdf.set_font("DejaVu", "", 10)
     for line in cec_lines(statement, t):
         pdf.multi_cell(width, 6, line, new_x="LMARGIN", new_y="NEXT")
+    if statement.signed is not None:
+        signer, when = statement.signed
+        pdf.multi_cell(width, 6, _("Validated in the chat by {name}, coordinator, on {day}.").format(
+            name=signer, day=format_date(when.astimezone(t.tz).date(), "long", locale=t.locale)),
+            new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.multi_cell(width, 6, _("Made on {day}, from the hours recorded with the association's bot. For the "
                                "association (name, role, signature):").format(
@@ -193,6 +198,28 @@ def engagement_set(ctx: Ctx, role: str, member: Member) -> Reply:
     if role == "none":
         return Reply(ctx._("{name} no longer has a role.").format(name=member.display_name))
     return Reply(ctx._("{name}: {role}.").format(name=member.display_name, role=ctx._(ROLE_NAMES[role])))
+
+
+@engagement.sub("sign", aliases=["valider", "signer"],
+                help=N_("Validate a volunteer's hours of a year (shown on their attestation)"),
+                args=(NumberArg("year", optional=True), MemberArg("member", question=N_("Who?"))),
+                examples=(N_("/engagement sign alice"), N_("/engagement sign 2026 alice")))
+def engagement_sign(ctx: Ctx, year: int | None, member: Member) -> Reply:
+    assert member.id is not None
+    wanted = _year(ctx, year)
+    found = store.statements(ctx.session, wanted, member.id)
+    if not found:
+        raise UserError(ctx._("{name} has no volunteer hours in {year}.").format(name=member.display_name,
+                                                                               year=wanted))
+    if not store.sign_off(ctx.session, member.id, wanted, ctx.member_id, ctx.now):
+        return Reply(ctx._("{name}'s hours of {year} were already validated.").format(
+            name=member.display_name, year=wanted))
+    t = ctx.translator_for(member)
+    ctx.notify_member(member.id, Reply(t.gettext("A coordinator validated your volunteer hours of {year} ({hours} "
+                                                 "h): /statement {year} gives the attestation.").format(
+        year=wanted, hours=hours_text(t, found[0].minutes))), dedup_key=f"attestation-signed-{member.id}-{wanted}")
+    return Reply(ctx._("Validated: {name}, {hours} h in {year}.").format(
+        name=member.display_name, hours=hours_text(ctx.translator, found[0].minutes), year=wanted))
 
 
 @router.job("cec-reminders", every_seconds=3600)

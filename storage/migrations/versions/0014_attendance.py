@@ -108,9 +108,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_hash"),
     )
     op.create_index(op.f("ix_attestationlink_member_id"), "attestationlink", ["member_id"], unique=False)
+    op.create_table(
+        "attestationsignoff",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("signed_by", sa.Integer(), nullable=False),
+        sa.Column("signed_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["member_id"], ["member.id"]),
+        sa.ForeignKeyConstraint(["signed_by"], ["member.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("member_id", "year", name="uq_attestationsignoff_member_year"),
+    )
+    op.create_index(op.f("ix_attestationsignoff_member_id"), "attestationsignoff", ["member_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_attestationsignoff_member_id"), table_name="attestationsignoff")
+    op.drop_table("attestationsignoff")
     op.drop_index(op.f("ix_attestationlink_member_id"), table_name="attestationlink")
     op.drop_table("attestationlink")
     op.drop_table("volunteerrole")
