@@ -12,7 +12,7 @@ class PlaceInfo(SQLModel, table=True):
 
     site_id: int = Field(foreign_key="site.id", primary_key=True)
     address: str = Field(default="", max_length=300)
-    # JSON object like Space.opening_hours: {"mon": [["09:00", "18:00"]], ...}
+    # JSON object like Space.opening_hours: {"mon": ["09:00-18:00"], ...}
     opening_hours: str = Field(default="{}", sa_column=Column(Text, nullable=False))
 
 

@@ -6,13 +6,14 @@ everyone's place, and coordinators (COORDINATORS, Member.is_coordinator) manage 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
-from typing import Protocol
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
 from storage.models import Site, Space
 from storage.models_places import ChatPlace, MemberPlace, PlaceCoordinator, PlaceInfo
+from storage.opening_hours import HoursFormatError, hours_to_json, parse_hours
 from storage.spaces import SLUG_RE, match_space
 
 
@@ -154,3 +155,36 @@ def site_names(session: Session, ids: Iterable[int] | None = None) -> dict[int, 
     if ids is not None:
         query = query.where(col(Site.id).in_(list(ids)))
     return {int(i or 0): n for i, n in session.exec(query)}
+
+
+def import_network(session: Session, data: Mapping[str, Any]) -> tuple[int, int]:
+    """A spaces file with several ``[[sites]]``, each with its ``[[sites.spaces]]`` (and optionally
+    ``address`` and ``[sites.hours]``, the default hours of its spaces and the place's opening hours).
+    Space short names are unique across the network. Returns (created, updated)."""
+    from storage.spaces import SpaceFileError, import_spaces
+
+    entries = data.get("sites")
+    if not isinstance(entries, list) or not entries:
+        raise SpaceFileError("[[sites]]: at least one site is needed")
+    slugs = [str(s.get("slug", "")).strip().lower() for e in entries for s in (e.get("spaces") or [])]
+    if len(set(slugs)) != len(slugs):
+        raise SpaceFileError("a space slug appears at two sites; slugs are unique across the network")
+    created = updated = 0
+    for number, entry in enumerate(entries, 1):
+        if not isinstance(entry, Mapping) or not entry.get("slug"):
+            raise SpaceFileError(f"[[sites]] #{number}: 'slug' is required")
+        site_part = {k: v for k, v in entry.items() if k != "spaces"}
+        made, changed = import_spaces(session, {"site": site_part, "spaces": entry.get("spaces") or []})
+        created, updated = created + made, updated + changed
+        site = session.exec(select(Site).where(Site.slug == str(entry["slug"]).strip().lower())).one()
+        assert site.id is not None
+        info = session.get(PlaceInfo, site.id) or PlaceInfo(site_id=site.id)
+        info.address = str(entry.get("address", info.address))[:300]
+        if entry.get("hours"):
+            try:
+                info.opening_hours = hours_to_json(parse_hours(entry["hours"]))
+            except HoursFormatError as error:
+                raise SpaceFileError(f"[[sites]] #{number}: {error}", "hours") from None
+        session.add(info)
+    session.flush()
+    return created, updated

@@ -226,7 +226,12 @@ def space_fields(entry: Mapping[str, Any], where: str, default_hours: Mapping[st
 
 def import_spaces(session: Session, data: Mapping[str, Any]) -> tuple[int, int]:
     """Create or update the site and spaces described by ``data`` (a parsed spaces TOML).
-    Validates everything before writing anything. Returns (created, updated)."""
+    Validates everything before writing anything. Returns (created, updated).
+    Several ``[[sites]]`` (a network of places): see storage.places.import_network."""
+    if "sites" in data:
+        from storage.places import import_network
+
+        return import_network(session, data)
     site_data = data.get("site", {})
     site_slug = str(site_data.get("slug", "main")).strip().lower()
     if not SLUG_RE.match(site_slug):

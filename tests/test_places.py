@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from bot.core.outbox import reply_from_json
 from storage.models import Space
+from storage.models_places import PlaceInfo
 from storage.places import can_manage
 from tests.harness import Chat
 
@@ -139,3 +140,63 @@ def test_a_group_attached_to_a_place_gets_only_that_places_digest(chat: Chat) ->
     assert "Atelier vélo" in texts["g-fabrique"] and "Orgelet" not in texts["g-fabrique"]
     assert "3 réservations d'espaces cette semaine." in texts["g-reseau"]
     assert "2 réservations" in chat.text("carol", "/resume", group="g-orgelet")
+
+
+def test_a_spaces_file_with_several_sites_makes_a_network_with_unique_slugs(sqlite_url: str) -> None:
+    from pathlib import Path
+
+    import pytest
+
+    from storage.db import make_engine, session_scope
+    from storage.migrate import upgrade
+    from storage.places import place_info, places
+    from storage.spaces import SpaceFileError, import_spaces, load_spaces_file
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    data = load_spaces_file(Path(__file__).resolve().parent.parent / "examples" / "spaces-network.toml")
+    with session_scope(engine) as session:
+        assert import_spaces(session, data) == (4, 0)
+    with session_scope(engine) as session:
+        sites = {s.slug: s for s in places(session)}
+        assert list(sites) == ["la-fabrique", "orgelet"]
+        orgelet = sites["orgelet"]
+        assert orgelet.id is not None
+        info = place_info(session, orgelet.id)
+        assert info is not None and info.address == "2 rue du Pont, Orgelet"
+        at_orgelet = session.exec(select(Space).where(Space.site_id == orgelet.id)).all()
+        assert sorted(s.slug for s in at_orgelet) == ["fablab-orgelet", "salle-reunion-orgelet"]
+        assert [s for s in at_orgelet if s.slug == "fablab-orgelet"][0].opening_hours != "{}"
+    data["sites"][1]["spaces"][0]["slug"] = "salle-reunion"
+    with session_scope(engine) as session, pytest.raises(SpaceFileError, match="unique across the network"):
+        import_spaces(session, data)
+    engine.dispose()
+
+
+def test_an_existing_single_site_database_becomes_a_network_of_one_with_nothing_changed(sqlite_url: str) -> None:
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+    from tests.harness import make_chat
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO site (id, slug, name) VALUES (1, 'la-fabrique', 'La Fabrique')"))
+        connection.execute(text(
+            "INSERT INTO space (id, site_id, slug, name, kind, capacity, opening_hours, max_duration_minutes, "
+            "max_days_ahead, description, closed) VALUES (1, 1, 'atelier', 'Atelier', 'room', 2, "
+            "'{\"tue\": [\"09:00-18:00\"]}', 240, 60, '', false)"))
+    engine.dispose()
+    chat = make_chat(sqlite_url)  # upgrades to every head, 0017 included
+    try:
+        spaces = chat.text("alice", "/espaces")
+        assert spaces.startswith("Espaces\n• Atelier (atelier) — salle, 2 places\n   mar. 09:00-18:00")
+        assert "Autres lieux" not in spaces and "Quel est votre lieu" not in spaces and "—  " not in spaces
+        assert chat.text("alice", "/reserver atelier demain 10h-11h").startswith("Réservé : Atelier")
+        assert "• La Fabrique (la-fabrique) — 1 espace — votre lieu" in chat.text("alice", "/lieux")
+        with Session(chat.app.engine) as session:
+            assert [(i.site_id, i.address) for i in session.exec(select(PlaceInfo))] == [(1, "")]
+    finally:
+        chat.app.engine.dispose()
