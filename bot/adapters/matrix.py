@@ -634,7 +634,7 @@ class MatrixAdapter:
                     decrypted = self.client.decrypt_event(event)
                 except Exception:
                     decrypted = None
-            if isinstance(decrypted, RoomMessageText | ReactionEvent):
+            if isinstance(decrypted, RoomMessageText | ReactionEvent | UnknownEvent):  # UnknownEvent: poll answers
                 incoming = await self._incoming(room, decrypted)
                 if incoming is not None:
                     readable.append(incoming)

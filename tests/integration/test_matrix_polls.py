@@ -34,12 +34,13 @@ async def until_counts(app: App, number: int, expected: tuple[int, list[int]]) -
     assert counts(app, number) == expected
 
 
+@pytest.mark.parametrize("encrypted", [False, True], ids=["clear", "encrypted"])
 async def test_a_poll_is_an_m_poll_start_and_members_responses_are_their_votes(
-    synapse: SynapseServer, member: MemberClient, bot_user: RegisteredUser, tmp_path: Path
+    synapse: SynapseServer, member: MemberClient, bot_user: RegisteredUser, tmp_path: Path, encrypted: bool
 ) -> None:
     app = await start_bot(bot_env(synapse, bot_user, tmp_path))
     try:
-        room = await member.create_room(bot_user.user_id)
+        room = await member.create_room(bot_user.user_id, encrypted=encrypted)
         await member.say(room, '!sondage "Quel jour pour le rangement ?" "Samedi" "Dimanche"')
         start = await member.wait_for(lambda r, e: r == room and e.source.get("type") == "m.poll.start")
         poll = start.source["content"]["m.poll"]
