@@ -7,12 +7,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from storage.booking_rules import Interval, check_booking, week_bounds
 from storage.models import Booking, Qualification, Space
 from storage.models_events import EVENT_ACTIVE, OCCURRENCE_SCHEDULED, Event, EventOccurrence
 from storage.spaces import rules_of
+from storage.types import UTCDateTime
 
 EventBlock = tuple[datetime, datetime, str]  # an event's occurrence that takes a whole space: start, end, title
 
@@ -42,6 +44,16 @@ def active_intervals(session: Session, space_id: int, start: datetime, end: date
     return bookings_between(session, [space_id], start, end)[space_id]
 
 
+_EVENT_BLOCKS = (
+    select(Event.space_id, EventOccurrence.start, EventOccurrence.end, Event.title)
+    .join(Event, col(Event.id) == EventOccurrence.event_id)
+    .where(col(Event.space_id).in_(bindparam("ids", expanding=True)), Event.status == EVENT_ACTIVE,
+           EventOccurrence.status == OCCURRENCE_SCHEDULED,
+           col(EventOccurrence.start) < bindparam("end", type_=UTCDateTime()),
+           col(EventOccurrence.end) > bindparam("start", type_=UTCDateTime()))
+)
+
+
 def event_blocks(
     session: Session, space_ids: Sequence[int], start: datetime, end: datetime
 ) -> dict[int, list[EventBlock]]:
@@ -49,12 +61,7 @@ def event_blocks(
     by_space: dict[int, list[EventBlock]] = {sid: [] for sid in space_ids}
     if not space_ids:
         return by_space
-    rows = session.exec(
-        select(Event.space_id, EventOccurrence.start, EventOccurrence.end, Event.title)
-        .join(Event, col(Event.id) == EventOccurrence.event_id)
-        .where(col(Event.space_id).in_(list(space_ids)), Event.status == EVENT_ACTIVE,
-               EventOccurrence.status == OCCURRENCE_SCHEDULED, EventOccurrence.start < end, EventOccurrence.end > start)
-    ).all()
+    rows = session.exec(_EVENT_BLOCKS, params={"ids": list(space_ids), "start": start, "end": end}).all()
     for space_id, o_start, o_end, title in rows:
         if space_id is not None:
             by_space[space_id].append((o_start, o_end, title))
@@ -143,6 +150,16 @@ def upcoming_booking_lines(
     return [(booking_id, name, start, end) for booking_id, name, start, end in rows if booking_id is not None]
 
 
+# Built once (the listing commands run it for every space at each call): an expanding IN list instead of
+# one bound value coerced per space each time.
+_BOOKINGS_BETWEEN = select(Booking.space_id, Booking.start, Booking.end).where(
+    col(Booking.space_id).in_(bindparam("ids", expanding=True)),
+    Booking.status == "active",
+    col(Booking.start) < bindparam("end", type_=UTCDateTime()),
+    col(Booking.end) > bindparam("start", type_=UTCDateTime()),
+)
+
+
 def bookings_between(
     session: Session, space_ids: Sequence[int], start: datetime, end: datetime
 ) -> dict[int, list[Interval]]:
@@ -151,14 +168,7 @@ def bookings_between(
     by_space: dict[int, list[Interval]] = {sid: [] for sid in space_ids}
     if not space_ids:
         return by_space
-    rows = session.exec(
-        select(Booking.space_id, Booking.start, Booking.end).where(
-            col(Booking.space_id).in_(list(space_ids)),
-            Booking.status == "active",
-            Booking.start < end,
-            Booking.end > start,
-        )
-    ).all()
+    rows = session.exec(_BOOKINGS_BETWEEN, params={"ids": list(space_ids), "start": start, "end": end}).all()
     for space_id, b_start, b_end in rows:
         by_space[space_id].append((b_start, b_end))
     blocks = {sid: found for sid, found in event_blocks(session, space_ids, start, end).items() if found}
