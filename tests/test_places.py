@@ -166,7 +166,7 @@ def test_a_spaces_file_with_several_sites_makes_a_network_with_unique_slugs(sqli
         assert info is not None and info.address == "2 rue du Pont, Orgelet"
         at_orgelet = session.exec(select(Space).where(Space.site_id == orgelet.id)).all()
         assert sorted(s.slug for s in at_orgelet) == ["fablab-orgelet", "salle-reunion-orgelet"]
-        assert [s for s in at_orgelet if s.slug == "fablab-orgelet"][0].opening_hours != "{}"
+        assert next(s for s in at_orgelet if s.slug == "fablab-orgelet").opening_hours != "{}"
     data["sites"][1]["spaces"][0]["slug"] = "salle-reunion"
     with session_scope(engine) as session, pytest.raises(SpaceFileError, match="unique across the network"):
         import_spaces(session, data)
