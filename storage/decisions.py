@@ -121,9 +121,11 @@ def create_decision(session: Session, *, kind: str, question: str, author_id: in
                     now: datetime, deadline: datetime | None = None, multiple: bool = False, public: bool = False,
                     role: str | None = None, quorum_percent: int | None = None, space_id: int | None = None,
                     ) -> tuple[Decision, list[DecisionOption]]:
+    # A vote lasting a day or less has no reminder: it would come as soon as it is asked.
+    short = deadline is not None and deadline - now <= REMIND_BEFORE
     decision = Decision(kind=kind, question=question[:300], author_id=author_id, multiple=multiple, public=public,
                         role=role, quorum_percent=quorum_percent, space_id=space_id, deadline=deadline,
-                        created_at=now)
+                        created_at=now, reminded_at=now if short else None)
     session.add(decision)
     session.flush()
     assert decision.id is not None

@@ -175,6 +175,10 @@ def test_only_those_who_have_not_voted_get_one_reminder_a_day_before(chat: Chat)
     reminded = sorted(m.chat_id for m in chat.outbox() if "Pas encore voté" in m.payload)
     assert reminded == ["alice", "carol"]
 
+    chat.say("alice", '/proposition "Fermer plus tôt ce soir" jusqu\'à 22h')  # lasts less than a day
+    chat.app.jobs.run_now("decision-deadlines")
+    assert sorted(m.chat_id for m in chat.outbox() if "Pas encore voté" in m.payload) == ["alice", "carol"]
+
 
 def test_the_date_poll_becomes_an_event_with_everyone_who_said_yes(chat: Chat) -> None:
     created = chat.text("alice", '/sondage-date "AG de printemps" mardi 19h, jeudi 19h-21h30, samedi 10h '
