@@ -34,6 +34,7 @@ from storage.bookings import (
     upcoming_booking_lines,
 )
 from storage.models import Booking, Site, Space
+from storage.places import space_display_name
 from storage.spaces import SpaceView, space_views
 
 router = Router("bookings")
@@ -92,7 +93,8 @@ def book(ctx: Ctx, space: SpaceView, when: When | None) -> Reply:
         return Reply("\n".join(lines), actions=actions)
     schedule_booking_reminder(ctx, booking)
     text = ctx._("Booked: {space}, {when}. Booking number {id}.").format(
-        space=space.name, when=ctx.translator.fmt_range(booking.start, booking.end), id=booking.id)
+        space=space_display_name(ctx.session, space), when=ctx.translator.fmt_range(booking.start, booking.end),
+        id=booking.id)
     if waived:
         text += "\n" + ctx._("Outside the rules (coordinator): {reasons}.").format(reasons=waived_reasons(ctx, waived))
     return Reply(text, actions=(Action(ctx._("Cancel"), cancel.line(booking.id)),))

@@ -98,7 +98,9 @@ def test_members_of_two_places_see_their_own_place_first_and_how_to_see_another(
     other = chat.text("bob", "/dispo La Fabrique demain")
     assert "Petite salle (petite-salle)" in other and "salle-orgelet" not in other
     # and they book at either place by naming the space
-    assert chat.text("bob", "/reserver salle-orgelet demain 14h-16h").startswith("Réservé : Salle de réunion")
+    assert chat.text("bob", "/reserver salle-orgelet demain 14h-16h").startswith("Réservé : Salle de réunion (Orgelet)")
+    assert chat.text("bob", "/reserver salle-reunion demain 14h-16h").startswith(
+        "Réservé : Salle de réunion (La Fabrique)")
     assert chat.text("bob", "/reserver petite-salle demain 14h-16h").startswith("Réservé : Petite salle")
 
 
