@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,10 +46,10 @@ def main() -> None:
             chat.say(name, "/start")
         chat.say("m0", '/sondage "Quel jour ?" "Lundi" "Mardi" "Mercredi" "Jeudi" plusieurs')
         chat.say("m0", '/proposition "Acheter un lave-vaisselle" quorum 30 %')
-        help_ms = [timed(lambda name=name: chat.say(name, "/help")) for name in members]
-        vote_ms = [timed(lambda n=n, name=name: chat.say(name, f"/voter 1 {1 + n % 4} {1 + (n + 1) % 4}"))
+        help_ms = [timed(partial(chat.say, name, "/help")) for name in members]
+        vote_ms = [timed(partial(chat.say, name, f"/voter 1 {1 + n % 4} {1 + (n + 1) % 4}"))
                    for n, name in enumerate(members)]
-        proposal_ms = [timed(lambda n=n, name=name: chat.say(name, f"/voter 2 {('pour', 'contre')[n % 2]}"))
+        proposal_ms = [timed(partial(chat.say, name, f"/voter 2 {('pour', 'contre')[n % 2]}"))
                        for n, name in enumerate(members)]
         listing_ms = timed(lambda: chat.say("m1", "/sondages"))
         close_poll_ms = timed(lambda: chat.say("m0", "/sondage fermer 1"))
