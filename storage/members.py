@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, bindparam, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -21,17 +21,21 @@ def find_identity(session: Session, platform: str, user_id: str) -> Identity | N
     ).first()
 
 
+_MEMBER_OF_ACCOUNT = (  # built once: every command runs it
+    select(Member, Identity, AccountHandle)
+    .join(Identity, col(Identity.member_id) == col(Member.id))
+    .outerjoin(AccountHandle, col(AccountHandle.identity_id) == col(Identity.id))
+    .where(col(Member.id) == select(Identity.member_id).where(
+        col(Identity.platform) == bindparam("platform"), col(Identity.user_id) == bindparam("user_id"))
+        .scalar_subquery())
+    .order_by(col(Identity.id))
+)
+
+
 def member_of_account(session: Session, platform: str, user_id: str) -> tuple[Member, Identity, list[Identity]] | None:
     """The member behind a chat account, that account, and all the member's accounts (by id), in one
     query; the accounts' handles come with it (loaded into the session for ``remember_handle``)."""
-    owner = select(Identity.member_id).where(Identity.platform == platform, Identity.user_id == user_id)
-    rows = session.exec(
-        select(Member, Identity, AccountHandle)
-        .join(Identity, col(Identity.member_id) == col(Member.id))
-        .outerjoin(AccountHandle, col(AccountHandle.identity_id) == col(Identity.id))
-        .where(col(Member.id) == owner.scalar_subquery())
-        .order_by(col(Identity.id))
-    ).all()
+    rows = session.exec(_MEMBER_OF_ACCOUNT, params={"platform": platform, "user_id": user_id}).all()
     if not rows:
         return None
     identities = [identity for _member, identity, _handle in rows]
