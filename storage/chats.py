@@ -30,6 +30,10 @@ def set_chat_language(session: Session, platform: str, chat_id: str, language: s
     session.add(row)
 
 
+def posted_card_key(occurrence_id: int, platform: str, chat_id: str) -> str:
+    return f"{_card_prefix(occurrence_id)}{platform}:{chat_id}"[:255]
+
+
 def _card_prefix(occurrence_id: int) -> str:
     return f"event_card:{occurrence_id}:"
 
@@ -38,7 +42,7 @@ def remember_posted_card(session: Session, occurrence_id: int, platform: str, ch
                          now: datetime) -> None:
     """Where an event's card is shown in a group (learnt when one of its buttons is pressed), so that a
     sign-up made elsewhere updates its count. The latest message per group is kept."""
-    key = f"{_card_prefix(occurrence_id)}{platform}:{chat_id}"[:255]
+    key = posted_card_key(occurrence_id, platform, chat_id)
     row = session.get(AdapterState, key)
     if row is None:
         session.add(AdapterState(key=key, value=message_id, updated_at=now))

@@ -556,8 +556,12 @@ class TelegramAdapter:
         already = await self.state.parts_sent(key) if key else 0
         sent = [already]
         try:
-            await self._send_reply(chat_id, reply, self.settings.language, max_wait=OUTBOX_MAX_WAIT_S,
-                                   skip=already, sent=sent)
+            shown = await self._send_reply(chat_id, reply, self.settings.language, max_wait=OUTBOX_MAX_WAIT_S,
+                                           skip=already, sent=sent)
+            if reply.remember_as and isinstance(shown, Message):
+                from storage.adapter_state import set_state
+
+                await asyncio.to_thread(set_state, self.engine, reply.remember_as, str(shown.message_id))
             pending = self._unanswered.pop(reply.action_id, None) if reply.action_id else None
             if pending is not None:  # the press changed the shared message: the button stops spinning now
                 pending.cancel()
@@ -592,7 +596,9 @@ class TelegramAdapter:
     async def _send_reply(
         self, chat_id: str, reply: Reply, language: str, *, max_wait: float, skip: int = 0,
         sent: list[int] | None = None,
-    ) -> None:
+    ) -> object:
+        """Show ``reply``; returns what the API answered to its first step (the sent Message, if any)."""
+        first: object = None
         native = reply.poll if reply.edit_message_id is None else None
         opening = native if native is not None and not native.closed else None
         steps = self._plan(reply, None if opening else await self._keyboard(reply, language))
@@ -603,9 +609,12 @@ class TelegramAdapter:
         for index, step in enumerate(steps):
             if index < skip:
                 continue
-            await self._call(chat_id, step, max_wait=max_wait)
+            answered = await self._call(chat_id, step, max_wait=max_wait)
+            if index == 0:
+                first = answered
             if sent is not None:
                 sent[0] = index + 1
+        return first
 
     def _plan(self, reply: Reply, markup: InlineKeyboardMarkup | None) -> list[Step]:
         """The API calls that show ``reply``: one per message, the keyboard on the last one. A reply

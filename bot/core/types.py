@@ -119,6 +119,9 @@ class Reply:
     personal: bool = False
     for_user: str | None = None
     action_id: str | None = None
+    # Once sent, record the platform's id of the message under this key (storage.adapter_state), so a later
+    # Reply can edit it (edit_message_id): an event card posted in a group, kept current.
+    remember_as: str | None = None
 
 
 @dataclass(frozen=True)

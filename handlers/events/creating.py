@@ -153,4 +153,12 @@ def post_event(ctx: Ctx, number: int) -> Reply:
     occurrence, found = load(ctx, number)
     if not may_manage(ctx, found):
         raise NotAllowed(ctx._("Only its organiser or a coordinator can post event {id}.").format(id=occurrence.id))
-    return card_reply(ctx, occurrence, found, public=True)
+    card = card_reply(ctx, occurrence, found, public=True)
+    if ctx.incoming.chat.is_private or occurrence.id is None:
+        return card
+    from dataclasses import replace
+
+    from storage.chats import posted_card_key
+
+    chat = ctx.incoming.chat  # once posted, the card's message is known: sign-ups made elsewhere update it
+    return replace(card, remember_as=posted_card_key(occurrence.id, chat.platform.value, chat.chat_id))

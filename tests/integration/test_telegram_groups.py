@@ -148,3 +148,20 @@ async def test_a_group_press_that_only_updates_the_shared_message_stops_spinning
         assert not answer.params.get("text")
     finally:
         await app.stop()
+
+
+async def test_a_join_typed_privately_updates_a_card_nobody_has_pressed_yet(
+    tmp_path: Path, standin: BotApiStandIn  # noqa: F811
+) -> None:
+    from tests.integration.test_telegram import CAMILLE, post_concert
+
+    app, _card, card_message = await post_concert(tmp_path, standin)
+    try:
+        camille = standin.user(CAMILLE, "Camille", "en")
+        standin.type_text(standin.private_chat(camille), camille, "/join 1")
+        await standin.wait_for("sendMessage", chat_id=CAMILLE)
+        [edit] = await standin.wait_for("editMessageText", chat_id=GROUP)
+        assert int(edit.params["message_id"]) == card_message["message_id"]
+        assert "1/2 inscrit" in edit.params["text"] and "Camille" not in edit.params["text"]
+    finally:
+        await app.stop()
