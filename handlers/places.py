@@ -7,6 +7,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, time
 from typing import Generic, Protocol, TypeVar
 
 from sqlmodel import col, func, select
@@ -24,6 +25,7 @@ from storage.models import Member, Site, Space
 from storage.opening_hours import WEEKDAYS, HoursFormatError, hours_to_json, parse_hours
 from storage.places import (
     PlaceError,
+    PlaceFigures,
     add_place,
     add_place_coordinator,
     chat_place,
@@ -31,6 +33,7 @@ from storage.places import (
     find_place,
     home_place,
     is_network,
+    place_figures,
     place_info,
     places,
     set_chat_place,
@@ -333,3 +336,45 @@ def scope(ctx: Ctx, items: Sequence[P], chosen: Site | str | None, how: str) -> 
             places=", ".join(s.name for s in others), example=how.format(place=others[0].slug),
             all=how.format(place=ctx._("all"))))
     return Scoped(groups, footer, actions)
+
+
+# --- the report per place and for the network -------------------------------------------------------------
+
+
+def _read_period(ctx: Ctx, text: str) -> tuple[str | None, str]:
+    return (text or None), ""
+
+
+def _figures_line(ctx: Ctx, name: str, f: PlaceFigures) -> str:
+    return ctx._("{place}: {bookings} ({hours}), {events}, {signups}").format(
+        place=name, bookings=ctx.ngettext("{n} booking", "{n} bookings", f.bookings).format(n=f.bookings),
+        hours=ctx.translator.fmt_duration(f.booked_minutes),
+        events=ctx.ngettext("{n} event", "{n} events", f.events).format(n=f.events),
+        signups=ctx.ngettext("{n} sign-up", "{n} sign-ups", f.signups).format(n=f.signups))
+
+
+@place.sub("report", aliases=["bilan"], guard=places_guard,
+           help=N_("The figures of each place side by side, and the network's total (coordinators)"),
+           args=(CustomArg("period", _read_period, stage=REST, label=N_("[month|YYYY-MM|year|YYYY]")),),
+           examples=(N_("/place report 2026-11"), N_("/place report year")))
+def place_report(ctx: Ctx, period: str | None) -> Reply:
+    from handlers.volunteers import period_label, today_of
+    from storage.volunteer_rules import PeriodError, parse_period
+
+    try:
+        chosen = parse_period(period or "", today_of(ctx))
+    except PeriodError:
+        raise UserError(ctx._("Which period? month, year, a month like 2026-11 or a year like 2026."),
+                        example=ctx._("/place report 2026-11")) from None
+    start = datetime.combine(chosen.start, time(0), tzinfo=ctx.tz)
+    end = datetime.combine(chosen.end, time(0), tzinfo=ctx.tz)
+    figures = place_figures(ctx.session, start, end)
+    sites = [s for s in places(ctx.session) if ctx.can_manage(s.id)]
+    lines = [_figures_line(ctx, s.name, figures.get(s.id, PlaceFigures())) for s in sites]
+    if ctx.is_coordinator:
+        if None in figures:
+            lines.append(_figures_line(ctx, ctx._("(at no place in particular)"), figures[None]))
+        total = sum(figures.values(), PlaceFigures())
+        lines.append(_figures_line(ctx, ctx._("Network (total)"), total))
+    return Reply("\n".join(lines), title=ctx._("Report by place — {period}").format(
+        period=period_label(ctx.translator, chosen)))

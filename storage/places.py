@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
-from storage.models import Site, Space
+from storage.models import Booking, Site, Space
+from storage.models_events import OCCURRENCE_SCHEDULED, SIGNUP_CONFIRMED, Event, EventOccurrence, EventSignup
 from storage.models_places import ChatPlace, MemberPlace, PlaceCoordinator, PlaceInfo
 from storage.opening_hours import HoursFormatError, hours_to_json, parse_hours
 from storage.spaces import SLUG_RE, match_space
@@ -188,3 +191,40 @@ def import_network(session: Session, data: Mapping[str, Any]) -> tuple[int, int]
         session.add(info)
     session.flush()
     return created, updated
+
+
+@dataclass(frozen=True)
+class PlaceFigures:
+    """A place's activity over a period; every figure adds up across places to the network's."""
+
+    bookings: int = 0  # active bookings starting in the period
+    booked_minutes: int = 0
+    events: int = 0  # event dates (scheduled) starting in the period
+    signups: int = 0  # confirmed sign-ups to those dates
+
+    def __add__(self, other: PlaceFigures) -> PlaceFigures:
+        return PlaceFigures(self.bookings + other.bookings, self.booked_minutes + other.booked_minutes,
+                            self.events + other.events, self.signups + other.signups)
+
+
+def place_figures(session: Session, start: datetime, end: datetime) -> dict[int | None, PlaceFigures]:
+    """Figures per place (site id) for [start, end); key None: events held at no space in particular."""
+    found: dict[int | None, PlaceFigures] = {}
+    bookings = session.exec(select(Space.site_id, Booking.start, Booking.end)
+                            .join(Space, col(Space.id) == Booking.space_id)
+                            .where(Booking.status == "active", col(Booking.start) >= start,
+                                   col(Booking.start) < end)).all()
+    for site_id, b_start, b_end in bookings:
+        minutes = round((b_end - b_start).total_seconds() / 60)
+        found[site_id] = found.get(site_id, PlaceFigures()) + PlaceFigures(bookings=1, booked_minutes=minutes)
+    occurrences = session.exec(select(EventOccurrence.id, Space.site_id)
+                               .join(Event, col(Event.id) == EventOccurrence.event_id)
+                               .outerjoin(Space, col(Space.id) == Event.space_id)
+                               .where(EventOccurrence.status == OCCURRENCE_SCHEDULED,
+                                      col(EventOccurrence.start) >= start, col(EventOccurrence.start) < end)).all()
+    site_of = {int(occ_id or 0): site_id for occ_id, site_id in occurrences}
+    signups = Counter(session.exec(select(EventSignup.occurrence_id).where(
+        col(EventSignup.occurrence_id).in_(list(site_of)), EventSignup.status == SIGNUP_CONFIRMED)).all())
+    for occ_id, site_id in site_of.items():
+        found[site_id] = found.get(site_id, PlaceFigures()) + PlaceFigures(events=1, signups=signups[occ_id])
+    return found

@@ -202,3 +202,34 @@ def test_an_existing_single_site_database_becomes_a_network_of_one_with_nothing_
             assert [(i.site_id, i.address) for i in session.exec(select(PlaceInfo))] == [(1, "")]
     finally:
         chat.app.engine.dispose()
+
+
+def test_the_network_report_shows_each_place_and_totals_that_are_their_sum(chat: Chat) -> None:
+    import re
+
+    two_places_with_members(chat)
+    chat.say("bob", "/reserver salle-orgelet mercredi 10h-12h")
+    chat.say("bob", "/reserver salle-orgelet jeudi 10h-11h")
+    chat.say("carol", "/reserver petite-salle mercredi 14h-15h")
+    chat.say("coord", '/evenement ajouter "Repair café" samedi 14h-18h lieu salle-orgelet places 12')
+    chat.say("coord", '/evenement ajouter "Atelier vélo" samedi 10h-12h lieu open-space places 6')
+    chat.say("coord", '/evenement ajouter "Marché" vendredi 17h-19h')
+    chat.say("bob", "/inscrire 1")
+    chat.say("carol", "/inscrire 1")
+    chat.say("carol", "/inscrire 2")
+    [reply] = chat.say("coord", "/lieu bilan 2026-11")
+    assert reply.title == "Bilan par lieu — novembre 2026"
+    lines = reply.text.splitlines()
+    assert lines == [
+        "La Fabrique : 1 réservation (1h), 1 événement, 1 inscription",
+        "Orgelet : 2 réservations (3h), 1 événement, 2 inscriptions",
+        "Foncine-le-Haut : 0 réservation (0 min), 0 événement, 0 inscription",
+        "(sans lieu particulier) : 0 réservation (0 min), 1 événement, 0 inscription",
+        "Réseau (total) : 3 réservations (4h), 3 événements, 3 inscriptions",
+    ]
+    numbers = [[int(n) for n in re.findall(r"(\d+) (?:réservation|événement|inscription)", line)] for line in lines]
+    assert [sum(column) for column in zip(*numbers[:-1], strict=True)] == numbers[-1]
+    # a place's coordinator sees their place only; a member nothing
+    assert chat.text("alice", "/lieu bilan 2026-11").splitlines()[1:] == [
+        "Orgelet : 2 réservations (3h), 1 événement, 2 inscriptions"]
+    assert "Seul" in chat.text("bob", "/lieu bilan 2026-11")
