@@ -233,3 +233,17 @@ def test_the_network_report_shows_each_place_and_totals_that_are_their_sum(chat:
     assert chat.text("alice", "/lieu bilan 2026-11").splitlines()[1:] == [
         "Orgelet : 2 réservations (3h), 1 événement, 2 inscriptions"]
     assert "Seul" in chat.text("bob", "/lieu bilan 2026-11")
+
+
+def test_a_place_coordinator_manages_the_events_at_their_place_only(chat: Chat) -> None:
+    two_places_with_members(chat)
+    added = chat.text("alice", '/evenement ajouter "Repair café" samedi 14h-18h lieu salle-orgelet places 12')
+    assert "Repair café" in added and "Seul" not in added
+    assert "coordinateur·rice de lieu" in chat.text(
+        "alice", '/evenement ajouter "Vélo" samedi 10h-12h lieu petite-salle')
+    assert "coordinateur·rice de lieu" in chat.text("alice", '/evenement ajouter "Marché" samedi 10h-12h')
+    chat.say("coord", '/evenement ajouter "Atelier" dimanche 10h-12h lieu salle-orgelet')
+    chat.say("coord", '/evenement ajouter "Couture" dimanche 10h-12h lieu petite-salle')
+    assert chat.text("alice", "/evenement annuler 2").startswith("Annulé : « Atelier »")
+    assert "Seul" in chat.text("alice", "/evenement annuler 3")
+    assert "Seul" in chat.text("bob", "/evenement annuler 1")

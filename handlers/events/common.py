@@ -11,6 +11,7 @@ from bot.core.router import Router
 from storage.events import EventNotFound, EventRefused, SpaceBusy, get_occurrence
 from storage.models import Space
 from storage.models_events import Event, EventOccurrence
+from storage.places import coordinated_sites
 from storage.spaces import space_views
 
 router = Router("events")
@@ -30,11 +31,19 @@ def event_number() -> NumberArg:
 # --- permissions -----------------------------------------------------------------------------------------------
 
 def may_create(ctx: Ctx) -> bool:
-    return ctx.is_coordinator or ctx.member.is_organiser
+    """Coordinators, organisers, and a place's coordinators (for events at their place's spaces)."""
+    return ctx.is_coordinator or ctx.member.is_organiser or bool(coordinated_sites(ctx.session, ctx.member_id))
 
 
 def may_manage(ctx: Ctx, event: Event) -> bool:
-    return ctx.is_coordinator or (ctx.member.is_organiser and event.organiser_id == ctx.member_id)
+    return (ctx.is_coordinator or (ctx.member.is_organiser and event.organiser_id == ctx.member_id)
+            or manages_place_of(ctx, event.space_id))
+
+
+def manages_place_of(ctx: Ctx, space_id: int | None) -> bool:
+    """A place's coordinator (/coordinateur) manages the events held at their place's spaces (issue 18)."""
+    space = ctx.session.get(Space, space_id) if space_id is not None else None
+    return space is not None and ctx.can_manage(space.site_id)
 
 
 def sees_names(ctx: Ctx, event: Event) -> bool:

@@ -104,6 +104,9 @@ def add_event(ctx: Ctx, title: str | None, when: When | None, capacity: int | No
               space: SpaceView | None, no_space: bool | None, recurrence: Recurrence | None,
               series_end: SeriesEnd | None, description: str | None, force: bool) -> Reply:
     example = ctx._(ADD_EXAMPLE)
+    if not (ctx.is_coordinator or ctx.member.is_organiser or (space is not None and ctx.can_manage(space.site_id))):
+        raise NotAllowed(ctx._("A place's coordinator creates events at one of their place's spaces "
+                               "(lieu <space>)."))
     if not title:
         raise UsageError(ctx._("Give the event's title in quotes."), example=example)
     if when is None:
