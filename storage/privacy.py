@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, or_, update
+from sqlalchemy import ColumnElement, Table, delete, func, or_, update
 from sqlalchemy import select as table_select
 from sqlmodel import Session, SQLModel, col, select
 
@@ -111,7 +112,9 @@ def _tables_referencing(target: Table) -> list[Table]:
 PERSONAL_ROWS = {("identity", "member_id"), ("qualification", "member_id"), ("reminder", "member_id"),
                  ("remindersettings", "member_id"), ("calendartoken", "member_id"), ("linkcode", "member_id"),
                  ("pendinglink", "owner_member_id"), ("pendinglink", "entrant_member_id"),
-                 ("conversationstate", "member_id"), ("dataexport", "member_id")}
+                 ("conversationstate", "member_id"), ("dataexport", "member_id"),
+                 # Ways in (links, the dashboard's open sessions): a forgotten member's browser is logged out.
+                 ("dashboardlink", "member_id"), ("dashboardsession", "member_id"), ("attestationlink", "member_id")}
 
 
 @dataclass
@@ -193,17 +196,20 @@ def _forget_received(session: Session, identities: list[Identity], chats: list[t
 
 
 def _scrub_name(session: Session, name: str) -> None:
-    """Their name in messages still waiting for others (e.g. "Alice took the shift") and in others'
+    """Their name, in any case, in messages still waiting for others (e.g. "Alice took the shift"), in
+    messages received from others ("alice vient samedi ?", their own message being handled) and in others'
     conversation state becomes ANONYMOUS_NAME."""
     if len(name.strip()) < 2:
         return
-    for model, columns in ((OutboxMessage, ("payload",)),):
-        table: Table = model.__table__  # type: ignore[attr-defined]
-        for column_name in columns:
-            column = table.c[column_name]
-            for row_id, value in session.execute(table_select(table.c.id, column).where(column.contains(name))).all():
-                session.execute(update(table).where(table.c.id == row_id)
-                                .values({column_name: _replace_in_json(value, name)}))
+    tables: list[Table] = [OutboxMessage.__table__]  # type: ignore[attr-defined]
+    inbox = SQLModel.metadata.tables.get("inboxmessage")
+    if inbox is not None:
+        tables.append(inbox)
+    for table in tables:
+        column = table.c.payload
+        named = func.lower(column).contains(name.lower())
+        for row_id, value in session.execute(table_select(table.c.id, column).where(named)).all():
+            session.execute(update(table).where(table.c.id == row_id).values(payload=_replace_in_json(value, name)))
     conversation = SQLModel.metadata.tables.get("conversationstate")
     if conversation is not None:
         for column_name in ("request", "choices"):
@@ -212,18 +218,21 @@ def _scrub_name(session: Session, name: str) -> None:
 
 
 def _replace_in_json(value: str, name: str) -> str:
+    """The name as a word, in any case ("Al" leaves "salle" alone), in every string but the ids (an account id
+    that happens to be the name is how a message still to run finds its sender)."""
+    pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
     try:
         data = json.loads(value)
     except ValueError:
-        return value.replace(name, ANONYMOUS_NAME)
+        return pattern.sub(ANONYMOUS_NAME, value)
 
     def walk(item: Any) -> Any:
         if isinstance(item, str):
-            return item.replace(name, ANONYMOUS_NAME)
+            return pattern.sub(ANONYMOUS_NAME, item)
         if isinstance(item, list):
             return [walk(i) for i in item]
         if isinstance(item, dict):
-            return {k: walk(v) for k, v in item.items()}
+            return {k: v if k.endswith("_id") else walk(v) for k, v in item.items()}
         return item
 
     return json.dumps(walk(data), ensure_ascii=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 from sqlalchemy import String, Text, select
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from bot.core.types import Platform
 from bot.data_export import export_routes
@@ -180,3 +180,73 @@ def test_old_machinery_rows_go_after_their_retention(chat: Chat) -> None:
     chat.app.jobs.run_now("data-retention")
     assert chat.outbox() == []
     assert timedelta(days=30) == timedelta(days=chat.app.settings.retention_outbox_days)
+
+
+def alice_id(chat: Chat) -> int:
+    with Session(chat.app.engine) as session:
+        return next(m.id for m in session.exec(select(Member)).scalars()  # type: ignore[call-overload]
+                    if m.display_name == "Alice")
+
+
+def rows_of(chat: Chat, model: type[SQLModel], member_id: int) -> int:
+    with Session(chat.app.engine) as session:
+        return len(session.execute(select(model).where(model.member_id == member_id)).all())  # type: ignore[attr-defined]
+
+
+def pending_links(chat: Chat, member_id: int) -> int:
+    from storage.models_links import PendingLink
+
+    with Session(chat.app.engine) as session:
+        return len(session.execute(select(PendingLink).where(col(PendingLink.owner_member_id) == member_id)).all())
+
+
+def test_forgetme_reaches_links_sessions_presences_votes_sentences_and_received_messages(chat: Chat) -> None:
+    """Alice also has a dashboard link and session, a statement link, a presence, a vote, a half-said
+    sentence, a link code typed on Matrix and not confirmed, and messages received (hers, and Bob's naming her)."""
+    from bot.core.types import ChatRef, Incoming, UserRef
+    from storage.attendance import set_presence
+    from storage.attestations import new_link as statement_link
+    from storage.models_attendance import AttestationLink, Presence
+    from storage.models_decisions import DecisionVote
+    from storage.models_site import DashboardLink, DashboardSession
+    from storage.site import digest, new_link
+
+    one_of_everything(chat)
+    member = alice_id(chat)
+    chat.say("coord", '/poll "Quel jour pour le rangement ?" "Samedi" "Dimanche" until vendredi 18h')
+    chat.say("alice", "/vote 1 1")
+    code = chat.text("alice", "/link").split("/link ")[1].split()[0]
+    chat.say("amx", f"/link {code}", platform=Platform.MATRIX)  # an account not yet linked
+    chat.say("alice", "je voudrais réserver une salle")
+    with Session(chat.app.engine) as session:
+        new_link(session, member, chat.clock.now)
+        session.add(DashboardSession(session_hash=digest("cookie"), member_id=member, created_at=chat.clock.now,
+                                     expires_at=chat.clock.now + timedelta(hours=8)))
+        statement_link(session, member, 2026, chat.clock.now)
+        set_presence(session, 1, member, True, "self", chat.clock.now)
+        session.commit()
+    tg = Platform.TELEGRAM
+    chat.app.inbox.store_sync([
+        Incoming(ChatRef(tg, "alice_tg", is_private=True), UserRef(tg, "alice_tg", "Alice", "fr"), "/mesreservations",
+                 message_id="1", update_id="1"),
+        Incoming(ChatRef(tg, "-100", is_private=False), UserRef(tg, "bob_tg", "Bob", "fr"), "ALICE vient samedi ?",
+                 message_id="2", update_id="2")])
+    chat.app.inbox.drain_sync()
+    before = {t for t, _c, v in text_values(chat) if "alice" in v.lower()}
+    assert {"inboxmessage", "conversationstate"} <= before
+    assert pending_links(chat, member) == 1
+    for model in (DashboardLink, DashboardSession, AttestationLink, Presence, DecisionVote):
+        assert rows_of(chat, model, member) == 1, model
+
+    chat.say("alice", "/oublie-moi")
+    chat.press("alice", "Oui, effacer")
+    assert [(t, c) for t, c, v in text_values(chat) if "alice" in v.lower()] == []
+    assert pending_links(chat, member) == 0
+    for model in (DashboardLink, DashboardSession, AttestationLink):  # ways in: gone
+        assert rows_of(chat, model, member) == 0, model
+    for model in (Presence, DecisionVote):  # what the association counts: kept, under the anonymous name
+        assert rows_of(chat, model, member) == 1, model
+    with Session(chat.app.engine) as session:
+        received = [json.loads(p)["text"] for p in session.execute(
+            select(SQLModel.metadata.tables["inboxmessage"].c.payload)).scalars()]
+    assert received == ["ancien membre vient samedi ?"]
