@@ -1,0 +1,42 @@
+"""A start on a database already at every migration loads neither alembic nor what only one command uses
+(the digest's matplotlib, the report's fpdf2, the door QR code's segno), and reads the migrations' heads
+right from the files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from storage.db import make_engine
+from storage.migrate import current_revisions, expected_revisions, upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROBE = """
+import sys
+sys.path.insert(0, {root!r})
+from bot.app import App
+from bot.config import load_settings
+app = App(load_settings({{"DATABASE_URL": {url!r}, "LOG_LEVEL": "WARNING"}}), adapters=[])
+app.prepare()
+app.dispatcher.handle_sync  # the core is ready
+print(" ".join(m for m in ("alembic", "matplotlib", "fpdf", "segno") if m in sys.modules))
+"""
+
+
+def test_the_heads_read_from_the_files_are_what_alembic_leaves_in_the_database(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'heads.db'}")
+    upgrade(engine)
+    assert current_revisions(engine) == expected_revisions()
+    engine.dispose()
+
+
+def test_a_start_on_an_up_to_date_database_loads_no_alembic_nor_single_command_libraries(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'start.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    loaded = subprocess.run([sys.executable, "-c", PROBE.format(root=str(ROOT), url=url)], capture_output=True,
+                            text=True, check=True, timeout=300, cwd=ROOT).stdout.split()
+    assert loaded == []
