@@ -600,6 +600,8 @@ class TelegramAdapter:
         """Show ``reply``; returns what the API answered to its first step (the sent Message, if any)."""
         first: object = None
         native = reply.poll if reply.edit_message_id is None else None
+        if native is not None and not native.public and is_group_id(chat_id):
+            native = None  # a non-anonymous poll shows each voter's choice to the whole group: buttons instead
         opening = native if native is not None and not native.closed else None
         steps = self._plan(reply, None if opening else await self._keyboard(reply, language))
         if opening is not None:  # the platform's own poll replaces the buttons

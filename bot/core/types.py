@@ -79,13 +79,16 @@ class PollSpec:
     of the Reply carrying it is shown as well, and platforms without polls show only that (numbered
     choices). A member's answer comes back as the command ``/vote <number> <positions…>`` (positions from
     1; ``/vote <number> withdraw`` when they take their answer back), through the inbox like any command.
-    ``closed``: the Reply gives the result; the platform's poll of this number in that chat is ended."""
+    ``closed``: the Reply gives the result; the platform's poll of this number in that chat is ended.
+    ``public``: who chose what may be shown to the chat (a platform whose polls show voters to everyone,
+    like Telegram's non-anonymous polls, shows its own poll in a group only then)."""
 
     number: int
     question: str
     options: tuple[str, ...]
     multiple: bool = False
     closed: bool = False
+    public: bool = False
 
 
 @dataclass(frozen=True)

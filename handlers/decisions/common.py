@@ -120,7 +120,8 @@ def card(ctx: Ctx, decision: Decision, options: Sequence[DecisionOption], *, sta
     poll = None
     if native and decision.kind != store.DATEPOLL:  # a date poll's three answers per date are buttons only
         poll = PollSpec(decision.id, heading(t, decision)[:300],
-                        tuple(option_label(t, decision, o)[:100] for o in options), decision.multiple)
+                        tuple(option_label(t, decision, o)[:100] for o in options), decision.multiple,
+                        public=decision.public)
     return Reply("\n".join(lines), title=heading(t, decision), actions=buttons(t, decision, options), poll=poll)
 
 
@@ -222,7 +223,8 @@ def closed_reply(ctx: Ctx | JobCtx, t: Translator, decision: Decision, options: 
     poll = None
     if decision.kind != store.DATEPOLL:  # where a native poll shows it, that poll is ended too
         poll = PollSpec(decision.id or 0, heading(t, decision)[:300],
-                        tuple(option_label(t, decision, o)[:100] for o in options), decision.multiple, closed=True)
+                        tuple(option_label(t, decision, o)[:100] for o in options), decision.multiple, closed=True,
+                        public=decision.public)
     if decision.kind == store.DATEPOLL and (decision.result or "").startswith("option:") and decision.event_id is None:
         actions = (Action(t.gettext("Create the event"), f"/datepoll event {decision.id}"),)
     return Reply(result_text(ctx, t, decision, options), title=t.gettext("Closed: {heading}").format(

@@ -1,5 +1,6 @@
 """Native Telegram polls for /poll and /proposal: the real PTB adapter against the Bot API stand-in.
-The poll is sent with sendPoll (not anonymous, several answers when the poll allows them) and each
+The poll is sent with sendPoll (not anonymous, several answers when the poll allows them) — in a group only
+when it was created public, since Telegram shows every voter's choice in such a poll — and each
 member's poll_answer update counts as their /vote — once per member, changed or taken back; closing it
 stops the native poll (stopPoll)."""
 
@@ -53,13 +54,13 @@ async def until_counts(app: App, standin: BotApiStandIn, number: int, expected: 
     assert counts(app, number) == expected
 
 
-async def test_a_poll_in_a_group_is_a_native_poll_whose_answers_count_once_per_member(
+async def test_a_public_poll_in_a_group_is_a_native_poll_whose_answers_count_once_per_member(
     running: App, standin: BotApiStandIn
 ) -> None:
     alice, bruno, camille = (standin.user(ALICE, "Alice"), standin.user(BRUNO, "Bruno"),
                              standin.user(CAMILLE, "Camille"))
     group = standin.group(GROUP)
-    standin.type_text(group, alice, '/sondage "Quel jour pour le rangement ?" "Samedi" "Dimanche" plusieurs')
+    standin.type_text(group, alice, '/sondage "Quel jour pour le rangement ?" "Samedi" "Dimanche" plusieurs public')
     [card] = await standin.wait_for("sendMessage", chat_id=GROUP)
     assert "Quel jour pour le rangement" in card.params["text"]
     assert "reply_markup" not in card.params  # the native poll replaces the buttons
@@ -104,3 +105,19 @@ async def test_a_proposal_is_a_native_poll_with_for_against_and_abstain(
     await until_counts(running, standin, 1, (1, [1, 0, 0]))
     [_card, confirmation] = await standin.wait_for("sendMessage", 2, chat_id=ALICE)
     assert "Votre vote au n° 1 : pour." in confirmation.params["text"]  # privately, she sees her choice
+
+
+async def test_a_poll_that_is_not_public_keeps_its_buttons_in_a_group_where_telegram_would_show_voters(
+    running: App, standin: BotApiStandIn
+) -> None:
+    alice, bruno = standin.user(ALICE, "Alice"), standin.user(BRUNO, "Bruno")
+    group = standin.group(GROUP)
+    standin.type_text(group, alice, '/sondage "Secret ?" "Oui" "Non"')
+    [card] = await standin.wait_for("sendMessage", chat_id=GROUP)
+    await standin.settle()
+    assert not standin.sent("sendPoll")  # a non-anonymous Telegram poll would show who chose what
+    vote_buttons = [b for row in card.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert [b["callback_data"] for b in vote_buttons] == ["/vote 1 1", "/vote 1 2"]
+    message = standin.messages[(str(GROUP), max(m for c, m in standin.messages if c == str(GROUP)))]
+    standin.press(bruno, message, "/vote 1 2")
+    await until_counts(running, standin, 1, (1, [0, 1]))
