@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from bot.core.context import Ctx
 from bot.core.dates import When
@@ -15,6 +15,7 @@ from bot.core.i18n import N_
 from bot.core.limits import check_room_for_booking
 from bot.core.router import Router
 from bot.core.types import Action, Reply
+from bot.core.vocabulary import PERIOD_SPANS
 from handlers.explain import refusal_reason, waived_reasons
 from handlers.places import read_place_scope, scope
 from handlers.reminders import schedule_booking_reminder
@@ -127,17 +128,35 @@ def _free(ctx: Ctx, when: When, spaces: list[SpaceView]) -> Reply:
         return Reply("\n".join(f"• {s.name} ({s.slug})" for s in free_now), title=title)
     day_start = datetime.combine(when.day, datetime.min.time(), tzinfo=ctx.tz)
     day_end = day_start + timedelta(days=1)
+    part = _part_of_day(when, ctx)
     intervals = bookings_between(ctx.session, ids, day_start, day_end)
     lines = []
     for space in spaces:
         periods = free_periods(space.rules, intervals[space.id], when.day, ctx.now, ctx.tz)
+        if part is not None:  # "demain aprem": what is free in that part of the day
+            clipped = [(max(a, part[0]), min(b, part[1])) for a, b in periods]
+            periods = [(a, b) for a, b in clipped if b - a >= timedelta(minutes=15)]
         if periods:
             hours = ", ".join(f"{ctx.translator.fmt_time(a)}–{ctx.translator.fmt_time(b)}" for a, b in periods)
             lines.append(f"• {space.name} ({space.slug}): {hours}")
+    if part is not None:
+        title = ctx._("Free {when}").format(when=ctx.translator.fmt_range(*part))
+        if not lines:
+            return Reply(ctx._("Nothing is free then. Try another time with /free."), title=title)
+        return Reply("\n".join(lines), title=title)
     title = ctx._("Free on {day}").format(day=ctx.translator.fmt_day(when.day))
     if not lines:
         return Reply(ctx._("Nothing is free that day (closed, past or fully booked)."), title=title)
     return Reply("\n".join(lines), title=title)
+
+
+def _part_of_day(when: When, ctx: Ctx) -> tuple[datetime, datetime] | None:
+    """The hours of the part of the day named without hours ("demain matin": 9:00-12:00), in UTC."""
+    if when.period not in PERIOD_SPANS:
+        return None
+    start, end = (datetime.combine(when.day, time.fromisoformat(hm), tzinfo=ctx.tz).astimezone(UTC)
+                  for hm in PERIOD_SPANS[when.period])
+    return start, end
 
 
 def _describe(ctx: Ctx, booking: Booking, space: Space | None) -> str:

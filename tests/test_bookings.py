@@ -145,6 +145,25 @@ def test_free_for_a_day_shows_the_gaps_and_for_a_time_lists_free_spaces(chat: Ch
     assert "Salle de réunion" not in slot and "• Petite salle (petite-salle)" in slot
 
 
+def test_free_for_a_part_of_the_day_shows_the_gaps_in_that_part_only(chat: Chat) -> None:
+    chat.say("alice", "/book salle-reunion demain 15h-16h")
+    afternoon = chat.text("bob", "/dispo demain aprem")
+    assert afternoon.startswith("Libre mardi 24 novembre, 14:00–18:00")
+    assert "• Salle de réunion (salle-reunion): 14:00–15:00, 16:00–18:00" in afternoon
+    assert "08:30" not in afternoon and "19:00" not in afternoon
+    chat.say("bob", "/lang en")
+    morning = chat.text("bob", "/free tomorrow morning")
+    assert morning.startswith("Free Tuesday 24 November, 09:00–12:00")
+    assert "• Salle de réunion (salle-reunion): 09:00–12:00" in morning
+    assert "decoupeuse-laser" not in morning  # the laser opens at 14:00
+    assert "Nothing is free then" in chat.text("bob", "/free tomorrow night")  # everything closes at 19:00
+
+
+def test_free_for_a_morning_after_the_spring_clock_change_keeps_local_hours(chat: Chat) -> None:
+    chat.clock.now = datetime(2027, 3, 25, 9, 0, tzinfo=UTC)  # winter time, Thursday
+    assert chat.text("alice", "/dispo lundi matin").startswith("Libre lundi 29 mars, 09:00–12:00")
+
+
 def test_my_bookings_lists_only_my_upcoming_bookings(chat: Chat) -> None:
     chat.say("alice", "/book salle-reunion demain 14h-16h")
     chat.say("bob", "/book petite-salle demain 14h-16h")

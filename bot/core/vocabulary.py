@@ -110,6 +110,11 @@ PERIOD_QUALIFIERS: dict[str, str] = {
 PERIOD_HOURS: dict[str, tuple[int, int]] = {
     MORNING: (4, 13), AFTERNOON: (12, 20), EVENING: (16, 25), NIGHT: (19, 25),
 }
+# What a part of the day means when no hour is said (local "HH:MM", from, to): what /free shows for
+# "demain aprem", the hours a sentence such as "qu'est-ce qui est libre demain matin" asks about.
+PERIOD_SPANS: dict[str, tuple[str, str]] = {
+    MORNING: ("09:00", "12:00"), AFTERNOON: ("14:00", "18:00"), EVENING: ("18:00", "22:00"), NIGHT: ("20:00", "23:00"),
+}
 # Hours offered when a reminder names a day or a part of the day but no hour.
 PERIOD_SUGGESTIONS: dict[str | None, tuple[str, ...]] = {
     None: ("09:00", "12:00", "18:00"), MORNING: ("08:00", "09:00", "10:00"),

@@ -15,7 +15,6 @@ from sqlmodel import Session
 
 from bot.core.conversation import words as W
 from bot.core.conversation.reading import (
-    PERIOD_HOURS,
     Moment,
     clean,
     content_words,
@@ -33,6 +32,7 @@ from bot.core.dates import ERROR_MESSAGES, DateParseError, parse_when
 from bot.core.i18n import Translator
 from bot.core.router import fold
 from bot.core.types import Action
+from bot.core.vocabulary import PERIOD_SPANS
 from storage import volunteers as shifts_store
 from storage.bookings import upcoming_bookings
 from storage.events import member_signups, upcoming_occurrences
@@ -333,7 +333,7 @@ class Planner:
         if moment.part is not None:
             slots["part"] = moment.part
             if intent == "free" and "start" not in slots:
-                slots["start"], slots["end"] = PERIOD_HOURS[moment.part]
+                slots["start"], slots["end"] = PERIOD_SPANS[moment.part]
         if intent == "free" and "start" in slots and "day" not in slots and moment.part is None:
             slots["day"] = _iso(self.today)
         if intent == "task" and moment.day is not None and moment.day == self.today:
@@ -348,7 +348,7 @@ class Planner:
             return None
         start = moment.start or time(9, 0)
         if moment.start is None and moment.part is not None:
-            start = time.fromisoformat(PERIOD_HOURS[moment.part][0])
+            start = time.fromisoformat(PERIOD_SPANS[moment.part][0])
         day = moment.day
         if day is None:
             local_now = self.now.astimezone(self.tz)

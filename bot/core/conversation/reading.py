@@ -126,12 +126,6 @@ class Moment:
         return self.day is None and self.start is None and self.part is None and self.relative is None
 
 
-PERIOD_HOURS: dict[str, tuple[str, str]] = {
-    "morning": ("09:00", "12:00"), "afternoon": ("14:00", "18:00"), "evening": ("18:00", "22:00"),
-    "night": ("20:00", "23:00"),
-}
-
-
 def _local(moment: datetime | None, tz: ZoneInfo) -> time | None:
     return moment.astimezone(tz).time().replace(second=0, microsecond=0) if moment else None
 
