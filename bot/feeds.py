@@ -2,6 +2,7 @@
 
     /ical/events.ics             the public programme
     /ical/spaces/<slug>.ics      a space's occupancy: bookings and events, no member's name
+    /ical/places/<slug>.ics      one place's programme (a network of places)
     /ical/members/<token>.ics    one member's bookings and sign-ups (the token is the secret)
 
 ``text/calendar; charset=utf-8`` with ETag and Last-Modified; If-None-Match / If-Modified-Since get a
@@ -24,7 +25,17 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bot.config import Settings
-from bot.ical import BODY_CACHE_SIZE, EVENTS_PATH, LRU, MEMBER_PATH, SPACE_PATH, Feed, FeedBuilder, FeedNotFound
+from bot.ical import (
+    BODY_CACHE_SIZE,
+    EVENTS_PATH,
+    LRU,
+    MEMBER_PATH,
+    PLACE_PATH,
+    SPACE_PATH,
+    Feed,
+    FeedBuilder,
+    FeedNotFound,
+)
 from bot.web import RouteRegistrar
 from storage.db import session_scope
 from storage.feed_state import last_modified
@@ -141,6 +152,13 @@ def feed_routes(
         return await asyncio.to_thread(answer, request, partial(builder.space_feed, slug=slug), False,
                                        f"{slug}.ics")
 
+    async def place(request: web.Request) -> web.Response:
+        slug = request.match_info["slug"]
+        if len(slug) > 64:
+            return _not_found()
+        return await asyncio.to_thread(answer, request, partial(builder.place_feed, slug=slug), False,
+                                       f"{slug}.ics")
+
     async def member(request: web.Request) -> web.Response:
         token = request.match_info["token"]
         if not 20 <= len(token) <= 64:
@@ -170,5 +188,6 @@ def feed_routes(
         app.router.add_get(EVENTS_PATH, events)
         app.router.add_get(SPACE_PATH, space)
         app.router.add_get(MEMBER_PATH, member)
+        app.router.add_get(PLACE_PATH, place)
 
     return register

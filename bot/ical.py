@@ -27,7 +27,7 @@ from threading import Lock
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.core.i18n import translator_for
 from bot.ical_text import date_time, fold, rule_date_time, text, utc_stamp, vtimezone
@@ -44,7 +44,7 @@ from storage.events import (
     spaces_version,
 )
 from storage.feed_state import FeedEvent, FeedOccurrence, feed_event_rows, uid_domain
-from storage.models import Booking, Member, Space
+from storage.models import Booking, Member, Site, Space
 from storage.models_events import (
     EVENT_CANCELLED,
     OCCURRENCE_CANCELLED,
@@ -66,6 +66,7 @@ DEFAULT_UID_HOST = "tierslieu-bot.local"
 MEMBER_PATH = "/ical/members/{token}.ics"
 EVENTS_PATH = "/ical/events.ics"
 SPACE_PATH = "/ical/spaces/{slug}.ics"
+PLACE_PATH = "/ical/places/{slug}.ics"  # a network of places: one place's programme (issue 18)
 
 
 def feed_links(public_url: str, path: str) -> tuple[str, str]:
@@ -158,6 +159,27 @@ class FeedBuilder:
                    spaces_version(session), self._site_name(session))
         return self._answer(session, ("space", space.id), version, since, validators_only,
                             lambda: self._space_body(session, space, since))
+
+    def place_feed(self, session: Session, now: datetime, *, slug: str, validators_only: bool = False) -> Feed:
+        """One place's programme: the events held at its spaces."""
+        site = session.exec(select(Site).where(Site.slug == slug)).first()
+        if site is None or site.id is None:
+            raise FeedNotFound(slug)
+        since = window_start(now)
+        version = (events_version(session), spaces_version(session), site.name)
+        return self._answer(session, ("place", site.id), version, since, validators_only,
+                            lambda: self._place_body(session, site, since))
+
+    def _place_body(self, session: Session, site: Site, since: datetime) -> Callable[[], bytes]:
+        t = translator_for(self.language, self.tz_name)
+        names = space_names(session)
+        here = set(session.exec(select(Space.id).where(Space.site_id == site.id)))
+        events = [(e, o) for e, o in feed_event_rows(session, since) if e.space_id in here]
+        host = self.uid_host(session)
+        name = t.gettext("{site}: programme").format(site=site.name)
+        return lambda: self._calendar(name, since, (
+            chunk for event, occurrences in events
+            for chunk in self.event_components(event, occurrences, names.get(event.space_id or 0), host)))
 
     def member_feed(self, session: Session, now: datetime, *, token: str, validators_only: bool = False) -> Feed:
         member_id = member_by_token(session, token)

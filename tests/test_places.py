@@ -247,3 +247,25 @@ def test_a_place_coordinator_manages_the_events_at_their_place_only(chat: Chat) 
     assert chat.text("alice", "/evenement annuler 2").startswith("Annulé : « Atelier »")
     assert "Seul" in chat.text("alice", "/evenement annuler 3")
     assert "Seul" in chat.text("bob", "/evenement annuler 1")
+
+
+def test_each_place_has_its_own_programme_feed(chat: Chat) -> None:
+    import pytest
+
+    from bot.ical import FeedBuilder, FeedNotFound
+    from storage.db import session_scope
+
+    two_places_with_members(chat)
+    chat.say("coord", '/evenement ajouter "Repair café" samedi 14h-18h lieu salle-orgelet places 12')
+    chat.say("coord", '/evenement ajouter "Atelier vélo" samedi 10h-12h lieu open-space places 6')
+    feeds = FeedBuilder("Europe/Paris", "fr", "https://bot.example.org")
+    with session_scope(chat.app.engine) as session:
+        orgelet = feeds.body(feeds.place_feed(session, chat.clock.now, slug="orgelet")).decode()
+        fabrique = feeds.body(feeds.place_feed(session, chat.clock.now, slug="la-fabrique")).decode()
+        everything = feeds.body(feeds.events_feed(session, chat.clock.now)).decode()
+        with pytest.raises(FeedNotFound):
+            feeds.place_feed(session, chat.clock.now, slug="nulle-part")
+    assert "X-WR-CALNAME:Orgelet : programme" in orgelet
+    assert "SUMMARY:Repair café" in orgelet and "Atelier vélo" not in orgelet
+    assert "SUMMARY:Atelier vélo" in fabrique and "Repair café" not in fabrique
+    assert "Repair café" in everything and "Atelier vélo" in everything
