@@ -7,8 +7,9 @@ from bot.core.errors import UsageError
 from bot.core.i18n import N_
 from bot.core.router import Router, fold
 from bot.core.types import Reply
-from bot.ical import EVENTS_PATH, MEMBER_PATH, SPACE_PATH, feed_links
+from bot.ical import EVENTS_PATH, MEMBER_PATH, PLACE_PATH, SPACE_PATH, feed_links
 from storage.events import calendar_token, reset_calendar_token
+from storage.places import is_network, places
 from storage.spaces import list_spaces
 
 router = Router("calendar")
@@ -35,6 +36,16 @@ def space_lines(ctx: Ctx, public_url: str) -> list[str]:
     return lines
 
 
+def place_lines(ctx: Ctx, public_url: str) -> list[str]:
+    """A network of places: each place's programme (none with one place)."""
+    if not is_network(ctx.session):
+        return []
+    lines = [ctx._("Each place's programme:")]
+    lines += [ctx._("{space}: {url}").format(space=site.name, url=feed_links(public_url, PLACE_PATH.format(
+        slug=site.slug))[0]) for site in places(ctx.session)]
+    return [*lines, ""]
+
+
 @router.command("calendar", aliases=["calendrier", "ical"], help=N_("Your calendar links (Google, Thunderbird, Apple)"),
                 usage=N_("/calendar [reset]"))
 def calendar(ctx: Ctx, args: str) -> Reply:
@@ -57,6 +68,7 @@ def calendar(ctx: Ctx, args: str) -> Reply:
     lines = [
         intro, mine, mine_webcal, "",
         ctx._("The programme of events, for everyone:"), programme, programme_webcal, "",
+        *place_lines(ctx, public_url),
         *space_lines(ctx, public_url),
         "",
         ctx._("Google Calendar: Other calendars, +, From URL, paste the https link. Thunderbird: New calendar, "

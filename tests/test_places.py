@@ -9,7 +9,7 @@ from bot.core.outbox import reply_from_json
 from storage.models import Space
 from storage.models_places import PlaceInfo
 from storage.places import can_manage
-from tests.harness import Chat
+from tests.harness import Chat, with_settings
 
 
 def network(chat: Chat) -> Chat:
@@ -269,3 +269,7 @@ def test_each_place_has_its_own_programme_feed(chat: Chat) -> None:
     assert "SUMMARY:Repair café" in orgelet and "Atelier vélo" not in orgelet
     assert "SUMMARY:Atelier vélo" in fabrique and "Repair café" not in fabrique
     assert "Repair café" in everything and "Atelier vélo" in everything
+    with_settings(chat, public_url="https://bot.example.org")
+    links = chat.text("bob", "/calendrier")
+    assert "Le programme de chaque lieu :\nLa Fabrique : https://bot.example.org/ical/places/la-fabrique.ics" in links
+    assert "Orgelet : https://bot.example.org/ical/places/orgelet.ics" in links
