@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.harness import Chat, make_chat
+from tests.integration.telegram_standin import BotApiStandIn
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "").strip()
 NO_POSTGRES = "TEST_POSTGRES_URL is not set; PostgreSQL tests need a server (see README, Tests)"
@@ -64,3 +65,12 @@ def sqlite_chat(sqlite_url: str) -> Iterator[Chat]:
     harness = make_chat(sqlite_url)
     yield harness
     harness.app.engine.dispose()
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[BotApiStandIn]:
+    """The Bot API stand-in (tests/integration/telegram_standin.py) on a free local port."""
+    server = BotApiStandIn()
+    await server.start()
+    yield server
+    await server.stop()

@@ -9,23 +9,12 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.doctor import run_doctor
 from tests.harness import make_chat
 from tests.integration.telegram_standin import BotApiStandIn
 from tests.test_health_metrics import served_app
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    server = BotApiStandIn()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def doctor(env: dict[str, str]) -> tuple[int, str]:

@@ -79,14 +79,6 @@ class BotProcess:
 
 
 @pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    server = BotApiStandIn()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def bot(tmp_path: Path, standin: BotApiStandIn) -> AsyncIterator[BotProcess]:
     process = BotProcess(tmp_path, standin)
     yield process

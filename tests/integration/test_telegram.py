@@ -35,14 +35,6 @@ ALICE, BRUNO, CAMILLE = 4201, 4202, 4203
 GROUP = -1001000
 
 
-@pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    server = BotApiStandIn()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 def make_app(tmp_path: Path, standin: BotApiStandIn, *, token: str | None = None,
              clock: Callable[[], datetime] | None = None, fast_limits: bool = True, **env: str) -> App:
     settings = load_settings({

@@ -18,7 +18,6 @@ from tests.integration.test_telegram import (  # noqa: F401  (fixtures)
     GROUP,
     make_app,
     running,
-    standin,
     telegram,
 )
 
@@ -64,7 +63,7 @@ async def test_a_refused_image_still_delivers_its_text(running: App, standin: Bo
     assert "Résumé de la semaine" in text.params["text"]
 
 
-async def test_a_malformed_getme_stops_start_with_one_line(tmp_path: Path, standin: BotApiStandIn) -> None:  # noqa: F811
+async def test_a_malformed_getme_stops_start_with_one_line(tmp_path: Path, standin: BotApiStandIn) -> None:
     async def get_me(_request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "result": {"id": "not-a-bot"}})
 
@@ -95,7 +94,7 @@ async def test_a_groups_title_is_recorded_for_reports(running: App, standin: Bot
     assert get_state(running.engine, f"chat_title:telegram:{GROUP}") == "Repair café — bénévoles"
 
 
-async def test_a_busy_group_does_not_hold_back_the_pressers_popup(tmp_path: Path, standin: BotApiStandIn) -> None:  # noqa: F811
+async def test_a_busy_group_does_not_hold_back_the_pressers_popup(tmp_path: Path, standin: BotApiStandIn) -> None:
     """With Telegram's real limits (20 messages a minute in a group), the group has just used its slots:
     the pop-up is no group message, so it comes at once, before the card's edit waits its turn."""
     from datetime import datetime
@@ -125,7 +124,7 @@ async def test_a_busy_group_does_not_hold_back_the_pressers_popup(tmp_path: Path
 
 
 async def test_a_group_press_that_only_updates_the_shared_message_stops_spinning_at_once(
-    tmp_path: Path, standin: BotApiStandIn  # noqa: F811
+    tmp_path: Path, standin: BotApiStandIn
 ) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -151,7 +150,7 @@ async def test_a_group_press_that_only_updates_the_shared_message_stops_spinning
 
 
 async def test_a_join_typed_privately_updates_a_card_nobody_has_pressed_yet(
-    tmp_path: Path, standin: BotApiStandIn  # noqa: F811
+    tmp_path: Path, standin: BotApiStandIn
 ) -> None:
     from tests.integration.test_telegram import CAMILLE, post_concert
 

@@ -24,14 +24,6 @@ GROUP = -1002000
 
 
 @pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    server = BotApiStandIn()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def running(tmp_path: Path, standin: BotApiStandIn) -> AsyncIterator[App]:
     app = make_app(tmp_path, standin)
     await app.start()
