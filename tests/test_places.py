@@ -175,14 +175,14 @@ def test_a_spaces_file_with_several_sites_makes_a_network_with_unique_slugs(sqli
     engine.dispose()
 
 
-def test_an_existing_single_site_database_becomes_a_network_of_one_with_nothing_changed(sqlite_url: str) -> None:
+def test_an_existing_single_site_database_becomes_a_network_of_one_with_nothing_changed(database_url: str) -> None:
     from sqlalchemy import text
 
     from storage.db import make_engine
     from storage.migrate import upgrade
     from tests.harness import make_chat
 
-    engine = make_engine(sqlite_url)
+    engine = make_engine(database_url)
     upgrade(engine, "0001")
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO site (id, slug, name) VALUES (1, 'la-fabrique', 'La Fabrique')"))
@@ -191,7 +191,7 @@ def test_an_existing_single_site_database_becomes_a_network_of_one_with_nothing_
             "max_days_ahead, description, closed) VALUES (1, 1, 'atelier', 'Atelier', 'room', 2, "
             "'{\"tue\": [\"09:00-18:00\"]}', 240, 60, '', false)"))
     engine.dispose()
-    chat = make_chat(sqlite_url)  # upgrades to every head, 0017 included
+    chat = make_chat(database_url)  # upgrades to every head, 0017 included
     try:
         spaces = chat.text("alice", "/espaces")
         assert spaces.startswith("Espaces\n• Atelier (atelier) — salle, 2 places\n   mar. 09:00-18:00")
