@@ -11,13 +11,13 @@ from datetime import timedelta
 from bot.core.context import Ctx, JobCtx
 from bot.core.errors import NotAllowed, UserError
 from bot.core.grammar.args import MARKED, CustomArg, FlagArg, KeywordArg, NumberArg, WordArg
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Translator
 from bot.core.types import Action, Reply
 from handlers.attendance.common import counts_line, list_reply, router
 from handlers.events.common import load, may_manage
 from storage import attendance as store
 from storage.models import Member
-from storage.models_attendance import SOURCE_DOOR, SOURCE_ORGANISER, SOURCE_SELF
+from storage.models_attendance import SOURCE_DOOR, SOURCE_ORGANISER, SOURCE_SELF, EventTally
 from storage.models_events import Event, EventOccurrence
 
 EVENT_QUESTION = N_("Which event? Give its number (see /events).")
@@ -218,25 +218,17 @@ def send_lists_and_questions(ctx: JobCtx) -> None:
     to confirm the counts."""
     for occurrence, event in store.lists_due(ctx.session, ctx.now):
         assert occurrence.id is not None
-        tally = store.tally_of(ctx.session, occurrence.id)
-        tally.list_sent_at = ctx.now
-        ctx.session.add(tally)
-        organiser = ctx.session.get(Member, event.organiser_id)
-        if organiser is None:
+        tally, t = _mark_for_organiser(ctx, occurrence.id, event, "list_sent_at")
+        if t is None:
             continue
-        t = ctx.translator_for(organiser)
         reply = list_reply(t, occurrence, event, store.attendance_list(ctx.session, occurrence.id),
                            store.counts_of(ctx.session, occurrence.id), tally.walk_ins)
         ctx.notify_member(event.organiser_id, reply, dedup_key=f"attendance-list-{occurrence.id}")
     for occurrence, event in store.counts_questions_due(ctx.session, ctx.now):
         assert occurrence.id is not None
-        tally = store.tally_of(ctx.session, occurrence.id)
-        tally.counts_asked_at = ctx.now
-        ctx.session.add(tally)
-        organiser = ctx.session.get(Member, event.organiser_id)
-        if organiser is None:
+        _tally, t = _mark_for_organiser(ctx, occurrence.id, event, "counts_asked_at")
+        if t is None:
             continue
-        t = ctx.translator_for(organiser)
         counts = store.counts_of(ctx.session, occurrence.id)
         text = t.gettext("“{title}” is over: {counts}. Are these right?").format(
             title=event.title, counts=counts_line(t, counts))
@@ -244,6 +236,17 @@ def send_lists_and_questions(ctx: JobCtx) -> None:
             Action(t.gettext("Yes, confirm"), router.line("attendance confirm", occurrence.id)),
             Action(t.gettext("Correct"), router.line("attendance list", occurrence.id)))),
             dedup_key=f"attendance-counts-{occurrence.id}")
+
+
+def _mark_for_organiser(ctx: JobCtx, occurrence_id: int, event: Event,
+                        done: str) -> tuple[EventTally, Translator | None]:
+    """Note on the date's tally that this step is done (``done``: the moment's column, so it is done once
+    whether or not the organiser is still a member), and the organiser's language (None: no organiser)."""
+    tally = store.tally_of(ctx.session, occurrence_id)
+    setattr(tally, done, ctx.now)
+    ctx.session.add(tally)
+    organiser = ctx.session.get(Member, event.organiser_id)
+    return tally, ctx.translator_for(organiser) if organiser is not None else None
 
 
 def check_in_from_door(ctx: Ctx, payload: str) -> Reply:
