@@ -9,9 +9,11 @@ from bot.core.grammar.args import NumberArg, TextArg
 from bot.core.i18n import N_, Translator
 from bot.core.router import Router
 from bot.core.types import Action, Reply
+from handlers.places import announcement_target
 from storage import announcements
 from storage.models import Member
 from storage.models_reminders import Announcement, Subscription
+from storage.places import announcement_place, for_place, set_announcement_place
 
 router = Router("announcements")
 
@@ -59,13 +61,17 @@ announce = router.group("announce", aliases=["annonce"], coordinator_only=True,
               args=(TextArg("text", question=N_("What should I announce?"), max_length=MAX_ANNOUNCEMENT),),
               examples=(N_("/announce The café is closed on Saturday"),))
 def write_announcement(ctx: Ctx, text: str) -> Reply:
-    count = len(announcements.subscriptions(ctx.session))
+    site, text = announcement_target(ctx, text)  # "lieu=orgelet …": that place's chats only
+    count = len(for_place(ctx.session, announcements.subscriptions(ctx.session), site.id if site else None))
     if count == 0:
         raise UserError(ctx._("No chat is subscribed yet: send /subscribe in the groups that should receive it."))
     draft = Announcement(author_id=ctx.member_id, text=text, created_at=ctx.now)
     ctx.session.add(draft)
     ctx.session.flush()
     preview = ctx.ngettext("This will go to {n} chat:", "This will go to {n} chats:", count).format(n=count)
+    if site is not None and site.id is not None and draft.id is not None:
+        set_announcement_place(ctx.session, draft.id, site.id)
+        preview = ctx._("For {place} only.").format(place=site.name) + " " + preview
     return Reply(f"{preview}\n\n{text}", title=ctx._("Announcement #{id} (not sent yet)").format(id=draft.id),
                  actions=(Action(ctx.ngettext("Send to {n} chat", "Send to {n} chats", count).format(n=count),
                                  send_announcement.line(draft.id)),
@@ -99,8 +105,9 @@ def _confirm(ctx: Ctx, send: bool, announcement_id: int) -> Reply:
         ctx.session.add(draft)
         return Reply(ctx._("Announcement #{id} cancelled; nothing was sent.").format(id=announcement_id),
                      edit_original=ctx.incoming.is_action)
-    targets = announcements.subscriptions(ctx.session)
     assert draft.id is not None
+    targets = for_place(ctx.session, announcements.subscriptions(ctx.session),
+                        announcement_place(ctx.session, draft.id))
     for subscription in targets:
         title = ctx.translator_in(subscription.language).gettext("Announcement")
         ctx.notify_chat(announcements.chat_of(subscription), Reply(draft.text, title=title),

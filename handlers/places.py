@@ -378,3 +378,19 @@ def place_report(ctx: Ctx, period: str | None) -> Reply:
         lines.append(_figures_line(ctx, ctx._("Network (total)"), total))
     return Reply("\n".join(lines), title=ctx._("Report by place — {period}").format(
         period=period_label(ctx.translator, chosen)))
+
+
+PLACE_PREFIX = {"lieu", "place", "site"}
+
+
+def announcement_target(ctx: Ctx, text: str) -> tuple[Site | None, str]:
+    """An announcement for one place starts with lieu=<place> ("/annonce lieu=orgelet Le café ferme samedi");
+    any other text is for the whole network."""
+    first, _, rest = text.strip().partition(" ")
+    key, sep, value = first.replace(":", "=", 1).partition("=")
+    if not sep or fold(key) not in PLACE_PREFIX:
+        return None, text
+    if not value or not rest.strip():
+        raise UserError(ctx._("Write the place, then the announcement: /announce place=orgelet The café is closed "
+                              "on Saturday."))
+    return _place(ctx, value), rest.strip()

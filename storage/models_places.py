@@ -39,3 +39,10 @@ class PlaceCoordinator(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     site_id: int = Field(foreign_key="site.id", index=True)
+
+
+class AnnouncementPlace(SQLModel, table=True):
+    """An announcement for one place: it goes only to the group chats attached to that place."""
+
+    announcement_id: int = Field(foreign_key="announcement.id", primary_key=True)
+    site_id: int = Field(foreign_key="site.id", index=True)

@@ -9,13 +9,13 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlmodel import Session, col, select
 
 from storage.models import Booking, Site, Space
 from storage.models_events import OCCURRENCE_SCHEDULED, SIGNUP_CONFIRMED, Event, EventOccurrence, EventSignup
-from storage.models_places import ChatPlace, MemberPlace, PlaceCoordinator, PlaceInfo
+from storage.models_places import AnnouncementPlace, ChatPlace, MemberPlace, PlaceCoordinator, PlaceInfo
 from storage.opening_hours import HoursFormatError, hours_to_json, parse_hours
 from storage.spaces import SLUG_RE, match_space
 
@@ -228,3 +228,34 @@ def place_figures(session: Session, start: datetime, end: datetime) -> dict[int 
     for occ_id, site_id in site_of.items():
         found[site_id] = found.get(site_id, PlaceFigures()) + PlaceFigures(events=1, signups=signups[occ_id])
     return found
+
+
+class Subscribed(Protocol):
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def chat_id(self) -> str: ...
+
+
+S = TypeVar("S", bound=Subscribed)
+
+
+def announcement_place(session: Session, announcement_id: int) -> int | None:
+    row = session.get(AnnouncementPlace, announcement_id)
+    return row.site_id if row is not None else None
+
+
+def set_announcement_place(session: Session, announcement_id: int, site_id: int) -> None:
+    session.add(AnnouncementPlace(announcement_id=announcement_id, site_id=site_id))
+
+
+def for_place(session: Session, subscriptions: Sequence[S], site_id: int | None) -> list[S]:
+    """The subscribed chats an announcement goes to: all of them, or (one place's) the chats attached to it."""
+    if site_id is None:
+        return list(subscriptions)
+    attached = {(p, c) for p, c in session.exec(select(ChatPlace.platform, ChatPlace.chat_id)
+                                                 .where(ChatPlace.site_id == site_id))}
+    return [s for s in subscriptions if (s.platform, s.chat_id) in attached]
+
+

@@ -273,3 +273,22 @@ def test_each_place_has_its_own_programme_feed(chat: Chat) -> None:
     links = chat.text("bob", "/calendrier")
     assert "Le programme de chaque lieu :\nLa Fabrique : https://bot.example.org/ical/places/la-fabrique.ics" in links
     assert "Orgelet : https://bot.example.org/ical/places/orgelet.ics" in links
+
+
+def test_an_announcement_for_one_place_goes_only_to_the_groups_attached_to_it(chat: Chat) -> None:
+    network(chat)
+    chat.say("coord", "/lieu ici orgelet", group="g-orgelet")
+    chat.say("coord", "/abonner", group="g-orgelet")
+    chat.say("coord", "/lieu ici la-fabrique", group="g-fabrique")
+    chat.say("coord", "/abonner", group="g-fabrique")
+    chat.say("coord", "/abonner", group="g-reseau")
+    [draft] = chat.say("coord", "/annonce lieu=orgelet Le café d'Orgelet est fermé samedi")
+    assert draft.text == ("Pour Orgelet seulement. Elle partira vers 1 conversation :\n\n"
+                          "Le café d'Orgelet est fermé samedi")
+    chat.press("coord", "Envoyer à 1 conversation")
+    chat.say("coord", "/annonce Assemblée générale du réseau le 12 décembre")
+    chat.press("coord", "Envoyer à 3 conversations")
+    sent = [(m.chat_id, reply_from_json(m.payload).text) for m in chat.outbox() if m.chat_id.startswith("g-")]
+    assert [c for c, t in sent if "Orgelet est fermé" in t] == ["g-orgelet"]
+    assert sorted(c for c, t in sent if "Assemblée" in t) == ["g-fabrique", "g-orgelet", "g-reseau"]
+    assert "Je ne connais pas le lieu « bief »" in chat.text("coord", "/annonce lieu=bief Bonjour")

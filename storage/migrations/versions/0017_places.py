@@ -1,4 +1,5 @@
-"""A network of places: place details, members' home places, group chats' places, place coordinators
+"""A network of places: place details, members' home places, group chats' places, place coordinators,
+announcements for one place
 
 An existing database (one site, or several from a spaces file) becomes a network of its sites: each gets its
 (empty) details row; no member, chat or space changes, so members see exactly what they saw.
@@ -16,7 +17,7 @@ from alembic import op
 revision = "0017"
 down_revision = "0001"
 branch_labels = None
-depends_on = None
+depends_on = "0004"  # announcements (an announcement for one place)
 
 
 def upgrade() -> None:
@@ -58,11 +59,22 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_placecoordinator_member_id"), "placecoordinator", ["member_id"], unique=False)
     op.create_index(op.f("ix_placecoordinator_site_id"), "placecoordinator", ["site_id"], unique=False)
+    op.create_table(
+        "announcementplace",
+        sa.Column("announcement_id", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["announcement_id"], ["announcement.id"]),
+        sa.ForeignKeyConstraint(["site_id"], ["site.id"]),
+        sa.PrimaryKeyConstraint("announcement_id"),
+    )
+    op.create_index(op.f("ix_announcementplace_site_id"), "announcementplace", ["site_id"], unique=False)
     # The existing site(s): a network of one, each with its details row; nothing members see changes.
     op.execute("INSERT INTO placeinfo (site_id, address, opening_hours) SELECT id, '', '{}' FROM site")
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_announcementplace_site_id"), table_name="announcementplace")
+    op.drop_table("announcementplace")
     op.drop_index(op.f("ix_placecoordinator_site_id"), table_name="placecoordinator")
     op.drop_index(op.f("ix_placecoordinator_member_id"), table_name="placecoordinator")
     op.drop_table("placecoordinator")
