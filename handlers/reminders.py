@@ -7,8 +7,9 @@ import re
 from datetime import date, timedelta
 
 from bot.core.context import Ctx, JobCtx
-from bot.core.dates import ERROR_MESSAGES, DateParseError, When, find_when, mentions_time, when_readings
+from bot.core.dates import DateParseError, When, find_when, mentions_time, when_readings
 from bot.core.errors import NotAllowed, UsageError, UserError
+from bot.core.grammar.moments import date_error
 from bot.core.i18n import N_, Translator
 from bot.core.limits import check_room_for_reminder
 from bot.core.router import Router, is_number
@@ -98,11 +99,6 @@ def _command_for(day: date, hm: str, text: str) -> str:
     return f"/remind {day.isoformat()} {hm} {_quoted(text)}"
 
 
-def _date_error(ctx: Ctx, error: DateParseError) -> UserError:
-    message = ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["no_date"])
-    return UserError(ctx._(message), example=ctx._(REMIND_EXAMPLE))
-
-
 def _which_moment(ctx: Ctx, readings: list[tuple[When, str]]) -> Reply:
     """The text names two moments: one button per reading, the other moment kept in the words."""
     actions = []
@@ -152,7 +148,7 @@ def remind(ctx: Ctx, args: str) -> Reply:
             readings = when_readings(args, ctx.now, ctx.tz)
             if len(readings) > 1:
                 return _which_moment(ctx, readings)
-        raise _date_error(ctx, error) from None
+        raise date_error(ctx, error, ctx._(REMIND_EXAMPLE)) from None
     if when is None:
         raise UserError(ctx._("When should I remind you? Give a day and a time."), example=example)
     if not _unquoted(text):
