@@ -114,7 +114,11 @@ PERSONAL_ROWS = {("identity", "member_id"), ("qualification", "member_id"), ("re
                  ("pendinglink", "owner_member_id"), ("pendinglink", "entrant_member_id"),
                  ("conversationstate", "member_id"), ("dataexport", "member_id"),
                  # Ways in (links, the dashboard's open sessions): a forgotten member's browser is logged out.
-                 ("dashboardlink", "member_id"), ("dashboardsession", "member_id"), ("attestationlink", "member_id")}
+                 ("dashboardlink", "member_id"), ("dashboardsession", "member_id"), ("attestationlink", "member_id"),
+                 # Roles and settings of the person (like is_coordinator, cleared below): an anonymous member
+                 # coordinates no place, sits on no board, has no home place.
+                 ("placecoordinator", "member_id"), ("memberplace", "member_id"), ("memberrole", "member_id"),
+                 ("volunteerrole", "member_id")}
 
 
 @dataclass

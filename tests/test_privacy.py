@@ -206,8 +206,9 @@ def test_forgetme_reaches_links_sessions_presences_votes_sentences_and_received_
     from bot.core.types import ChatRef, Incoming, UserRef
     from storage.attendance import set_presence
     from storage.attestations import new_link as statement_link
-    from storage.models_attendance import AttestationLink, Presence
-    from storage.models_decisions import DecisionVote
+    from storage.models_attendance import AttestationLink, Presence, VolunteerRole
+    from storage.models_decisions import DecisionVote, MemberRole
+    from storage.models_places import MemberPlace, PlaceCoordinator
     from storage.models_site import DashboardLink, DashboardSession
     from storage.site import digest, new_link
 
@@ -215,6 +216,8 @@ def test_forgetme_reaches_links_sessions_presences_votes_sentences_and_received_
     member = alice_id(chat)
     chat.say("coord", '/poll "Quel jour pour le rangement ?" "Samedi" "Dimanche" until vendredi 18h')
     chat.say("alice", "/vote 1 1")
+    chat.say("coord", "/role bureau alice")
+    chat.say("coord", "/engagement set board alice")
     code = chat.text("alice", "/link").split("/link ")[1].split()[0]
     chat.say("amx", f"/link {code}", platform=Platform.MATRIX)  # an account not yet linked
     chat.say("alice", "je voudrais réserver une salle")
@@ -224,6 +227,8 @@ def test_forgetme_reaches_links_sessions_presences_votes_sentences_and_received_
                                      expires_at=chat.clock.now + timedelta(hours=8)))
         statement_link(session, member, 2026, chat.clock.now)
         set_presence(session, 1, member, True, "self", chat.clock.now)
+        session.add(MemberPlace(member_id=member, site_id=1))
+        session.add(PlaceCoordinator(member_id=member, site_id=1))
         session.commit()
     tg = Platform.TELEGRAM
     chat.app.inbox.store_sync([
@@ -235,14 +240,16 @@ def test_forgetme_reaches_links_sessions_presences_votes_sentences_and_received_
     before = {t for t, _c, v in text_values(chat) if "alice" in v.lower()}
     assert {"inboxmessage", "conversationstate"} <= before
     assert pending_links(chat, member) == 1
-    for model in (DashboardLink, DashboardSession, AttestationLink, Presence, DecisionVote):
+    personal = (DashboardLink, DashboardSession, AttestationLink, MemberRole, VolunteerRole, MemberPlace,
+                PlaceCoordinator)
+    for model in (*personal, Presence, DecisionVote):
         assert rows_of(chat, model, member) == 1, model
 
     chat.say("alice", "/oublie-moi")
     chat.press("alice", "Oui, effacer")
     assert [(t, c) for t, c, v in text_values(chat) if "alice" in v.lower()] == []
     assert pending_links(chat, member) == 0
-    for model in (DashboardLink, DashboardSession, AttestationLink):  # ways in: gone
+    for model in personal:  # ways in, roles and settings: gone
         assert rows_of(chat, model, member) == 0, model
     for model in (Presence, DecisionVote):  # what the association counts: kept, under the anonymous name
         assert rows_of(chat, model, member) == 1, model
