@@ -43,6 +43,7 @@ from bot.adapters.matrix_crosssign import CrossSigner, CrossSigningError
 from bot.adapters.matrix_login import MatrixLoginError, encryption_store_lost, log_in, new_client, store_dir
 from bot.adapters.matrix_render import (
     action_table,
+    addressed_to_one_member,
     image_info,
     is_edit,
     mentioned_users,
@@ -827,6 +828,8 @@ class MatrixAdapter:
         msgtype = "m.text" if await self._is_direct(room_id) else "m.notice"
         content = notice_content(reply, self.translator, in_reply_to=in_reply_to, replaces=replaces,
                                  thread_id=thread_id, msgtype=msgtype, command_names=self.command_names)
+        if msgtype == "m.notice":
+            content = addressed_to_one_member(content, reply, in_reply_to, thread_id)
         event_id = await self._room_send(room_id, content, txn)
         if reply.poll is not None and not reply.poll.closed and not replaces:  # shown as a poll; answers: /vote
             poll_id = await self._room_send(room_id, poll_start_content(reply.poll, content.get("body", "")),

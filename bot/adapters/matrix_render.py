@@ -185,6 +185,22 @@ def notice_content(
     return content
 
 
+def addressed_to_one_member(content: dict[str, Any], reply: Reply, in_reply_to: str | None,
+                            thread_id: str | None) -> dict[str, Any]:
+    """A personal answer in a shared room (the result or the refusal of someone's press): in a thread under
+    the pressed message, so the room's timeline stays for what concerns everyone, and as an ``m.text``
+    that mentions the member (``m.mentions``), so that member alone is notified (notices never notify)."""
+    if not reply.personal or not reply.for_user or "m.new_content" in content:
+        return content
+    root = thread_id or in_reply_to
+    content = dict(content)
+    if root:
+        content["m.relates_to"] = thread_relation(root, in_reply_to)
+    content["msgtype"] = "m.text"
+    content["m.mentions"] = {"user_ids": [reply.for_user]}
+    return content
+
+
 def thread_relation(root: str, in_reply_to: str | None) -> dict[str, Any]:
     """In the thread of ``root``; a reply to ``in_reply_to`` inside it, else the thread's fallback reply."""
     return {
