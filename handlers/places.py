@@ -38,6 +38,7 @@ from storage.places import (
     places,
     set_chat_place,
     set_home_place,
+    site_names,
 )
 from storage.spaces import AmbiguousSpace, SpaceNotFound, _key
 
@@ -313,18 +314,29 @@ class Scoped(Generic[P]):
 def scope(ctx: Ctx, items: Sequence[P], chosen: Site | str | None, how: str) -> Scoped[P]:
     """Items of the member's place (or the place named, or every place with ``ALL``); ``how``: the command
     with a place, for the footer ("/dispo {place} demain"). One place: everything, as before."""
+    shown, footer, actions = scope_sites(ctx, chosen, how)
+    if shown is None:
+        return Scoped([(None, list(items))], [], ())
+    names = site_names(ctx.session)
+    groups: list[tuple[str | None, list[P]]] = [(names[i], [x for x in items if x.site_id == i]) for i in shown]
+    return Scoped(groups, footer, actions)
+
+
+def scope_sites(ctx: Ctx, chosen: Site | str | None, how: str) -> tuple[list[int] | None, list[str],
+                                                                         tuple[Action, ...]]:
+    """Which places a list shows (None: a deployment of one place, everything), home place first; the lines
+    that say how to see the others; the buttons asking a member without a place for theirs."""
     sites = places(ctx.session)
     if len(sites) < 2:
-        return Scoped([(None, list(items))], [], ())
-    names = {s.id: s.name for s in sites}
+        return None, [], ()
     mine = home_place(ctx.session, ctx.member_id)
-    if isinstance(chosen, Site):
+    ids = [s.id for s in sites if s.id is not None]
+    if isinstance(chosen, Site) and chosen.id is not None:
         shown = [chosen.id]
     elif chosen == ALL or mine is None:
-        shown = sorted(names, key=lambda i: (i != mine, i or 0))
+        shown = sorted(ids, key=lambda i: (i != mine, i))
     else:
         shown = [mine]
-    groups: list[tuple[str | None, list[P]]] = [(names[i], [x for x in items if x.site_id == i]) for i in shown]
     footer: list[str] = []
     actions: tuple[Action, ...] = ()
     if mine is None:
@@ -335,7 +347,7 @@ def scope(ctx: Ctx, items: Sequence[P], chosen: Site | str | None, how: str) -> 
         footer.append(ctx._("Other places: {places}. See one with {example}, or all with {all}.").format(
             places=", ".join(s.name for s in others), example=how.format(place=others[0].slug),
             all=how.format(place=ctx._("all"))))
-    return Scoped(groups, footer, actions)
+    return shown, footer, actions
 
 
 # --- the report per place and for the network -------------------------------------------------------------

@@ -292,3 +292,19 @@ def test_an_announcement_for_one_place_goes_only_to_the_groups_attached_to_it(ch
     assert [c for c, t in sent if "Orgelet est fermé" in t] == ["g-orgelet"]
     assert sorted(c for c, t in sent if "Assemblée" in t) == ["g-fabrique", "g-orgelet", "g-reseau"]
     assert "Je ne connais pas le lieu « bief »" in chat.text("coord", "/annonce lieu=bief Bonjour")
+
+
+def test_the_agenda_shows_the_members_place_first_with_events_held_nowhere_in_particular(chat: Chat) -> None:
+    two_places_with_members(chat)
+    chat.say("coord", '/evenement ajouter "Repair café" samedi 14h-18h lieu salle-orgelet places 12')
+    chat.say("coord", '/evenement ajouter "Atelier vélo" samedi 10h-12h lieu open-space places 6')
+    chat.say("coord", '/evenement ajouter "Assemblée du réseau" vendredi 18h-20h')
+    bob = chat.text("bob", "/agenda")
+    assert "Repair café" in bob and "Assemblée du réseau" in bob and "Atelier vélo" not in bob
+    assert "Voyez-en un avec /agenda la-fabrique, ou tous avec /agenda tout." in bob
+    carol = chat.text("carol", "/agenda semaine")
+    assert "Atelier vélo" in carol and "Repair café" not in carol
+    everything = chat.text("bob", "/agenda tout")
+    assert "Atelier vélo" in everything and "Repair café" in everything
+    assert "Atelier vélo" in chat.text("bob", "/agenda la-fabrique") and "Repair café" not in chat.text(
+        "bob", "/agenda la-fabrique")

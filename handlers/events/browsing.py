@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 
 from bot.core.context import Ctx
 from bot.core.errors import NotAllowed, UserError
-from bot.core.grammar.args import REST, CustomArg
+from bot.core.grammar.args import LEADING, REST, CustomArg
 from bot.core.grammar.pieces import fold, squash
 from bot.core.i18n import N_
 from bot.core.types import Action, Reply
 from handlers.events.cards import count_line, is_cancelled, list_line
 from handlers.events.common import LIST_LIMIT, MAX_CARD_CHARS, event_number, load, router, space_names
+from handlers.places import read_place_scope, scope_sites
 from storage.events import (
     ensure_occurrences,
     member_signups,
@@ -21,7 +22,9 @@ from storage.events import (
     upcoming_occurrences,
     waitlist_position,
 )
+from storage.models import Site
 from storage.models_events import SIGNUP_CONFIRMED, SIGNUP_WAITLISTED
+from storage.spaces import space_views
 
 PERIODS = {"today": 0, "aujourd'hui": 0, "aujourdhui": 0, "auj": 0, "week": 7, "semaine": 7, "month": 31, "mois": 31}
 
@@ -36,9 +39,10 @@ def _read_period(ctx: Ctx, text: str) -> tuple[int | None, str]:
 
 
 @router.typed("events", aliases=["agenda", "evenements"], help=N_("What's on: the coming events"),
-              args=(CustomArg("days", _read_period, stage=REST, label=N_("[today|week|month]")),),
+              args=(CustomArg("place", read_place_scope, stage=LEADING, label=N_("[place|all]")),
+                    CustomArg("days", _read_period, stage=REST, label=N_("[today|week|month]"))),
               examples=(N_("/events"), N_("/events week")))
-def list_events(ctx: Ctx, days: int | None) -> Reply:
+def list_events(ctx: Ctx, days: int | None, place: Site | str | None = None) -> Reply:
     ensure_occurrences(ctx.session, ctx.now, ctx.tz)
     local = ctx.now.astimezone(ctx.tz)
     if days == 0:
@@ -50,9 +54,13 @@ def list_events(ctx: Ctx, days: int | None) -> Reply:
     else:
         end = ctx.now + timedelta(days=365)
         title = ctx._("Coming events")
-    rows = upcoming_occurrences(ctx.session, ctx.now, end, limit=LIST_LIMIT + 1)
+    sites, footer, place_actions = scope_sites(ctx, place, ctx._("/events {place}"))
+    rows = upcoming_occurrences(ctx.session, ctx.now, end, limit=LIST_LIMIT + 1 if sites is None else 1000)
+    if sites is not None:  # a network of places: theirs (and events held at no space in particular)
+        site_of = {s.id: s.site_id for s in space_views(ctx.session, include_closed=True)}
+        rows = [(o, e) for o, e in rows if e.space_id is None or site_of.get(e.space_id) in sites][:LIST_LIMIT + 1]
     if not rows:
-        return Reply(ctx._("Nothing planned yet."), title=title)
+        return Reply("\n".join([ctx._("Nothing planned yet."), *footer]), title=title, actions=place_actions)
     shown = rows[:LIST_LIMIT]
     counts = signup_counts(ctx.session, [o.id for o, _ in shown if o.id is not None])
     names = space_names(ctx)
@@ -63,7 +71,7 @@ def list_events(ctx: Ctx, days: int | None) -> Reply:
         lines.append("")
         lines.append(ctx._("/event <number> shows one; /join <number> signs you up."))
     actions = tuple(Action(f"#{o.id} {e.title[:24]}", router.line("event show", o.id)) for o, e in shown[:5])
-    return Reply("\n".join(lines), title=title, actions=actions)
+    return Reply("\n".join([*lines, *footer]), title=title, actions=actions + place_actions)
 
 
 @router.typed("myevents", aliases=["mesevenements"], help=N_("The events you signed up for"),
