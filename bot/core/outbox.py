@@ -32,6 +32,8 @@ NO_ROUTE = "no_route"
 SENDING = "sending"
 INTERRUPTED = "interrupted while sending (the bot stopped); it may have arrived, so it was not sent again"
 STOP_SEND_GRACE_S = 1.5
+REOPEN_AFTER_S = 300.0  # one attempt per member and platform at most this often to open a private chat
+OPEN_PER_ROUND = 20
 
 
 def reply_to_json(reply: Reply) -> str:
@@ -158,6 +160,8 @@ class OutboxWorker:
         self._idle: set[ChatKey] = set()  # chats waiting for their turn (platform limit or a send slot)
         self._leading = False
         self._stopping = False
+        self._opening: asyncio.Task[int] | None = None
+        self._open_tried: dict[tuple[str, int], datetime] = {}  # (platform, member) -> when last tried
 
     def register(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform.value] = adapter
@@ -227,6 +231,85 @@ class OutboxWorker:
             if row is not None:
                 for name, value in changes.items():
                     setattr(row, name, value)
+
+    # -- opening private chats -------------------------------------------------------------------
+
+    def _unrouted(self, platform: str, skip: set[int]) -> list[tuple[int, str]]:
+        """Members (and their account on ``platform``) with messages held for lack of a private chat."""
+        with session_scope(self.engine) as session:
+            chats = session.exec(
+                select(OutboxMessage.chat_id)
+                .where(OutboxMessage.status == NO_ROUTE, OutboxMessage.platform == platform)
+                .group_by(col(OutboxMessage.chat_id)).order_by(func.min(OutboxMessage.id))
+            ).all()
+            found: list[tuple[int, str]] = []
+            for chat_id in chats:
+                member_id = int(chat_id.removeprefix("member:")) if chat_id.removeprefix("member:").isdigit() else 0
+                if not member_id or member_id in skip:
+                    continue
+                identity = next((i for i in identities_of(session, member_id) if i.platform == platform), None)
+                if identity is not None:
+                    found.append((member_id, identity.user_id))
+                if len(found) >= OPEN_PER_ROUND:
+                    break
+            return found
+
+    def _routed(self, platform: str, member_id: int, user_id: str, chat_id: str | None, error: str = "") -> int:
+        """One transaction: the account's private chat is recorded and the held messages go to it, in
+        their order; or, without a chat (refused for good), they fail with the reason."""
+        with session_scope(self.engine) as session:
+            identity = session.exec(select(Identity).where(
+                Identity.platform == platform, Identity.user_id == user_id, Identity.member_id == member_id)).first()
+            if chat_id is not None and identity is None:
+                return 0  # the account is gone meanwhile (unlinked, forgotten): nothing to route to
+            if chat_id is not None and identity is not None and not identity.private_chat_id:
+                identity.private_chat_id = chat_id
+                session.add(identity)
+            changes: dict[str, object] = (
+                {"status": "pending", "chat_id": chat_id, "not_before": self.clock()} if chat_id is not None
+                else {"status": "failed", "error": error[:500]})
+            result = session.execute(update(OutboxMessage).where(
+                col(OutboxMessage.status) == NO_ROUTE, col(OutboxMessage.platform) == platform,
+                col(OutboxMessage.chat_id) == f"member:{member_id}").values(**changes))
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def open_private_chats(self) -> int:
+        """Where a platform lets the bot start a conversation (Matrix), a member with held messages gets
+        a private chat opened by the bot and the messages go there. A refusal for good fails them; a
+        transient error is tried again a few minutes later. Returns how many messages got a route."""
+        routed = 0
+        now, wait = self.clock(), timedelta(seconds=REOPEN_AFTER_S)
+        for platform, adapter in list(self.adapters.items()):
+            opener = getattr(adapter, "open_private_chat", None)
+            if opener is None:
+                continue
+            recent = {m for (p, m), at in self._open_tried.items() if p == platform and now - at < wait}
+            for member_id, user_id in await asyncio.to_thread(self._unrouted, platform, recent):
+                if self._stopping:
+                    return routed
+                self._open_tried[(platform, member_id)] = now
+                try:
+                    chat_id = await opener(user_id)
+                except DeliveryError as error:
+                    log.warning("cannot open a private chat with %s on %s (%s)", user_id, platform, error.reason)
+                    if error.permanent:
+                        await asyncio.to_thread(self._routed, platform, member_id, user_id, None,
+                                                f"no private chat: {error.reason}")
+                    continue
+                except Exception:
+                    log.exception("opening a private chat with %s on %s crashed", user_id, platform)
+                    continue
+                routed += await asyncio.to_thread(self._routed, platform, member_id, user_id, str(chat_id))
+                self._open_tried.pop((platform, member_id), None)
+        self._open_tried = {k: at for k, at in self._open_tried.items() if now - at < wait}
+        return routed
+
+    def _open_in_background(self) -> None:
+        """Opening chats waits on the homeserver: it runs beside the sending, one round at a time."""
+        if self._opening is None or self._opening.done():
+            self._opening = asyncio.create_task(self.open_private_chats(), name="outbox-open-chats")
+            self._opening.add_done_callback(lambda done: self.wake() if not done.cancelled()
+                                            and not done.exception() and done.result() else None)
 
     # -- sending ---------------------------------------------------------------------------------
 
@@ -328,6 +411,7 @@ class OutboxWorker:
         how many were delivered."""
         if not await asyncio.to_thread(self._lead):
             return 0
+        await self.open_private_chats()
         heads = await asyncio.to_thread(self._due_heads)
         tasks = [self._serve(head) for head in heads]
         counts = await asyncio.gather(*tasks, return_exceptions=True)
@@ -338,6 +422,7 @@ class OutboxWorker:
             self._wake.clear()
             try:
                 if await asyncio.to_thread(self._lead):
+                    self._open_in_background()
                     for head in await asyncio.to_thread(self._due_heads):
                         self._serve(head)
             except Exception:
@@ -361,6 +446,11 @@ class OutboxWorker:
                 if not self._chats and not await asyncio.to_thread(self._due_heads):
                     break
         self._stopping = True
+        if self._opening is not None:
+            self._opening.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._opening
+            self._opening = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
