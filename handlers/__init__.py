@@ -29,10 +29,11 @@ def all_routers() -> list[Router]:
         report,
         spaces,
         volunteers,
+        watch,
     )
 
     return [help.router, account.router, spaces.router, bookings.router, admin.router, link.router,
             reminders.router, announcements.router, digest.router, volunteers.router, report.router,
             events.router, calendar.router, activity_reminders.router, maintenance.router, privacy.router,
             members.router, conversation_router, dashboard.router, attendance.router,
-            decisions.router, places.router]
+            decisions.router, places.router, watch.router]

@@ -20,6 +20,7 @@ from handlers.explain import refusal_reason, waived_reasons
 from handlers.places import read_place_scope, scope
 from handlers.reminders import schedule_booking_reminder
 from handlers.telling import tell_member
+from handlers.watch import offer_freed_slots, watch_action
 from storage import reminders
 from storage.booking_rules import BookingRefused, find_free_slots, free_periods, is_free, waived_rules, week_bounds
 from storage.bookings import (
@@ -91,6 +92,8 @@ def book(ctx: Ctx, space: SpaceView, when: When | None) -> Reply:
         if refused.reason in {"full", "event", "outside_hours", "past"}:
             more, actions = _alternatives(ctx, space, when.start, when.end)
             lines += more
+        if refused.reason == "full" and when.start > ctx.now:
+            actions = (*actions, watch_action(ctx, space, when.start, when.end))
         return Reply("\n".join(lines), actions=actions)
     schedule_booking_reminder(ctx, booking)
     text = ctx._("Booked: {space}, {when}. Booking number {id}.").format(
@@ -195,6 +198,7 @@ def cancel(ctx: Ctx, number: int) -> Reply:
         raise UserError(ctx._("Booking {id} is already over.").format(id=number))
     cancel_booking(ctx.session, booking, ctx.member_id, ctx.now)
     reminders.cancel_for(ctx.session, "booking", str(booking.id))
+    offer_freed_slots(ctx, booking.space_id)  # whoever watches a slot now free is told
     if not own:
         tell_member(ctx, booking.member_id, lambda t: t.gettext(
             "A coordinator ({name}) cancelled your booking: {space}, {when}.").format(

@@ -118,7 +118,9 @@ PERSONAL_ROWS = {("identity", "member_id"), ("qualification", "member_id"), ("re
                  # Roles and settings of the person (like is_coordinator, cleared below): an anonymous member
                  # coordinates no place, sits on no board, has no home place.
                  ("placecoordinator", "member_id"), ("memberplace", "member_id"), ("memberrole", "member_id"),
-                 ("volunteerrole", "member_id")}
+                 ("volunteerrole", "member_id"),
+                 # The slots they asked to be told about (/watch).
+                 ("bookingwatch", "member_id")}
 
 
 @dataclass

@@ -15,4 +15,5 @@ import storage.models_places
 import storage.models_privacy
 import storage.models_reminders
 import storage.models_site
-import storage.models_volunteers  # noqa: F401
+import storage.models_volunteers
+import storage.models_watch  # noqa: F401

@@ -2,8 +2,8 @@
 /pointage, coordinators); the member checks in with /checkin (/ici) or the button of the booking reminder;
 a booking nobody checked in by then is released by a job and its member told.
 
-Offering the freed slot: the bot keeps no list of people watching a slot, nor of people it refused it to, so
-nobody is offered it; the release is said to the member and the slot simply shows free again (/free)."""
+Offering the freed slot: whoever watches it (/watch, offered when /book is refused because the slot is full)
+is told privately with a one-press /book (handlers/watch.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bot.core.grammar.refs import SpaceArg
 from bot.core.i18n import N_, Translator
 from bot.core.types import Action, Reply
 from handlers.attendance.common import router
+from handlers.watch import offer_freed_slots
 from storage import attendance as store
 from storage.bookings import cancel_booking
 from storage.models import Booking, Member, Space
@@ -79,7 +80,8 @@ def check_in_booking(ctx: Ctx, booking: Booking) -> Reply:
 
 @router.job("booking-no-show", every_seconds=60)
 def release_no_shows(ctx: JobCtx) -> None:
-    for booking, minutes in store.bookings_to_release(ctx.session, ctx.now):
+    released = store.bookings_to_release(ctx.session, ctx.now)
+    for booking, minutes in released:
         cancel_booking(ctx.session, booking, booking.member_id, ctx.now)
         store.mark_released(ctx.session, booking, ctx.now)
         space = ctx.session.get(Space, booking.space_id)
@@ -92,3 +94,5 @@ def release_no_shows(ctx: JobCtx) -> None:
             "for others.").format(n=minutes, space=space.name if space else "?",
                                   when=t.fmt_range(booking.start, booking.end))),
             dedup_key=f"booking-released-{booking.id}")
+    for space_id in sorted({booking.space_id for booking, _minutes in released}):
+        offer_freed_slots(ctx, space_id)  # whoever watches a slot now free is told
