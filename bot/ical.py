@@ -43,7 +43,7 @@ from storage.events import (
     space_names,
     spaces_version,
 )
-from storage.feed_state import FeedEvent, FeedOccurrence, feed_event_rows, uid_domain
+from storage.feed_state import FeedEvent, FeedOccurrence, feed_event_rows, relocations, uid_domain
 from storage.models import Booking, Member, Site, Space
 from storage.models_events import (
     EVENT_CANCELLED,
@@ -262,6 +262,7 @@ class FeedBuilder:
         t = translator_for(member.language or self.language, self.tz_name)
         names = space_names(session)
         signups = member_feed_signups(session, member.id or 0, since)
+        moved = relocations(session) if signups else {}
         bookings = feed_bookings(session, since, member_id=member.id)
         host = self.uid_host(session)
         waiting = t.gettext("(waiting list)")
@@ -271,7 +272,7 @@ class FeedBuilder:
         def render() -> bytes:
             chunks = [self.signup_component(occurrence, event, names.get(event.space_id or 0),
                                             waiting if signup.status == SIGNUP_WAITLISTED else None, host,
-                                            signup.updated_at)
+                                            signup.updated_at, moved.get(event.id or 0))
                       for signup, occurrence, event in signups]
             for booking in bookings:
                 space_name = names.get(booking.space_id, "?")
@@ -379,15 +380,18 @@ class FeedBuilder:
             rule_date_time("RECURRENCE-ID", occurrence.original_start, self.tz, rule_time), "END:VEVENT"])
 
     def signup_component(self, occurrence: EventOccurrence, event: Event, location: str | None,
-                         waiting_label: str | None, host: str, signed_up_at: datetime | None = None) -> bytes:
+                         waiting_label: str | None, host: str, signed_up_at: datetime | None = None,
+                         relocated: tuple[int, datetime] | None = None) -> bytes:
         """One date a member signed up for, on its own (a member's feed has no series). A place given
-        from the waiting list is a change: SEQUENCE and DTSTAMP move."""
+        from the waiting list is a change: SEQUENCE and DTSTAMP move; so does a rename of its space
+        (``relocated``: how many, when the last)."""
         uid = f"occurrence-{occurrence.id}@{host}"
         # A date already held stays held when the rest of its series is cancelled.
         cancelled = occurrence.status == OCCURRENCE_CANCELLED or (event.status == EVENT_CANCELLED
                                                                  and event.rrule is None)
-        sequence = event.sequence + occurrence.sequence + (0 if waiting_label else 1)
-        stamp = max(event.updated_at, occurrence.updated_at, signed_up_at or event.updated_at)
+        sequence = event.sequence + occurrence.sequence + (0 if waiting_label else 1) + (relocated or (0,))[0]
+        stamp = max(event.updated_at, occurrence.updated_at, signed_up_at or event.updated_at,
+                    relocated[1] if relocated else event.updated_at)
         title = f"{event.title} {waiting_label}" if waiting_label else event.title
         status = "CANCELLED" if cancelled else ("TENTATIVE" if waiting_label else "CONFIRMED")
         key = ("signup", uid, occurrence.start, occurrence.end, status, sequence, stamp, title, event.description,

@@ -18,6 +18,7 @@ from bot.core.router import Router
 from bot.core.types import Reply
 from bot.core.vocabulary import weekday_of
 from handlers.places import places_guard, read_place_scope, require_manager, scope, space_place
+from storage.feed_state import note_space_renamed
 from storage.models import Site, Space
 from storage.opening_hours import WEEKDAYS, HoursFormatError, hours_from_json, parse_hours
 from storage.places import is_network
@@ -280,9 +281,12 @@ def edit_space(ctx: Ctx, space: SpaceView, settings: dict[str, str]) -> Reply:
     if moved_to is not None and moved_to.id is not None:
         require_manager(ctx, moved_to)
         row.site_id = moved_to.id
+    renamed = "name" in values and values["name"] != row.name
     for name, value in values.items():
         setattr(row, name, value)
     ctx.session.add(row)
+    if renamed and row.id is not None:  # its events' LOCATION changes in the feeds: their SEQUENCE moves
+        note_space_renamed(ctx.session, row.id, ctx.now)
     text = ctx._("{space} updated.").format(space=row.name)
     if any(key in WEEKDAYS for key in pairs):
         text += "\n" + ctx._("Open: {hours}").format(hours=hours_summary(ctx, row.opening_hours))

@@ -105,6 +105,30 @@ def test_a_place_from_the_waiting_list_raises_sequence_and_stamp_in_the_personal
     assert placed["DTSTAMP"].dt > waiting["DTSTAMP"].dt
 
 
+def test_renaming_a_space_raises_the_sequence_and_stamp_of_its_events_only(chat: Chat) -> None:
+    chat.clock.now = NOW
+    chat.say("coord", '/event add "Repair café" 2026-01-10 14h-18h places 1 lieu salle-reunion chaque samedi 10 fois')
+    chat.say("coord", '/event add "Couture" 2026-01-14 18h-20h places 4 lieu petite-salle')
+    chat.say("alice", "/join 1")
+    before = {str(e["SUMMARY"]): e for e in vevents(programme(chat))}
+    mine_before = vevents(personal(chat, "alice"))[0]
+    chat.clock.advance(minutes=5)
+    assert "mis" in chat.text("coord", '/espace modifier salle-reunion nom="Salle Hélène Brion"')
+    after = {str(e["SUMMARY"]): e for e in vevents(programme(chat))}
+    repair, couture = after["Repair café"], after["Couture"]
+    assert str(repair["LOCATION"]) == "Salle Hélène Brion"
+    assert int(repair["SEQUENCE"]) == int(before["Repair café"]["SEQUENCE"]) + 1
+    assert repair["DTSTAMP"].dt > before["Repair café"]["DTSTAMP"].dt
+    assert (couture["SEQUENCE"], couture["DTSTAMP"].dt) == (before["Couture"]["SEQUENCE"],
+                                                           before["Couture"]["DTSTAMP"].dt), "another space"
+    mine = vevents(personal(chat, "alice"))[0]
+    assert str(mine["LOCATION"]) == "Salle Hélène Brion" and int(mine["SEQUENCE"]) > int(mine_before["SEQUENCE"])
+    assert mine["DTSTAMP"].dt > mine_before["DTSTAMP"].dt
+    chat.say("coord", "/espace modifier salle-reunion capacite=6")  # not the name: nothing moves
+    again = {str(e["SUMMARY"]): e for e in vevents(programme(chat))}["Repair café"]
+    assert int(again["SEQUENCE"]) == int(repair["SEQUENCE"])
+
+
 def test_uids_stay_the_same_when_the_bot_moves_to_another_domain(chat: Chat) -> None:
     start(chat)
     first = {str(e["UID"]) for e in vevents(programme(chat))}
