@@ -91,3 +91,12 @@ def test_only_a_full_slot_offers_watching(chat: Chat) -> None:
     chat.say("bob", "/book salle-reunion demain 23h-23h30")
     assert not any(a.label.startswith("Prévenez-moi") for a in chat.last_actions["bob"])
     assert "libre pour" in chat.text("bob", "/guetter salle-reunion demain 14h-16h")
+
+
+def test_a_member_watches_five_slots_at_most(chat: Chat) -> None:
+    for hour in range(9, 14):
+        assert chat.text("coord", f"/book salle-reunion demain {hour}h-{hour + 1}h").startswith("Réservé")
+        assert "préviendrai" in chat.text("bob", f"/watch salle-reunion demain {hour}h-{hour + 1}h")
+    assert chat.text("coord", "/book salle-reunion demain 16h-17h").startswith("Réservé")
+    assert "You already watch 5 slots; that is the most." in chat.text(
+        "bob", "/watch salle-reunion tomorrow 16:00-17:00", lang="en")
