@@ -251,8 +251,9 @@ def places_guard(ctx: Ctx) -> None:
 def require_manager(ctx: Ctx, site: Site | None) -> None:
     """A place's coordinator acting on another place is told whose it is."""
     if not ctx.can_manage(site.id if site is not None else None):
-        name = site.name if site is not None else "?"
-        raise NotAllowed(ctx._("Only the coordinators of {place} can do that.").format(place=name))
+        if site is None:
+            raise NotAllowed(ctx._(NOT_COORDINATOR))
+        raise NotAllowed(ctx._("Only the coordinators of {place} can do that.").format(place=site.name))
 
 
 def space_place(ctx: Ctx, name: str | None) -> Site | None:
@@ -406,3 +407,26 @@ def announcement_target(ctx: Ctx, text: str) -> tuple[Site | None, str]:
         raise UserError(ctx._("Write the place, then the announcement: /announce place=orgelet The café is closed "
                               "on Saturday."))
     return _place(ctx, value), rest.strip()
+
+
+def read_place_setting(ctx: Ctx, text: str) -> tuple[str | None, str]:
+    """``lieu=orgelet`` (or place=, site=) anywhere in the text: the place's name, and the text without it."""
+    words = text.split(" ") if text else []
+    for index, word in enumerate(words):
+        key, sep, value = word.partition("=")
+        if sep and value and fold(key) in PLACE_PREFIX:
+            return value, " ".join(words[:index] + words[index + 1:])
+    return None, text
+
+
+def managed_place(ctx: Ctx, name: str | None) -> Site | None:
+    """The place something new belongs to: the one named; else none (the network's) for a network coordinator,
+    the place they coordinate for a place's coordinator (asked when they coordinate several)."""
+    if name:
+        return _place(ctx, name)
+    if ctx.is_coordinator:
+        return None
+    theirs = sorted(coordinated(ctx))
+    if len(theirs) == 1:
+        return ctx.session.get(Site, theirs[0])
+    raise UserError(ctx._("At which place? Add place=<place>, e.g. place=orgelet."))

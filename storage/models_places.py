@@ -46,3 +46,12 @@ class AnnouncementPlace(SQLModel, table=True):
 
     announcement_id: int = Field(foreign_key="announcement.id", primary_key=True)
     site_id: int = Field(foreign_key="site.id", index=True)
+
+
+class RotaSlotPlace(SQLModel, table=True):
+    """A rota line (a weekly permanence) of one place; a line without one is the network's."""
+
+    __tablename__ = "rota_slot_place"
+
+    rota_slot_id: int = Field(foreign_key="rota_slot.id", primary_key=True)
+    site_id: int = Field(foreign_key="site.id", index=True)

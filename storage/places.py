@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import Booking, Site, Space
 from storage.models_events import OCCURRENCE_SCHEDULED, SIGNUP_CONFIRMED, Event, EventOccurrence, EventSignup
-from storage.models_places import AnnouncementPlace, ChatPlace, MemberPlace, PlaceCoordinator, PlaceInfo
+from storage.models_places import AnnouncementPlace, ChatPlace, MemberPlace, PlaceCoordinator, PlaceInfo, RotaSlotPlace
 from storage.opening_hours import HoursFormatError, hours_to_json, parse_hours
 from storage.spaces import SLUG_RE, match_space
 
@@ -259,3 +259,22 @@ def for_place(session: Session, subscriptions: Sequence[S], site_id: int | None)
     return [s for s in subscriptions if (s.platform, s.chat_id) in attached]
 
 
+
+
+def set_rota_slot_place(session: Session, rota_slot_id: int, site_id: int) -> None:
+    session.add(RotaSlotPlace(rota_slot_id=rota_slot_id, site_id=site_id))
+
+
+def rota_slot_place(session: Session, rota_slot_id: int) -> int | None:
+    row = session.get(RotaSlotPlace, rota_slot_id)
+    return row.site_id if row is not None else None
+
+
+def shift_places(session: Session, shift_ids: Sequence[int]) -> dict[int, int]:
+    """The place of each rota shift that belongs to a place's rota line (shift id -> site id)."""
+    from storage.models_volunteers import Shift
+
+    rows = session.exec(select(Shift.id, RotaSlotPlace.site_id)
+                        .join(RotaSlotPlace, col(RotaSlotPlace.rota_slot_id) == Shift.rota_slot_id)
+                        .where(col(Shift.id).in_(list(shift_ids)))).all()
+    return {int(i or 0): site for i, site in rows}

@@ -308,3 +308,24 @@ def test_the_agenda_shows_the_members_place_first_with_events_held_nowhere_in_pa
     assert "Atelier vélo" in everything and "Repair café" in everything
     assert "Atelier vélo" in chat.text("bob", "/agenda la-fabrique") and "Repair café" not in chat.text(
         "bob", "/agenda la-fabrique")
+
+
+def test_a_place_coordinator_runs_their_places_rota_and_members_see_their_place(chat: Chat) -> None:
+    two_places_with_members(chat)
+    assert chat.text("alice", "/permanences ajouter ouverture sam 09:30-10:00 1").startswith("Ajouté")
+    assert chat.text("coord", "/permanences ajouter fermeture sam 17:30-18:30 2 lieu=la-fabrique").startswith(
+        "Ajouté")
+    assert chat.text("coord", "/permanences ajouter inventaire dim 10:00-11:00 1").startswith("Ajouté")
+    assert chat.text("alice", "/permanences ajouter x sam 12:00-13:00 1 lieu=orgelet").startswith("Ajouté")
+    assert "Seul·es les coordinateur·rices de La Fabrique" in chat.text(
+        "alice", "/permanences ajouter y sam 12:00-13:00 1 lieu=la-fabrique")
+    assert "Seul" in chat.text("alice", "/permanences retirer 2")  # La Fabrique's line
+    assert "Seul" in chat.text("alice", "/permanences retirer 3")  # the network's line
+    assert "Seul" in chat.text("bob", "/permanences ajouter z sam 12:00-13:00 1")
+    bob = chat.text("bob", "/permanences")
+    assert "ouverture" in bob and "inventaire" in bob and "fermeture" not in bob
+    assert "/permanences la-fabrique" in bob
+    carol = chat.text("carol", "/permanences")
+    assert "fermeture" in carol and "inventaire" in carol and "ouverture" not in carol
+    assert "ouverture" in chat.text("carol", "/permanences tout")
+    assert chat.text("alice", "/permanences retirer 1").startswith("Retiré")

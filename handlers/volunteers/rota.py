@@ -9,13 +9,23 @@ from datetime import date, time, timedelta
 from bot.core.context import Ctx
 from bot.core.dates import When
 from bot.core.errors import UserError
-from bot.core.grammar.args import LEADING, REST, CustomArg, KeywordArg, NumberArg, TitleArg
+from bot.core.grammar.args import LEADING, MARKED, REST, CustomArg, KeywordArg, NumberArg, TitleArg
 from bot.core.grammar.moments import WhenArg
 from bot.core.i18n import N_, Translator
 from bot.core.types import Reply
+from handlers.places import (
+    managed_place,
+    places_guard,
+    read_place_scope,
+    read_place_setting,
+    require_manager,
+    scope_sites,
+)
 from handlers.volunteers.common import router, take_action, tell_cancelled, today_of
 from storage import volunteers as store
+from storage.models import Site
 from storage.models_volunteers import RotaSlot
+from storage.places import rota_slot_place, set_rota_slot_place, shift_places
 from storage.volunteer_rules import MAX_PLACES, RotaFormatError, local_moment, parse_time_range, parse_weekdays
 
 ROTA_EXAMPLE = "/rota add ouverture lun-ven 08:30-09:30 1"
@@ -70,24 +80,30 @@ def _read_people(ctx: Ctx, text: str) -> tuple[int, str]:
 rota = router.group("rota", aliases=["permanences"], help=N_("The opening and closing rota, with its gaps"))
 
 
-@rota.sub("add", aliases=["ajouter"], coordinator_only=True, help=N_("Add a weekly line to the rota"),
+@rota.sub("add", aliases=["ajouter"], guard=places_guard, help=N_("Add a weekly line to the rota"),
           args=(TitleArg("title", first_word=True, leading=True, label=N_("<name>"), question=ROTA_QUESTION),
                 CustomArg("days", _read_days, stage=LEADING, optional=False, label=N_("<days>"),
                           question=ROTA_QUESTION),
                 CustomArg("hours", _read_hours, stage=LEADING, optional=False, label=N_("<hours>"),
                           question=ROTA_QUESTION),
-                CustomArg("places", _read_people, stage=REST, label=N_("[people]"))),
+                CustomArg("places", _read_people, stage=REST, label=N_("[people]")),
+                CustomArg("place", read_place_setting, stage=MARKED, label=N_("[place=<place>]"))),
           examples=(N_("/rota add ouverture lun-ven 08:30-09:30 1"), N_("/rota add fermeture sam 17:30-18:30 2")))
-def add_rota(ctx: Ctx, title: str, days: tuple[int, ...], hours: tuple[time, time], places: int) -> Reply:
+def add_rota(ctx: Ctx, title: str, days: tuple[int, ...], hours: tuple[time, time], places: int,
+             place: str | None = None) -> Reply:
+    site = managed_place(ctx, place)  # a network of places: the line of one place (none: the network's)
+    require_manager(ctx, site)
     start, end = hours
     slot = store.add_rota_slot(ctx.session, title, days, start, end, places, ctx.member_id, ctx.now)
+    if site is not None and site.id is not None and slot.id is not None:
+        set_rota_slot_place(ctx.session, slot.id, site.id)
     created = store.materialise_rota(ctx.session, ctx.now, ctx.tz)
     return Reply(ctx._("Added to the rota: {slot}.").format(slot=_slot_line(ctx, slot)) + "\n"
                  + ctx.ngettext("{n} shift created for the coming weeks.", "{n} shifts created for the coming weeks.",
                                 created).format(n=created))
 
 
-@rota.sub("list", aliases=["liste"], coordinator_only=True, help=N_("The lines of the rota"),
+@rota.sub("list", aliases=["liste"], guard=places_guard, help=N_("The lines of the rota"),
           examples=(N_("/rota list"),))
 def list_rota(ctx: Ctx) -> Reply:
     slots = store.active_rota_slots(ctx.session)
@@ -96,7 +112,7 @@ def list_rota(ctx: Ctx) -> Reply:
     return Reply("\n".join(_slot_line(ctx, s) for s in slots), title=ctx._("Rota"))
 
 
-@rota.sub("remove", aliases=["retirer", "supprimer"], coordinator_only=True,
+@rota.sub("remove", aliases=["retirer", "supprimer"], guard=places_guard,
           help=N_("Remove a line; its coming shifts are cancelled"),
           args=(NumberArg("line", question=N_("Which rota line? Give its number (see /rota list).")),),
           examples=(N_("/rota remove 2"),))
@@ -104,6 +120,9 @@ def remove_rota(ctx: Ctx, line: int) -> Reply:
     slot = ctx.session.get(RotaSlot, line)
     if slot is None or not slot.active:
         raise UserError(ctx._("There is no rota line number {id}. /rota list shows them.").format(id=line))
+    assert slot.id is not None
+    site_id = rota_slot_place(ctx.session, slot.id)
+    require_manager(ctx, ctx.session.get(Site, site_id) if site_id is not None else None)
     cancelled = store.remove_rota_slot(ctx.session, slot, ctx.now)
     for shift, takers in cancelled:
         tell_cancelled(ctx, shift, takers)
@@ -113,10 +132,11 @@ def remove_rota(ctx: Ctx, line: int) -> Reply:
 
 
 @rota.sub("week", aliases=["semaine"], default=True, help=N_("The rota of this week, the next or a given week"),
-          args=(KeywordArg("next", {"next": ("prochaine", "suivante")}, optional=True),
+          args=(CustomArg("place", read_place_scope, stage=LEADING, label=N_("[place|all]")),
+                KeywordArg("next", {"next": ("prochaine", "suivante")}, optional=True),
                 WhenArg("day", need="day", optional=True, example=N_("/rota 2026-12-07"), label=N_("[day]"))),
           examples=(N_("/rota"), N_("/rota next"), N_("/rota 2026-12-07")))
-def rota_week(ctx: Ctx, next: str | None, day: When | None) -> Reply:
+def rota_week(ctx: Ctx, next: str | None, day: When | None, place: Site | str | None = None) -> Reply:
     today = today_of(ctx)
     if next:
         first = today - timedelta(days=today.weekday()) + timedelta(days=7)
@@ -130,6 +150,10 @@ def rota_week(ctx: Ctx, next: str | None, day: When | None) -> Reply:
     store.materialise_rota(ctx.session, ctx.now, ctx.tz, until=max(last, store.rota_horizon(today)))
     start = max(local_moment(first, time(0), ctx.tz), ctx.now)
     views = store.rota_with_gaps(ctx.session, start, local_moment(last + timedelta(days=1), time(0), ctx.tz))
+    shown_places, footer, place_actions = scope_sites(ctx, place, ctx._("/rota {place}"))
+    if shown_places is not None:  # a network of places: their place's lines and the network's
+        place_of = shift_places(ctx.session, [v.id for v in views])
+        views = [v for v in views if place_of.get(v.id) is None or place_of[v.id] in shown_places]
     title = ctx._("Rota from {first} to {last}").format(first=ctx.translator.fmt_day(first),
                                                          last=ctx.translator.fmt_day(last))
     if not views:
@@ -154,7 +178,9 @@ def rota_week(ctx: Ctx, next: str | None, day: When | None) -> Reply:
     lines.append("")
     lines.append(ctx.ngettext("{n} shift still needs people.", "{n} shifts still need people.", len(gaps)).format(
         n=len(gaps)) if gaps else ctx._("Every shift is covered."))
-    return Reply("\n".join(lines), title=title, actions=tuple(take_action(ctx.translator, v.id) for v in gaps[:3]))
+    lines += footer
+    return Reply("\n".join(lines), title=title,
+                 actions=tuple(take_action(ctx.translator, v.id) for v in gaps[:3]) + place_actions)
 
 
 @router.typed("whoopens", aliases=["quiouvre"], help=N_("Who opens tomorrow (or on a given day)"),

@@ -17,7 +17,7 @@ from alembic import op
 revision = "0017"
 down_revision = "0001"
 branch_labels = None
-depends_on = "0004"  # announcements (an announcement for one place)
+depends_on = ("0003", "0004")  # the rota and announcements (a rota line, an announcement for one place)
 
 
 def upgrade() -> None:
@@ -68,11 +68,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("announcement_id"),
     )
     op.create_index(op.f("ix_announcementplace_site_id"), "announcementplace", ["site_id"], unique=False)
+    op.create_table(
+        "rota_slot_place",
+        sa.Column("rota_slot_id", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["rota_slot_id"], ["rota_slot.id"]),
+        sa.ForeignKeyConstraint(["site_id"], ["site.id"]),
+        sa.PrimaryKeyConstraint("rota_slot_id"),
+    )
+    op.create_index(op.f("ix_rota_slot_place_site_id"), "rota_slot_place", ["site_id"], unique=False)
     # The existing site(s): a network of one, each with its details row; nothing members see changes.
     op.execute("INSERT INTO placeinfo (site_id, address, opening_hours) SELECT id, '', '{}' FROM site")
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_rota_slot_place_site_id"), table_name="rota_slot_place")
+    op.drop_table("rota_slot_place")
     op.drop_index(op.f("ix_announcementplace_site_id"), table_name="announcementplace")
     op.drop_table("announcementplace")
     op.drop_index(op.f("ix_placecoordinator_site_id"), table_name="placecoordinator")
