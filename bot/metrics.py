@@ -21,7 +21,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -32,6 +31,8 @@ from bot.core.errors import UserError
 from storage.models import OutboxMessage
 
 if TYPE_CHECKING:
+    from aiohttp import web  # loaded only when /metrics is served
+
     from bot.app import App
 
 log = logging.getLogger(__name__)
@@ -227,6 +228,7 @@ def allowed(request: web.Request, token: str | None) -> bool:
 
 def metrics_routes(app: App) -> Callable[[web.Application], None]:
     """A registrar for ``WebServer.add_routes``: GET /metrics."""
+    from aiohttp import web
 
     async def metrics(request: web.Request) -> web.Response:
         if not allowed(request, app.settings.metrics_token):

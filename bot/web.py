@@ -26,14 +26,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
+if TYPE_CHECKING:  # aiohttp is loaded when the server starts: the console chat never needs it
+    from aiohttp import web
+    from aiohttp.web_protocol import RequestHandler
 
 log = logging.getLogger(__name__)
 
-RouteRegistrar = Callable[[web.Application], None]
+RouteRegistrar = Callable[["web.Application"], None]
 SHUTDOWN_TIMEOUT_S = 5.0
 HEADER_TIMEOUT_S = 10.0
 BODY_TIMEOUT_S = 30.0
@@ -107,11 +108,15 @@ def _peer(transport: asyncio.BaseTransport) -> str:
 
 
 async def healthz(_request: web.Request) -> web.Response:
+    from aiohttp import web
+
     return web.json_response({"ok": True})
 
 
 def build_web_app(registrars: Iterable[RouteRegistrar] = (),
                   middlewares: Iterable[Any] = ()) -> web.Application:
+    from aiohttp import web
+
     app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=list(middlewares))
     for register in registrars:
         register(app)
@@ -175,11 +180,12 @@ class WebServer:
             "slow_bodies_last_minute": self.abuse.count("answered 408 (body too slow)"),
         }
 
-    @web.middleware
     async def _guard(self, request: web.Request,
                      handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
         """Every request: the head arrived in time (mark the connection), the body must arrive in
         ``body_timeout``, and only ``max_active_requests`` run at once."""
+        from aiohttp import web
+
         if request.protocol is not None:
             self._served.add(id(request.protocol))
         client = request.remote or "?"
@@ -206,6 +212,9 @@ class WebServer:
             self._active_requests -= 1
             self._handler_slots.release()
 
+    # What aiohttp's @web.middleware decorator sets (a new-style middleware), without loading aiohttp here.
+    _guard.__middleware_version__ = 1  # type: ignore[attr-defined]
+
     def _protocol_factory(self, runner: web.AppRunner) -> Callable[[], asyncio.BaseProtocol]:
         server = runner.server
         assert server is not None
@@ -231,6 +240,8 @@ class WebServer:
     async def start(self) -> None:
         if self._runner is not None or not self._registrars:
             return
+        from aiohttp import web
+
         self._handler_slots = asyncio.Semaphore(self.max_active_requests)
         # keepalive_timeout: aiohttp closes a connection waiting for a request head after this long,
         # counted from its start or its last answer (trickled bytes don't extend it). A little longer

@@ -40,3 +40,36 @@ def test_a_start_on_an_up_to_date_database_loads_no_alembic_nor_single_command_l
     loaded = subprocess.run([sys.executable, "-c", PROBE.format(root=str(ROOT), url=url)], capture_output=True,
                             text=True, check=True, timeout=300, cwd=ROOT).stdout.split()
     assert loaded == []
+
+
+def test_console_chat_answers_without_loading_the_http_server_library(tmp_path: Path) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATRIX_", "DATABASE_"))}
+    env.update({"DATABASE_URL": f"sqlite:///{tmp_path}/chat.db", "DATA_DIR": str(tmp_path), "LOG_LEVEL": "WARNING"})
+    probe = ("import runpy, sys; sys.argv = ['bot', 'chat']; "
+             "import atexit; atexit.register(lambda: print('AIOHTTP', 'aiohttp' in sys.modules)); "
+             "runpy.run_module('bot', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", probe], input="/aide\n", env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert "/aide" in done.stdout  # the command was answered
+    assert "AIOHTTP False" in done.stdout
+
+
+def test_http_server_with_routes_still_serves_health() -> None:
+    import asyncio
+
+    from bot.web import WebServer
+
+    async def scenario() -> int:
+        from aiohttp import ClientSession
+
+        server = WebServer("127.0.0.1", 0, [lambda app: None])
+        await server.start()
+        try:
+            async with ClientSession() as session, session.get(f"http://127.0.0.1:{server.port}/healthz") as r:
+                return r.status
+        finally:
+            await server.stop()
+
+    assert asyncio.run(scenario()) == 200
