@@ -758,6 +758,10 @@ class MatrixAdapter:
         room, and the first message they write there records it as their private chat, as usual.
 
         Raises DeliveryError when the homeserver refuses (unknown user, server not allowed)."""
+        try:  # after a restart the rooms are known once synced: the chat opened earlier is reused, not doubled
+            await asyncio.wait_for(self._ready.wait(), 60)
+        except TimeoutError:
+            raise DeliveryError("Matrix is not synced yet") from None
         known = await self._state(_dm_with_key(user_id))
         if known and known in self.client.rooms:
             return known
