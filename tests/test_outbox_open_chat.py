@@ -64,52 +64,52 @@ def private_chat(chat: Chat, user_id: str) -> str | None:
         return session.exec(select(Identity.private_chat_id).where(Identity.user_id == user_id)).one()
 
 
-async def test_the_bot_opens_a_direct_chat_and_the_held_messages_go_there_in_order(sqlite_chat: Chat) -> None:
-    member_id = matrix_member(sqlite_chat, "bob", "Premier message", "Second message")
+async def test_the_bot_opens_a_direct_chat_and_the_held_messages_go_there_in_order(chat: Chat) -> None:
+    member_id = matrix_member(chat, "bob", "Premier message", "Second message")
     platform = OpeningPlatform()
-    sqlite_chat.app.outbox.register(platform)
-    assert await sqlite_chat.app.outbox.flush() == 2
+    chat.app.outbox.register(platform)
+    assert await chat.app.outbox.flush() == 2
     assert platform.opened == ["@bob:example.org"]
     assert platform.delivered == [("!dm-bob:example.org", "Premier message"),
                                   ("!dm-bob:example.org", "Second message")]
-    assert private_chat(sqlite_chat, "@bob:example.org") == "!dm-bob:example.org"
-    assert rows_of(sqlite_chat, f"member:{member_id}", "!dm-bob:example.org") == [
+    assert private_chat(chat, "@bob:example.org") == "!dm-bob:example.org"
+    assert rows_of(chat, f"member:{member_id}", "!dm-bob:example.org") == [
         ("!dm-bob:example.org", "sent", None)] * 2
-    assert await sqlite_chat.app.outbox.flush() == 0 and platform.opened == ["@bob:example.org"]
+    assert await chat.app.outbox.flush() == 0 and platform.opened == ["@bob:example.org"]
 
 
 async def test_a_refused_direct_chat_fails_the_messages_with_the_reason_and_a_transient_error_waits(
-    sqlite_chat: Chat,
+    chat: Chat,
 ) -> None:
-    refused = matrix_member(sqlite_chat, "ghost", "Pour personne")
-    later = matrix_member(sqlite_chat, "carol", "Pour Carol")
+    refused = matrix_member(chat, "ghost", "Pour personne")
+    later = matrix_member(chat, "carol", "Pour Carol")
     platform = OpeningPlatform(ghost=DeliveryError("403 user unknown", permanent=True),
                                carol=DeliveryError("homeserver unreachable"))
-    sqlite_chat.app.outbox.register(platform)
-    assert await sqlite_chat.app.outbox.flush() == 0
-    [(_, status, error)] = rows_of(sqlite_chat, f"member:{refused}", "-")
+    chat.app.outbox.register(platform)
+    assert await chat.app.outbox.flush() == 0
+    [(_, status, error)] = rows_of(chat, f"member:{refused}", "-")
     assert status == "failed" and error is not None and "403 user unknown" in error
-    assert rows_of(sqlite_chat, f"member:{later}", "-") == [(f"member:{later}", NO_ROUTE, None)]
-    assert private_chat(sqlite_chat, "@carol:example.org") is None
+    assert rows_of(chat, f"member:{later}", "-") == [(f"member:{later}", NO_ROUTE, None)]
+    assert private_chat(chat, "@carol:example.org") is None
 
-    sqlite_chat.clock.advance(seconds=60)
-    assert await sqlite_chat.app.outbox.flush() == 0
+    chat.clock.advance(seconds=60)
+    assert await chat.app.outbox.flush() == 0
     assert platform.opened.count("@carol:example.org") == 1, "the homeserver is not asked again so soon"
-    sqlite_chat.clock.advance(seconds=300)
-    assert await sqlite_chat.app.outbox.flush() == 1
+    chat.clock.advance(seconds=300)
+    assert await chat.app.outbox.flush() == 1
     assert platform.opened.count("@carol:example.org") == 2 and platform.opened.count("@ghost:example.org") == 1
     assert platform.delivered == [("!dm-carol:example.org", "Pour Carol")]
-    assert private_chat(sqlite_chat, "@carol:example.org") == "!dm-carol:example.org"
+    assert private_chat(chat, "@carol:example.org") == "!dm-carol:example.org"
 
 
-async def test_without_a_way_to_open_a_chat_the_messages_keep_waiting_for_the_member(sqlite_chat: Chat) -> None:
-    member_id = matrix_member(sqlite_chat, "dave", "En attente")
+async def test_without_a_way_to_open_a_chat_the_messages_keep_waiting_for_the_member(chat: Chat) -> None:
+    member_id = matrix_member(chat, "dave", "En attente")
 
     class NoOpening(OpeningPlatform):
         open_private_chat = None  # type: ignore[assignment]  # like Telegram: a bot may not write first
 
     platform = NoOpening()
-    sqlite_chat.app.outbox.register(platform)
-    sqlite_chat.clock.advance(minutes=10)
-    assert await sqlite_chat.app.outbox.flush() == 0
-    assert rows_of(sqlite_chat, f"member:{member_id}", "-") == [(f"member:{member_id}", NO_ROUTE, None)]
+    chat.app.outbox.register(platform)
+    chat.clock.advance(minutes=10)
+    assert await chat.app.outbox.flush() == 0
+    assert rows_of(chat, f"member:{member_id}", "-") == [(f"member:{member_id}", NO_ROUTE, None)]
