@@ -28,7 +28,7 @@ from storage.digest import (
 )
 from storage.events import signup_counts, upcoming_occurrences
 from storage.models import Space
-from storage.places import chat_place
+from storage.places import chat_place, shift_places
 from storage.volunteers import materialise_rota, open_needs, rota_with_gaps
 
 router = Router("digest")
@@ -86,10 +86,14 @@ def events_section(session: Session, t: Translator, first_day: date, now: dateti
     return lines
 
 
-def volunteers_section(session: Session, t: Translator, first_day: date, now: datetime) -> list[str]:
+def volunteers_section(session: Session, t: Translator, first_day: date, now: datetime,
+                       site_id: int | None = None) -> list[str]:
     start, end = _week(first_day, t)
     materialise_rota(session, now, t.tz, until=first_day + timedelta(days=7))
     gaps = [v for v in rota_with_gaps(session, max(start, now), end) if v.missing > 0]
+    if site_id is not None:  # a place's digest: its rota lines and the network's
+        place_of = shift_places(session, [v.id for v in gaps])
+        gaps = [v for v in gaps if place_of.get(v.id) in (None, site_id)]
     needs = [v for v in open_needs(session, max(start, now), end) if v.rota_kind is None]
     lines: list[str] = []
     if gaps:
@@ -120,7 +124,7 @@ def last_week_activity_section(session: Session, t: Translator, first_day: date,
 SECTIONS: list[Section] = [events_section, volunteers_section, bookings_section, last_week_section,
                            last_week_activity_section]
 # Sections that can be one place's (a group attached to a place with /lieu ici): they take ``site_id``.
-PLACE_SECTIONS = {events_section, bookings_section, last_week_section}
+PLACE_SECTIONS = {events_section, volunteers_section, bookings_section, last_week_section}
 
 
 def draw_chart(weeks: list[SpaceWeek], left_out: int, t: Translator, first_day: date) -> bytes:

@@ -328,4 +328,8 @@ def test_a_place_coordinator_runs_their_places_rota_and_members_see_their_place(
     carol = chat.text("carol", "/permanences")
     assert "fermeture" in carol and "inventaire" in carol and "ouverture" not in carol
     assert "ouverture" in chat.text("carol", "/permanences tout")
+    chat.say("coord", "/lieu ici orgelet", group="g-orgelet")
+    chat.say("coord", "/abonner", group="g-orgelet")
+    [digest] = chat.say("carol", "/resume", group="g-orgelet")
+    assert "ouverture" in digest.text and "inventaire" in digest.text and "fermeture" not in digest.text
     assert chat.text("alice", "/permanences retirer 1").startswith("Retiré")
