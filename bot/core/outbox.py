@@ -308,8 +308,15 @@ class OutboxWorker:
         """Opening chats waits on the homeserver: it runs beside the sending, one round at a time."""
         if self._opening is None or self._opening.done():
             self._opening = asyncio.create_task(self.open_private_chats(), name="outbox-open-chats")
-            self._opening.add_done_callback(lambda done: self.wake() if not done.cancelled()
-                                            and not done.exception() and done.result() else None)
+            self._opening.add_done_callback(self._opened)
+
+    def _opened(self, task: asyncio.Task[int]) -> None:
+        if task.cancelled():
+            return
+        if task.exception() is not None:
+            log.error("opening private chats failed", exc_info=task.exception())
+        elif task.result():
+            self.wake()  # the held messages now have a chat: send them without waiting for the next poll
 
     # -- sending ---------------------------------------------------------------------------------
 
