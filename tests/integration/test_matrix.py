@@ -386,11 +386,19 @@ async def test_removing_a_reaction_runs_the_undo_once_as_the_member_who_reacted_
         ran.append(("untick", ctx.incoming.sender.user_id, ctx.incoming.is_action))
         return Reply(f"unticked by {ctx.incoming.sender.user_id}")
 
+    # The answer to a reaction concerns the member who reacted: a threaded m.text under the offer that
+    # mentions them (notices never notify), not a notice to the whole room.
     def notices(body: str) -> list[Event]:
-        return [e for r, e in member.seen if r == room and isinstance(e, RoomMessageNotice) and e.body == body]
+        return [e for r, e in member.seen
+                if r == room and isinstance(e, RoomMessageText | RoomMessageNotice) and e.body == body]
 
     async def wait_for_notice(body: str) -> None:
-        await member.wait_for(lambda r, e: r == room and isinstance(e, RoomMessageNotice) and e.body == body)
+        await member.wait_for(
+            lambda r, e: r == room and isinstance(e, RoomMessageText | RoomMessageNotice) and e.body == body)
+        answer = notices(body)[-1]
+        content = answer.source["content"]
+        assert content["m.mentions"] == {"user_ids": [body.rsplit(" ", 1)[-1]]}
+        assert content["m.relates_to"]["rel_type"] == "m.thread"
 
     env = bot_env(synapse, bot_user, tmp_path)
     app = await start_bot(env, router)
