@@ -10,6 +10,7 @@ from pathlib import Path
 
 from storage.db import make_engine
 from storage.migrate import current_revisions, expected_revisions, upgrade
+from tests.harness import Chat
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,3 +74,20 @@ def test_http_server_with_routes_still_serves_health() -> None:
             await server.stop()
 
     assert asyncio.run(scenario()) == 200
+
+
+async def test_a_stop_still_sends_the_notice_pending_before_it_returns(sqlite_chat: Chat) -> None:
+    import io
+
+    from bot.adapters.console import ConsoleAdapter
+
+    sqlite_chat.say("bob", "/start")
+    sqlite_chat.say("bob", "/book salle-reunion demain 14h-16h")
+    sqlite_chat.say("coord", "/cancel 1")
+    out = io.StringIO()
+    outbox = sqlite_chat.app.outbox
+    outbox.register(ConsoleAdapter("someone-else", stdin=io.StringIO(), stdout=out))
+    outbox.start()
+    await outbox.stop(flush_for=5.0)
+    assert out.getvalue().startswith("[→ bob] Un·e coordinateur·rice (Coord) a annulé votre réservation")
+    assert [m.status for m in sqlite_chat.outbox()] == ["sent"]

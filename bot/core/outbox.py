@@ -447,11 +447,12 @@ class OutboxWorker:
         no new send starts, the sends under way finish (bounded), and the rest stays pending."""
         if flush_for > 0 and self._task is not None:
             deadline = asyncio.get_running_loop().time() + flush_for
-            while asyncio.get_running_loop().time() < deadline:
+            # Checked before any wait: with nothing left to send, the stop is immediate (the console's exit).
+            while self._chats or await asyncio.to_thread(self._due_heads):
+                if asyncio.get_running_loop().time() >= deadline:
+                    break
                 self._wake.set()
                 await asyncio.sleep(0.1)
-                if not self._chats and not await asyncio.to_thread(self._due_heads):
-                    break
         self._stopping = True
         if self._opening is not None:
             self._opening.cancel()
