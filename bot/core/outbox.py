@@ -448,7 +448,7 @@ class OutboxWorker:
         if flush_for > 0 and self._task is not None:
             deadline = asyncio.get_running_loop().time() + flush_for
             # Checked before any wait: with nothing left to send, the stop is immediate (the console's exit).
-            while self._chats or await asyncio.to_thread(self._due_heads):
+            while bool(self._chats) or bool(await asyncio.to_thread(self._due_heads)):
                 if asyncio.get_running_loop().time() >= deadline:
                     break
                 self._wake.set()
