@@ -36,7 +36,10 @@ def start(ctx: Ctx, payload: str) -> Reply:
     if released:
         text += "\n" + ctx.ngettext("I had {n} message waiting for you; here it comes.",
                                     "I had {n} messages waiting for you; here they come.", released).format(n=released)
-    return Reply(text)
+    from handlers.places import ask_home_place
+
+    question, buttons = ask_home_place(ctx)  # a network of places: which is theirs (nothing with one place)
+    return Reply(text + question, actions=buttons)
 
 
 @router.typed("lang", aliases=["langue"], help=N_("Choose your language (fr or en)"),

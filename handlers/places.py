@@ -430,3 +430,12 @@ def managed_place(ctx: Ctx, name: str | None) -> Site | None:
     if len(theirs) == 1:
         return ctx.session.get(Site, theirs[0])
     raise UserError(ctx._("At which place? Add place=<place>, e.g. place=orgelet."))
+
+
+def ask_home_place(ctx: Ctx) -> tuple[str, tuple[Action, ...]]:
+    """At a member's hello in a network of places, while they have no place: the question and a button per
+    place; nothing otherwise."""
+    if not is_network(ctx.session) or home_place(ctx.session, ctx.member_id) is not None:
+        return "", ()
+    return "\n" + ctx._("Which is your place? Your lists will show it first (/place <name>)."), _choice_buttons(
+        ctx, "/place")

@@ -114,11 +114,23 @@ def test_a_member_without_a_place_is_asked_with_a_button_per_place(chat: Chat) -
     assert "Quel est votre lieu" not in chat.text("dave", "/espaces")
 
 
+def test_a_new_member_is_asked_for_their_place_when_they_say_hello(chat: Chat) -> None:
+    network(chat)
+    [hello] = chat.say("erin", "/bonjour")
+    assert hello.text.endswith("Quel est votre lieu ? Vos listes le montreront en premier (/lieu <nom>).")
+    assert [a.command for a in hello.actions] == ["/place la-fabrique", "/place orgelet", "/place foncine"]
+    chat.press("erin", "Foncine")
+    [again] = chat.say("erin", "/bonjour")
+    assert "Quel est votre lieu" not in again.text and not again.actions
+
+
 def test_one_place_lists_are_unchanged(chat: Chat) -> None:
     spaces = chat.text("alice", "/espaces")
     assert spaces.split("\n")[1].startswith("• Cuisine du café")
     assert "Autres lieux" not in spaces and "Quel est votre lieu" not in spaces
     assert "Autres lieux" not in chat.text("alice", "/dispo demain")
+    [hello] = chat.say("alice", "/bonjour")
+    assert "lieu" not in hello.text and not hello.actions
 
 
 def test_a_group_attached_to_a_place_gets_only_that_places_digest(chat: Chat) -> None:
