@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlmodel import Session, select
 
@@ -158,18 +158,21 @@ _VIEW_COLUMNS = (Space.id, Space.site_id, Space.slug, Space.name, Space.kind, Sp
                  Space.max_days_ahead, Space.weekly_quota_minutes)
 
 
+@lru_cache(maxsize=4096)
+def _view(row: tuple[Any, ...]) -> SpaceView:
+    sid, site_id, slug, name, kind, capacity, qualification, closed, hours, max_min, ahead, quota = row
+    rules = SpaceRules(
+        capacity=capacity, hours=hours_from_json(hours), max_duration=timedelta(minutes=max_min),
+        max_days_ahead=ahead, weekly_quota=timedelta(minutes=quota) if quota else None,
+        required_qualification=qualification, closed=closed,
+    )
+    return SpaceView(sid, site_id, slug, name, kind, capacity, qualification, closed, rules)
+
+
 @lru_cache(maxsize=8)
 def _views(rows: tuple[tuple[Any, ...], ...]) -> tuple[SpaceView, ...]:
     """Memoised on the rows themselves, so an edit by any process is seen at the next command."""
-    views = []
-    for sid, site_id, slug, name, kind, capacity, qualification, closed, hours, max_min, ahead, quota in rows:
-        rules = SpaceRules(
-            capacity=capacity, hours=hours_from_json(hours), max_duration=timedelta(minutes=max_min),
-            max_days_ahead=ahead, weekly_quota=timedelta(minutes=quota) if quota else None,
-            required_qualification=qualification, closed=closed,
-        )
-        views.append(SpaceView(sid, site_id, slug, name, kind, capacity, qualification, closed, rules))
-    return tuple(views)
+    return tuple(_view(row) for row in rows)
 
 
 def space_views(session: Session, include_closed: bool = False) -> list[SpaceView]:
@@ -177,6 +180,35 @@ def space_views(session: Session, include_closed: bool = False) -> list[SpaceVie
     query = select(*_VIEW_COLUMNS).order_by(Space.site_id, Space.name)  # type: ignore[call-overload]
     rows = tuple(tuple(row) for row in session.exec(query))
     return [view for view in _views(rows) if include_closed or not view.closed]
+
+
+class SpaceKey(Protocol):
+    """What finding a space by what a member typed needs: its id, slug and name (a result row)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def space_keys(session: Session, include_closed: bool = False) -> list[SpaceKey]:
+    """Every space's id, slug and name, in ``space_views``' order: a narrow read (no opening hours, no rules)
+    for finding the one a member named among thousands; ``space_view`` then reads that one."""
+    query = select(Space.id, Space.slug, Space.name).order_by(Space.site_id, Space.name)  # type: ignore[arg-type]
+    if not include_closed:
+        query = query.where(Space.closed == False)  # noqa: E712
+    return cast(list[SpaceKey], session.connection().execute(query).fetchall())
+
+
+def space_view(session: Session, space_id: int) -> SpaceView | None:
+    """One space as ``space_views`` shows it, read by its primary key."""
+    query = select(*_VIEW_COLUMNS).where(Space.id == space_id)  # type: ignore[call-overload]
+    row = session.connection().execute(query).first()
+    return _view(tuple(row)) if row is not None else None
 
 
 def space_fields(entry: Mapping[str, Any], where: str, default_hours: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.core.errors import UserError
@@ -10,7 +11,16 @@ from bot.core.grammar.args import LEADING, MARKED, REST, Arg
 from bot.core.grammar.pieces import squash, strip_fillers
 from bot.core.i18n import N_
 from storage.models import Member
-from storage.spaces import AmbiguousSpace, SpaceNotFound, SpaceView, space_views, split_space_and_rest
+from storage.spaces import (
+    AmbiguousSpace,
+    S,
+    SpaceKey,
+    SpaceNotFound,
+    SpaceView,
+    space_keys,
+    space_view,
+    split_space_and_rest,
+)
 
 if TYPE_CHECKING:
     from bot.core.context import Ctx
@@ -33,7 +43,7 @@ def space_error(ctx: Ctx, error: LookupError) -> UserError:
     return UserError(ctx._("I don't know the space “{query}”. /spaces lists them.").format(query=error.query[:40]))
 
 
-def find_space(spaces: list[SpaceView], text: str) -> tuple[SpaceView, str]:
+def find_space(spaces: Sequence[S], text: str) -> tuple[S, str]:
     """The space the text starts with, articles and fillers ignored ('la salle de réunion demain',
     "l'open space", 'un poste en coworking'): the longest leading words naming exactly one space."""
     return split_space_and_rest(spaces, strip_fillers(text))
@@ -63,9 +73,18 @@ class SpaceArg(Arg):
         return f"[{text}]" if self.shown_optional and not text.startswith("[") else text
 
     def read(self, ctx: Ctx, text: str) -> tuple[SpaceView | None, str]:
+        found, rest = self._find(ctx, text)
+        if found is None:
+            return None, rest
+        view = space_view(ctx.session, found.id)
+        assert view is not None  # read in the same transaction as its key
+        return view, rest
+
+    def _find(self, ctx: Ctx, text: str) -> tuple[SpaceKey | None, str]:
+        """Found among the spaces' slugs and names only (a narrow read, thousands of spaces or not)."""
         if not text:
             return None, text
-        spaces = space_views(ctx.session, include_closed=self.include_closed)
+        spaces = space_keys(ctx.session, include_closed=self.include_closed)
         if not self.marked:
             try:
                 return find_space(spaces, text)
