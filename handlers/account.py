@@ -6,7 +6,7 @@ from bot.core.context import Ctx
 from bot.core.errors import UsageError
 from bot.core.grammar.args import RawArg
 from bot.core.i18n import LANGUAGES, N_, normalise_language
-from bot.core.router import Router
+from bot.core.router import Router, is_number
 from bot.core.types import Reply
 
 router = Router("account")
@@ -22,7 +22,7 @@ def start(ctx: Ctx, payload: str) -> Reply:
     released = 0
     if ctx.incoming.chat.is_private:
         released = release_held_messages(ctx.session, ctx.member_id, ctx.identity)
-    if payload.startswith("join-") and payload[5:].isdigit():  # the public agenda's "Sign up" (bot.site)
+    if payload.startswith("join-") and is_number(payload[5:]):  # the public agenda's "Sign up" (bot.site)
         from handlers.events.creating import show_event
 
         return show_event(ctx, int(payload[5:]))  # the event with its Join button: one press, never a silent sign-up

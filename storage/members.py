@@ -142,7 +142,7 @@ def lookup_member(session: Session, reference: str, mentions: Sequence[UserRef] 
         return MemberLookup(session.get(Member, int(number.group(1))))
     bare = text.lstrip("@").strip()
     account_members = _members_by_account(session, bare)
-    if text.isdigit():
+    if text.isascii() and text.isdigit() and len(text) <= 12:
         by_number = session.get(Member, int(text))
         if by_number is not None:
             account_members[by_number.id] = by_number  # type: ignore[index]

@@ -287,7 +287,7 @@ class _Reader:
 
     def num(self, i: int, digits: int = 2) -> int | None:
         word = self.text(i)
-        if word is not None and word.isdigit() and len(word) <= digits:
+        if word is not None and word.isdecimal() and len(word) <= digits:
             return int(word)
         return None
 
@@ -653,7 +653,7 @@ class _Reader:
     def numeric_date(self, i: int) -> tuple[_Pieces, int] | None:
         """2026-12-01, 1/12, 01/12/2026, 1.12.26."""
         first = self.text(i)
-        if first is None or not first.isdigit():
+        if first is None or not first.isdecimal():
             return None
         if len(first) == 4 and self.text(i + 1) == "-" and self.glued(i + 1):
             month, day = self.num(i + 2), self.num(i + 4)

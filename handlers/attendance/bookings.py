@@ -14,6 +14,7 @@ from bot.core.errors import UserError
 from bot.core.grammar.args import NumberArg, WordArg
 from bot.core.grammar.refs import SpaceArg
 from bot.core.i18n import N_, Translator
+from bot.core.router import is_number
 from bot.core.types import Action, Reply
 from handlers.attendance.common import router
 from handlers.watch import offer_freed_slots
@@ -35,7 +36,7 @@ def space_checkin(ctx: Ctx, space: SpaceView, minutes: str) -> Reply:
     if minutes.lower() in OFF_WORDS:
         store.set_checkin_rule(ctx.session, space.id, None)
         return Reply(ctx._("Bookings of {space} no longer need a check-in.").format(space=space.name))
-    if not minutes.isdigit() or not 1 <= int(minutes) <= MAX_CHECKIN_MINUTES:
+    if not is_number(minutes, max_digits=4) or not 1 <= int(minutes) <= MAX_CHECKIN_MINUTES:
         raise UserError(ctx._("Give minutes between 1 and {max}, or off.").format(max=MAX_CHECKIN_MINUTES),
                         example="/pointage salle-reunion 15")
     store.set_checkin_rule(ctx.session, space.id, int(minutes))

@@ -12,6 +12,7 @@ from bot.core.context import Ctx, JobCtx
 from bot.core.errors import NotAllowed, UserError
 from bot.core.grammar.args import MARKED, CustomArg, FlagArg, KeywordArg, NumberArg, WordArg
 from bot.core.i18n import N_, Translator
+from bot.core.router import is_number
 from bot.core.types import Action, Reply
 from handlers.attendance.common import counts_line, list_reply, router
 from handlers.events.common import load, may_manage
@@ -252,6 +253,6 @@ def _mark_for_organiser(ctx: JobCtx, occurrence_id: int, event: Event,
 def check_in_from_door(ctx: Ctx, payload: str) -> Reply:
     """``/start ici-<number>-<code>``: the Telegram link of the door page (bot/checkin_page.py)."""
     number, _, code = payload.partition("-")
-    if not number.isdigit() or not code:
+    if not is_number(number) or not code:
         raise UserError(ctx._("That check-in link is damaged: scan the code at the door again."))
     return check_in(ctx, int(number), False, code)
