@@ -129,7 +129,7 @@ def is_group_id(chat_id: str) -> bool:
 def user_ref(user: User) -> UserRef:
     # An account may have a blank first name (spaces, invisible characters): then its @username or id.
     name = user.full_name.strip() or (f"@{user.username}" if user.username else f"#{user.id}")
-    return UserRef(Platform.TELEGRAM, str(user.id), name, user.language_code)
+    return UserRef(Platform.TELEGRAM, str(user.id), name, user.language_code, username=user.username or None)
 
 
 class TelegramAdapter:
@@ -487,7 +487,21 @@ class TelegramAdapter:
             else None,
             mentions_bot=mentions_bot,
             replies_to_bot=replies_to_bot,
+            mentions=self._people_named(message),
         )
+
+    def _people_named(self, message: Message) -> tuple[UserRef, ...]:
+        """Members the message names by a text mention (a name picked from Telegram's list, which carries
+        the account): coordinators' commands then find them whatever their display names. A typed
+        @username is found by its handle in storage (members.lookup_member)."""
+        named: list[UserRef] = []
+        found = {**message.parse_entities([MessageEntity.TEXT_MENTION]),
+                 **message.parse_caption_entities([MessageEntity.TEXT_MENTION])}
+        for entity, shown in found.items():
+            if entity.user is not None and entity.user.id != self.bot.id and not entity.user.is_bot:
+                # Named as the words read in the message ("Alice"), which the command's text carries.
+                named.append(replace(user_ref(entity.user), display_name=shown))
+        return tuple(named)
 
     async def _remember_title(self, chat_id: str, title: str | None) -> None:
         """A group's name as its members see it, for reports (storage.announcements.chat_title), written

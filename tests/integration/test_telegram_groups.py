@@ -164,3 +164,37 @@ async def test_a_join_typed_privately_updates_a_card_nobody_has_pressed_yet(
         assert "1/2 inscrit" in edit.params["text"] and "Camille" not in edit.params["text"]
     finally:
         await app.stop()
+
+
+async def test_a_coordinator_names_a_member_by_text_mention_or_username_whatever_display_names_say(
+    tmp_path: Path, standin: BotApiStandIn
+) -> None:
+    """Issue 22: 'Alice Martin' is the member meant, even when another member calls herself 'alice'."""
+    coordinator = standin.user(ALICE, "Coordination")
+    real = standin.user(BRUNO, "Alice Martin", username="alice_martin")
+    impostor = standin.user(4204, "alice", username="not_her")
+    app = make_app(tmp_path, standin, COORDINATORS=f"telegram:{ALICE}")
+    await app.start()
+    try:
+        for member in (real, impostor):  # both have written to the bot once
+            standin.type_text(standin.private_chat(member), member, "/start")
+            await standin.wait_for("sendMessage", chat_id=member["id"])
+        private = standin.private_chat(coordinator)
+        text = "/habiliter Alice laser"  # "Alice" picked from Telegram's list: a text mention of Bruno's account
+        message = standin.message(private, coordinator, text)
+        message["entities"].append({"type": "text_mention", "offset": 11, "length": 5, "user": real})
+        standin.push_update("message", message)
+        [granted] = await standin.wait_for("sendMessage", chat_id=ALICE)
+        assert "Alice Martin" in granted.params["text"] and "laser" in granted.params["text"]
+        standin.type_text(private, coordinator, "/habiliter @not_her imprimante")
+        by_handle = (await standin.wait_for("sendMessage", chat_id=ALICE, count=2))[-1]
+        assert "imprimante" in by_handle.params["text"] and "Alice Martin" not in by_handle.params["text"]
+        with app.engine.connect() as connection:
+            from sqlalchemy import text as sql
+
+            rows = connection.execute(sql(
+                "SELECT m.display_name, q.name FROM qualification q JOIN member m ON m.id = q.member_id "
+                "ORDER BY q.name")).all()
+        assert [tuple(r) for r in rows] == [("alice", "imprimante"), ("Alice Martin", "laser")]
+    finally:
+        await app.stop()
