@@ -200,7 +200,9 @@ def free_periods(
         start = max(open_start, now)
         if start >= open_end:
             continue
-        cuts = sorted({start, open_end} | {t for b in existing for t in b if start < t < open_end})
+        # No booking that day (most spaces): the opening period is the only stretch, no cut to look for.
+        cuts = sorted({start, open_end} | {t for b in existing for t in b if start < t < open_end}) if existing \
+            else [start, open_end]
         for a, b in pairwise(cuts):
             if peak_occupancy(existing, a, b) < rules.capacity:
                 if periods and periods[-1][1] == a:

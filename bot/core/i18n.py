@@ -8,7 +8,7 @@ in memory at first use, so a stale ``.mo`` can never be shipped.
 from __future__ import annotations
 
 import gettext
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -83,7 +83,9 @@ class Translator:
     def fmt_time(self, moment: datetime | time) -> str:
         # 24-hour HH:MM is the form in both our locales; strftime is ~20x faster than Babel here.
         if isinstance(moment, datetime):
-            moment = self.local(moment).time()
+            # /free shows the same few hours hundreds of times. Cached by the UTC instant: two local times of
+            # a zone's repeated hour compare equal (fold is ignored within a zone) though they are an hour apart.
+            return _local_hhmm(moment if moment.tzinfo is UTC else moment.astimezone(UTC), self.tz)
         return moment.strftime("%H:%M")
 
     def fmt_datetime(self, moment: datetime) -> str:
@@ -109,3 +111,8 @@ class Translator:
 @lru_cache(maxsize=64)
 def translator_for(language: str, timezone: str) -> Translator:
     return Translator(language, ZoneInfo(timezone))
+
+
+@lru_cache(maxsize=4096)
+def _local_hhmm(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%H:%M")
