@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, func, or_, update
+from sqlalchemy import ColumnElement, Table, delete, exists, func, or_, update
 from sqlalchemy import select as table_select
 from sqlmodel import Session, SQLModel, col, select
 
@@ -276,6 +276,12 @@ def prune_old_rows(session: Session, now: datetime, *, outbox_days: int, inbox_d
     outbox_before = now - timedelta(days=outbox_days)
     run("outbox", delete(OutboxMessage).where(
         col(OutboxMessage.status).in_(("sent", "failed", "no_route")), col(OutboxMessage.created_at) < outbox_before))
+    images = SQLModel.metadata.tables.get("outboximage")
+    if images is not None:  # an image stored once for many messages goes with the last of them
+        messages = OutboxMessage.__table__  # type: ignore[attr-defined]
+        run("outbox_images", delete(images).where(
+            images.c.used_at < now - timedelta(days=1),
+            ~exists().where(messages.c.payload.contains(images.c.sha256))))
     inbox = SQLModel.metadata.tables.get("inboxmessage")
     if inbox is not None:
         run("inbox", delete(inbox).where(inbox.c.status == "done",

@@ -11,6 +11,7 @@ import storage.models_events
 import storage.models_ical
 import storage.models_inbox
 import storage.models_links
+import storage.models_outbox_images
 import storage.models_places
 import storage.models_privacy
 import storage.models_reminders

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from bot.core.types import Action, Notice, Platform, PollSpec, Reply
 from storage.db import session_scope
 from storage.members import identities_of
 from storage.models import Identity, OutboxMessage
+from storage.models_outbox_images import OutboxImage
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +38,26 @@ REOPEN_AFTER_S = 300.0  # one attempt per member and platform at most this often
 OPEN_PER_ROUND = 20
 
 
-def reply_to_json(reply: Reply) -> str:
+IMAGE_CACHE = 4  # images kept in memory by the sender (a broadcast sends the same one to every chat)
+
+
+def reply_to_json(reply: Reply, image_ref: str | None = None) -> str:
+    """The stored form of a reply; with ``image_ref``, the image is not inside but in the outboximage table
+    under that SHA-256 (an image several messages carry, stored once)."""
     data = asdict(reply)
-    data["image"] = reply.image.hex() if reply.image else None
+    data["image"] = reply.image.hex() if reply.image and image_ref is None else None
+    if image_ref is not None:
+        data["image_ref"] = image_ref
     return json.dumps(data, ensure_ascii=False)
+
+
+def image_ref_of(payload: str) -> str | None:
+    return json.loads(payload).get("image_ref") if '"image_ref"' in payload else None
+
+
+def load_image(session: Session, sha256: str) -> bytes | None:
+    row = session.get(OutboxImage, sha256)
+    return row.data if row is not None else None
 
 
 def is_personal_payload(payload: str) -> bool:
@@ -48,11 +66,13 @@ def is_personal_payload(payload: str) -> bool:
     return '"personal": true' in payload
 
 
-def reply_from_json(payload: str) -> Reply:
+def reply_from_json(payload: str, image: bytes | None = None) -> Reply:
+    """The reply stored by reply_to_json; ``image``: the referenced image, loaded by the caller."""
     data = json.loads(payload)
     actions = tuple(Action(**a) for a in data.pop("actions", []))
-    image = bytes.fromhex(data.pop("image")) if data.get("image") else None
+    image = bytes.fromhex(data.pop("image")) if data.get("image") else image
     data.pop("image", None)
+    data.pop("image_ref", None)
     poll = data.pop("poll", None)
     if poll:
         data["poll"] = PollSpec(**{**poll, "options": tuple(poll["options"])})
@@ -77,8 +97,11 @@ class Enqueued:
 def enqueue(
     session: Session, notices: Iterable[Notice], now: datetime, preferred_platform: str | None = None
 ) -> Enqueued:
-    """Turn notices into outbox rows inside the caller's transaction."""
+    """Turn notices into outbox rows inside the caller's transaction. An image carried by several of the
+    notices (the weekly digest's chart) is stored once, and the rows refer to it."""
     result = Enqueued()
+    notices = list(notices)
+    shared = _shared_images(session, notices, now)
     for notice in notices:
         if notice.dedup_key and session.exec(
             select(OutboxMessage.id).where(OutboxMessage.dedup_key == notice.dedup_key)
@@ -103,7 +126,7 @@ def enqueue(
             OutboxMessage(
                 platform=platform,
                 chat_id=chat_id,
-                payload=reply_to_json(notice.reply),
+                payload=reply_to_json(notice.reply, shared.get(notice.reply.image) if notice.reply.image else None),
                 dedup_key=notice.dedup_key,
                 status=status,
                 created_at=now,
@@ -112,6 +135,25 @@ def enqueue(
         )
         result.count += 1
     return result
+
+
+def _shared_images(session: Session, notices: list[Notice], now: datetime) -> dict[bytes, str]:
+    """Images carried by more than one notice, stored (once) in outboximage: {image: its sha256}."""
+    seen: dict[bytes, int] = {}
+    for notice in notices:
+        if notice.reply.image:
+            seen[notice.reply.image] = seen.get(notice.reply.image, 0) + 1
+    shared: dict[bytes, str] = {}
+    for image in (image for image, count in seen.items() if count > 1):
+        digest = shared[image] = hashlib.sha256(image).hexdigest()
+        row = session.get(OutboxImage, digest)
+        if row is None:
+            session.add(OutboxImage(sha256=digest, data=image, used_at=now))
+            session.flush()
+        elif row.used_at < now:
+            row.used_at = now
+            session.add(row)
+    return shared
 
 
 def backoff(attempts: int) -> float:
@@ -162,6 +204,7 @@ class OutboxWorker:
         self._stopping = False
         self._opening: asyncio.Task[int] | None = None
         self._open_tried: dict[tuple[str, int], datetime] = {}  # (platform, member) -> when last tried
+        self._images: dict[str, bytes | None] = {}  # referenced images lately sent (see IMAGE_CACHE)
 
     def register(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform.value] = adapter
@@ -336,7 +379,7 @@ class OutboxWorker:
         adapter = self.adapters[row.platform]
         attempts = row.attempts + 1
         try:
-            await adapter.send(row.chat_id, reply_from_json(row.payload), key=f"outbox-{row.id}")
+            await adapter.send(row.chat_id, await self._reply(row.payload), key=f"outbox-{row.id}")
         except Exception as error:
             if isinstance(error, DeliveryError):
                 failed = error.permanent or attempts >= MAX_ATTEMPTS
@@ -354,6 +397,24 @@ class OutboxWorker:
         await asyncio.to_thread(self._record, row.id, attempts=attempts, status="sent", sent_at=self.clock(),
                                 lease=None)
         return True
+
+    def _load_image(self, sha256: str) -> bytes | None:
+        with session_scope(self.engine) as session:
+            return load_image(session, sha256)
+
+    async def _reply(self, payload: str) -> Reply:
+        """The stored reply, with its image loaded if it is stored apart (read once for a whole broadcast)."""
+        ref = image_ref_of(payload)
+        if ref is None:
+            return reply_from_json(payload)
+        if ref not in self._images:
+            image = await asyncio.to_thread(self._load_image, ref)
+            if image is None:
+                log.warning("outbox image %s is gone; the text goes alone", ref)
+            while len(self._images) >= IMAGE_CACHE:
+                self._images.pop(next(iter(self._images)))
+            self._images[ref] = image
+        return reply_from_json(payload, self._images[ref])
 
     async def _serve_chat(self, key: ChatKey, first: OutboxMessage | None = None) -> int:
         """One chat's messages, in order, one send slot at a time; after a failure the rest wait for
