@@ -296,3 +296,19 @@ def test_reminders_in_words_across_both_clock_changes(chat: Chat) -> None:
     with Session(chat.app.engine) as session:
         due = sorted(r.due_at for r in session.exec(select(Reminder)).all())
     assert due == [datetime(2026, 10, 25, 13, tzinfo=UTC), datetime(2027, 3, 28, 12, tzinfo=UTC)]
+
+
+def test_a_second_hours_sentence_while_the_first_waits_is_its_own_entry_not_a_change_of_the_first(
+    chat: Chat,
+) -> None:
+    [first] = chat.say("alice", "j'ai aidé au repair café samedi dernier de 14h à 17h")
+    assert "Commande : /task 3h repair café 2026-11-21" in first.text
+    [second] = chat.say("alice", "j'ai fait le bar hier soir de 19h à 23h30")
+    assert "Commande : /task 4h30 bar 2026-11-22" in second.text
+
+
+def test_hours_typed_as_a_range_log_the_range_length(chat: Chat) -> None:
+    answer = chat.text("alice", "/tache 14h-17h repair café samedi")
+    assert "3h repair café" in answer and "samedi 21 novembre" in answer
+    answer = chat.text("alice", "/tache de 19h à 1h bar hier")
+    assert "6h bar" in answer and "dimanche 22 novembre" in answer

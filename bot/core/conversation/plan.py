@@ -217,8 +217,11 @@ class Planner:
             slots[asking] = int(folded.lstrip("#"))
             return self.complete(intent, slots)
         said = intent_of(folded)
-        if asking not in {"what", "text"} and said is not None and said != intent:
-            return self.sentence(text)  # a new request replaces the one in progress
+        if asking not in {"what", "text"} and said is not None and (said != intent or asking == "confirm"):
+            # A new request replaces the one in progress: another kind of request, or a whole new sentence
+            # of the same kind while the first waits for its Yes ("j'ai fait le bar hier de 19h à 23h"
+            # after "j'ai aidé au repair café samedi": two entries, never the second's hours on the first).
+            return self.sentence(text)
         if self._fill(intent, slots, asking, canon):
             return self.complete(intent, slots)
         fresh = self.sentence(text)
@@ -248,7 +251,12 @@ class Planner:
         text = canon
         if intent == "task":
             text = re.sub(r"\b(?:un )?coup de main\b", " ", text, flags=re.IGNORECASE)
-            minutes, text = find_minutes(text)
+            ranged, _rest = find_moment(self._protect(text), self.now, self.tz, past=True)
+            if ranged.start is not None and ranged.end is not None:
+                # "de 14h à 17h": the hours given are the range's length (3 h), never its first hour (14 h).
+                minutes = _range_minutes(ranged.start, ranged.end)
+            else:
+                minutes, text = find_minutes(text)
             if minutes:
                 slots["minutes"] = minutes
         moment, rest = find_moment(self._protect(text), self.now, self.tz, past=intent == "task")
@@ -784,3 +792,9 @@ class Planner:
         if self._spaces_named(folded):
             return "book"
         return "book"
+
+
+def _range_minutes(start: time, end: time) -> int:
+    """The minutes from ``start`` to ``end`` on the clock (an evening range may end after midnight)."""
+    minutes = (end.hour * 60 + end.minute - start.hour * 60 - start.minute) % (24 * 60)
+    return minutes

@@ -45,6 +45,8 @@ def clean(text: str) -> str:
         if raw.startswith("@"):
             continue
         word = raw.strip(_PUNCT_EDGES)
+        if word.startswith("@"):
+            continue  # a mention in quotes or brackets («@bot»): dropped like a bare one
         if word.endswith("'") and len(word) > 1:
             word = word[:-1]
         key = fold(word)

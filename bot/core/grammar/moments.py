@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,20 @@ class WhenArg(Arg):
         return "demain" if self.need == "day" else "demain 14h-16h"
 
 
+_HOUR = r"(?:[01]?\d|2[0-3])\s*(?:h|:)\s*(?:[0-5]\d)?"
+LEADING_HOURS = re.compile(
+    rf"^\s*(?:de\s+|from\s+)?(?P<a>{_HOUR})\s*(?:-|–|à|a|to)\s*(?P<b>{_HOUR}|(?:[01]?\d|2[0-3]))(?![\w:])",
+    re.IGNORECASE)
+
+
+def _span_minutes(match: re.Match[str]) -> int:
+    def minutes(value: str) -> int:
+        hour, _, minute = re.sub(r"\s", "", value).lower().replace(":", "h").partition("h")
+        return int(hour) * 60 + int(minute or 0)
+
+    return (minutes(match["b"]) - minutes(match["a"])) % (24 * 60) or 24 * 60
+
+
 class DurationArg(Arg):
     """A leading length: 2h, 2h30, 1.5h, 1,5 h, 45min, 1 heure et demie. The handler gets minutes."""
 
@@ -79,6 +94,11 @@ class DurationArg(Arg):
     def read(self, ctx: Ctx, text: str) -> tuple[int | None, str]:
         if not text:
             return None, text
+        hours_given = LEADING_HOURS.match(text)
+        if hours_given:
+            # "14h-17h repair café": the hours the member was there, whose length is what is logged (3 h),
+            # never the first hour read as a length (14 h).
+            return _span_minutes(hours_given), text[hours_given.end():].strip()
         try:
             return split_duration(text)
         except DurationError as error:
