@@ -252,6 +252,7 @@ class Planner:
         if intent == "task":
             text = re.sub(r"\b(?:un )?coup de main\b", " ", text, flags=re.IGNORECASE)
             ranged, _rest = find_moment(self._protect(text), self.now, self.tz, past=True)
+            minutes: int | None
             if ranged.start is not None and ranged.end is not None:
                 # "de 14h à 17h": the hours given are the range's length (3 h), never its first hour (14 h).
                 minutes = _range_minutes(ranged.start, ranged.end)
