@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import logging
 import re
@@ -72,6 +73,7 @@ STORE_RETRY_S = 1.0
 POLL_GATE_WAIT_S = 1.0
 CONNECTION_POOL = 32
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+PHOTO_IDS_KEPT = 64  # file_ids remembered (one per image; a weekly digest has one chart per language)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 COMMAND_NAME_RE = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -174,6 +176,9 @@ class TelegramAdapter:
         # Group button presses not answered yet (callback query id -> its time-out), see POPUP_WAIT_S.
         self._unanswered: dict[str, asyncio.TimerHandle] = {}
         self._titles: dict[str, str] = {}  # group titles recorded for reports (see _remember_title)
+        # Images uploaded once (sha256 -> Telegram's file_id): a digest to 1,000 chats uploads its chart once.
+        self._photo_ids: dict[str, str] = {}
+        self._uploads: dict[str, asyncio.Lock] = {}  # an image being uploaded: the other chats wait for its id
         self.state = TelegramChatState(engine)
         # Telegram allows one getUpdates caller per bot: with several processes on one database, only the
         # one this says yes to (the App sets it: the scheduler-lock holder) polls. None: always poll.
@@ -649,14 +654,43 @@ class TelegramAdapter:
             image = reply.image
             caption = chunks[0] if len(chunks) == 1 and utf16_units(chunks[0]) <= MAX_CAPTION_UNITS else None
             rest = [] if caption is not None else chunks
+            digest = hashlib.sha256(image).hexdigest()
+            photo_ids, uploads = self._photo_ids, self._uploads
+
+            async def upload(chat: int | str, file: bytes | str) -> Message:
+                return await bot.send_photo(
+                    chat, file, caption=caption, parse_mode=html if caption else None,
+                    reply_markup=markup if not rest else None, reply_parameters=quote,
+                    filename=reply.image_name, message_thread_id=topic,
+                )
+
+            async def first_upload(chat: int | str) -> Message:
+                lock = uploads.setdefault(digest, asyncio.Lock())
+                try:
+                    async with lock:
+                        known = photo_ids.get(digest)
+                        if known is not None:  # uploaded meanwhile for another chat
+                            return await upload(chat, known)
+                        sent = await upload(chat, image)
+                        if sent.photo:
+                            while len(photo_ids) >= PHOTO_IDS_KEPT:
+                                photo_ids.pop(next(iter(photo_ids)))
+                            photo_ids[digest] = sent.photo[-1].file_id
+                        return sent
+                finally:
+                    if not lock.locked() and uploads.get(digest) is lock:
+                        del uploads[digest]
 
             async def photo(chat: int | str) -> object:
                 try:
-                    return await bot.send_photo(
-                        chat, image, caption=caption, parse_mode=html if caption else None,
-                        reply_markup=markup if not rest else None, reply_parameters=quote,
-                        filename=reply.image_name, message_thread_id=topic,
-                    )
+                    known = photo_ids.get(digest)
+                    if known is not None:  # sent before: Telegram's file_id, not the bytes again
+                        try:
+                            return await upload(chat, known)
+                        except BadRequest as error:
+                            log.info("file_id refused (%s); uploading the image again", error.message)
+                            photo_ids.pop(digest, None)
+                    return await first_upload(chat)
                 except BadRequest as error:  # an image Telegram refuses: its text still goes
                     log.info("sendPhoto refused (%s); sending the text alone", error.message)
                     if caption is None:

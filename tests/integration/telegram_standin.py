@@ -59,6 +59,10 @@ class _Failure:
     after: int = 0  # calls to let through before this failure
 
 
+class BadRequestError(Exception):
+    """A call the Bot API answers with 400 and this description."""
+
+
 @dataclass
 class BotApiStandIn:
     token: str = "123456:TEST-token_for-the-stand-in"
@@ -68,6 +72,7 @@ class BotApiStandIn:
     chats: dict[str, dict[str, Any]] = field(default_factory=dict)
     # chat id -> user id -> "creator" or "administrator" (getChatMember); everyone else is a "member"
     admins: dict[str, dict[int, str]] = field(default_factory=dict)
+    photo_files: dict[str, bytes] = field(default_factory=dict)  # file_id -> the photo uploaded (sendPhoto)
 
     def __post_init__(self) -> None:
         self.bot_id = int(self.token.split(":")[0])
@@ -78,6 +83,7 @@ class BotApiStandIn:
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
+        self._photo_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._failures: dict[str, deque[_Failure]] = {}
         self._closing = False
@@ -306,9 +312,13 @@ class BotApiStandIn:
             call.outcome = "400"
             missing = f"Bad Request: the stand-in does not implement {method}"
             return self._answer({"ok": False, "error_code": 400, "description": missing}, 400)
-        result = handler(params)
-        if asyncio.iscoroutine(result):
-            result = await result
+        try:
+            result = handler(params)
+            if asyncio.iscoroutine(result):
+                result = await result
+        except BadRequestError as error:
+            call.outcome = "400"
+            return self._answer({"ok": False, "error_code": 400, "description": str(error)}, 400)
         return self._answer({"ok": True, "result": result}, 200)
 
     @staticmethod
@@ -367,7 +377,14 @@ class BotApiStandIn:
         return self._bot_message(params, text=html.unescape(TAG_RE.sub("", params["text"])))
 
     def _api_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
-        photo = [{"file_id": "photo-1", "file_unique_id": "u1", "width": 1, "height": 1}]
+        """An upload (bytes) gets a new file_id; a string must be a file_id given before, as on Telegram."""
+        file_id = params["photo"]
+        if isinstance(file_id, bytes):
+            file_id = f"photo-{next(self._photo_ids)}"
+            self.photo_files[file_id] = params["photo"]
+        elif file_id not in self.photo_files:
+            raise BadRequestError("Bad Request: wrong file identifier/HTTP URL specified")
+        photo = [{"file_id": file_id, "file_unique_id": f"u-{file_id}", "width": 1, "height": 1}]
         caption = params.get("caption")
         content: dict[str, Any] = {"photo": photo}
         if caption:
