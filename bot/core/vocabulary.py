@@ -188,3 +188,15 @@ def phrase_variants(phrase: str) -> set[str]:
     if "'" in folded:
         out |= {folded.replace("'", " "), folded.replace("'", "")}
     return out
+
+
+# Words of space names said in English, read as the French words places name their spaces with (the
+# spaces file is written in French): "the meeting room" -> "salle reunion", "the small room" -> "petite
+# salle". Only tried when the words as typed name no space (refs.find_space), and a space is still taken
+# only when exactly one fits. Empty: a word that says nothing about which space ("room" after "meeting").
+SPACE_WORDS_EN: dict[str, str] = {
+    "meeting": "reunion", "small": "petite", "little": "petite", "big": "grande", "large": "grande",
+    "kitchen": "cuisine", "printer": "imprimante", "cutter": "decoupeuse", "workshop": "atelier",
+    "wood": "bois", "sewing": "couture", "garden": "jardin", "room": "salle", "hall": "salle",
+    "desk": "poste", "studio": "studio", "office": "bureau", "coworking": "coworking", "3d": "3d",
+}

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from bot.core import vocabulary as V
 from bot.core.errors import UserError
 from bot.core.grammar.args import LEADING, MARKED, REST, Arg
 from bot.core.grammar.pieces import squash, strip_fillers
@@ -17,6 +18,7 @@ from storage.spaces import (
     SpaceKey,
     SpaceNotFound,
     SpaceView,
+    match_space,
     space_keys,
     space_view,
     split_space_and_rest,
@@ -46,7 +48,36 @@ def space_error(ctx: Ctx, error: LookupError) -> UserError:
 def find_space(spaces: Sequence[S], text: str) -> tuple[S, str]:
     """The space the text starts with, articles and fillers ignored ('la salle de réunion demain',
     "l'open space", 'un poste en coworking'): the longest leading words naming exactly one space."""
-    return split_space_and_rest(spaces, strip_fillers(text))
+    text = strip_fillers(text)
+    try:
+        space, rest = split_space_and_rest(spaces, text)
+    except SpaceNotFound as not_found:
+        found = _english_space(spaces, text)
+        if found is None:
+            raise not_found from None
+        return found
+    longer = _english_space(spaces, text)  # "laser cutter friday": the same space, named by more words
+    if longer is not None and longer[0] is space and len(longer[1]) < len(rest):
+        return longer
+    return space, rest
+
+
+def _english_space(spaces: Sequence[S], text: str) -> tuple[S, str] | None:
+    """'meeting room next monday …' -> (Salle de réunion, 'next monday …'): the leading words read through
+    the English words of space names (vocabulary.SPACE_WORDS_EN), when that names exactly one space."""
+    words = text.split()
+    translated = [V.SPACE_WORDS_EN.get(V.fold(w), V.fold(w)) for w in words[:6]]
+    if translated == [V.fold(w) for w in words[:6]]:
+        return None  # nothing English in it: what was typed was already tried
+    for count in range(len(translated), 0, -1):
+        if V.fold(words[count - 1]) not in V.SPACE_WORDS_EN and count > 1:
+            continue  # the space's words end with a word read through the table, not with the day
+        try:
+            space = match_space(spaces, " ".join(translated[:count]))
+        except (SpaceNotFound, AmbiguousSpace):
+            continue
+        return space, " ".join(words[count:])
+    return None
 
 
 class SpaceArg(Arg):
