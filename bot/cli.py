@@ -11,11 +11,17 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.types import Platform
 
 EXIT_CONFIG = 2
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from storage.volunteer_rules import Period
 
 
 def _setup_logging(settings: Settings, quiet: bool = False) -> None:
@@ -93,6 +99,54 @@ def _spaces_import(settings: Settings, path: Path) -> int:
     return 0
 
 
+def _site_report(session: Session, settings: Settings, args: argparse.Namespace, period: Period) -> int:
+    """``--site <slug>``: one place's report; ``--site network``: the places side by side with the total, then
+    each report (CSV: a place's items are ``site:<slug>/…``)."""
+    from bot.core.i18n import translator_for
+    from handlers.report import (
+        PRESETS,
+        network_lines,
+        render_csv,
+        render_markdown,
+        render_network_csv,
+        render_network_markdown,
+        render_preset_csv,
+        render_preset_markdown,
+    )
+    from storage.places import places
+    from storage.report import build_report, network_reports
+
+    translator = translator_for(args.lang or settings.language, settings.timezone)
+    if args.site in {"network", "reseau", "réseau", "all"}:
+        total, parts = network_reports(session, period, settings.tz, settings.volunteer_hour_value)
+        if args.format in PRESETS and args.as_csv:
+            print(render_preset_csv(total, args.format, translator) + "".join(
+                render_preset_csv(r, args.format, translator, site=slug, header=False) for slug, r in parts), end="")
+        elif args.format in PRESETS:
+            print("\n".join(network_lines(total, parts, translator)) + "\n\n" + "\n".join(
+                render_preset_markdown(r, args.format, translator) for r in [total] + [r for _, r in parts]), end="")
+        elif args.format == "csv":
+            print(render_network_csv(total, parts), end="")
+        else:
+            print(render_network_markdown(total, parts, translator))
+        return 0
+    site = next((s for s in places(session) if s.slug == args.site), None)
+    if site is None:
+        known = ", ".join(s.slug for s in places(session))
+        print(f"error: --site: no place {args.site!r} (places: {known}, or network)", file=sys.stderr)
+        return 1
+    report = build_report(session, period, settings.tz, settings.volunteer_hour_value, with_names=args.names,
+                          site_id=site.id)
+    if args.format in PRESETS:
+        print(render_preset_csv(report, args.format, translator, site=site.slug) if args.as_csv
+              else render_preset_markdown(report, args.format, translator), end="")
+    elif args.format == "csv":
+        print(render_csv(report, site=site.slug), end="")
+    else:
+        print(render_markdown(report, translator))
+    return 0
+
+
 def _report(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import datetime
 
@@ -115,6 +169,8 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     try:
         upgrade(engine)
         with session_scope(engine) as session:
+            if args.site:
+                return _site_report(session, settings, args, period)
             report = build_report(session, period, settings.tz, settings.volunteer_hour_value, with_names=args.names)
     finally:
         engine.dispose()
@@ -206,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Markdown (default), CSV, or a funder's figures with definitions and sources")
     report.add_argument("--csv", dest="as_csv", action="store_true", help="a funder's figures as CSV, not Markdown")
     report.add_argument("--names", action="store_true", help="add each volunteer's hours, by name")
+    report.add_argument("--site", default=None, metavar="SLUG",
+                        help="one place's report, or 'network': the places side by side with the total")
     report.add_argument("--lang", choices=["fr", "en"], default=None, help="language of the Markdown report")
     attestations = sub.add_parser("attestations", help="every volunteer's yearly attestation (PDF) and the CEC")
     attestations.add_argument("--year", type=int, required=True, help="the year, e.g. 2026")

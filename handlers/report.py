@@ -19,7 +19,7 @@ from bot.core.router import Router, fold
 from bot.core.types import Reply
 from handlers.decisions.log import decisions_line
 from handlers.volunteers import period_label, today_of
-from storage.report import RATE_SETTING, ActivityReport, RatePart, build_report
+from storage.report import RATE_SETTING, ActivityReport, RatePart, build_report, network_reports
 from storage.volunteer_rules import PeriodError, parse_period
 
 router = Router("report")
@@ -44,7 +44,8 @@ def render_markdown(report: ActivityReport, t: Translator, *, max_events: int | 
     """Headings and bullet lists: valid Markdown for the annual report, and readable as plain text in a chat."""
     _ = t.gettext
     fmt = t.fmt_duration
-    lines = ["# " + _("Activity report — {period}").format(period=period_label(t, report.period)), ""]
+    lines = ["# " + _("Activity report — {period}").format(period=period_label(t, report.period))
+             + (f" — {report.place}" if report.place else ""), ""]
 
     lines.append("## " + _("Space bookings"))
     for space in report.spaces:
@@ -181,9 +182,16 @@ def _short_day(t: Translator, day: date) -> str:
 CSV_HEADER = ("section", "item", "metric", "value")
 
 
-def render_csv(report: ActivityReport) -> str:
+def _site_item(site: str | None, section: str, item: str) -> str:
+    """A place's rows keep the four columns; their item says the place: ``site:orgelet/total``."""
+    return item if site is None or section == "period" else f"site:{site}/{item}"
+
+
+def render_csv(report: ActivityReport, *, site: str | None = None, header: bool = True) -> str:
     """One figure per row (section, item, metric, value): easy to filter or pivot in a spreadsheet.
-    Machine-readable: English keys, dot decimals, hours as decimal numbers, rates between 0 and 1."""
+    Machine-readable: English keys, dot decimals, hours as decimal numbers, rates between 0 and 1.
+    ``site``: one place's report, its items prefixed ``site:<slug>/`` (and, without ``header``, no period rows:
+    the lines that follow a network's CSV)."""
     rows: list[tuple[str, str, str, object]] = [
         ("period", report.period.key, "first_day", report.period.start.isoformat()),
         ("period", report.period.key, "last_day", (report.period.end - timedelta(days=1)).isoformat()),
@@ -256,9 +264,53 @@ def render_csv(report: ActivityReport) -> str:
         rows += [("volunteer", report.member_names.get(mid, str(mid)), "cec", flag) for mid, flag in report.cec.items()]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerows(rows)
+    if header:
+        writer.writerow(CSV_HEADER)
+    writer.writerows((section, _site_item(site, section, item), metric, value) for section, item, metric, value in rows
+                     if header or section != "period")
     return buffer.getvalue()
+
+
+def render_network_csv(total: ActivityReport, places: list[tuple[str, ActivityReport]]) -> str:
+    """The network's rows as for one place, then each place's rows with items ``site:<slug>/…``."""
+    return render_csv(total) + "".join(render_csv(report, site=slug, header=False) for slug, report in places)
+
+
+def network_lines(total: ActivityReport, places: list[tuple[str, ActivityReport]], t: Translator) -> list[str]:
+    """The places side by side, what belongs to no place, and the network's total (a Markdown table)."""
+    _ = t.gettext
+
+    def column(r: ActivityReport) -> list[Decimal]:
+        events = r.events
+        return [Decimal(sum(s.bookings for s in r.spaces)), _hours(sum(s.booked_minutes for s in r.spaces)),
+                Decimal(events.count if events else 0), Decimal(events.attendance if events else 0),
+                Decimal(r.volunteers.shifts), Decimal(r.volunteers.places_taken), _hours(r.volunteers.minutes)]
+
+    columns = [(r.place or slug, column(r)) for slug, r in places]
+    whole = column(total)
+    rest = [w - sum((c[i] for _, c in columns), Decimal(0)) for i, w in enumerate(whole)]
+    heads = [name for name, _ in columns]
+    values = [c for _, c in columns]
+    if any(rest):
+        heads.append(_("(at no place in particular)"))
+        values.append(rest)
+    heads.append(_("Network (total)"))
+    values.append(whole)
+    labels = [_("Bookings"), _("Hours booked"), _("Events"), _("Sign-ups"), _("Shifts offered"), _("Places taken"),
+              _("Volunteer hours")]
+    lines = ["| | " + " | ".join(heads) + " |", "|---|" + "---:|" * len(heads)]
+    lines += [f"| {label} | " + " | ".join(_number(t, v[i]) for v in values) + " |" for i, label in enumerate(labels)]
+    return lines
+
+
+def render_network_markdown(total: ActivityReport, places: list[tuple[str, ActivityReport]], t: Translator,
+                            *, max_events: int | None = None) -> str:
+    """The network's figures by place side by side, then the network's full report and each place's."""
+    lines = ["# " + t.gettext("Report by place — {period}").format(period=period_label(t, total.period)), ""]
+    lines += network_lines(total, places, t)
+    parts = [render_markdown(total, t, max_events=max_events)]
+    parts += [render_markdown(report, t, max_events=max_events) for _, report in places]
+    return "\n".join(lines) + "\n\n" + "\n\n".join(parts)
 
 
 @router.command("report", aliases=["bilan"], coordinator_only=True,
@@ -270,17 +322,52 @@ def report(ctx: Ctx, args: str) -> Reply:
     with_names = any(fold(w) in NAME_WORDS for w in words)
     preset = next((fold(w) for w in words if fold(w) in PRESETS), None)
     words = [w for w in words if fold(w) not in NAME_WORDS and fold(w) not in PRESETS]
+    site, words = _report_place(ctx, words)
     try:
         period = parse_period(" ".join(words), today_of(ctx))
     except PeriodError:
         raise UserError(ctx._("Which period? month, year, a month like 2026-11 or a year like 2026."),
                         example="/report 2026-11") from None
-    figures = build_report(ctx.session, period, ctx.tz, ctx.settings.volunteer_hour_value, with_names=with_names)
+    if site == NETWORK:
+        total, places = network_reports(ctx.session, period, ctx.tz, ctx.settings.volunteer_hour_value)
+        if preset is not None:
+            return Reply("\n".join(network_lines(total, places, ctx.translator)) + "\n\n"
+                         + "\n".join(render_preset_markdown(r, preset, ctx.translator)
+                                     for r in [total] + [r for _, r in places]))
+        return Reply(render_network_markdown(total, places, ctx.translator, max_events=CHAT_EVENT_LINES))
+    figures = build_report(ctx.session, period, ctx.tz, ctx.settings.volunteer_hour_value, with_names=with_names,
+                           site_id=site if isinstance(site, int) else None)
     if preset is not None:
         shown = Reply(render_preset_markdown(figures, preset, ctx.translator))
     else:
         shown = Reply(render_markdown(figures, ctx.translator, max_events=CHAT_EVENT_LINES))
     return ctx.privately(shown) if with_names else shown  # names: never in a group
+
+
+NETWORK = "network"
+NETWORK_WORDS = {"reseau", "network", "lieux", "places"}
+
+
+def _report_place(ctx: Ctx, words: list[str]) -> tuple[int | str | None, list[str]]:
+    """In a network of places, a last word naming a place gives that place's report, ``réseau`` the places side
+    by side with the total (issue 18). With one place, nothing is read: the words are the period's."""
+    from storage.places import find_place, is_network
+
+    if not words or not is_network(ctx.session):
+        return None, words
+    last = fold(words[-1])
+    if last in NETWORK_WORDS:
+        return NETWORK, words[:-1]
+    try:
+        parse_period(last, today_of(ctx))
+        return None, words  # a period, not a place
+    except PeriodError:
+        pass
+    try:
+        site = find_place(ctx.session, words[-1])
+    except LookupError:
+        return None, words  # not a place: the period's parser says what it expects
+    return site.id, words[:-1]
 
 
 # --- Funders' presets ------------------------------------------------------------------------------------
@@ -377,20 +464,25 @@ def preset_figures(report: ActivityReport, preset: str) -> list[Figure]:
     return [figure for key in PRESET_FIGURES[preset] for figure in every[key]]
 
 
-def render_preset_csv(report: ActivityReport, preset: str, t: Translator) -> str:
-    """The usual four columns first (the same keys as the full CSV), then what each figure is and its source."""
+def render_preset_csv(report: ActivityReport, preset: str, t: Translator, *, site: str | None = None,
+                      header: bool = True) -> str:
+    """The usual four columns first (the same keys as the full CSV), then what each figure is and its source.
+    ``site``: one place's figures, items prefixed ``site:<slug>/`` as in the full CSV."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow((*CSV_HEADER, "label", "definition", "source"))
+    if header:
+        writer.writerow((*CSV_HEADER, "label", "definition", "source"))
     for figure in preset_figures(report, preset):
-        writer.writerow((figure.section, figure.item, figure.metric, figure.value, t.gettext(figure.label),
+        writer.writerow((figure.section, _site_item(site, figure.section, figure.item), figure.metric,
+                         figure.value, t.gettext(figure.label),
                          t.gettext(figure.definition), " ; ".join(t.gettext(s) for s in figure.source.split(" ; "))))
     return buffer.getvalue()
 
 
 def render_preset_markdown(report: ActivityReport, preset: str, t: Translator) -> str:
     _ = t.gettext
-    lines = ["# " + _(PRESETS[preset]) + " — " + period_label(t, report.period), "",
+    lines = ["# " + _(PRESETS[preset]) + " — " + period_label(t, report.period)
+             + (f" — {report.place}" if report.place else ""), "",
              "| " + " | ".join((_("Figure"), _("Value"), _("What it counts"), _("Source"))) + " |",
              "|---|---:|---|---|"]
     for figure in preset_figures(report, preset):

@@ -268,6 +268,7 @@ class ActivityReport:
     # Compte d'engagement citoyen, for a year asked with names: member id -> "eligible" | "partial"
     cec: dict[int, str] = field(default_factory=dict)
     decisions: DecisionFigures | None = None  # issue 17: decisions closed in the period, participation
+    place: str = ""  # issue 18: the place's name when the report is one place's ("": the whole network)
 
     @property
     def visits_total(self) -> int:
@@ -419,47 +420,72 @@ def with_attendance(session: Session, rows: list[EventRow], event_of: dict[int |
 
 
 def build_report(
-    session: Session, period: Period, tz: ZoneInfo, hour_value: Decimal | None = None, *, with_names: bool = False
+    session: Session, period: Period, tz: ZoneInfo, hour_value: Decimal | None = None, *, with_names: bool = False,
+    site_id: int | None = None,
 ) -> ActivityReport:
-    """``hour_value``: VOLUNTEER_HOUR_VALUE when set; None values each day's hours at that day's SMIC."""
+    """``hour_value``: VOLUNTEER_HOUR_VALUE when set; None values each day's hours at that day's SMIC.
+    ``site_id`` (issue 18): one place's report — its spaces' bookings and opening hours, the events held at its
+    spaces, the shifts at its spaces or on its rota lines. Logged volunteer hours, daily visitors and decisions
+    belong to no place: they are in the network's report only."""
     start, end = period.bounds(tz)
     window = (start, end)
     days = local_days(period)
+    at_place: set[int] | None = None
+    if site_id is not None:
+        at_place = {i for i in session.exec(select(Space.id).where(Space.site_id == site_id)) if i is not None}
 
     bookings = booking_rows(session, start, end)
+    if at_place is not None:
+        bookings = [b for b in bookings if b.space_id in at_place]
     by_space: dict[int, list[BookingRow]] = defaultdict(list)
     for booking in bookings:
         by_space[booking.space_id].append(booking)
     spaces = []
     all_windows: list[Interval] = []
-    for space in session.exec(select(Space).order_by(col(Space.site_id), col(Space.name))):
+    every_space = list(session.exec(select(Space).order_by(col(Space.site_id), col(Space.name))))
+    from storage.places import display_names, site_names
+
+    shown_as = display_names(every_space, site_names(session))  # "Salle de réunion (Orgelet)" in a network
+    for space in every_space:
         assert space.id is not None
+        if site_id is not None and space.site_id != site_id:
+            continue
         if space.closed and not by_space[space.id]:
             continue
         hours = hours_from_json(space.opening_hours)
         open_windows = [w for day in days for w in open_intervals(hours, day, tz)]
         if not space.closed:
             all_windows += open_windows
-        spaces.append(space_figures(space, by_space[space.id], window, open_windows))
+        spaces.append(replace(space_figures(space, by_space[space.id], window, open_windows),
+                              name=shown_as.get(space.id, space.name)))
 
     events = event_rows(session, start, end)
+    if at_place is not None and events is not None:
+        held = _occurrences_at(session, [e.number for e in events], at_place)
+        events = [e for e in events if e.number in held]
 
-    entries = task_totals(session, period.start, period.end)
+    entries = task_totals(session, period.start, period.end) if site_id is None else []
     slugs = project_slugs(session, (project_id for _, project_id, _ in entries))
     taken = func.count(col(ShiftSignup.id))
-    shift_rows = session.exec(
-        select(Shift.places, taken).join(ShiftSignup, col(ShiftSignup.shift_id) == Shift.id, isouter=True)
-        .where(Shift.status == "open", Shift.start >= start, Shift.start < end).group_by(col(Shift.id))
-    ).all()
+    shift_rows: list[tuple[int | None, int | None, int, int]] = [tuple(row) for row in session.exec(  # type: ignore[misc]
+        select(Shift.id, Shift.space_id, Shift.places, taken)
+        .join(ShiftSignup, col(ShiftSignup.shift_id) == Shift.id, isouter=True)
+        .where(Shift.status == "open", Shift.start >= start, Shift.start < end).group_by(col(Shift.id)))]
+    if at_place is not None:
+        from storage.places import shift_places
+
+        on_line = shift_places(session, [int(row[0] or 0) for row in shift_rows])
+        shift_rows = [row for row in shift_rows
+                      if row[1] in at_place or on_line.get(int(row[0] or 0)) == site_id]
+    shift_ids = [int(row[0] or 0) for row in shift_rows]
     volunteers = volunteer_figures(
         ((mid, slugs.get(pid) if pid is not None else None, minutes) for mid, pid, minutes in entries),
-        ((places, int(count)) for places, count in shift_rows))
+        ((places, int(count)) for _, _, places, count in shift_rows))
 
     active: set[int] = {b.member_id for b in bookings if start <= b.start < end}
     active |= {mid for mid, _, _ in entries}
     active |= set(session.exec(
-        select(ShiftSignup.member_id).join(Shift, col(Shift.id) == ShiftSignup.shift_id)
-        .where(Shift.status == "open", Shift.start >= start, Shift.start < end)))
+        select(ShiftSignup.member_id).where(col(ShiftSignup.shift_id).in_(shift_ids)))) if shift_ids else set()
     for event in events or []:
         active |= event.member_ids
 
@@ -469,7 +495,7 @@ def build_report(
         came |= event.present_ids
     from storage.attendance import visits_between
 
-    visits = visits_between(session, period.start, period.end)
+    visits = visits_between(session, period.start, period.end) if site_id is None else {}
 
     names: dict[int, str] = {}
     if with_names and volunteers.per_member:
@@ -486,7 +512,8 @@ def build_report(
     parts = rate_parts(period.start, period.end, hour_value)
     if len(parts) > 1:  # hours given before and after a change of the SMIC: each at its own rate
         parts = [RatePart(p.start, p.end, p.rate, p.source, p.since,
-                          sum(m for _, _, m in task_totals(session, p.start, p.end))) for p in parts]
+                          sum(m for _, _, m in task_totals(session, p.start, p.end)) if site_id is None else 0)
+                 for p in parts]
     else:
         parts = [RatePart(p.start, p.end, p.rate, p.source, p.since, volunteers.minutes) for p in parts]
     return ActivityReport(
@@ -494,5 +521,39 @@ def build_report(
         events=EventFigures(tuple(events)) if events is not None else None,
         volunteers=volunteers, active_members=len(active), rates=tuple(parts), member_names=names, tz=tz,
         visits=visits, unique_people=len(came), open_minutes=union_minutes(all_windows),
-        activities=activity_figures(events or []), cec=cec, decisions=decision_figures(session, start, end),
+        activities=activity_figures(events or []), cec=cec,
+        decisions=decision_figures(session, start, end) if site_id is None else None,
+        place=_place_name(session, site_id),
     )
+
+
+def _place_name(session: Session, site_id: int | None) -> str:
+    if site_id is None:
+        return ""
+    from storage.models import Site
+
+    site = session.get(Site, site_id)
+    return site.name if site is not None else ""
+
+
+def _occurrences_at(session: Session, occurrence_ids: list[int | None], spaces: set[int]) -> set[int | None]:
+    """The occurrences (of these) whose event is held at one of these spaces."""
+    from storage.models_events import Event, EventOccurrence
+
+    ids = [i for i in occurrence_ids if i is not None]
+    if not ids or not spaces:
+        return set()
+    return set(session.exec(select(EventOccurrence.id).join(Event, col(Event.id) == EventOccurrence.event_id)
+                            .where(col(EventOccurrence.id).in_(ids), col(Event.space_id).in_(list(spaces)))))
+
+
+def network_reports(
+    session: Session, period: Period, tz: ZoneInfo, hour_value: Decimal | None = None
+) -> tuple[ActivityReport, list[tuple[str, ActivityReport]]]:
+    """The network's report (everything) and each place's (slug, report), in the places' order."""
+    from storage.models import Site
+
+    total = build_report(session, period, tz, hour_value)
+    sites = session.exec(select(Site).order_by(col(Site.id))).all()
+    return total, [(site.slug, build_report(session, period, tz, hour_value, site_id=site.id))
+                   for site in sites if site.id is not None]

@@ -3,8 +3,13 @@ spaces file), Orgelet and Foncine. Now is Monday 23 November 2026, 10:00 Paris."
 
 from __future__ import annotations
 
+import csv
+import io
+
+import pytest
 from sqlmodel import Session, select
 
+from bot.cli import main
 from bot.core.outbox import reply_from_json
 from storage.models import Space
 from storage.models_places import PlaceInfo
@@ -345,3 +350,61 @@ def test_a_place_coordinator_runs_their_places_rota_and_members_see_their_place(
     [digest] = chat.say("carol", "/resume", group="g-orgelet")
     assert "ouverture" in digest.text and "inventaire" in digest.text and "fermeture" not in digest.text
     assert chat.text("alice", "/permanences retirer 1").startswith("Retiré")
+
+
+def report_network(chat: Chat) -> Chat:
+    two_places_with_members(chat)
+    chat.say("bob", "/reserver salle-orgelet mercredi 10h-12h")
+    chat.say("bob", "/reserver salle-orgelet jeudi 10h-11h")
+    chat.say("carol", "/reserver petite-salle mercredi 14h-15h")
+    chat.say("coord", '/evenement ajouter "Repair café" samedi 14h-18h lieu salle-orgelet places 12')
+    chat.say("coord", '/evenement ajouter "Atelier vélo" samedi 10h-12h lieu open-space places 6')
+    chat.say("coord", '/evenement ajouter "Marché" vendredi 17h-19h')
+    chat.say("bob", "/inscrire 1")
+    chat.say("carol", "/inscrire 1")
+    chat.say("carol", "/inscrire 2")
+    return chat
+
+
+def test_the_activity_report_per_place_and_for_the_network_in_every_format(
+        chat: Chat, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    report_network(chat)
+    orgelet = chat.text("coord", "/bilan 2026-11 orgelet")
+    assert orgelet.startswith("# Bilan d'activité — novembre 2026 — Orgelet")
+    assert "Repair café" in orgelet and "Atelier vélo" not in orgelet and "Marché" not in orgelet
+    network = chat.text("coord", "/bilan 2026-11 réseau")
+    table = [line for line in network.splitlines() if line.startswith("| ")]
+    assert table[0] == "| | La Fabrique | Orgelet | Foncine-le-Haut | (sans lieu particulier) | Réseau (total) |"
+    rows = {line.split(" | ")[0][2:]: [float(v.replace(",", ".")) for v in line.strip(" |").split(" | ")[1:]]
+            for line in table[1:] if not line.startswith("|---")}
+    assert rows["Réservations"] == [1, 2, 0, 0, 3]
+    assert rows["Événements"] == [1, 1, 0, 1, 3]
+    for values in rows.values():  # the network's total is the sum of the places (and what belongs to none)
+        assert sum(values[:-1]) == values[-1]
+    preset = chat.text("coord", "/bilan 2026-11 orgelet caf-evs")
+    assert "— Orgelet" in preset.splitlines()[0]
+    # a member gets no report, of a place or the network
+    assert "Seul" in chat.text("bob", "/bilan 2026-11 réseau")
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("TIMEZONE", "Europe/Paris")
+    monkeypatch.setenv("LANGUAGE", "fr")
+    capsys.readouterr()
+    assert main(["report", "--month", "2026-11", "--format", "csv", "--site", "network"]) == 0
+    rows_csv = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows_csv[0] == ["section", "item", "metric", "value"]
+    figures = {(s, i, m): v for s, i, m, v in rows_csv[1:]}
+    slugs = ("la-fabrique", "orgelet", "foncine")
+    for metric in ("events", "signups"):
+        assert int(figures[("events", "total", metric)]) == sum(
+            int(figures[("events", f"site:{slug}/total", metric)]) for slug in slugs) + (1 if metric == "events" else 0)
+    assert figures[("space", "site:orgelet/salle-orgelet", "bookings")] == "2"
+    assert main(["report", "--month", "2026-11", "--format", "csv", "--site", "orgelet"]) == 0
+    only = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert {row[1] for row in only[1:] if row[0] != "period"} <= {
+        i for i in (row[1] for row in only[1:]) if i.startswith("site:orgelet/")}
+    assert main(["report", "--month", "2026-11", "--format", "fabrique", "--site", "orgelet"]) == 0
+    assert "— Orgelet" in capsys.readouterr().out.splitlines()[0]
+    assert main(["report", "--month", "2026-11", "--format", "recensement", "--site", "network"]) == 0
+    assert "| Réseau (total) |" in capsys.readouterr().out
+    assert main(["report", "--month", "2026-11", "--site", "bief"]) == 1
