@@ -174,6 +174,87 @@ def parse_time_range(text: str) -> tuple[time, time]:
     return start, end
 
 
+_DAY_LEAD = {"tous", "les", "le", "chaque", "every", "on", "each", "the"}
+_DAY_JOIN = {",", "et", "and", "&", "/"}
+_DAY_TO = {"au", "a", "to", "-", "jusqu'au", "through", "thru"}
+_WEEKDAY_WORDS = {"semaine": (0, 1, 2, 3, 4), "weekdays": (0, 1, 2, 3, 4), "week-end": (5, 6),
+                  "weekend": (5, 6), "we": (5, 6), "jours": tuple(range(7)), "days": tuple(range(7)),
+                  "day": tuple(range(7)), "jour": tuple(range(7))}
+
+
+def split_weekdays(text: str) -> tuple[tuple[int, ...], str]:
+    """The weekdays a rota line starts with, as people write them, and the rest: 'lun-ven 9h-10h',
+    'tous les samedis 9h-10h', 'le mardi …', 'du lundi au vendredi …', 'lundi, mercredi et vendredi …',
+    'en semaine …', 'tous les jours …'. Raises RotaFormatError("weekdays") when no day is said."""
+    words = re.findall(r"[^\s,&/]+|[,&/]", text.strip())
+    if words and "-" in words[0].strip("-"):
+        try:
+            return parse_weekdays(words[0]), " ".join(words[1:])  # 'lun-ven', 'sam-lun'
+        except RotaFormatError:
+            pass
+    following = fold(words[1]).rstrip("s") if len(words) > 1 else ""
+    if words and fold(words[0]) in _EVERY_DAY and following not in {"le", "the"} and weekday_of(following) is None:
+        skip = 2 if following in {"day", "jour"} else 1  # 'every day 9-10am', 'tous 9h-10h', 'daily …'
+        return tuple(range(7)), " ".join(words[skip:])
+    days: list[int] = []
+    index, pending_range = 0, False
+    while index < len(words):
+        key = fold(words[index]).rstrip(".")
+        singular = key[:-1] if key.endswith("s") and weekday_of(key[:-1]) is not None else key
+        day = weekday_of(singular)
+        if day is not None:
+            if pending_range and days:
+                first = days[-1]
+                while first != day:
+                    first = (first + 1) % 7
+                    days.append(first)
+            else:
+                days.append(day)
+            pending_range = False
+        elif key in _WEEKDAY_WORDS and (not days or key.startswith("week")):
+            days.extend(_WEEKDAY_WORDS[key])
+        elif key in _DAY_TO and days:
+            pending_range = True
+        elif (key in _DAY_JOIN and days) or key in _DAY_LEAD or (key in {"du", "from", "en", "in", "the"} and not days):
+            pass
+        else:
+            break
+        index += 1
+    if not days or pending_range:
+        raise RotaFormatError("weekdays")
+    return tuple(sorted(set(days))), " ".join(words[index:])
+
+
+_SPOKEN_RANGE_RE = re.compile(
+    r"^(?:de\s+|from\s+)?(?P<h1>\d{1,2})(?:\s*[:h]\s*(?P<m1>\d{2})?)?\s*(?P<ap1>am|pm)?\s*"
+    r"(?:-|–|à|a|to|jusqu'à)\s*(?P<h2>\d{1,2})(?:\s*[:h]\s*(?P<m2>\d{2})?)?\s*(?P<ap2>am|pm)?(?=\s|$)",
+    re.IGNORECASE)
+
+
+def _clock_hour(hour: str, half: str | None) -> int:
+    value = int(hour)
+    if half and half.lower() == "pm" and value < 12:
+        return value + 12
+    if half and half.lower() == "am" and value == 12:
+        return 0
+    return value
+
+
+def split_time_range(text: str) -> tuple[tuple[time, time], str]:
+    """The hours a rota line gives, as people write them, and the rest: '08:30-09:30 2', '9h30 - 10h',
+    'de 9h à 10h', '9h à 10h30'. Raises RotaFormatError("times")."""
+    match = _SPOKEN_RANGE_RE.match(text.strip())
+    if match is None:
+        raise RotaFormatError("times")
+    first_half = match["ap1"] or (match["ap2"] if match["ap2"] and match["ap2"].lower() == "am" else None)
+    first = _clock_hour(match["h1"], first_half)
+    last = _clock_hour(match["h2"], match["ap2"])
+    if match["ap2"] and not match["ap1"] and match["ap2"].lower() == "pm" and first + 12 < last:
+        first += 12  # '2 to 4pm'
+    compact = f"{first}:{match['m1'] or '00'}-{last}:{match['m2'] or '00'}"
+    return parse_time_range(compact), text.strip()[match.end():].strip()
+
+
 def local_moment(day: date, at: time, tz: ZoneInfo) -> datetime:
     """A wall-clock time of a local day, in UTC. On the spring change a time that doesn't exist
     (02:30) reads as the same offset as before the change, i.e. an hour later (03:30)."""

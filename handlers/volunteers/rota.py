@@ -26,7 +26,7 @@ from storage import volunteers as store
 from storage.models import Site
 from storage.models_volunteers import RotaSlot
 from storage.places import rota_slot_place, set_rota_slot_place, shift_places
-from storage.volunteer_rules import MAX_PLACES, RotaFormatError, local_moment, parse_time_range, parse_weekdays
+from storage.volunteer_rules import MAX_PLACES, RotaFormatError, local_moment, split_time_range, split_weekdays
 
 ROTA_EXAMPLE = "/rota add ouverture lun-ven 08:30-09:30 1"
 MAX_ROTA_WEEKS = 12
@@ -50,9 +50,8 @@ def _slot_line(ctx: Ctx, slot: RotaSlot) -> str:
 def _read_days(ctx: Ctx, text: str) -> tuple[tuple[int, ...] | None, str]:
     if not text:
         return None, text
-    first, _, rest = text.partition(" ")
     try:
-        return parse_weekdays(first), rest
+        return split_weekdays(text)
     except RotaFormatError:
         raise UserError(ctx._("I couldn't read the days: write them like lun-ven, sam or mon,wed,fri."),
                         example=ROTA_EXAMPLE) from None
@@ -61,9 +60,8 @@ def _read_days(ctx: Ctx, text: str) -> tuple[tuple[int, ...] | None, str]:
 def _read_hours(ctx: Ctx, text: str) -> tuple[tuple[time, time] | None, str]:
     if not text:
         return None, text
-    first, _, rest = text.partition(" ")
     try:
-        return parse_time_range(first), rest
+        return split_time_range(text)
     except RotaFormatError:
         raise UserError(ctx._("I couldn't read the hours: write them like 08:30-09:30."),
                         example=ROTA_EXAMPLE) from None
