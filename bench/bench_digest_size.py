@@ -1,8 +1,9 @@
 """Database size after a year of weekly digests to 1,000 chats (SQLite): each week's digest, with its real
 chart (drawn by the digest's own code on the seeded example spaces), is written to the outbox as the job
-writes it (one row per chat, the PNG inside every row's payload) and marked sent. Printed: the size with
-no pruning, with the RETENTION_OUTBOX_DAYS pruning (the daily data-retention job, storage.privacy), and what
-the outbox would weigh if the picture were stored once per week and referenced. Asserts nothing.
+writes it, and marked sent: before, one row per chat with the PNG hex-encoded inside every row's payload; now,
+each week's chart stored once (outboximage) and the rows referring to it (bot/core/outbox.py). Printed side by
+side: the size with no pruning and with the RETENTION_OUTBOX_DAYS pruning (the daily data-retention job,
+storage.privacy, which also deletes charts no row refers to any more). Asserts nothing.
 
     .venv/bin/python bench/bench_digest_size.py [--chats 1000] [--weeks 52]
 """
@@ -10,7 +11,7 @@ the outbox would weigh if the picture were stored once per week and referenced. 
 from __future__ import annotations
 
 import argparse
-import json
+import hashlib
 import os
 import sqlite3
 import sys
@@ -41,28 +42,32 @@ def size_mib(path: str) -> float:
     return os.path.getsize(path) / 2**20
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--chats", type=int, default=1000)
-    parser.add_argument("--weeks", type=int, default=52)
-    args = parser.parse_args()
+def year_of_digests(args: argparse.Namespace, by_reference: bool) -> dict[str, float]:
+    """Sizes (MiB) of a database given a year of weekly digests, stored the old way (the PNG hex-encoded in
+    every row) or the new way (each week's chart once in outboximage, the rows referring to it)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = f"{tmp}/digest.db"
         settings = load_settings({"DATABASE_URL": f"sqlite:///{path}", "LOG_LEVEL": "WARNING"})
         app = App(settings, adapters=[])
         app.prepare(seed=True)
-        empty = size_mib(path)
+        sizes = {"empty": size_mib(path)}
         t = translator_for("fr", settings.timezone)
-        with session_scope(app.engine) as session:
-            first_day = START.astimezone(settings.tz).date()
-            picture = draw_chart(*occupancy_by_space(session, first_day, settings.tz), t, first_day)
-            payload = reply_to_json(compose_digest(session, t, START, picture))
-        bare_payload = json.dumps({**json.loads(payload), "image": "ref:1"}, ensure_ascii=False)
         db = sqlite3.connect(path, isolation_level=None)
+        picture, payload = b"", ""
         for week in range(args.weeks):
             now = START + timedelta(weeks=week)
+            if week == 0 or by_reference:  # the old way: one chart drawn (the size is the same every week)
+                with session_scope(app.engine) as session:
+                    day = now.astimezone(settings.tz).date()
+                    picture = draw_chart(*occupancy_by_space(session, day, settings.tz), t, day)
+                    reply = compose_digest(session, t, now, picture)
+                ref = hashlib.sha256(picture).hexdigest() if by_reference else None
+                payload = reply_to_json(reply, ref)
             stamp = now.strftime(FMT)
             db.execute("BEGIN")
+            if by_reference:
+                db.execute("INSERT OR IGNORE INTO outboximage (sha256, data, used_at) VALUES (?, ?, ?)",
+                           (hashlib.sha256(picture).hexdigest(), picture, stamp))
             db.executemany(
                 "INSERT INTO outboxmessage (platform, chat_id, payload, dedup_key, status, attempts, not_before, "
                 "created_at, sent_at) VALUES ('telegram', ?, ?, ?, 'sent', 1, ?, ?, ?)",
@@ -70,26 +75,39 @@ def main() -> None:
                  for n in range(args.chats)])
             db.execute("COMMIT")
         db.close()
-        full = size_mib(path)
+        sizes["full"] = size_mib(path)
         with session_scope(app.engine) as session:
             counts = prune_old_rows(session, START + timedelta(weeks=args.weeks),
                                     outbox_days=settings.retention_outbox_days,
                                     inbox_days=settings.retention_inbox_days,
                                     buttons_days=settings.retention_buttons_days)
-        pruned = size_mib(path)
+        sizes["pruned"] = size_mib(path)
+        sizes["rows_deleted"] = counts.get("outbox", 0)
+        sizes["images_deleted"] = counts.get("outbox_images", 0)
+        sizes["picture_kib"] = len(picture) / 1024
+        sizes["payload_bytes"] = len(payload)
+        sizes["retention_days"] = settings.retention_outbox_days
         app.engine.dispose()
-    rows = args.weeks * args.chats
-    kept_weeks = min(args.weeks, settings.retention_outbox_days // 7 + 1)
-    by_reference = (kept_weeks * args.chats * len(bare_payload) + kept_weeks * len(picture)) / 2**20
-    print(f"{args.weeks} weekly digests to {args.chats} chats ({rows} outbox rows); the chart is "
-          f"{len(picture) / 1024:.0f} KiB as PNG, {len(payload) / 1024:.0f} KiB per row as stored (hex in the JSON), "
-          f"{len(bare_payload)} bytes without it")
-    print(f"  empty database (migrated, example spaces): {empty:.1f} MiB")
-    print(f"  after a year, nothing pruned: {full:.1f} MiB")
-    print(f"  after a year with the daily retention job (RETENTION_OUTBOX_DAYS={settings.retention_outbox_days}, "
-          f"{counts.get('outbox', 0)} rows deleted): {pruned:.1f} MiB")
-    print(f"  reference: the kept weeks' rows with the picture stored once a week and referenced: "
-          f"~{by_reference:.1f} MiB of payload")
+    return sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--chats", type=int, default=1000)
+    parser.add_argument("--weeks", type=int, default=52)
+    args = parser.parse_args()
+    old = year_of_digests(args, by_reference=False)
+    new = year_of_digests(args, by_reference=True)
+    print(f"{args.weeks} weekly digests to {args.chats} chats ({args.weeks * args.chats} outbox rows); the chart "
+          f"is {old['picture_kib']:.0f} KiB as PNG; a row is {old['payload_bytes'] / 1024:.0f} KiB with the chart "
+          f"hex-encoded inside (before), {new['payload_bytes']:.0f} bytes with a reference (now)")
+    print(f"  {'':<58} {'before':>10} {'now':>10}")
+    print(f"  {'empty database (migrated, example spaces)':<58} {old['empty']:>7.1f}MiB {new['empty']:>7.1f}MiB")
+    print(f"  {'after a year, nothing pruned':<58} {old['full']:>7.1f}MiB {new['full']:>7.1f}MiB")
+    label = f"after a year with the retention job ({old['retention_days']:.0f} days)"
+    print(f"  {label:<58} {old['pruned']:>7.1f}MiB {new['pruned']:>7.1f}MiB")
+    print(f"  (the retention job deleted {new['rows_deleted']:.0f} rows and {new['images_deleted']:.0f} "
+          f"charts no row referred to any more)")
 
 
 if __name__ == "__main__":
