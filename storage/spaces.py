@@ -82,6 +82,11 @@ def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", fold(text)).strip()
 
 
+def key_of(text: str) -> str:
+    """How a space's name or slug is compared: accents, case, hyphens and punctuation ignored."""
+    return _key(text)
+
+
 @lru_cache(maxsize=8192)
 def _words(name: str, slug: str) -> tuple[str, ...]:
     return tuple(f"{_key(name)} {_key(slug)}".split())

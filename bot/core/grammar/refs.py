@@ -18,6 +18,7 @@ from storage.spaces import (
     SpaceKey,
     SpaceNotFound,
     SpaceView,
+    key_of,
     match_space,
     space_keys,
     space_view,
@@ -60,6 +61,19 @@ def find_space(spaces: Sequence[S], text: str) -> tuple[S, str]:
     if longer is not None and longer[0] is space and len(longer[1]) < len(rest):
         return longer
     return space, rest
+
+
+def _trailing_space(spaces: Sequence[S], text: str) -> tuple[S | None, str]:
+    """'… 12 places salle de réunion': a space's whole name or slug ending the text, without "lieu" before
+    it (only a whole name: the words of a title or a description never end up read as a space)."""
+    words = text.split()
+    exact = {key_of(s.name): s for s in spaces} | {key_of(s.slug): s for s in spaces}
+    for count in range(min(len(words), 6), 0, -1):
+        tail = strip_fillers(" ".join(words[-count:]))
+        found = exact.get(key_of(tail))
+        if found is not None and tail:
+            return found, " ".join(words[:-count])
+    return None, text
 
 
 def _english_space(spaces: Sequence[S], text: str) -> tuple[S, str] | None:
@@ -135,6 +149,7 @@ class SpaceArg(Arg):
                 except (SpaceNotFound, AmbiguousSpace):
                     continue
                 return space, squash(f"{text[: weak.start()]} {rest}")
+            return _trailing_space(spaces, text)
         return None, text
 
     def render(self, value: Any) -> str:
