@@ -278,3 +278,19 @@ def shift_places(session: Session, shift_ids: Sequence[int]) -> dict[int, int]:
                         .join(RotaSlotPlace, col(RotaSlotPlace.rota_slot_id) == Shift.rota_slot_id)
                         .where(col(Shift.id).in_(list(shift_ids)))).all()
     return {int(i or 0): site for i, site in rows}
+
+
+def shift_sites(session: Session, shift_ids: Sequence[int]) -> dict[int, int]:
+    """The place of each shift (shift id -> site id): its space's place, else its rota line's place. A shift
+    at no space and on no place's line is the network's (absent from the result)."""
+    from storage.models_volunteers import Shift
+
+    ids = list(shift_ids)
+    if not ids:
+        return {}
+    rows = session.exec(select(Shift.id, Space.site_id).join(Space, col(Space.id) == Shift.space_id)
+                        .where(col(Shift.id).in_(ids))).all()
+    result = {int(i or 0): site for i, site in rows}
+    for shift_id, site in shift_places(session, ids).items():
+        result.setdefault(shift_id, site)
+    return result

@@ -425,8 +425,8 @@ def build_report(
 ) -> ActivityReport:
     """``hour_value``: VOLUNTEER_HOUR_VALUE when set; None values each day's hours at that day's SMIC.
     ``site_id`` (issue 18): one place's report — its spaces' bookings and opening hours, the events held at its
-    spaces, the shifts at its spaces or on its rota lines. Logged volunteer hours, daily visitors and decisions
-    belong to no place: they are in the network's report only."""
+    spaces, the shifts at its spaces or on its rota lines and the hours logged for them. Other logged hours, daily
+    visitors and decisions belong to no place: they are in the network's report only."""
     start, end = period.bounds(tz)
     window = (start, end)
     days = local_days(period)
@@ -464,7 +464,8 @@ def build_report(
         held = _occurrences_at(session, [e.number for e in events], at_place)
         events = [e for e in events if e.number in held]
 
-    entries = task_totals(session, period.start, period.end) if site_id is None else []
+    entries = (task_totals(session, period.start, period.end) if site_id is None
+               else place_task_totals(session, period.start, period.end, site_id))
     slugs = project_slugs(session, (project_id for _, project_id, _ in entries))
     taken = func.count(col(ShiftSignup.id))
     shift_rows: list[tuple[int | None, int | None, int, int]] = [tuple(row) for row in session.exec(  # type: ignore[misc]
@@ -512,7 +513,8 @@ def build_report(
     parts = rate_parts(period.start, period.end, hour_value)
     if len(parts) > 1:  # hours given before and after a change of the SMIC: each at its own rate
         parts = [RatePart(p.start, p.end, p.rate, p.source, p.since,
-                          sum(m for _, _, m in task_totals(session, p.start, p.end)) if site_id is None else 0)
+                          sum(m for _, _, m in (task_totals(session, p.start, p.end) if site_id is None
+                                                else place_task_totals(session, p.start, p.end, site_id))))
                  for p in parts]
     else:
         parts = [RatePart(p.start, p.end, p.rate, p.source, p.since, volunteers.minutes) for p in parts]
@@ -525,6 +527,26 @@ def build_report(
         decisions=decision_figures(session, start, end) if site_id is None else None,
         place=_place_name(session, site_id),
     )
+
+
+def place_task_totals(
+    session: Session, first_day: date, end_day: date, site_id: int
+) -> list[tuple[int, int | None, int]]:
+    """(member id, project id, minutes) of the hours logged for shifts held at this place (at its spaces or on
+    its rota lines): a place's volunteer hours. Hours logged for no shift belong to the network only, so a
+    shared project's (#repair-cafe-itinerant) hours are counted once, in the network's total."""
+    from storage.models_volunteers import TaskEntry
+    from storage.places import shift_sites
+
+    rows = session.exec(select(TaskEntry.member_id, TaskEntry.project_id, TaskEntry.minutes, TaskEntry.shift_id)
+                        .where(TaskEntry.day >= first_day, TaskEntry.day < end_day,
+                               col(TaskEntry.shift_id).is_not(None))).all()
+    site_of = shift_sites(session, [int(r[3] or 0) for r in rows])
+    totals: dict[tuple[int, int | None], int] = defaultdict(int)
+    for member_id, project_id, minutes, shift_id in rows:
+        if site_of.get(int(shift_id or 0)) == site_id:
+            totals[(member_id, project_id)] += minutes
+    return [(mid, pid, minutes) for (mid, pid), minutes in totals.items()]
 
 
 def _place_name(session: Session, site_id: int | None) -> str:

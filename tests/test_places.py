@@ -408,3 +408,48 @@ def test_the_activity_report_per_place_and_for_the_network_in_every_format(
     assert main(["report", "--month", "2026-11", "--format", "recensement", "--site", "network"]) == 0
     assert "| Réseau (total) |" in capsys.readouterr().out
     assert main(["report", "--month", "2026-11", "--site", "bief"]) == 1
+
+
+def test_open_shifts_alerts_and_volunteer_hours_per_place(chat: Chat) -> None:
+    from bot.core.outbox import enqueue
+    from handlers.volunteers import alert_uncovered_shifts
+    from storage.db import session_scope
+
+    two_places_with_members(chat)
+    chat.say("coord", "/lieu ici orgelet", group="g-orgelet")
+    chat.say("coord", "/benevoles ici", group="g-orgelet")
+    chat.say("coord", "/benevoles ici", group="g-reseau")
+    before = len(chat.outbox())
+    chat.say("coord", '/besoin "Bar Orgelet" mardi 18h-22h 2 lieu salle-orgelet')
+    chat.say("coord", '/besoin "Bar Fabrique" mardi 18h-22h 1 lieu petite-salle')
+    chat.say("coord", '/besoin "Assemblée" mardi 10h-12h 1 #repair-cafe-itinerant')
+    chat.say("coord", '/besoin "Bar Fabrique jeudi" jeudi 18h-22h 1 lieu petite-salle')
+    chat.say("coord", '/besoin "Bar Orgelet jeudi" jeudi 18h-22h 1 lieu salle-orgelet')
+    posted = [(m.chat_id, reply_from_json(m.payload).text) for m in chat.outbox()[before:]]
+    assert sorted(c for c, t in posted if "Bar Orgelet" in t) == ["g-orgelet", "g-orgelet", "g-reseau", "g-reseau"]
+    assert sorted(c for c, t in posted if "Bar Fabrique" in t) == ["g-reseau", "g-reseau"]
+    assert sorted(c for c, t in posted if "Assemblée" in t) == ["g-orgelet", "g-reseau"]
+    bob = chat.text("bob", "/creneaux")
+    assert "Bar Orgelet" in bob and "Assemblée" in bob and "Bar Fabrique" not in bob
+    assert "/creneaux la-fabrique" in bob
+    assert "Bar Fabrique" in chat.text("bob", "/creneaux tout")
+    in_group = chat.text("carol", "/creneaux", group="g-orgelet")
+    assert "Bar Orgelet" in in_group and "Bar Fabrique" not in in_group
+    chat.say("bob", "/prendre 1")
+    chat.say("carol", "/prendre 2")
+    chat.clock.advance(days=1, hours=9)  # Tuesday 19:00: Thursday's shifts are within 48 hours and lack people
+    before = len(chat.outbox())
+    with session_scope(chat.app.engine) as session:
+        enqueue(session, alert_uncovered_shifts(session, chat.clock.now, chat.app.settings), chat.clock.now)
+    sent = {m.chat_id: reply_from_json(m.payload).text for m in chat.outbox()[before:] if m.chat_id.startswith("g-")}
+    assert "Bar Orgelet jeudi" in sent["g-orgelet"] and "Bar Fabrique jeudi" not in sent["g-orgelet"]
+    assert "Bar Orgelet jeudi" in sent["g-reseau"] and "Bar Fabrique jeudi" in sent["g-reseau"]
+
+    chat.clock.advance(days=1)
+    assert chat.text("bob", "/shift done 1").startswith("C'est noté")
+    assert chat.text("carol", "/shift done 2").startswith("C'est noté")
+    chat.say("alice", "/tache 2h réparations #repair-cafe-itinerant")
+    network = chat.text("coord", "/bilan 2026-11 réseau")
+    [hours] = [line for line in network.splitlines() if line.startswith("| Heures bénévoles |")]
+    # the shared project's hours, logged for no place's shift, are counted once: in the network's total
+    assert hours == "| Heures bénévoles | 4 | 4 | 0 | 2 | 10 |"

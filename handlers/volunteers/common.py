@@ -111,12 +111,23 @@ def coordinator_notices(
 
 def group_notices(
     session: Session, settings: Settings, build: Callable[[Translator], Reply], key: str, *,
-    except_chat: ChatRef | None = None,
+    except_chat: ChatRef | None = None, shift_id: int | None = None,
 ) -> list[Notice]:
-    """The same news to every volunteers' group (/volunteers here), in the place's language."""
+    """The same news to every volunteers' group (/volunteers here), in the place's language. ``shift_id``: news
+    of that shift; in a network of places, a group attached to another place (/place here) doesn't get it."""
     t = translator_for(settings.language, settings.timezone)
     notices = []
+    shift_site: int | None = None
+    if shift_id is not None:
+        from storage.places import is_network, shift_sites
+
+        shift_site = shift_sites(session, [shift_id]).get(shift_id) if is_network(session) else None
     for group in store.volunteer_groups(session):
+        if shift_site is not None:
+            from storage.places import chat_place
+
+            if chat_place(session, group.platform, group.chat_id) not in (None, shift_site):
+                continue
         chat = ChatRef(Platform(group.platform), group.chat_id, is_private=False)
         if except_chat is None or (chat.platform, chat.chat_id) != (except_chat.platform, except_chat.chat_id):
             notices.append(Notice(build(t), chat=chat, dedup_key=f"{key}:g{group.id}"))

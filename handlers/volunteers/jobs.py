@@ -3,6 +3,7 @@ shifts that are over."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session
@@ -10,7 +11,7 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.core.context import JobCtx
 from bot.core.i18n import Translator, translator_for
-from bot.core.types import Action, Notice, Reply
+from bot.core.types import Action, ChatRef, Notice, Platform, Reply
 from handlers.volunteers.common import BOARD_LINES, coordinator_notices, group_notices, router, shift_line, take_action
 from storage import volunteers as store
 from storage.models import Member
@@ -27,7 +28,7 @@ def alert_uncovered_shifts(session: Session, now: datetime, settings: Settings) 
         return []
     key = f"shifts-uncovered:{views[0].id}"
 
-    def message(t: Translator) -> Reply:
+    def message(t: Translator, views: list[store.ShiftView] = views) -> Reply:
         lines = [shift_line(t, v) for v in views[:BOARD_LINES]]
         if len(views) > BOARD_LINES:
             lines.append(t.gettext("… and {n} more.").format(n=len(views) - BOARD_LINES))
@@ -35,7 +36,29 @@ def alert_uncovered_shifts(session: Session, now: datetime, settings: Settings) 
                              "{n} shifts in the next 48 hours still need people:", len(views)).format(n=len(views))
         return Reply(heading + "\n" + "\n".join(lines), actions=tuple(take_action(t, v.id) for v in views[:3]))
 
-    return coordinator_notices(session, settings, message, key) + group_notices(session, settings, message, key)
+    return coordinator_notices(session, settings, message, key) + place_group_notices(
+        session, settings, views, lambda chosen: (lambda t: message(t, chosen)), key)
+
+
+def place_group_notices(session: Session, settings: Settings, views: list[store.ShiftView],
+                        build: Callable[[list[store.ShiftView]], Callable[[Translator], Reply]],
+                        key: str) -> list[Notice]:
+    """The volunteers' groups: in a network of places (issue 18), a group attached to a place (/lieu ici) hears
+    of its place's shifts and the network's only; other groups of every shift. One place: every group, as before."""
+    from storage.places import chat_place, is_network, shift_sites
+
+    if not is_network(session):
+        return group_notices(session, settings, build(views), key)
+    site_of = shift_sites(session, [v.id for v in views])
+    t = translator_for(settings.language, settings.timezone)
+    notices = []
+    for group in store.volunteer_groups(session):
+        site = chat_place(session, group.platform, group.chat_id)
+        chosen = views if site is None else [v for v in views if site_of.get(v.id) in (None, site)]
+        if chosen:
+            chat = ChatRef(Platform(group.platform), group.chat_id, is_private=False)
+            notices.append(Notice(build(chosen)(t), chat=chat, dedup_key=f"{key}:g{group.id}"))
+    return notices
 
 
 def ask_shift_confirmations(session: Session, now: datetime, settings: Settings) -> list[Notice]:

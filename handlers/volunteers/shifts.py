@@ -8,11 +8,12 @@ from datetime import timedelta
 from bot.core.context import Ctx
 from bot.core.dates import When
 from bot.core.errors import UserError
-from bot.core.grammar.args import CapacityArg, NumberArg, ProjectArg, TitleArg
+from bot.core.grammar.args import LEADING, CapacityArg, CustomArg, NumberArg, ProjectArg, TitleArg
 from bot.core.grammar.moments import DurationArg, WhenArg
 from bot.core.grammar.refs import SpaceArg
 from bot.core.i18n import N_, Translator
 from bot.core.types import Action, Reply
+from handlers.places import chat_site, read_place_scope, scope_sites
 from handlers.volunteers.common import (
     BOARD_DAYS,
     BOARD_LINES,
@@ -28,6 +29,8 @@ from handlers.volunteers.common import (
     tell_cancelled,
 )
 from storage import volunteers as store
+from storage.models import Site
+from storage.places import shift_sites
 from storage.spaces import SpaceView
 from storage.volunteer_rules import MAX_PLACES
 
@@ -63,7 +66,7 @@ def post_need(ctx: Ctx, title: str, when: When | None, places: int | None, proje
     view = store.shift_view(ctx.session, shift)
     ctx.notices += group_notices(ctx.session, ctx.settings, lambda t: Reply(
         t.gettext("Volunteers wanted: {shift}").format(shift=shift_line(t, view)), actions=(take_action(t, view.id),)),
-        f"shift-posted:{shift.id}", except_chat=ctx.incoming.chat)
+        f"shift-posted:{shift.id}", except_chat=ctx.incoming.chat, shift_id=shift.id)
     return Reply(ctx._("Posted: {shift}. Volunteers take it with /take {id}.").format(
         shift=shift_line(ctx.translator, view), id=shift.id), actions=(take_action(ctx.translator, shift.id),))
 
@@ -93,11 +96,18 @@ def _confirm_action(t: Translator, shift_id: int, minutes: int) -> Action:
 
 
 @router.typed("shifts", aliases=["creneaux"], help=N_("Shifts that need volunteers, and yours"),
+              args=(CustomArg("place", read_place_scope, stage=LEADING, label=N_("[place|all]")),),
               examples=(N_("/shifts"),))
-def shifts(ctx: Ctx) -> Reply:
+def shifts(ctx: Ctx, place: Site | str | None = None) -> Reply:
     store.materialise_rota(ctx.session, ctx.now, ctx.tz)
     views = store.shifts_between(ctx.session, ctx.now, ctx.now + timedelta(days=BOARD_DAYS))
     open_views = [v for v in views if v.missing > 0 and v.start > ctx.now and not v.taken_by(ctx.member_id)]
+    if place is None and (here := chat_site(ctx)) is not None:  # a group attached to a place: its shifts
+        place = ctx.session.get(Site, here)
+    shown_places, footer, place_actions = scope_sites(ctx, place, ctx._("/shifts {place}"))
+    if shown_places is not None:  # a network of places (issue 18): the shown places' shifts and the network's
+        site_of = shift_sites(ctx.session, [v.id for v in open_views])
+        open_views = [v for v in open_views if site_of.get(v.id) is None or site_of[v.id] in shown_places]
     mine = [v for v in views if v.taken_by(ctx.member_id)]
     to_confirm = store.shifts_to_confirm(ctx.session, ctx.member_id, ctx.now)
     t = ctx.translator
@@ -117,7 +127,9 @@ def shifts(ctx: Ctx) -> Reply:
     if to_confirm:
         lines += ["", ctx._("Done? Confirm your hours:")] + [shift_line(t, v, names=False) for v in to_confirm]
         actions += [_confirm_action(t, v.id, store.shift_minutes(v)) for v in to_confirm[:3]]
-    return Reply("\n".join(lines), title=ctx._("Shifts"), actions=tuple(actions))
+    if footer:
+        lines += ["", *footer]
+    return Reply("\n".join(lines), title=ctx._("Shifts"), actions=tuple(actions) + place_actions)
 
 
 @router.typed("take", aliases=["prendre"], help=N_("Take a shift"), args=(SHIFT,),
@@ -154,7 +166,7 @@ def drop(ctx: Ctx, shift: int) -> Reply:
     # The group hears that a place is free, not who gave it back.
     ctx.notices += group_notices(ctx.session, ctx.settings, lambda t: Reply(
         t.gettext("A place is free again, who can stand in? {shift}").format(shift=shift_line(t, view)),
-        actions=(take_action(t, shift_id),)), key)
+        actions=(take_action(t, shift_id),)), key, shift_id=shift_id)
     return Reply(ctx._("Done: you are off {title}, {when}. The coordinators and the volunteers' group have been "
                        "told, so someone can stand in.").format(
         title=row.title, when=ctx.translator.fmt_range(row.start, row.end)), edit_original=ctx.incoming.is_action)
