@@ -9,6 +9,8 @@ from bot.core.grammar.args import RawArg
 from bot.core.i18n import N_
 from bot.core.router import Command, Router, fold
 from bot.core.types import Reply
+from handlers.places import places_guard
+from storage.places import coordinated_sites, is_network
 
 router = Router("help")
 
@@ -21,15 +23,26 @@ def show_help(ctx: Ctx, topic: str) -> Reply:
     if topic:
         return _one_command(ctx, topic)
     lines = []
+    one_place = not is_network(ctx.session)
     for command in ctx.commands.commands:
         if command.hidden or (command.coordinator_only and not ctx.is_coordinator):
             continue
+        if one_place and command.name in PLACE_COMMANDS and not ctx.is_coordinator:
+            continue  # one place: nothing to choose (coordinators still see how to add a second)
         names = " = ".join(f"/{name}" for name in command.names)
         lines.append(f"{names} — {ctx._(command.help)}")
     lines.append("")
     lines.append(ctx._("/help <command> explains one, with examples."))
     lines.append(ctx._("Commands also work with ! instead of / (useful on Matrix/Element)."))
     return Reply("\n".join(lines), title=ctx._("What I can do"))
+
+
+PLACE_COMMANDS = {"place", "places"}
+
+
+def _for_coordinators(sub: Command) -> bool:
+    """Network coordinators' subcommands, and those open to a place's coordinators too (issue 18)."""
+    return sub.coordinator_only or sub.guard is places_guard
 
 
 def _one_command(ctx: Ctx, topic: str) -> Reply:
@@ -46,13 +59,15 @@ def _one_command(ctx: Ctx, topic: str) -> Reply:
     if command.coordinator_only:
         lines.append(ctx._("For coordinators."))
     lines.append("")
+    may_coordinate = ctx.is_coordinator or bool(coordinated_sites(ctx.session, ctx.member_id))
     for item in shown:
         for sub in item.subcommands or [item]:
-            if sub.coordinator_only and not ctx.is_coordinator and not command.coordinator_only:
+            for_coordinators = _for_coordinators(sub) and not command.coordinator_only
+            if for_coordinators and not (ctx.is_coordinator or (sub.guard is places_guard and may_coordinate)):
                 continue
             text = sub.usage_line(ctx.translator)
             if sub.parent is not None:
-                note = ctx._(" (coordinators)") if sub.coordinator_only and not command.coordinator_only else ""
+                note = ctx._(" (coordinators)") if for_coordinators else ""
                 text += f"\n   {ctx._(sub.help)}{note}"
             lines.append(text)
     examples = [ctx._(e) for item in shown for e in item.all_examples()]

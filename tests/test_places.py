@@ -453,3 +453,15 @@ def test_open_shifts_alerts_and_volunteer_hours_per_place(chat: Chat) -> None:
     [hours] = [line for line in network.splitlines() if line.startswith("| Heures bénévoles |")]
     # the shared project's hours, logged for no place's shift, are counted once: in the network's total
     assert hours == "| Heures bénévoles | 4 | 4 | 0 | 2 | 10 |"
+
+
+def test_help_marks_place_coordinators_commands_and_shows_places_only_in_a_network(chat: Chat) -> None:
+    assert "/lieu" not in chat.text("bob", "/aide"), "one place: nothing to choose"
+    assert "/places = /lieux" in chat.text("coord", "/aide"), "a coordinator sees how to add a second place"
+    network(chat)
+    assert "/lieux" in chat.text("bob", "/aide") and "/lieu" in chat.text("bob", "/aide")
+    member = chat.text("bob", "/aide permanences").split("Exemples")[0]
+    assert "ajouter" not in member and "retirer" not in member
+    alice = chat.text("alice", "/aide permanences")
+    [add] = [line for line in alice.splitlines() if "Ajouter une ligne" in line]
+    assert add.endswith("(coordinateur·rices)")
