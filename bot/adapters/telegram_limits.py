@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 OVERALL_PER_SECOND = 29.5
 CHAT_INTERVAL_S = 1.0
 GROUP_PER_MINUTE = 20
+# A message woken late (a busy event loop) takes back up to this much of its lateness from the next gap, so
+# lateness does not add up over a broadcast; any 31 messages still span 30 gaps minus this, over 1 s.
+CATCH_UP_S = 0.003
 
 
 @dataclass
@@ -93,12 +96,14 @@ class SendLimiter:
 
     async def _wait_overall(self) -> None:
         """Even pacing: one message at a time takes the pace's next slot, and the one after is spaced from
-        when this one actually went (a busy loop that wakes it late doesn't send the backlog in a burst)."""
+        when this one actually went, less at most CATCH_UP_S (a busy loop that wakes it late doesn't send
+        the backlog in a burst, and small delays don't add up)."""
         async with self._overall_lock:
             delay = self._next_overall - self.clock()
             if delay > 0:
                 await asyncio.sleep(delay)
-            self._next_overall = self.clock() + 1.0 / self.overall_per_second
+            interval = 1.0 / self.overall_per_second
+            self._next_overall = max(self._next_overall + interval, self.clock() + interval - CATCH_UP_S)
 
     def _forget_idle(self, now: float) -> None:
         """Keep memory bounded: a chat idle for over a minute has no limit left to remember."""

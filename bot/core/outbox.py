@@ -102,11 +102,12 @@ def enqueue(
     result = Enqueued()
     notices = list(notices)
     shared = _shared_images(session, notices, now)
+    done = _existing_keys(session, [n.dedup_key for n in notices if n.dedup_key])
     for notice in notices:
-        if notice.dedup_key and session.exec(
-            select(OutboxMessage.id).where(OutboxMessage.dedup_key == notice.dedup_key)
-        ).first():
-            continue
+        if notice.dedup_key:
+            if notice.dedup_key in done:
+                continue
+            done.add(notice.dedup_key)
         if notice.chat is not None:
             platform, chat_id, status = notice.chat.platform.value, notice.chat.chat_id, "pending"
         else:
@@ -135,6 +136,15 @@ def enqueue(
         )
         result.count += 1
     return result
+
+
+def _existing_keys(session: Session, keys: list[str]) -> set[str]:
+    """Which of these dedup keys already have a row (a few queries for a whole broadcast, not one per chat)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        found.update(k for k in session.exec(select(OutboxMessage.dedup_key).where(
+            col(OutboxMessage.dedup_key).in_(keys[start:start + 500]))) if k)
+    return found
 
 
 def _shared_images(session: Session, notices: list[Notice], now: datetime) -> dict[bytes, str]:
