@@ -9,9 +9,9 @@ from bot.core.grammar.args import NumberArg, TextArg
 from bot.core.i18n import N_, Translator
 from bot.core.router import Router
 from bot.core.types import Action, Reply
-from handlers.places import announcement_target
+from handlers.places import announcement_target, managed_place, places_guard, require_manager
 from storage import announcements
-from storage.models import Member
+from storage.models import Member, Site
 from storage.models_reminders import Announcement, Subscription
 from storage.places import announcement_place, for_place, set_announcement_place
 
@@ -53,15 +53,21 @@ def unsubscribe(ctx: Ctx) -> Reply:
     return Reply(ctx._("Unsubscribed: no more announcements or digest here."))
 
 
-announce = router.group("announce", aliases=["annonce"], coordinator_only=True,
+# Network coordinators, and a place's coordinators for their place's chats (issue 18): places_guard on each
+# subcommand; with one place, that is the coordinators, as before.
+announce = router.group("announce", aliases=["annonce"],
                         help=N_("Send an announcement to every subscribed chat (coordinators)"))
 
 
-@announce.sub("write", aliases=["ecrire"], default=True, help=N_("Write an announcement; you confirm before it goes"),
+@announce.sub("write", aliases=["ecrire"], default=True, guard=places_guard,
+              help=N_("Write an announcement; you confirm before it goes"),
               args=(TextArg("text", question=N_("What should I announce?"), max_length=MAX_ANNOUNCEMENT),),
               examples=(N_("/announce The café is closed on Saturday"),))
 def write_announcement(ctx: Ctx, text: str) -> Reply:
     site, text = announcement_target(ctx, text)  # "lieu=orgelet …": that place's chats only
+    if not ctx.is_coordinator:  # a place's coordinator: their place's chats only
+        site = site or managed_place(ctx, None)
+        require_manager(ctx, site)
     count = len(for_place(ctx.session, announcements.subscriptions(ctx.session), site.id if site else None))
     if count == 0:
         raise UserError(ctx._("No chat is subscribed yet: send /subscribe in the groups that should receive it."))
@@ -81,13 +87,15 @@ def write_announcement(ctx: Ctx, text: str) -> Reply:
 DRAFT = NumberArg("announcement", question=N_("Which announcement? Give its number."))
 
 
-@announce.sub("send", aliases=["envoyer"], strict=False, help=N_("Send a written announcement"), args=(DRAFT,),
+@announce.sub("send", aliases=["envoyer"], strict=False, guard=places_guard,
+              help=N_("Send a written announcement"), args=(DRAFT,),
               examples=(N_("/announce send 3"),))
 def send_announcement(ctx: Ctx, announcement: int) -> Reply:
     return _confirm(ctx, True, announcement)
 
 
-@announce.sub("cancel", aliases=["annuler"], strict=False, help=N_("Drop a written announcement"), args=(DRAFT,),
+@announce.sub("cancel", aliases=["annuler"], strict=False, guard=places_guard,
+              help=N_("Drop a written announcement"), args=(DRAFT,),
               examples=(N_("/announce cancel 3"),))
 def cancel_announcement(ctx: Ctx, announcement: int) -> Reply:
     return _confirm(ctx, False, announcement)
@@ -97,6 +105,9 @@ def _confirm(ctx: Ctx, send: bool, announcement_id: int) -> Reply:
     draft = ctx.session.get(Announcement, announcement_id)
     if draft is None:
         raise UserError(ctx._("There is no announcement number {id}.").format(id=announcement_id))
+    if not ctx.is_coordinator:  # a place's coordinator handles their place's announcements only
+        place = announcement_place(ctx.session, announcement_id)
+        require_manager(ctx, ctx.session.get(Site, place) if place is not None else None)
     if draft.status != "draft":
         return Reply(ctx._("Announcement #{id} was already handled.").format(id=announcement_id),
                      edit_original=ctx.incoming.is_action)

@@ -27,6 +27,8 @@ def show_help(ctx: Ctx, topic: str) -> Reply:
     for command in ctx.commands.commands:
         if command.hidden or (command.coordinator_only and not ctx.is_coordinator):
             continue
+        if _places_only(command) and not ctx.is_coordinator and not coordinated_sites(ctx.session, ctx.member_id):
+            continue  # every subcommand is for coordinators (of the network or of a place)
         if one_place and command.name in PLACE_COMMANDS and not ctx.is_coordinator:
             continue  # one place: nothing to choose (coordinators still see how to add a second)
         names = " = ".join(f"/{name}" for name in command.names)
@@ -45,6 +47,10 @@ def _for_coordinators(sub: Command) -> bool:
     return sub.coordinator_only or sub.guard is places_guard
 
 
+def _places_only(command: Command) -> bool:
+    return bool(command.subcommands) and all(sub.guard is places_guard for sub in command.subcommands)
+
+
 def _one_command(ctx: Ctx, topic: str) -> Reply:
     assert ctx.commands is not None
     words = topic.lstrip("/!").split()
@@ -56,13 +62,13 @@ def _one_command(ctx: Ctx, topic: str) -> Reply:
         wanted = fold(words[1])
         shown = [s for s in command.subcommands if wanted in {fold(n) for n in s.names}] or shown
     lines = [f"{' = '.join('/' + n for n in command.names)} — {ctx._(command.help)}"]
-    if command.coordinator_only:
+    if command.coordinator_only or _places_only(command):
         lines.append(ctx._("For coordinators."))
     lines.append("")
     may_coordinate = ctx.is_coordinator or bool(coordinated_sites(ctx.session, ctx.member_id))
     for item in shown:
         for sub in item.subcommands or [item]:
-            for_coordinators = _for_coordinators(sub) and not command.coordinator_only
+            for_coordinators = _for_coordinators(sub) and not (command.coordinator_only or _places_only(command))
             if for_coordinators and not (ctx.is_coordinator or (sub.guard is places_guard and may_coordinate)):
                 continue
             text = sub.usage_line(ctx.translator)

@@ -465,3 +465,27 @@ def test_help_marks_place_coordinators_commands_and_shows_places_only_in_a_netwo
     alice = chat.text("alice", "/aide permanences")
     [add] = [line for line in alice.splitlines() if "Ajouter une ligne" in line]
     assert add.endswith("(coordinateur·rices)")
+
+
+def test_a_place_coordinator_announces_to_their_places_groups_only(chat: Chat) -> None:
+    network(chat)
+    chat.say("coord", "/lieu ici orgelet", group="g-orgelet")
+    chat.say("coord", "/abonner", group="g-orgelet")
+    chat.say("coord", "/lieu ici la-fabrique", group="g-fabrique")
+    chat.say("coord", "/abonner", group="g-fabrique")
+    chat.say("coord", "/abonner", group="g-reseau")
+    [draft] = chat.say("alice", "/annonce Le café d'Orgelet est fermé samedi")
+    assert draft.text.startswith("Pour Orgelet seulement. Elle partira vers 1 conversation")
+    assert "Seul·es les coordinateur·rices de La Fabrique" in chat.text("alice", "/annonce lieu=la-fabrique Bonjour")
+    chat.say("coord", "/annonce lieu=la-fabrique Atelier couture jeudi")  # announcement 2, La Fabrique's
+    assert "Seul·es les coordinateur·rices de La Fabrique" in chat.text("alice", "/annonce envoyer 2")
+    assert chat.text("alice", "/annonce envoyer 1").startswith("J'envoie l'annonce n° 1 à 1 conversation.")
+    sent = [(m.chat_id, reply_from_json(m.payload).text) for m in chat.outbox() if m.chat_id.startswith("g-")]
+    assert [c for c, t in sent if "Orgelet est fermé" in t] == ["g-orgelet"]
+    assert "Seul" in chat.text("bob", "/annonce Bonjour")
+    assert "/annonce" in chat.text("alice", "/aide") and "/annonce" not in chat.text("bob", "/aide")
+
+
+def test_one_place_announcements_are_for_coordinators_as_before(chat: Chat) -> None:
+    assert "Seul" in chat.text("bob", "/annonce Bonjour")
+    assert "/annonce" not in chat.text("bob", "/aide")
