@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from typing import Generic, Protocol, TypeVar
 
@@ -18,7 +18,7 @@ from bot.core.grammar.args import LEADING, REST, CustomArg, TitleArg, WordArg
 from bot.core.grammar.pieces import fold
 from bot.core.grammar.refs import MemberArg
 from bot.core.i18n import N_
-from bot.core.router import NOT_COORDINATOR, Router
+from bot.core.router import NOT_COORDINATOR, Command, Router
 from bot.core.types import Action, Reply
 from bot.core.vocabulary import weekday_of
 from storage.models import Member, Site, Space
@@ -430,6 +430,21 @@ def managed_place(ctx: Ctx, name: str | None) -> Site | None:
     if len(theirs) == 1:
         return ctx.session.get(Site, theirs[0])
     raise UserError(ctx._("At which place? Add place=<place>, e.g. place=orgelet."))
+
+
+@router.after_reply
+def ask_place_at_first_command(ctx: Ctx, command: Command, replies: list[Reply]) -> list[Reply]:
+    """A new member's first command in private, in a network of places: its answer ends with the question of
+    their place and a button per place — the command itself is done as usual. Once: only the command that made
+    the member (afterwards /bonjour and the lists ask, while they have no place)."""
+    if (ctx.session.info.get("new_member_id") != ctx.member_id or not ctx.incoming.chat.is_private or not replies
+            or replies[-1].edit_original or command.name in {"place", "places"}):
+        return replies
+    question, buttons = ask_home_place(ctx)
+    last = replies[-1]
+    if not question or question.strip() in last.text:
+        return replies
+    return [*replies[:-1], replace(last, text=last.text + "\n" + question, actions=last.actions + buttons)]
 
 
 def ask_home_place(ctx: Ctx) -> tuple[str, tuple[Action, ...]]:

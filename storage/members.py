@@ -57,6 +57,7 @@ def get_or_create_member_with_identities(
     if found is None:
         created = _insert_or_get_identity(session, user, language_hint)
         if isinstance(created, tuple):
+            session.info["new_member_id"] = created[0].id  # this message's command is the member's first
             if user.username:
                 remember_handle(session, created[1], user.username)
             return created[0], created[1], [created[1]]

@@ -489,3 +489,16 @@ def test_a_place_coordinator_announces_to_their_places_groups_only(chat: Chat) -
 def test_one_place_announcements_are_for_coordinators_as_before(chat: Chat) -> None:
     assert "Seul" in chat.text("bob", "/annonce Bonjour")
     assert "/annonce" not in chat.text("bob", "/aide")
+
+
+def test_a_new_members_first_command_ends_with_the_place_question_once(chat: Chat) -> None:
+    [first] = chat.say("erin", "/aide")  # one place: nothing asked
+    assert "Quel est votre lieu" not in first.text
+    network(chat)
+    [first] = chat.say("dave", "/aide")
+    assert first.text.startswith("/") and first.text.endswith(
+        "Quel est votre lieu ? Vos listes le montreront en premier (/lieu <nom>).")
+    assert [a.command for a in first.actions] == ["/place la-fabrique", "/place orgelet", "/place foncine"]
+    assert "Quel est votre lieu" not in chat.text("dave", "/aide"), "asked once"
+    assert "Quel est votre lieu" not in chat.text("frank", "/aide", group="g-reseau"), "never in a group"
+    assert "Orgelet" in chat.text("dave", first.actions[1].command)

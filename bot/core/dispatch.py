@@ -229,6 +229,8 @@ class Dispatcher:
                 "Please wait a minute, then send one command at a time.").format(count=limit))
         result = command.func(ctx, args)
         replies = normalise_result(result)
+        for hook in self.commands.reply_hooks:
+            replies = hook(ctx, command, replies)
         conversation.remember_offered(session, self.commands, incoming, member.id, replies, ctx.now)
         enqueued = enqueue(session, ctx.notices, ctx.now, preferred_platform=incoming.sender.platform.value)
         if enqueued.unreachable and replies and not incoming.chat.is_private:

@@ -25,6 +25,8 @@ __all__ = ["Command", "CommandTable", "Job", "Route", "Router", "fold", "is_numb
 
 HandlerResult = Reply | Sequence[Reply] | None
 HandlerFunc = Callable[["Ctx", str], HandlerResult]
+# Runs after every command with its answers and may add to the last one (e.g. a question asked once).
+ReplyHook = Callable[["Ctx", "Command", list[Reply]], list[Reply]]
 
 COMMAND_PREFIXES = ("/", "!")
 
@@ -237,6 +239,12 @@ class Router:
         self.name = name
         self.commands: list[Command] = []
         self.jobs: list[Job] = []
+        self.reply_hooks: list[ReplyHook] = []
+
+    def after_reply(self, func: ReplyHook) -> ReplyHook:
+        """``func(ctx, command, replies)`` runs after every command, in the command's transaction."""
+        self.reply_hooks.append(func)
+        return func
 
     def job(
         self, name: str, *, every_seconds: float | None = None, weekly_setting: str | None = None
@@ -337,9 +345,11 @@ class CommandTable:
     def __init__(self, routers: Iterable[Router]) -> None:
         self.commands: list[Command] = []
         self.jobs: list[Job] = []
+        self.reply_hooks: list[ReplyHook] = []
         self._by_name: dict[str, Command] = {}
         for router in routers:
             self.jobs.extend(router.jobs)
+            self.reply_hooks.extend(router.reply_hooks)
             for command in router.commands:
                 for name in command.names:
                     key = fold(name)
