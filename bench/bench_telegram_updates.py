@@ -1,0 +1,131 @@
+"""Telegram updates handled per second, the sending limits lifted: a batch of /help commands from many
+members pushed at once into the Bot API stand-in (tests/integration/telegram_standin.py), timed until every
+one is answered; beside the bare reference, python-telegram-bot's own Application with one CommandHandler
+answering one message, polling the same stand-in in the same process;
+every member has written once before. Best and median of 3 runs each.
+
+    .venv/bin/python bench/bench_telegram_updates.py [--updates 600] [--members 200] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram_limits import SendLimiter
+from bot.app import App
+from bot.config import load_settings
+from tests.integration.telegram_standin import BotApiStandIn
+
+Runner = Callable[[BotApiStandIn, str], Awaitable[Callable[[], Awaitable[None]]]]
+
+
+async def answered(standin: BotApiStandIn, count: int, timeout: float = 300.0) -> None:
+    """Until ``count`` messages were sent in all (looking only at the calls made since the last look, so
+    the watching costs the bot under test next to nothing)."""
+    began, seen, sent = time.monotonic(), 0, 0
+    while time.monotonic() - began < timeout:
+        calls = standin.calls[seen:]
+        seen += len(calls)
+        sent += sum(1 for c in calls if c.ok and c.method.lower() == "sendmessage")
+        if sent >= count:
+            return
+        await asyncio.sleep(0.005)
+
+
+async def start_bare(standin: BotApiStandIn, _tmp: str) -> Callable[[], Awaitable[None]]:
+    async def help_command(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text("Commandes : /help, /spaces, /free, /book")
+
+    application = Application.builder().token(standin.token).base_url(f"{standin.url}/bot").build()
+    application.add_handler(CommandHandler("help", help_command))
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0.0, timeout=10)
+
+    async def stop() -> None:
+        assert application.updater is not None
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+    return stop
+
+
+async def start_bot(standin: BotApiStandIn, tmp: str) -> Callable[[], Awaitable[None]]:
+    settings = load_settings({
+        "DATABASE_URL": f"sqlite:///{tmp}/updates-{time.monotonic_ns()}.db", "TELEGRAM_BOT_TOKEN": standin.token,
+        "TELEGRAM_API_URL": standin.url, "LOG_LEVEL": "WARNING", "HTTP_PORT": "0", "LANGUAGE": "fr",
+        "COMMANDS_PER_MINUTE": "10000",
+    })
+    app = App(settings)
+    app.prepare()
+    adapter = app.adapters[0]
+    assert isinstance(adapter, TelegramAdapter)
+    adapter.limiter = SendLimiter(overall_per_second=1e6, chat_interval_s=0.0, group_per_minute=10**9)
+    await app.start()
+    return app.stop
+
+
+async def one_run(start: Runner, updates: int, members: int, tmp: str) -> float:
+    standin = BotApiStandIn()
+    await standin.start()
+    stop = await start(standin, tmp)
+    await standin.wait_for("getUpdates", timeout=30)
+    users = [standin.user(9000 + n, f"M{n}", "fr") for n in range(members)]
+    chats = [standin.private_chat(u) for u in users]
+    standin.type_text(chats[0], users[0], "/help")  # warm-up: how many messages one answer is
+    await answered(standin, 1)
+    await asyncio.sleep(0.5)
+    per_answer = len(standin.sent("sendMessage"))
+    for n in range(1, members):  # and every member known (a first message records the member)
+        standin.type_text(chats[n], users[n], "/help")
+    await answered(standin, per_answer * members)
+    warm = len(standin.sent("sendMessage"))
+    began = time.monotonic()
+    for n in range(updates):
+        standin.type_text(chats[n % members], users[n % members], "/help")
+    await answered(standin, warm + per_answer * updates)
+    elapsed = time.monotonic() - began
+    await stop()
+    await standin.stop()
+    return updates / elapsed
+
+
+async def main(updates: int, members: int, runs: int) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        figures: dict[str, list[float]] = {"bare": [], "bot": []}
+        for _ in range(runs):
+            figures["bare"].append(await one_run(start_bare, updates, members, tmp))
+            figures["bot"].append(await one_run(start_bot, updates, members, tmp))
+    bare, bot = (statistics.median(figures[k]) for k in ("bare", "bot"))
+    print(f"{updates} /help updates from {members} members, sending limits lifted ({runs} runs, best / median):")
+    print(f"  bare python-telegram-bot, one CommandHandler:       "
+          f"{max(figures['bare']):.0f} best / {bare:.0f} median updates/s")
+    print(f"  tierslieu-bot (inbox, dispatcher, outbox, SQLite):  "
+          f"{max(figures['bot']):.0f} best / {bot:.0f} median updates/s")
+    print(f"  ratio of medians: {bot / bare:.2f} (goal >= 0.5)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--updates", type=int, default=600)
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=3)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.updates, arguments.members, arguments.runs))
