@@ -502,3 +502,15 @@ def test_a_new_members_first_command_ends_with_the_place_question_once(chat: Cha
     assert "Quel est votre lieu" not in chat.text("dave", "/aide"), "asked once"
     assert "Quel est votre lieu" not in chat.text("frank", "/aide", group="g-reseau"), "never in a group"
     assert "Orgelet" in chat.text("dave", first.actions[1].command)
+
+
+def test_a_place_coordinator_posts_and_cancels_needs_at_their_place_only(chat: Chat) -> None:
+    two_places_with_members(chat)
+    assert chat.text("alice", '/besoin "Bar" mardi 18h-22h 2 lieu salle-orgelet').startswith("Publié")
+    assert "Seul·es les coordinateur·rices de La Fabrique" in chat.text(
+        "alice", '/besoin "Bar" mardi 18h-22h 1 lieu petite-salle')
+    assert "Dites à quel espace de votre lieu" in chat.text("alice", '/besoin "Bar" mardi 18h-22h 1')
+    chat.say("coord", '/besoin "Vaisselle" mardi 18h-22h 1 lieu petite-salle')  # shift 2, La Fabrique's
+    assert "Seul·es les coordinateur·rices de La Fabrique" in chat.text("alice", "/besoin annuler 2")
+    assert chat.text("alice", "/besoin annuler 1").startswith("Annulé")
+    assert "Seul" in chat.text("bob", '/besoin "Bar" mardi 18h-22h 2 lieu salle-orgelet')

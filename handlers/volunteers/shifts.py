@@ -13,7 +13,7 @@ from bot.core.grammar.moments import DurationArg, WhenArg
 from bot.core.grammar.refs import SpaceArg
 from bot.core.i18n import N_, Translator
 from bot.core.types import Action, Reply
-from handlers.places import chat_site, read_place_scope, scope_sites
+from handlers.places import chat_site, places_guard, read_place_scope, require_manager, scope_sites
 from handlers.volunteers.common import (
     BOARD_DAYS,
     BOARD_LINES,
@@ -37,11 +37,13 @@ from storage.volunteer_rules import MAX_PLACES
 NEED_EXAMPLE = N_('/need "Run the bar" saturday 18:00-22:00 2 #cafe')
 SHIFT = NumberArg("shift", question=SHIFT_QUESTION)
 
-need = router.group("need", aliases=["besoin"], coordinator_only=True,
-                    help=N_("Post a shift that needs volunteers (coordinators)"))
+# Network coordinators, and a place's coordinators for the shifts at their place's spaces (issue 18): places_guard
+# on each subcommand; with one place, that is the coordinators, as before.
+need = router.group("need", aliases=["besoin"], help=N_("Post a shift that needs volunteers (coordinators)"))
 
 
-@need.sub("post", aliases=["publier"], default=True, help=N_("Post a shift: what, when, how many people, where"),
+@need.sub("post", aliases=["publier"], default=True, guard=places_guard,
+          help=N_("Post a shift: what, when, how many people, where"),
           args=(TitleArg("title", first_word=True, question=N_("What, when, and for how many people?")),
                 WhenArg("when", example=NEED_EXAMPLE, optional=True, shown_optional=False,
                         no_time=N_("Give a start and an end time.")),
@@ -52,6 +54,10 @@ need = router.group("need", aliases=["besoin"], coordinator_only=True,
 def post_need(ctx: Ctx, title: str, when: When | None, places: int | None, project: str | None,
               space: SpaceView | None) -> Reply:
     example = ctx._(NEED_EXAMPLE)
+    if not ctx.is_coordinator:  # a place's coordinator: a shift at one of their place's spaces
+        if space is None:
+            raise UserError(ctx._("Say at which space of your place, e.g. place salle-orgelet."), example=example)
+        require_manager(ctx, ctx.session.get(Site, space.site_id))
     if when is None:
         raise UserError(ctx._("When is it? Give a day and hours."), example=example)
     assert when.start is not None and when.end is not None
@@ -71,7 +77,8 @@ def post_need(ctx: Ctx, title: str, when: When | None, places: int | None, proje
         shift=shift_line(ctx.translator, view), id=shift.id), actions=(take_action(ctx.translator, shift.id),))
 
 
-@need.sub("cancel", aliases=["annuler"], help=N_("Cancel a posted shift; whoever took it is told"), args=(SHIFT,),
+@need.sub("cancel", aliases=["annuler"], guard=places_guard, help=N_("Cancel a posted shift; whoever took it is told"),
+          args=(SHIFT,),
           examples=(N_("/need cancel 5"),))
 def cancel_need(ctx: Ctx, shift: int) -> Reply:
     shift_id = shift
@@ -79,6 +86,9 @@ def cancel_need(ctx: Ctx, shift: int) -> Reply:
         row = store.lock_shift(ctx.session, shift_id)
     except store.NotFound:
         raise no_such_shift(ctx, shift_id) from None
+    if not ctx.is_coordinator:  # a place's coordinator: their place's shifts only
+        site = shift_sites(ctx.session, [shift_id]).get(shift_id)
+        require_manager(ctx, ctx.session.get(Site, site) if site is not None else None)
     if row.status == "cancelled":
         return Reply(ctx._("Shift {id} was already cancelled.").format(id=shift_id))
     takers = store.cancel_shift(ctx.session, row)
