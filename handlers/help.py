@@ -40,6 +40,9 @@ def show_help(ctx: Ctx, topic: str) -> Reply:
 
 
 PLACE_COMMANDS = {"place", "places"}
+# Commands that check themselves who may run them: network coordinators, and a place's coordinators for
+# their place (handlers/report.py: a place's report).
+PLACE_COORDINATOR_COMMANDS = {"report"}
 
 
 def _for_coordinators(sub: Command) -> bool:
@@ -48,6 +51,8 @@ def _for_coordinators(sub: Command) -> bool:
 
 
 def _places_only(command: Command) -> bool:
+    if command.name in PLACE_COORDINATOR_COMMANDS:
+        return True
     return bool(command.subcommands) and all(sub.guard is places_guard for sub in command.subcommands)
 
 

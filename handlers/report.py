@@ -13,9 +13,9 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from bot.core.context import Ctx
-from bot.core.errors import UserError
+from bot.core.errors import NotAllowed, UserError
 from bot.core.i18n import N_, Translator
-from bot.core.router import Router, fold
+from bot.core.router import NOT_COORDINATOR, Router, fold
 from bot.core.types import Reply
 from handlers.decisions.log import decisions_line
 from handlers.volunteers import period_label, today_of
@@ -313,7 +313,7 @@ def render_network_markdown(total: ActivityReport, places: list[tuple[str, Activ
     return "\n".join(lines) + "\n\n" + "\n\n".join(parts)
 
 
-@router.command("report", aliases=["bilan"], coordinator_only=True,
+@router.command("report", aliases=["bilan"], coordinator_only=False,
                 help=N_("Activity report for funders (coordinators)"),
                 usage=N_("/report [month|YYYY-MM|year|YYYY] [names] [caf-evs|fabrique|recensement]  "
                          "e.g. /report 2026-11"))
@@ -323,6 +323,8 @@ def report(ctx: Ctx, args: str) -> Reply:
     preset = next((fold(w) for w in words if fold(w) in PRESETS), None)
     words = [w for w in words if fold(w) not in NAME_WORDS and fold(w) not in PRESETS]
     site, words = _report_place(ctx, words)
+    if not ctx.is_coordinator:
+        site = _own_place(ctx, site)
     try:
         period = parse_period(" ".join(words), today_of(ctx))
     except PeriodError:
@@ -342,6 +344,25 @@ def report(ctx: Ctx, args: str) -> Reply:
     else:
         shown = Reply(render_markdown(figures, ctx.translator, max_events=CHAT_EVENT_LINES))
     return ctx.privately(shown) if with_names else shown  # names: never in a group
+
+
+def _own_place(ctx: Ctx, asked: int | str | None) -> int:
+    """A place's coordinator (/coordinateur) gets their place's report, never another's nor the network's;
+    anyone else: only a coordinator can."""
+    from storage.places import coordinated_sites
+
+    mine = coordinated_sites(ctx.session, ctx.member_id)
+    if not mine:
+        raise NotAllowed(ctx._(NOT_COORDINATOR))
+    if asked is None and len(mine) == 1:
+        return next(iter(mine))
+    if isinstance(asked, int) and asked in mine:
+        return asked
+    from storage.models import Site
+
+    slugs = sorted(site.slug for site in (ctx.session.get(Site, i) for i in mine) if site is not None)
+    raise NotAllowed(ctx._("You see the report of the place you coordinate: e.g. /report month {place}.")
+                     .format(place=slugs[0] if slugs else ""))
 
 
 NETWORK = "network"

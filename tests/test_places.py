@@ -514,3 +514,20 @@ def test_a_place_coordinator_posts_and_cancels_needs_at_their_place_only(chat: C
     assert "Seul·es les coordinateur·rices de La Fabrique" in chat.text("alice", "/besoin annuler 2")
     assert chat.text("alice", "/besoin annuler 1").startswith("Annulé")
     assert "Seul" in chat.text("bob", '/besoin "Bar" mardi 18h-22h 2 lieu salle-orgelet')
+
+
+def test_a_place_coordinator_gets_their_place_report_and_no_other(chat: Chat) -> None:
+    network(chat)  # alice coordinates Orgelet
+    own = chat.text("alice", "/bilan 2026-11")
+    assert own.startswith("# Bilan d'activité — novembre 2026 — Orgelet")
+    assert chat.text("alice", "/bilan 2026-11 orgelet caf-evs").splitlines()[0].endswith("— Orgelet")
+    refused = chat.text("alice", "/bilan 2026-11 réseau")
+    assert "Vous voyez le bilan du lieu que vous coordonnez" in refused and "/bilan mois orgelet" in refused
+    assert "Vous voyez le bilan" in chat.text("alice", "/bilan 2026-11 foncine")
+    assert "Seul" in chat.text("bob", "/bilan 2026-11")
+
+
+def test_the_report_is_listed_for_coordinators_of_a_place_not_for_members(chat: Chat) -> None:
+    network(chat)
+    assert "/bilan" in chat.text("alice", "/aide")
+    assert "/bilan" not in chat.text("bob", "/aide")
