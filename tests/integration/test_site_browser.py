@@ -42,6 +42,13 @@ if not CHROMIUM or not CHROMEDRIVER:
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e .[test])")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+def arrive(browser: Any, url: str) -> None:
+    """After a click, wait for the browser to have loaded ``url`` (a click does not wait for navigation)."""
+    WebDriverWait(browser, 15).until(lambda b: b.current_url == url and
+                                     b.execute_script("return document.readyState") == "complete")
 
 
 def free_port() -> int:
@@ -182,7 +189,7 @@ def test_the_agenda_shows_the_chat_s_events_and_their_changes(served: Served, br
     assert "Alice" not in browser.page_source
 
     browser.find_element(By.LINK_TEXT, "English").click()
-    assert browser.find_element(By.TAG_NAME, "h1").text == "What's on"
+    WebDriverWait(browser, 15).until(lambda b: b.find_element(By.TAG_NAME, "h1").text == "What's on")
     browser.get(served.url + "/?lang=fr")
 
 
@@ -191,7 +198,7 @@ def test_the_event_page_links_to_the_bot_and_the_calendars(served: Served, brows
     link = browser.find_element(By.CSS_SELECTOR, ".event h3 a")
     number = link.get_attribute("href").rsplit("/", 1)[1]
     link.click()
-    assert browser.current_url == f"{served.url}/event/{number}"
+    arrive(browser, f"{served.url}/event/{number}")
     signup = browser.find_element(By.ID, "signup-telegram")
     assert signup.get_attribute("href") == f"https://t.me/tierslieu_bot?start=join-{number}"
     assert browser.find_element(By.ID, "add-ics").get_attribute("href") == f"{served.url}/event/{number}.ics"
@@ -250,7 +257,7 @@ def test_the_dashboard_refuses_without_a_link_and_shows_figures_with_one(served:
     browser.set_window_size(1280, 900)
     browser.get(link)
     browser.find_element(By.CSS_SELECTOR, "form button").click()
-    assert browser.current_url == served.url + "/tableau"
+    arrive(browser, served.url + "/tableau")
     main = browser.find_element(By.TAG_NAME, "main").text
     assert "Occupation par espace et par semaine" in main and "Repair café du mardi" in main and "1 / 8" in main
     for image in browser.find_elements(By.CSS_SELECTOR, "main img"):
