@@ -7,6 +7,8 @@ Cues are regular expressions over the folded sentence, with words separated by s
 
 from __future__ import annotations
 
+from bot.core.vocabulary import SPACE_WORDS_EN
+
 # Phone spellings read as the word they stand for, before anything else (one word -> words).
 SPELLINGS: dict[str, str] = {
     "slt": "salut", "bjr": "bonjour", "bsr": "bonsoir", "cc": "coucou", "stp": "", "svp": "", "pls": "",
@@ -255,8 +257,11 @@ SHIFT_NOUNS = ("permanence", "perm", "creneau", "ouverture", "fermeture", "shift
 OPEN_WORDS = ("ouverture", "ouvrir", "ouvre", "open", "opening")
 CLOSE_WORDS = ("fermeture", "fermer", "ferme", "close", "closing")
 
-# Words of a space's name in English, read as the French names the spaces have.
+# Words of a space's name in English, read as the French names the spaces have: the grammar's table
+# (vocabulary.SPACE_WORDS_EN, what typed commands read too), then what sentences add (phone spellings,
+# plurals, and words that point at a kind of space: a desk is the open space).
 SPACE_SYNONYMS: dict[str, str] = {
+    **SPACE_WORDS_EN,
     "meeting": "reunion", "small": "petite", "little": "petite", "kitchen": "cuisine", "printer": "imprimante",
     "laser": "laser", "cutter": "decoupeuse", "room": "salle", "desk": "open-space", "bureau": "open-space",
     "poste": "open-space", "coworking": "open-space", "cowork": "open-space", "openspace": "open-space",
