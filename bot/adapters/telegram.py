@@ -67,6 +67,7 @@ from bot.web import WebServer
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member", "poll_answer")
+POLL_RECORD_WAITS = 15  # x 0.2 s: how long an answer to a poll just sent waits for the poll's id to be recorded
 POLL_TIMEOUT_S = 10
 POLL_LIMIT = 100
 STORE_RETRY_S = 1.0
@@ -413,6 +414,13 @@ class TelegramAdapter:
         """An answer to one of our native polls is the member's /vote, pressed in the chat where the poll
         is (so the confirmation is theirs alone, never the group's); no option is a withdrawn vote."""
         found = await self.state.poll_for(answer.poll_id)
+        for _ in range(POLL_RECORD_WAITS):
+            if found is not None:
+                break
+            # Telegram only sends answers to the bot's own polls: one answered the instant it was sent may
+            # arrive before the send that posted it has recorded its id. Wait for that rather than lose a vote.
+            await asyncio.sleep(0.2)
+            found = await self.state.poll_for(answer.poll_id)
         if found is None or answer.user is None:
             return None  # a poll we don't know, or an answer on behalf of a chat
         number, chat_id, message_id = found
