@@ -13,6 +13,7 @@ def all_routers() -> list[Router]:
         admin,
         announcements,
         attendance,
+        availability,
         bookings,
         calendar,
         dashboard,
@@ -32,7 +33,8 @@ def all_routers() -> list[Router]:
         watch,
     )
 
-    return [help.router, account.router, spaces.router, bookings.router, admin.router, link.router,
+    return [help.router, account.router, spaces.router, bookings.router, availability.router, admin.router,
+            link.router,
             reminders.router, announcements.router, digest.router, volunteers.router, report.router,
             events.router, calendar.router, activity_reminders.router, maintenance.router, privacy.router,
             members.router, conversation_router, dashboard.router, attendance.router,
