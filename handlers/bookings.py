@@ -19,7 +19,7 @@ from handlers.reminders import schedule_booking_reminder
 from handlers.telling import tell_member
 from handlers.watch import offer_freed_slots, watch_action
 from storage import reminders
-from storage.booking_rules import BookingRefused, find_free_slots, is_free, waived_rules, week_bounds
+from storage.booking_rules import BookingRefused, find_free_slots, is_free, waived_rules
 from storage.bookings import (
     BookingNotFound,
     active_intervals,
@@ -27,8 +27,7 @@ from storage.bookings import (
     cancel_booking,
     create_booking,
     get_booking,
-    member_intervals,
-    qualifications_of,
+    hold_space,
     suggestion_window,
     upcoming_booking_lines,
 )
@@ -73,14 +72,15 @@ def book(ctx: Ctx, space: SpaceView, when: When | None) -> Reply:
         raise UserError(ctx._("When would you like {space}?").format(space=space.name), example=example)
     assert when.start is not None and when.end is not None
     waived: list[BookingRefused] = []
+    held = hold_space(ctx.session, space.id, ctx.member_id, when.start, ctx.now, ctx.tz,
+                      count_future=not ctx.is_coordinator)  # the space's lock, its rules, the member's bookings there
     if ctx.is_coordinator:
-        week = week_bounds(when.start, ctx.tz)
-        waived = waived_rules(space.rules, when.start, when.end, ctx.now, ctx.tz,
-                              member_bookings=member_intervals(ctx.session, ctx.member_id, space.id, *week),
-                              qualifications=qualifications_of(ctx.session, ctx.member_id))
-    check_room_for_booking(ctx, space.id, space.name)  # per-member limit (MAX_FUTURE_BOOKINGS_PER_SPACE)
+        waived = waived_rules(held.rules, when.start, when.end, ctx.now, ctx.tz,
+                              member_bookings=held.week_bookings, qualifications=held.qualifications)
+    # per-member limit (MAX_FUTURE_BOOKINGS_PER_SPACE)
+    check_room_for_booking(ctx, space.id, space.name, count=held.future_bookings)
     try:
-        booking = create_booking(ctx.session, space.id, ctx.member_id, when.start, when.end, ctx.now, ctx.tz,
+        booking = create_booking(ctx.session, held, when.start, when.end, ctx.now, ctx.tz,
                                  is_coordinator=ctx.is_coordinator)
     except BookingRefused as refused:
         lines = [ctx._("I can't book {space} for {when}: {reason}").format(

@@ -4,7 +4,8 @@ settings with /reminders, and the job that sends them when due."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from bot.core.context import Ctx, JobCtx
 from bot.core.dates import DateParseError, When, find_when, mentions_time, when_readings
@@ -71,12 +72,24 @@ def send_due_reminders(ctx: JobCtx) -> None:
         ctx.session.add(reminder)
 
 
-def schedule_booking_reminder(ctx: Ctx, booking: Booking) -> None:
+class BookedSlot(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def member_id(self) -> int: ...
+
+    @property
+    def start(self) -> datetime: ...
+
+
+def schedule_booking_reminder(ctx: Ctx, booking: BookedSlot) -> None:
+    """The reminder before a booking (BOOKING_REMINDER_MINUTES or the member's /reminders choice)."""
     assert booking.id is not None
-    minutes = reminders.settings_of(ctx.session, booking.member_id, ctx.settings.booking_reminder_minutes)
-    if minutes.booking_minutes > 0:
-        reminders.schedule(ctx.session, booking.member_id, "booking", str(booking.id),
-                           booking.start - timedelta(minutes=minutes.booking_minutes), ctx.now)
+    minutes = reminders.booking_minutes(ctx.session, booking.member_id, ctx.settings.booking_reminder_minutes)
+    if minutes > 0:
+        reminders.schedule_quietly(ctx.session, booking.member_id, "booking", str(booking.id),
+                                   booking.start - timedelta(minutes=minutes), ctx.now)
 
 
 REMIND_EXAMPLE = N_("/remind tomorrow 9:00 call the town hall")

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam
+from sqlalchemy import String, Table, bindparam, cast, insert, null, union_all
 from sqlmodel import Session, col, select
 
-from storage.booking_rules import Interval, check_booking, week_bounds
+from storage.booking_rules import Interval, SpaceRules, check_booking, week_bounds
 from storage.models import Booking, Qualification, Space
 from storage.models_events import EVENT_ACTIVE, OCCURRENCE_SCHEDULED, Event, EventOccurrence
-from storage.spaces import rules_of
+from storage.opening_hours import hours_from_json
 from storage.types import UTCDateTime
 
 EventBlock = tuple[datetime, datetime, str]  # an event's occurrence that takes a whole space: start, end, title
@@ -23,20 +25,13 @@ class BookingNotFound(LookupError):
     pass
 
 
-def lock_space(session: Session, space_id: int) -> Space:
-    """Serialise bookings of one space. PostgreSQL: a row lock. SQLite: the transaction already
-    began with BEGIN IMMEDIATE (storage.db), which serialises writers."""
-    space = session.exec(select(Space).where(Space.id == space_id).with_for_update()).one()
-    return space
+_LOCK_SPACE = select(Space.id).where(col(Space.id) == bindparam("space_id")).with_for_update()
 
 
-def _active_intervals(session: Session, start: datetime, end: datetime, *where: Any) -> list[Interval]:
-    rows = session.exec(
-        select(Booking.start, Booking.end).where(
-            Booking.status == "active", Booking.start < end, Booking.end > start, *where
-        )
-    ).all()
-    return [(s, e) for s, e in rows]
+def lock_space(session: Session, space_id: int) -> None:
+    """Serialise bookings of one space. PostgreSQL: a row lock on the space (its id only, no ORM object).
+    SQLite: the transaction already began with BEGIN IMMEDIATE (storage.db), which serialises writers."""
+    session.connection().execute(_LOCK_SPACE, {"space_id": space_id}).one()
 
 
 def active_intervals(session: Session, space_id: int, start: datetime, end: datetime) -> list[Interval]:
@@ -61,54 +56,128 @@ def event_blocks(
     by_space: dict[int, list[EventBlock]] = {sid: [] for sid in space_ids}
     if not space_ids:
         return by_space
-    rows = session.exec(_EVENT_BLOCKS, params={"ids": list(space_ids), "start": start, "end": end}).all()
+    rows = session.connection().execute(_EVENT_BLOCKS, {"ids": list(space_ids), "start": start, "end": end})
     for space_id, o_start, o_end, title in rows:
         if space_id is not None:
             by_space[space_id].append((o_start, o_end, title))
     return by_space
 
 
-def member_intervals(
-    session: Session, member_id: int, space_id: int, start: datetime, end: datetime
-) -> list[Interval]:
-    return _active_intervals(session, start, end, Booking.member_id == member_id, Booking.space_id == space_id)
+# The /book path: every statement built once, run as a Core query on the session's connection (no ORM
+# objects, no autoflush). Overlap conditions are "end > window start AND start < window end": the indexes
+# led by the end time (ix_booking_space_end, ix_booking_member_end, ix_occurrence_event_end) read only
+# what is not over yet, so the cost doesn't grow with history.
+
+# The space's rules as they are under the lock (not as the command read them a moment before).
+_RULE_COLUMNS = (Space.capacity, Space.opening_hours, Space.max_duration_minutes, Space.max_days_ahead,
+                 Space.weekly_quota_minutes, Space.required_qualification, Space.closed)
+_HOLD_SPACE = select(*_RULE_COLUMNS).where(  # type: ignore[call-overload]
+    col(Space.id) == bindparam("space_id")).with_for_update()
+
+# The member's active bookings of the space not over at ``since`` (the limit counts those to come, the
+# weekly quota those of the week).
+_MEMBER_IN_SPACE = select(Booking.start, Booking.end).where(
+    col(Booking.member_id) == bindparam("member_id"),
+    col(Booking.space_id) == bindparam("space_id"),
+    Booking.status == "active",
+    col(Booking.end) > bindparam("since", type_=UTCDateTime()),
+)
+
+_QUALIFICATIONS = select(Qualification.name).where(col(Qualification.member_id) == bindparam("member_id"))
+
+# What occupies the space over the asked time, in one statement: its active bookings (title NULL) and the
+# scheduled occurrences of its events (with their title).
+_OCCUPIED = union_all(
+    select(Booking.start, Booking.end, cast(null(), String).label("title")).where(
+        col(Booking.space_id) == bindparam("space_id"),
+        Booking.status == "active",
+        col(Booking.end) > bindparam("start", type_=UTCDateTime()),
+        col(Booking.start) < bindparam("end", type_=UTCDateTime()),
+    ),
+    select(EventOccurrence.start, EventOccurrence.end, Event.title)
+    .join(Event, col(Event.id) == EventOccurrence.event_id)
+    .where(col(Event.space_id) == bindparam("space_id"), Event.status == EVENT_ACTIVE,
+           EventOccurrence.status == OCCURRENCE_SCHEDULED,
+           col(EventOccurrence.end) > bindparam("start", type_=UTCDateTime()),
+           col(EventOccurrence.start) < bindparam("end", type_=UTCDateTime())),
+)
+
+_BOOKING_TABLE: Table = Booking.__table__  # type: ignore[attr-defined]
+_INSERT_BOOKING = insert(_BOOKING_TABLE).returning(_BOOKING_TABLE.c.id)
 
 
-def qualifications_of(session: Session, member_id: int) -> list[str]:
-    return list(session.exec(select(Qualification.name).where(Qualification.member_id == member_id)))
+@lru_cache(maxsize=4096)
+def _rules(row: tuple[Any, ...]) -> SpaceRules:
+    capacity, hours, max_minutes, days_ahead, quota, qualification, closed = row
+    return SpaceRules(capacity=capacity, hours=hours_from_json(hours), max_duration=timedelta(minutes=max_minutes),
+                      max_days_ahead=days_ahead, weekly_quota=timedelta(minutes=quota) if quota else None,
+                      required_qualification=qualification, closed=bool(closed))
+
+
+@dataclass(frozen=True, slots=True)
+class HeldSpace:
+    """A space locked for a booking, with what the rules need to know of the member there."""
+
+    space_id: int
+    member_id: int
+    rules: SpaceRules
+    future_bookings: int  # the member's active bookings of the space not over yet (MAX_FUTURE_BOOKINGS_PER_SPACE)
+    week_bookings: list[Interval]  # theirs in the week of the asked start (read when the space has a quota)
+    qualifications: list[str]  # read when the space requires one
+
+
+@dataclass(frozen=True, slots=True)
+class NewBooking:
+    id: int
+    space_id: int
+    member_id: int
+    start: datetime
+    end: datetime
+
+
+def hold_space(
+    session: Session, space_id: int, member_id: int, start: datetime, now: datetime, tz: ZoneInfo,
+    *, count_future: bool = True,
+) -> HeldSpace:
+    """Lock the space for a booking (see lock_space) and read, under the lock, its rules and what they need
+    of the member: their bookings there (one query, for the limit and the weekly quota) and their
+    qualifications (only when the space requires one). ``count_future`` False (a coordinator, not limited):
+    the bookings are read only for a quota."""
+    connection = session.connection()
+    rules = _rules(tuple(connection.execute(_HOLD_SPACE, {"space_id": space_id}).one()))
+    future, week = 0, []
+    if count_future or rules.weekly_quota is not None:
+        week_start, week_end = week_bounds(start, tz) if rules.weekly_quota is not None else (now, now)
+        rows = connection.execute(_MEMBER_IN_SPACE, {"member_id": member_id, "space_id": space_id,
+                                                     "since": min(now, week_start)}).all()
+        future = sum(1 for _s, b_end in rows if b_end > now)
+        if rules.weekly_quota is not None:
+            week = [(b_start, b_end) for b_start, b_end in rows if b_start < week_end and b_end > week_start]
+    qualifications = list(connection.execute(_QUALIFICATIONS, {"member_id": member_id}).scalars()) \
+        if rules.required_qualification else []
+    return HeldSpace(space_id, member_id, rules, future, week, qualifications)
 
 
 def create_booking(
-    session: Session,
-    space_id: int,
-    member_id: int,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    tz: ZoneInfo,
-    *,
-    is_coordinator: bool = False,
-) -> Booking:
-    """Check every rule and insert, under the space's lock. Raises BookingRefused."""
-    space = lock_space(session, space_id)
-    week_start, week_end = week_bounds(start, tz)
-    events = event_blocks(session, [space_id], start, end)[space_id]
-    check_booking(
-        rules_of(space),
-        start,
-        end,
-        now,
-        tz,
-        existing=_active_intervals(session, start, end, Booking.space_id == space_id),
-        member_bookings=member_intervals(session, member_id, space_id, week_start, week_end),
-        qualifications=qualifications_of(session, member_id),
-        is_coordinator=is_coordinator,
-        events=events,
-    )
-    booking = Booking(space_id=space_id, member_id=member_id, start=start, end=end, created_at=now)
-    session.add(booking)
-    session.flush()
-    return booking
+    session: Session, held: HeldSpace, start: datetime, end: datetime, now: datetime, tz: ZoneInfo,
+    *, is_coordinator: bool = False,
+) -> NewBooking:
+    """Check every rule and insert, under the space's lock taken by hold_space. Raises BookingRefused."""
+    connection = session.connection()
+    existing: list[Interval] = []
+    events: list[EventBlock] = []
+    for b_start, b_end, title in connection.execute(_OCCUPIED, {"space_id": held.space_id, "start": start,
+                                                                "end": end}):
+        if title is None:
+            existing.append((b_start, b_end))
+        else:
+            events.append((b_start, b_end, title))
+    check_booking(held.rules, start, end, now, tz, existing=existing, member_bookings=held.week_bookings,
+                  qualifications=held.qualifications, is_coordinator=is_coordinator, events=events)
+    booking_id = connection.execute(_INSERT_BOOKING, {
+        "space_id": held.space_id, "member_id": held.member_id, "start": start, "end": end, "status": "active",
+        "created_at": now, "cancelled_at": None, "cancelled_by": None}).scalar_one()
+    return NewBooking(booking_id, held.space_id, held.member_id, start, end)
 
 
 def get_booking(session: Session, booking_id: int) -> Booking:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import Table, bindparam, insert
 from sqlmodel import Session, col, select
 
 from storage.models_reminders import Reminder, ReminderSettings
+from storage.types import UTCDateTime
 
 # A personal reminder that came due while the bot was down is still worth sending for this long.
 PERSONAL_GRACE = timedelta(hours=6)
@@ -24,6 +26,33 @@ def still_useful(due_at: datetime, subject_start: datetime | None, now: datetime
 def settings_of(session: Session, member_id: int, default_booking_minutes: int) -> ReminderSettings:
     row = session.get(ReminderSettings, member_id)
     return row or ReminderSettings(member_id=member_id, booking_minutes=default_booking_minutes)
+
+
+_BOOKING_MINUTES = select(ReminderSettings.booking_minutes).where(
+    col(ReminderSettings.member_id) == bindparam("member_id"))
+_REMINDER_TABLE: Table = Reminder.__table__  # type: ignore[attr-defined]
+_INSERT_REMINDER = insert(_REMINDER_TABLE).values(
+    member_id=bindparam("member_id"), kind=bindparam("kind"), ref=bindparam("ref"), text=bindparam("text"),
+    due_at=bindparam("due_at", type_=UTCDateTime()), status="pending",
+    created_at=bindparam("created_at", type_=UTCDateTime()), sent_at=None)
+
+
+def booking_minutes(session: Session, member_id: int, default: int) -> int:
+    """How long before a booking the member is reminded (0: never): their setting, else the default. A
+    column query (the /book path), nothing loaded into the session."""
+    found = session.connection().execute(_BOOKING_MINUTES, {"member_id": member_id}).scalar()
+    return default if found is None else found
+
+
+def schedule_quietly(
+    session: Session, member_id: int, kind: str, ref: str | None, due_at: datetime, now: datetime, text: str = ""
+) -> bool:
+    """``schedule`` with one Core insert (no ORM object, no flush): for callers that don't need the row."""
+    if due_at <= now:
+        return False
+    session.connection().execute(_INSERT_REMINDER, {"member_id": member_id, "kind": kind, "ref": ref,
+                                                    "text": text, "due_at": due_at, "created_at": now})
+    return True
 
 
 def schedule(

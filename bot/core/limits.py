@@ -19,10 +19,15 @@ def check_room_for_reminder(ctx: Ctx) -> None:
             limit).format(n=limit), example="/reminders")
 
 
-def check_room_for_booking(ctx: Ctx, space_id: int, space_name: str) -> None:
+def check_room_for_booking(ctx: Ctx, space_id: int, space_name: str, count: int | None = None) -> None:
+    """``count``: the member's bookings to come in the space when the caller already read them (under the
+    space's lock, storage.bookings.hold_space); otherwise counted here."""
     limit = ctx.settings.max_future_bookings_per_space
-    if not ctx.is_coordinator and at_limit(future_bookings_in_space(ctx.session, ctx.member_id, space_id, ctx.now),
-                                           limit):
+    if ctx.is_coordinator:
+        return
+    if count is None:
+        count = future_bookings_in_space(ctx.session, ctx.member_id, space_id, ctx.now)
+    if at_limit(count, limit):
         raise UserError(ctx.ngettext(
             "You already have {n} booking to come for {space}, the most one member can have. "
             "Cancel one first, or ask a coordinator.",
