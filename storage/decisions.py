@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
 from storage.models import Member
@@ -166,6 +167,16 @@ def options_of(session: Session, decision_id: int) -> list[DecisionOption]:
                              .order_by(col(DecisionOption.position))))
 
 
+def options_of_many(session: Session, decision_ids: Sequence[int]) -> dict[int, list[DecisionOption]]:
+    """The options of several decisions in one query (a list shows many): {decision id: its options}."""
+    found: dict[int, list[DecisionOption]] = {d: [] for d in decision_ids}
+    if decision_ids:
+        for option in session.exec(select(DecisionOption).where(col(DecisionOption.decision_id).in_(decision_ids))
+                                   .order_by(col(DecisionOption.decision_id), col(DecisionOption.position))):
+            found[option.decision_id].append(option)
+    return found
+
+
 def open_decisions(session: Session) -> list[Decision]:
     return list(session.exec(select(Decision).where(Decision.status == OPEN).order_by(col(Decision.id))))
 
@@ -180,6 +191,26 @@ def tally_of(session: Session, decision_id: int) -> Tally:
     single = decision is not None and decision.kind != DATEPOLL and not decision.multiple
     rows = sorted(votes_of(session, decision_id), key=lambda v: (v.updated_at, v.id or 0))
     return count_votes(((v.member_id, v.option_id, v.answer) for v in rows), single=single)
+
+
+def tallies_of(session: Session, decisions: Sequence[Decision]) -> dict[int, Tally]:
+    """``tally_of`` for several decisions, their votes read in one query (the columns it counts)."""
+    ids = [d.id for d in decisions if d.id is not None]
+    votes: dict[int, list[tuple[datetime, int, int, int, str]]] = {i: [] for i in ids}
+    if ids:
+        columns = (col(DecisionVote.decision_id), col(DecisionVote.updated_at), col(DecisionVote.id),
+                   col(DecisionVote.member_id), col(DecisionVote.option_id), col(DecisionVote.answer))
+        for row in session.execute(sa_select(*columns).where(col(DecisionVote.decision_id).in_(ids))):
+            decision_id, updated_at, vote_id, member_id, option_id, answer = row
+            votes[decision_id].append((updated_at, vote_id or 0, member_id, option_id, answer))
+    tallies = {}
+    for decision in decisions:
+        if decision.id is None:
+            continue
+        rows = sorted(votes[decision.id], key=lambda v: (v[0], v[1]))
+        tallies[decision.id] = count_votes(((m, o, a) for _u, _i, m, o, a in rows),
+                                           single=decision.kind != DATEPOLL and not decision.multiple)
+    return tallies
 
 
 def member_answers(session: Session, decision_id: int, member_id: int) -> dict[int, str]:

@@ -89,12 +89,13 @@ def vote_command(decision: Decision, choice: str) -> str:
 
 
 def card(ctx: Ctx, decision: Decision, options: Sequence[DecisionOption], *, status: str = "",
-         native: bool = False) -> Reply:
+         native: bool = False, tally: store.Tally | None = None) -> Reply:
     """The decision with live counts (numbers only) and one button per choice, in the chat's language
-    (a group's own language, whoever asked)."""
+    (a group's own language, whoever asked); ``tally``: its votes already counted (a list of cards)."""
     t = ctx.chat_translator()
     assert decision.id is not None
-    tally = store.tally_of(ctx.session, decision.id)
+    if tally is None:
+        tally = store.tally_of(ctx.session, decision.id)
     lines = [status] if status else []
     for option in options:
         assert option.id is not None

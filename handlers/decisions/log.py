@@ -3,6 +3,7 @@ and its Markdown export for the general assembly's minutes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time
 
 from bot.core.context import Ctx
@@ -12,7 +13,7 @@ from bot.core.i18n import N_, Translator
 from bot.core.types import Reply
 from handlers.decisions.common import KIND_NAMES, outcome_line, participation_line, router
 from storage import decisions as store
-from storage.models_decisions import Decision
+from storage.models_decisions import Decision, DecisionOption
 
 
 def year_bounds(ctx: Ctx, year: int) -> tuple[datetime, datetime]:
@@ -21,10 +22,9 @@ def year_bounds(ctx: Ctx, year: int) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _line(ctx: Ctx, decision: Decision) -> tuple[str, str, str]:
+def _line(ctx: Ctx, decision: Decision, options: Sequence[DecisionOption]) -> tuple[str, str, str]:
     t = ctx.translator
     assert decision.closed_at is not None and decision.id is not None
-    options = store.options_of(ctx.session, decision.id)
     day = t.fmt_day(decision.closed_at.astimezone(ctx.tz).date())
     what = f"{t.gettext(KIND_NAMES[decision.kind])} n° {decision.id} — {decision.question}"
     result = outcome_line(t, decision, options)
@@ -45,7 +45,8 @@ def decisions_log(ctx: Ctx, year: int | None, markdown: bool) -> Reply:
     title = ctx._("Decisions {year}").format(year=year)
     if not closed:
         return Reply(ctx._("No decision was closed in {year}.").format(year=year), title=title)
-    rows = [_line(ctx, d) for d in closed]
+    options = store.options_of_many(ctx.session, [d.id for d in closed if d.id is not None])
+    rows = [_line(ctx, d, options[d.id or 0]) for d in closed]
     if markdown:
         header = ctx._("| Date | Question | Result |")
         body = [f"| {day} | {what.replace('|', '/')} | {result} |" for day, what, result in rows]

@@ -99,11 +99,13 @@ def close_poll(ctx: Ctx, number: int) -> Reply:
 @router.typed("polls", aliases=["sondages", "votes"], help=N_("List the open polls and proposals"),
               examples=(N_("/polls"),))
 def list_polls(ctx: Ctx) -> list[Reply]:
-    shown = [d for d in store.open_decisions(ctx.session)
-             if d.role is None or store.may_vote(ctx.session, d, ctx.member_id) or ctx.is_coordinator]
+    mine = set(store.member_roles(ctx.session, ctx.member_id))  # one query, not one per poll kept to a role
+    shown = [d for d in store.open_decisions(ctx.session) if d.role is None or d.role in mine or ctx.is_coordinator]
     if not shown:
         return [Reply(ctx._('Nothing to vote on right now. Ask a question with /poll "Question?" "Yes" "No".'))]
-    replies = [card(ctx, d, store.options_of(ctx.session, d.id or 0)) for d in shown[:5]]
+    options = store.options_of_many(ctx.session, [d.id for d in shown[:5] if d.id is not None])
+    tallies = store.tallies_of(ctx.session, shown[:5])
+    replies = [card(ctx, d, options[d.id or 0], tally=tallies[d.id or 0]) for d in shown[:5]]
     if len(shown) > 5:
         rest = ", ".join(f"n° {d.id}" for d in shown[5:20])
         replies.append(Reply(ctx.ngettext("{n} more is open: {list}. /vote <number> … answers it.",

@@ -20,7 +20,7 @@ from storage.events import (
     signup_counts,
     signups_of_occurrence,
     upcoming_occurrences,
-    waitlist_position,
+    waitlist_positions,
 )
 from storage.models import Site
 from storage.models_events import SIGNUP_CONFIRMED, SIGNUP_WAITLISTED
@@ -81,13 +81,14 @@ def my_events(ctx: Ctx) -> Reply:
     if not rows:
         return Reply(ctx._("You haven't signed up for anything yet. /events shows what's coming."),
                      title=ctx._("Your events"))
+    positions = waitlist_positions(ctx.session, [s for s, _, _ in rows])
     lines = []
     for signup, occurrence, event in rows:
         line = f"#{occurrence.id} {ctx.translator.fmt_range(occurrence.start, occurrence.end)} — {event.title}"
         if is_cancelled(occurrence, event):
             line += " — " + ctx._("cancelled")
         elif signup.status == SIGNUP_WAITLISTED:
-            line += " — " + ctx._("waiting list, position {n}").format(n=waitlist_position(ctx.session, signup))
+            line += " — " + ctx._("waiting list, position {n}").format(n=positions.get(signup.id or 0, 0))
         else:
             line += " — " + ctx._("signed up")
         lines.append(line)
