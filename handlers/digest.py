@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from babel.dates import format_date
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.charts import Panel, occupancy_panels
+from bot.charts import Panel, occupancy_panels, occupancy_recipe
 from bot.core.context import Ctx, JobCtx
 from bot.core.i18n import N_, Translator
 from bot.core.router import Router
@@ -127,21 +128,35 @@ SECTIONS: list[Section] = [events_section, volunteers_section, bookings_section,
 PLACE_SECTIONS = {events_section, volunteers_section, bookings_section, last_week_section}
 
 
-def draw_chart(weeks: list[SpaceWeek], left_out: int, t: Translator, first_day: date) -> bytes:
-    """The busiest spaces' week, one heat map each, with their names, the days and a 0–100 % scale."""
+def _chart(weeks: list[SpaceWeek], left_out: int, t: Translator, first_day: date) -> dict[str, Any]:
+    """What the chart shows: the busiest spaces' week, one heat map each, with their names, the days and a
+    0–100 % scale (the arguments of bot.charts.occupancy_panels)."""
     days = [format_date(first_day + timedelta(days=n), "EEE d", locale=t.locale) for n in range(7)]
     panels = [Panel(t.ngettext("{space} ({n} place)", "{space} ({n} places)", w.capacity).format(
         space=w.name, n=w.capacity), w.grid) for w in weeks]
     footnote = t.ngettext("{n} other space, less busy, isn't shown.", "{n} other spaces, less busy, aren't shown.",
                           left_out).format(n=left_out) if left_out else ""
-    return occupancy_panels(panels, days, FIRST_HOUR, t.gettext("Spaces booked, by day and hour"),
-                            t.gettext("share of each space's places taken"), footnote)
+    return {"panels": panels, "day_labels": days, "first_hour": FIRST_HOUR,
+            "title": t.gettext("Spaces booked, by day and hour"),
+            "legend": t.gettext("share of each space's places taken"), "footnote": footnote}
+
+
+def draw_chart(weeks: list[SpaceWeek], left_out: int, t: Translator, first_day: date) -> bytes:
+    """The chart drawn now (the weekly job draws it before its transaction)."""
+    return occupancy_panels(**_chart(weeks, left_out, t, first_day))
+
+
+def chart_recipe(weeks: list[SpaceWeek], left_out: int, t: Translator, first_day: date) -> str:
+    """The chart to draw after the transaction: /digest answers with it (bot.core.images)."""
+    return occupancy_recipe(**_chart(weeks, left_out, t, first_day))
 
 
 def compose_digest(session: Session, t: Translator, now: datetime, picture: bytes | None = None,
                    site_id: int | None = None) -> Reply:
     """The digest in ``t``'s language; ``picture``: its chart already drawn (the weekly job draws it
-    before its transaction), else drawn here; ``site_id``: one place's (its events, bookings, chart)."""
+    before its transaction), else the reply carries the chart's recipe, drawn once the transaction has
+    committed (bot.core.images): matplotlib never holds the write lock; ``site_id``: one place's (its
+    events, bookings, chart)."""
     first_day = week_start(now, t.tz)
     last_day = first_day + timedelta(days=6)
     lines: list[str] = []
@@ -152,14 +167,16 @@ def compose_digest(session: Session, t: Translator, now: datetime, picture: byte
             if lines:
                 lines.append("")
             lines += part
+    recipe = None
     if picture is None:
-        picture = draw_chart(*occupancy_by_space(session, first_day, t.tz, site_id=site_id), t, first_day)
+        recipe = chart_recipe(*occupancy_by_space(session, first_day, t.tz, site_id=site_id), t, first_day)
     iso = first_day.isocalendar()
     return Reply(
         "\n".join(lines),
         title=t.gettext("The week from {start} to {end}").format(start=t.fmt_day(first_day), end=t.fmt_day(last_day)),
         image=picture,
         image_name=f"digest-{iso.year}-W{iso.week:02d}.png",
+        image_recipe=recipe,
     )
 
 

@@ -22,6 +22,7 @@ from bot.core import conversation
 from bot.core.context import AdminCheck, Ctx
 from bot.core.errors import NotAllowed, UsageError, UserError
 from bot.core.i18n import N_, Translator, normalise_language, translator_for
+from bot.core.images import drawn
 from bot.core.outbox import enqueue
 from bot.core.router import Command, CommandTable, split_command
 from bot.core.types import Incoming, Reply, UserRef
@@ -113,7 +114,7 @@ class Dispatcher:
                 outcome = self.handle_in(session, incoming)
         if outcome.notices and self.on_notices is not None:
             self.on_notices()
-        return outcome.replies
+        return [drawn(reply) for reply in outcome.replies]  # an image given as a recipe: drawn after the commit
 
     def _read_only(self, incoming: Incoming) -> bool:
         """The command is declared read-only (its SQLite transaction then begins without the write lock)."""

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
 from bot.adapters.base import Adapter, DeliveryError
+from bot.core.images import drawn
 from bot.core.leadership import Leadership
 from bot.core.types import Action, Notice, Platform, PollSpec, Reply
 from storage.db import session_scope
@@ -414,6 +415,8 @@ class OutboxWorker:
 
     async def _reply(self, payload: str) -> Reply:
         """The stored reply, with its image loaded if it is stored apart (read once for a whole broadcast)."""
+        if '"image_recipe": "' in payload:  # drawn now, outside any transaction (bot.core.images)
+            return await asyncio.to_thread(drawn, reply_from_json(payload))
         ref = image_ref_of(payload)
         if ref is None:
             return reply_from_json(payload)

@@ -125,6 +125,9 @@ class Reply:
     # Once sent, record the platform's id of the message under this key (storage.adapter_state), so a later
     # Reply can edit it (edit_message_id): an event card posted in a group, kept current.
     remember_as: str | None = None
+    # Instead of ``image``: the recipe to draw it, drawn after the command's transaction has committed
+    # (bot.core.images: a slow chart never holds the database's write lock).
+    image_recipe: str | None = None
 
 
 @dataclass(frozen=True)
