@@ -21,7 +21,7 @@ def list_projects(ctx: Ctx) -> Reply:
     projects = store.list_projects(ctx.session)
     if not projects:
         return Reply(ctx._("No projects yet: tag an entry with #name, e.g. /task 2h sorting #ressourcerie"))
-    return Reply("\n".join(f"• #{p.slug}: {ctx.translator.fmt_duration(minutes)}" for p, minutes in projects),
+    return Reply("\n".join(f"• #{slug}: {ctx.translator.fmt_duration(minutes)}" for slug, minutes in projects),
                  title=ctx._("Projects"))
 
 
