@@ -19,21 +19,21 @@ from handlers.reminders import schedule_booking_reminder
 from handlers.telling import tell_member
 from handlers.watch import offer_freed_slots, watch_action
 from storage import reminders
-from storage.booking_rules import BookingRefused, find_free_slots, is_free, waived_rules
+from storage.booking_rules import BookingRefused, find_free_slots, waived_rules
 from storage.bookings import (
     BookingNotFound,
-    active_intervals,
-    bookings_between,
     cancel_booking,
     create_booking,
+    free_similar_spaces,
     get_booking,
     hold_space,
+    occupied,
     suggestion_window,
     upcoming_booking_lines,
 )
 from storage.models import Booking, Space
 from storage.places import space_display_name
-from storage.spaces import SpaceView, space_views
+from storage.spaces import SpaceView
 
 router = Router("bookings")
 
@@ -43,8 +43,8 @@ def _alternatives(ctx: Ctx, space: SpaceView, start: datetime, end: datetime) ->
     asked time."""
     assert space.id is not None
     lines: list[str] = []
-    slots = find_free_slots(space.rules, active_intervals(ctx.session, space.id, *suggestion_window(start)),
-                            end - start, start, ctx.now, ctx.tz)
+    taken = occupied(ctx.session, space.id, space.rules.capacity, *suggestion_window(start))
+    slots = find_free_slots(space.rules, taken, end - start, start, ctx.now, ctx.tz)
     if slots:
         lines.append(ctx._("Free in {space}:").format(space=space.name))
         lines += [f"• {ctx.translator.fmt_range(s, e)}" for s, e in slots]
@@ -52,11 +52,9 @@ def _alternatives(ctx: Ctx, space: SpaceView, start: datetime, end: datetime) ->
     for s, e in slots[:2]:
         ls, le = s.astimezone(ctx.tz), e.astimezone(ctx.tz)
         actions.append(Action(ctx.translator.fmt_range(s, e), book.line(space, f"{ls:%Y-%m-%d} {ls:%H:%M}-{le:%H:%M}")))
-    similar = {s.id: s for s in space_views(ctx.session) if s.kind == space.kind and s.id != space.id}
-    intervals = bookings_between(ctx.session, list(similar), start, end)
-    free_similar = [s for sid, s in similar.items() if is_free(s.rules, intervals[sid], start, end, ctx.tz)]
+    free_similar = free_similar_spaces(ctx.session, space.id, space.kind, start, end, ctx.tz, limit=3)
     if free_similar:
-        names = ", ".join(f"{s.name} ({s.slug})" for s in free_similar[:3])
+        names = ", ".join(f"{name} ({slug})" for name, slug in free_similar)
         lines.append(ctx._("Free at that time: {names}").format(names=names))
     return lines, tuple(actions)
 

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, Table, bindparam, cast, insert, null, union_all
 from sqlmodel import Session, col, select
 
-from storage.booking_rules import Interval, SpaceRules, check_booking, week_bounds
+from storage.booking_rules import Interval, SpaceRules, check_booking, is_free, week_bounds
 from storage.models import Booking, Qualification, Space
 from storage.models_events import EVENT_ACTIVE, OCCURRENCE_SCHEDULED, Event, EventOccurrence
-from storage.opening_hours import hours_from_json
+from storage.opening_hours import hours_from_json, is_within_hours
 from storage.types import UTCDateTime
 
 EventBlock = tuple[datetime, datetime, str]  # an event's occurrence that takes a whole space: start, end, title
@@ -178,6 +178,79 @@ def create_booking(
         "space_id": held.space_id, "member_id": held.member_id, "start": start, "end": end, "status": "active",
         "created_at": now, "cancelled_at": None, "cancelled_by": None}).scalar_one()
     return NewBooking(booking_id, held.space_id, held.member_id, start, end)
+
+
+def occupied(session: Session, space_id: int, capacity: int, start: datetime, end: datetime) -> list[Interval]:
+    """``active_intervals`` of one space whose capacity is known, in one statement: its active bookings over
+    the window, and its events' occurrences each counted ``capacity`` times (the space shows full)."""
+    found: list[Interval] = []
+    for b_start, b_end, title in session.connection().execute(
+            _OCCUPIED, {"space_id": space_id, "start": start, "end": end}):
+        found.extend([(b_start, b_end)] * (1 if title is None else capacity))
+    return found
+
+
+_SPACE_COLUMNS = (Space.id, Space.slug, Space.name, *_RULE_COLUMNS)
+
+# The open spaces of a kind but one, in the order of storage.spaces.space_views (place, then name).
+_SIMILAR_SPACES = (
+    select(*_SPACE_COLUMNS)  # type: ignore[call-overload]
+    .where(col(Space.kind) == bindparam("kind"), col(Space.id) != bindparam("space_id"),
+           col(Space.closed) == False)  # noqa: E712
+    .order_by(col(Space.site_id), col(Space.name))
+)
+
+# What occupies several spaces over the asked time: bookings (title NULL) and events' occurrences.
+_OCCUPIED_MANY = union_all(
+    select(Booking.space_id, Booking.start, Booking.end, cast(null(), String).label("title")).where(
+        col(Booking.space_id).in_(bindparam("ids", expanding=True)),
+        Booking.status == "active",
+        col(Booking.end) > bindparam("start", type_=UTCDateTime()),
+        col(Booking.start) < bindparam("end", type_=UTCDateTime()),
+    ),
+    select(Event.space_id, EventOccurrence.start, EventOccurrence.end, Event.title)
+    .join(Event, col(Event.id) == EventOccurrence.event_id)
+    .where(col(Event.space_id).in_(bindparam("ids", expanding=True)), Event.status == EVENT_ACTIVE,
+           EventOccurrence.status == OCCURRENCE_SCHEDULED,
+           col(EventOccurrence.end) > bindparam("start", type_=UTCDateTime()),
+           col(EventOccurrence.start) < bindparam("end", type_=UTCDateTime())),
+)
+
+_FIRST_LOOK = 6  # most spaces are free at a given time: the first few usually give the answer
+
+
+def free_similar_spaces(
+    session: Session, space_id: int, kind: str, start: datetime, end: datetime, tz: ZoneInfo, limit: int = 3
+) -> list[tuple[str, str]]:
+    """The first ``limit`` open spaces of the same kind as this one that are free over [start, end), as
+    (name, slug), in the order spaces are listed. Their bookings are read for a few spaces first, then, if
+    that didn't find enough, for the rest: not for every space of the kind each time."""
+    connection = session.connection()
+    spaces: list[tuple[int, str, str, SpaceRules]] = []  # those open at that time: only theirs are read
+    open_then: dict[str, bool] = {}  # by opening hours (spaces share them)
+    for row in connection.execute(_SIMILAR_SPACES, {"kind": kind, "space_id": space_id}):
+        space_rules = _rules(tuple(row[3:]))
+        hours_text = row[4]
+        if hours_text not in open_then:
+            open_then[hours_text] = is_within_hours(space_rules.hours, start, end, tz)
+        if open_then[hours_text]:
+            spaces.append((row[0], row[1], row[2], space_rules))
+    free: list[tuple[str, str]] = []
+    for first, last in ((0, _FIRST_LOOK), (_FIRST_LOOK, len(spaces))):
+        chunk = spaces[first:last]
+        if not chunk:
+            break
+        rules = {row[0]: row[3] for row in chunk}
+        taken: dict[int, list[Interval]] = {sid: [] for sid in rules}
+        for sid, b_start, b_end, title in connection.execute(
+                _OCCUPIED_MANY, {"ids": list(rules), "start": start, "end": end}):
+            taken[sid].extend([(b_start, b_end)] * (1 if title is None else rules[sid].capacity))
+        for row in chunk:
+            if is_free(rules[row[0]], taken[row[0]], start, end, tz):
+                free.append((row[2], row[1]))
+                if len(free) == limit:
+                    return free
+    return free
 
 
 def get_booking(session: Session, booking_id: int) -> Booking:
