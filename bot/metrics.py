@@ -51,6 +51,17 @@ JOB_RUNS = Counter("tierslieu_job_runs", "Scheduled job runs, by job and outcome
 Run = TypeVar("Run", bound=Callable[..., Any])
 
 
+_command_counters: dict[tuple[str, str], Any] = {}
+
+
+def _command_counter(name: str, outcome: str) -> Any:
+    """The counter of one command and outcome, looked up once (``labels`` takes a lock and builds a key)."""
+    counter = _command_counters.get((name, outcome))
+    if counter is None:
+        counter = _command_counters[(name, outcome)] = COMMANDS.labels(name, outcome)
+    return counter
+
+
 def observe_command_runs(run: Run) -> Run:
     """Wraps Dispatcher._run(session, command, args, incoming): counts and times every command."""
 
@@ -66,7 +77,7 @@ def observe_command_runs(run: Run) -> Run:
             outcome = "refused"
             raise
         finally:
-            COMMANDS.labels(command.name, outcome).inc()
+            _command_counter(command.name, outcome).inc()
             REPLY_SECONDS.observe(time.perf_counter() - started)
 
     return observed  # type: ignore[return-value]

@@ -6,9 +6,10 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, insert, literal, or_, update
 from sqlmodel import Session, col, select
 
+from storage.models import Member
 from storage.models_conversation import ConversationState
 
 
@@ -63,6 +64,29 @@ def save_choices(session: Session, platform: str, chat_id: str, member_id: int,
     row.choices_expires_at = expires_at if choices is not None else None
     row.updated_at = now
     session.add(row)
+
+
+_TABLE = ConversationState.__table__  # type: ignore[attr-defined]
+
+
+def write_choices(session: Session, state_id: int | None, platform: str, chat_id: str, member_id: int,
+                  choices: list[dict[str, Any]] | None, expires_at: datetime | None, now: datetime) -> None:
+    """``save_choices`` in one statement, for a caller that knows whether the row exists (``state_id``)
+    and has no ORM object of it. Nothing is written for a member who no longer exists (merged by /link)."""
+    values = {"choices": json.dumps(choices, ensure_ascii=False) if choices is not None else None,
+              "choices_expires_at": expires_at if choices is not None else None, "updated_at": now}
+    connection = session.connection()
+    if state_id is not None:
+        connection.execute(update(_TABLE).where(_TABLE.c.id == state_id, _TABLE.c.member_id == member_id)
+                           .values(**values))
+        return
+    if choices is None:
+        return
+    columns = ("platform", "chat_id", "member_id", "choices", "choices_expires_at", "updated_at")
+    source = select(*(literal(v, _TABLE.c[c].type) for c, v in zip(
+        columns, (platform, chat_id, member_id, values["choices"], values["choices_expires_at"], now), strict=True))
+    ).where(select(Member.id).where(col(Member.id) == member_id).exists())
+    connection.execute(insert(_TABLE).from_select(list(columns), source))
 
 
 def forget_expired(session: Session, now: datetime, grace: timedelta = timedelta(days=1)) -> int:

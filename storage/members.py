@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_
+from sqlalchemy import and_, bindparam, func, or_, update
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.core.types import UserRef
 from storage.models import Identity, Member
+from storage.models_conversation import ConversationState
 from storage.models_links import AccountHandle
+from storage.prepared import Prepared
 
 
 def find_identity(session: Session, platform: str, user_id: str) -> Identity | None:
@@ -41,6 +45,109 @@ def member_of_account(session: Session, platform: str, user_id: str) -> tuple[Me
     identities = [identity for _member, identity, _handle in rows]
     identity = next(i for i in identities if i.platform == platform and i.user_id == user_id)
     return rows[0][0], identity, identities
+
+
+@dataclass(frozen=True)
+class Account:
+    """One of a member's chat accounts, as the asker query reads it (no ORM object)."""
+
+    id: int
+    platform: str
+    user_id: str
+    private_chat_id: str | None
+    handle: str | None
+
+
+@dataclass(frozen=True)
+class ChatState:
+    """Whether the conversation keeps something for this member in this chat (models_conversation)."""
+
+    id: int
+    has_choices: bool
+    has_request: bool
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who sent a message, read in one query with every account of theirs and their conversation state in
+    the chat (the dispatcher needs no ORM object; ``Ctx.member`` loads one only when a handler asks)."""
+
+    member_id: int
+    display_name: str
+    language: str | None
+    language_chosen: bool
+    is_coordinator: bool
+    account: Account  # the account the message came from
+    accounts: tuple[Account, ...]  # every account of the member, by id
+    state: ChatState | None  # None: nothing kept for them in this chat
+    created: bool = False  # this message made the member
+
+
+_m, _i, _h = Member.__table__, Identity.__table__, AccountHandle.__table__  # type: ignore[attr-defined]
+_st = ConversationState.__table__  # type: ignore[attr-defined]
+_asked = _i.alias("asked")
+_ASKER = Prepared(  # built and compiled once: every command runs it
+    core_select(_m.c.id, _m.c.display_name, _m.c.language, _m.c.language_chosen, _m.c.is_coordinator,
+           _i.c.id, _i.c.platform, _i.c.user_id, _i.c.private_chat_id, _h.c.handle,
+           _st.c.id, _st.c.choices.is_not(None), _st.c.request.is_not(None))
+    .select_from(
+        _asked.join(_m, _m.c.id == _asked.c.member_id)
+        .join(_i, _i.c.member_id == _m.c.id)
+        .outerjoin(_h, _h.c.identity_id == _i.c.id)
+        .outerjoin(_st, and_(_st.c.member_id == _m.c.id, _st.c.platform == bindparam("chat_platform"),
+                             _st.c.chat_id == bindparam("chat_id"))))
+    .where(_asked.c.platform == bindparam("platform"), _asked.c.user_id == bindparam("user_id"))
+    .order_by(_i.c.id)
+)
+
+
+def find_asker(session: Session, platform: str, user_id: str, chat_platform: str, chat_id: str) -> Asker | None:
+    """The member behind a chat account, all their accounts and their conversation state in this chat, in
+    one query (storage.prepared); None for an account never seen."""
+    rows = _ASKER.rows(session.connection(), {"platform": platform, "user_id": user_id,
+                                              "chat_platform": chat_platform, "chat_id": chat_id})
+    if not rows:
+        return None
+    first = rows[0]
+    accounts = tuple(Account(int(r[5]), r[6], r[7], r[8], r[9]) for r in rows)
+    account = next(a for a in accounts if a.platform == platform and a.user_id == user_id)
+    state = ChatState(int(first[10]), bool(first[11]), bool(first[12])) if first[10] is not None else None
+    return Asker(int(first[0]), first[1], first[2], bool(first[3]), bool(first[4]), account, accounts, state)
+
+
+def get_or_create_asker(session: Session, user: UserRef, chat_platform: str, chat_id: str,
+                        language_hint: str | None) -> Asker:
+    """``get_or_create_member_with_identities`` without ORM objects for a known member: one query, and a
+    write only when something changed (display name, language hint, public handle). A newcomer is created
+    as before (``session.info["new_member_id"]``)."""
+    found = find_asker(session, user.platform.value, user.user_id, chat_platform, chat_id)
+    if found is None:
+        member, identity, identities = get_or_create_member_with_identities(session, user, language_hint)
+        assert member.id is not None and identity.id is not None
+        accounts = tuple(Account(i.id or 0, i.platform, i.user_id, i.private_chat_id, None) for i in identities)
+        account = next(a for a in accounts if a.id == identity.id)
+        return Asker(member.id, member.display_name, member.language, member.language_chosen,
+                     member.is_coordinator, account, accounts, None,
+                     created=session.info.get("new_member_id") == member.id)
+    changes: dict[str, Any] = {}
+    if user.display_name and found.display_name != user.display_name[:200]:
+        changes["display_name"] = user.display_name[:200]
+    if not found.language_chosen and language_hint and found.language != language_hint:
+        changes["language"] = language_hint
+    if changes:
+        session.execute(update(Member).where(col(Member.id) == found.member_id).values(**changes))
+        found = replace(found, **changes)
+    if user.username is not None and (found.account.handle or "") != _handle_of(user.username):
+        remember_handle_of(session, found.account.id, user.username)
+    return found
+
+
+def _handle_of(username: str | None) -> str:
+    return (username or "").lstrip("@").lower()[:64]
+
+
+def set_private_chat(session: Session, identity_id: int, chat_id: str) -> None:
+    session.execute(update(Identity).where(col(Identity.id) == identity_id).values(private_chat_id=chat_id))
 
 
 def get_or_create_member(session: Session, user: UserRef, language_hint: str | None) -> tuple[Member, Identity]:
@@ -240,10 +347,14 @@ def accounts_of(session: Session, member_ids: Iterable[int]) -> dict[int, list[t
 def remember_handle(session: Session, identity: Identity, username: str | None) -> None:
     """Keep the account's public handle current (a Telegram @username can change or go away)."""
     assert identity.id is not None
-    handle = (username or "").lstrip("@").lower()[:64]
-    row = session.get(AccountHandle, identity.id)
+    remember_handle_of(session, identity.id, username)
+
+
+def remember_handle_of(session: Session, identity_id: int, username: str | None) -> None:
+    handle = _handle_of(username)
+    row = session.get(AccountHandle, identity_id)
     if row is None and handle:
-        session.add(AccountHandle(identity_id=identity.id, handle=handle))
+        session.add(AccountHandle(identity_id=identity_id, handle=handle))
     elif row is not None and not handle:
         session.delete(row)
     elif row is not None and row.handle != handle:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from sqlmodel import Session, select
 
@@ -92,55 +92,80 @@ def _words(name: str, slug: str) -> tuple[str, ...]:
     return tuple(f"{_key(name)} {_key(slug)}".split())
 
 
-def _candidates(spaces: Sequence[S], query: str) -> list[S]:
-    """Exact slug/name match first, else every space whose words start with the query's words."""
-    wanted = _key(query)
-    if not wanted:
-        return []
-    exact = [s for s in spaces if wanted in (_key(s.slug), _key(s.name))]
-    if exact:
-        return exact[:1]
-    words = wanted.split()
-    return [s for s in spaces if all(any(k.startswith(w) for k in _words(s.name, s.slug)) for w in words)]
+class SpaceIndex(Generic[S]):
+    """Spaces (or sites) ready to be found by what a member typed: the exact slugs and names in dicts, the
+    words for prefix matching computed once. Built once per catalog version (storage.catalog), not per
+    command; the functions below also accept a plain sequence (they index it on the spot)."""
+
+    def __init__(self, spaces: Sequence[S]) -> None:
+        self.spaces: tuple[S, ...] = tuple(spaces)
+        # the first space, in order, whose slug or name is exactly the key (a lookup by the whole query)
+        self.first: dict[str, S] = {}
+        for space in self.spaces:
+            self.first.setdefault(_key(space.slug), space)
+            self.first.setdefault(_key(space.name), space)
+        # leading words naming a space: a slug wins over a name, the last space of a name wins (as before)
+        self.exact: dict[str, S] = {_key(s.name): s for s in self.spaces} | {_key(s.slug): s for s in self.spaces}
+        self._words: list[tuple[S, tuple[str, ...]]] | None = None
+
+    def words(self) -> list[tuple[S, tuple[str, ...]]]:
+        if self._words is None:
+            self._words = [(s, _words(s.name, s.slug)) for s in self.spaces]
+        return self._words
+
+    def candidates(self, query: str) -> list[S]:
+        """Exact slug/name match first, else every space whose words start with the query's words."""
+        wanted = _key(query)
+        if not wanted:
+            return []
+        exact = self.first.get(wanted)
+        if exact is not None:
+            return [exact]
+        words = wanted.split()
+        return [s for s, keys in self.words() if all(any(k.startswith(w) for k in keys) for w in words)]
+
+    def not_found(self, query: str) -> SpaceNotFound:
+        names = {_key(s.slug): s for s in self.spaces} | {_key(s.name): s for s in self.spaces}
+        suggestions: list[S] = []
+        for key in difflib.get_close_matches(_key(query), list(names), n=3, cutoff=0.6):
+            if names[key] not in suggestions:
+                suggestions.append(names[key])
+        return SpaceNotFound(query, suggestions)
 
 
-def _not_found(spaces: Sequence[S], query: str) -> SpaceNotFound:
-    names = {_key(s.slug): s for s in spaces} | {_key(s.name): s for s in spaces}
-    suggestions: list[S] = []
-    for key in difflib.get_close_matches(_key(query), list(names), n=3, cutoff=0.6):
-        if names[key] not in suggestions:
-            suggestions.append(names[key])
-    return SpaceNotFound(query, suggestions)
+def index_of(spaces: Sequence[S] | SpaceIndex[S]) -> SpaceIndex[S]:
+    return spaces if isinstance(spaces, SpaceIndex) else SpaceIndex(spaces)
 
 
-def match_space(spaces: Sequence[S], query: str) -> S:
+def match_space(spaces: Sequence[S] | SpaceIndex[S], query: str) -> S:
     """Find a space by slug or name, ignoring case, accents, hyphens and small words."""
-    hits = _candidates(spaces, query)
+    index = index_of(spaces)
+    hits = index.candidates(query)
     if len(hits) == 1:
         return hits[0]
     if hits:
         raise AmbiguousSpace(query, hits)
-    raise _not_found(spaces, query)
+    raise index.not_found(query)
 
 
-def split_space_and_rest(spaces: Sequence[S], text: str) -> tuple[S, str]:
+def split_space_and_rest(spaces: Sequence[S] | SpaceIndex[S], text: str) -> tuple[S, str]:
     """'salle reunion demain 14h' -> (Salle de réunion, 'demain 14h'): the longest leading words that
     name exactly one space. Otherwise the longest ambiguity, or "not found" with suggestions for
-    the first word."""
+    the first word. Exact names are looked up in a dict; words are compared only when none is exact."""
+    index = index_of(spaces)
     words = text.split()
-    exact = {_key(s.name): s for s in spaces} | {_key(s.slug): s for s in spaces}
     for count in range(min(len(words), 6), 0, -1):
-        found = exact.get(_key(" ".join(words[:count])))
+        found = index.exact.get(_key(" ".join(words[:count])))
         if found is not None:
             return found, " ".join(words[count:])
     ambiguous: AmbiguousSpace | None = None
     for count in range(min(len(words), 6), 0, -1):
-        hits = _candidates(spaces, " ".join(words[:count]))
+        hits = index.candidates(" ".join(words[:count]))
         if len(hits) == 1:
             return hits[0], " ".join(words[count:])
         if hits and ambiguous is None:
             ambiguous = AmbiguousSpace(" ".join(words[:count]), hits)
-    raise ambiguous or _not_found(spaces, words[0] if words else text)
+    raise ambiguous or index.not_found(words[0] if words else text)
 
 
 @dataclass(frozen=True)
@@ -174,21 +199,17 @@ def _view(row: tuple[Any, ...]) -> SpaceView:
     return SpaceView(sid, site_id, slug, name, kind, capacity, qualification, closed, rules)
 
 
-@lru_cache(maxsize=8)
-def _views(rows: tuple[tuple[Any, ...], ...]) -> tuple[SpaceView, ...]:
-    """Memoised on the rows themselves, so an edit by any process is seen at the next command."""
-    return tuple(_view(row) for row in rows)
-
-
 def space_views(session: Session, include_closed: bool = False) -> list[SpaceView]:
-    """Every space, read without building ORM objects (the listing commands read them all each time)."""
-    query = select(*_VIEW_COLUMNS).order_by(Space.site_id, Space.name)  # type: ignore[call-overload]
-    rows = tuple(tuple(row) for row in session.exec(query))
-    return [view for view in _views(rows) if include_closed or not view.closed]
+    """Every space (ordered by site, then name), from the catalog held in memory (storage.catalog: checked
+    against the database's catalog version, so an edit by any process is seen at the next command)."""
+    from storage.catalog import space_catalog
+
+    catalog = space_catalog(session)
+    return list(catalog.views if include_closed else catalog.open_views)
 
 
 class SpaceKey(Protocol):
-    """What finding a space by what a member typed needs: its id, slug and name (a result row)."""
+    """What finding a space by what a member typed needs: its id, slug and name."""
 
     @property
     def id(self) -> int: ...
@@ -201,19 +222,23 @@ class SpaceKey(Protocol):
 
 
 def space_keys(session: Session, include_closed: bool = False) -> list[SpaceKey]:
-    """Every space's id, slug and name, in ``space_views``' order: a narrow read (no opening hours, no rules)
-    for finding the one a member named among thousands; ``space_view`` then reads that one."""
-    query = select(Space.id, Space.slug, Space.name).order_by(Space.site_id, Space.name)  # type: ignore[arg-type]
-    if not include_closed:
-        query = query.where(Space.closed == False)  # noqa: E712
-    return cast(list[SpaceKey], session.connection().execute(query).fetchall())
+    """Every space's id, slug and name, in ``space_views``' order (from the catalog)."""
+    return cast(list[SpaceKey], space_views(session, include_closed))
+
+
+def space_index(session: Session, include_closed: bool = False) -> SpaceIndex[SpaceView]:
+    """The spaces indexed for finding one by what a member typed (from the catalog)."""
+    from storage.catalog import space_catalog
+
+    catalog = space_catalog(session)
+    return catalog.all_index if include_closed else catalog.open_index
 
 
 def space_view(session: Session, space_id: int) -> SpaceView | None:
-    """One space as ``space_views`` shows it, read by its primary key."""
-    query = select(*_VIEW_COLUMNS).where(Space.id == space_id)  # type: ignore[call-overload]
-    row = session.connection().execute(query).first()
-    return _view(tuple(row)) if row is not None else None
+    """One space as ``space_views`` shows it (from the catalog)."""
+    from storage.catalog import space_catalog
+
+    return space_catalog(session).by_id.get(space_id)
 
 
 def space_fields(entry: Mapping[str, Any], where: str, default_hours: Mapping[str, Any]) -> dict[str, Any]:

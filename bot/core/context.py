@@ -58,19 +58,59 @@ class JobCtx(Notifier):
         return self.settings.tz
 
 
-@dataclass
 class Ctx(Notifier):
-    session: Session
-    settings: Settings
-    incoming: Incoming
-    member: Member
-    identity: Identity
-    now: datetime
-    translator: Translator
-    is_coordinator: bool
-    commands: CommandTable | None = None
-    notices: list[Notice] = field(default_factory=list)
-    admin_check: AdminCheck | None = None
+    """What a handler receives. ``member`` and ``identity`` are ORM objects loaded at first use (the
+    dispatcher knows who is asking from one column query; most handlers need only ``member_id``)."""
+
+    def __init__(
+        self,
+        *,
+        session: Session,
+        settings: Settings,
+        incoming: Incoming,
+        now: datetime,
+        translator: Translator,
+        is_coordinator: bool,
+        member: Member | None = None,
+        identity: Identity | None = None,
+        member_id: int | None = None,
+        identity_id: int | None = None,
+        commands: CommandTable | None = None,
+        notices: list[Notice] | None = None,
+        admin_check: AdminCheck | None = None,
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.incoming = incoming
+        self.now = now
+        self.translator = translator
+        self.is_coordinator = is_coordinator
+        self.commands = commands
+        self.notices = notices if notices is not None else []
+        self.admin_check = admin_check
+        self._member = member
+        self._identity = identity
+        found_member_id = member.id if member is not None else member_id
+        found_identity_id = identity.id if identity is not None else identity_id
+        assert found_member_id is not None and found_identity_id is not None
+        self._member_id: int = found_member_id
+        self._identity_id: int = found_identity_id
+
+    @property
+    def member(self) -> Member:
+        if self._member is None:
+            member = self.session.get(Member, self._member_id)
+            assert member is not None
+            self._member = member
+        return self._member
+
+    @property
+    def identity(self) -> Identity:
+        if self._identity is None:
+            identity = self.session.get(Identity, self._identity_id)
+            assert identity is not None
+            self._identity = identity
+        return self._identity
 
     @property
     def tz(self) -> ZoneInfo:
@@ -120,8 +160,7 @@ class Ctx(Notifier):
 
     @property
     def member_id(self) -> int:
-        assert self.member.id is not None
-        return self.member.id
+        return self._member_id
 
     def _(self, message: str) -> str:
         return self.translator.gettext(message)

@@ -28,8 +28,8 @@ from bot.core.router import Command, CommandTable, split_command
 from bot.core.types import Incoming, Reply, UserRef
 from bot.metrics import observe_command_runs
 from storage.db import in_read_only_scope, is_stale_read, session_scope
-from storage.members import find_identity, get_or_create_member_with_identities
-from storage.models import Member
+from storage.members import get_or_create_asker, set_private_chat
+from storage.models import Identity
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,19 @@ class CommandRate:
         return True
 
 
+@dataclass(frozen=True)
+class Read:
+    """A message's text read once (``Dispatcher.read``): the cleaned text, the command and its arguments."""
+
+    text: str = ""
+    parsed: tuple[str, str] | None = None
+    command: Command | None = None
+    too_long: bool = False
+
+
+ASKER_LANGUAGE = "tierslieu_asker_language"  # session.info: the asker's language, for an error's answer
+
+
 @dataclass
 class Handled:
     """What one message produced: the answers, and how many notices it queued in the outbox."""
@@ -67,6 +80,8 @@ class Handled:
 def clean_text(text: str) -> str:
     """Drop control and format characters (keep newlines and tabs) and normalise Unicode."""
     text = unicodedata.normalize("NFC", text)
+    if text.isprintable():  # no control or format character (the usual one-line command): nothing to drop
+        return text
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
 
 
@@ -101,84 +116,90 @@ class Dispatcher:
     def handle_sync(self, incoming: Incoming) -> list[Reply]:
         """One message, in its own transaction; the replies are returned (console, tests, the Matrix
         adapter until it uses the inbox). The inbox uses ``handle_in`` inside its own transaction."""
-        read_only = self._read_only(incoming)
+        read = self.read(incoming)
+        read_only = read.command is not None and read.command.read_only
         try:
             with session_scope(self.engine, read_only=read_only) as session:
-                outcome = self.handle_in(session, incoming)
+                outcome = self.handle_in(session, incoming, read, savepoint=False)
         except Exception as error:
             if not (read_only and is_stale_read(error)):
                 raise
             # A read-only command still wrote (a newcomer's member row, a changed display name) while
             # another connection was writing: nothing was kept; run it again as a writer.
             with session_scope(self.engine) as session:
-                outcome = self.handle_in(session, incoming)
+                outcome = self.handle_in(session, incoming, read, savepoint=False)
         if outcome.notices and self.on_notices is not None:
             self.on_notices()
         return [drawn(reply) for reply in outcome.replies]  # an image given as a recipe: drawn after the commit
 
-    def _read_only(self, incoming: Incoming) -> bool:
-        """The command is declared read-only (its SQLite transaction then begins without the write lock)."""
+    def read(self, incoming: Incoming) -> Read:
+        """The message's text read once: cleaned, split into command and arguments, the command found."""
         if len(incoming.text) > MAX_MESSAGE_CHARS:
-            return False
-        parsed = split_command(incoming.text.strip())
-        command = self.commands.find(parsed[0]) if parsed else None
-        return command is not None and command.read_only
+            return Read(too_long=True)
+        text = clean_text(incoming.text)
+        parsed = split_command(text)
+        return Read(text=text, parsed=parsed, command=self.commands.find(parsed[0]) if parsed else None)
 
-    def handle_in(self, session: Session, incoming: Incoming) -> Handled:
+    def handle_in(self, session: Session, incoming: Incoming, read: Read | None = None, *,
+                  savepoint: bool = True) -> Handled:
         """Run one message inside the caller's transaction. The command runs in a savepoint: on any
         error its writes are undone and the error answer is returned, and the caller's transaction
-        (the inbox row's lock, the answers it writes) carries on."""
-        translator = self.default_translator(incoming)
-        _ = translator.gettext
-        if len(incoming.text) > MAX_MESSAGE_CHARS:
+        (the inbox row's lock, the answers it writes) carries on. ``savepoint=False``: the transaction is
+        the command's own (``handle_sync``): on an error it is rolled back whole, with no savepoint."""
+        if read is None:
+            read = self.read(incoming)
+        if read.too_long:
+            _ = self.default_translator(incoming).gettext
             return Handled([Reply(_("That message is too long for me ({count} characters). "
                                     "Please send one short command, e.g. /book salle-reunion tomorrow 14:00-16:00")
                                   .format(count=len(incoming.text)))])
-        text = clean_text(incoming.text)
-        parsed = split_command(text)
-        if parsed is None:  # plain words, a typed choice number, a question's button: the conversation
+        if read.parsed is None:  # plain words, a typed choice number, a question's button: the conversation
             try:
                 with session.begin_nested():  # a failure keeps nothing and leaves the inbox's transaction usable
-                    return conversation.hear(self, session, incoming, text)
+                    return conversation.hear(self, session, incoming, read.text)
             except Exception:
                 log.exception("reading a sentence failed in chat %s", incoming.chat.chat_id)
+                _ = self.default_translator(incoming).gettext
                 return Handled([Reply(_("Sorry, something went wrong on my side. "
                                         "Nothing was changed; please try again in a moment."))])
-        name, args = parsed
-        command = self.commands.find(name)
+        name, args = read.parsed
+        command = read.command
         if command is None:
-            return Handled([self._unknown_command(name, translator)])
-        savepoint = session.begin_nested()
+            return Handled([self._unknown_command(name, self.default_translator(incoming))])
+        nested = session.begin_nested() if savepoint else None
         try:
             replies, notices = self._run(session, command, args, incoming)
-            savepoint.commit()
+            if nested is not None:
+                nested.commit()
             return Handled(replies, notices)
         except UserError as error:
-            savepoint.rollback()
-            translator = self._member_translator(session, incoming) or translator
+            if nested is not None:
+                nested.rollback()
+            else:
+                session.rollback()
+            translator = self._member_translator(session, incoming)
             return Handled([self._user_error_reply(error, command.usage, translator)])
         except Exception as error:
             with contextlib.suppress(Exception):  # already rolled back when the flush itself failed
-                savepoint.rollback()
+                if nested is not None:
+                    nested.rollback()
+                else:
+                    session.rollback()
             if in_read_only_scope() and is_stale_read(error):
                 raise  # handle_sync runs it again with the write lock
             log.exception(
                 "command /%s failed for %s:%s in chat %s (args %r)",
                 command.name, incoming.sender.platform, incoming.sender.user_id, incoming.chat.chat_id, args[:200],
             )
-            return Handled([Reply(translator.gettext("Sorry, something went wrong on my side. "
-                                                     "Nothing was changed; please try again in a moment."))])
+            return Handled([Reply(self.default_translator(incoming).gettext(
+                "Sorry, something went wrong on my side. Nothing was changed; please try again in a moment."))])
 
-    def _member_translator(self, session: Session, incoming: Incoming) -> Translator | None:
-        try:
-            with session.begin_nested():
-                identity = find_identity(session, incoming.sender.platform.value, incoming.sender.user_id)
-                member = session.get(Member, identity.member_id) if identity else None
-                if member and member.language:
-                    return translator_for(member.language, self.settings.timezone)
-        except Exception:
-            log.exception("could not look up the member's language")
-        return None
+    def _member_translator(self, session: Session, incoming: Incoming) -> Translator:
+        """The member's language as it was before the command (``_run`` noted it: nothing to read again)."""
+        language = session.info.pop(ASKER_LANGUAGE, None)
+        if language:
+            return translator_for(language, self.settings.timezone)
+        return self.default_translator(incoming)
 
     def _unknown_command(self, name: str, translator: Translator) -> Reply:
         _ = translator.gettext
@@ -199,23 +220,30 @@ class Dispatcher:
 
     def _run(self, session: Session, command: Command, args: str, incoming: Incoming) -> tuple[list[Reply], int]:
         hint = normalise_language(incoming.sender.language)
-        member, identity, identities = get_or_create_member_with_identities(session, incoming.sender, hint)
-        if incoming.chat.is_private and identity.private_chat_id != incoming.chat.chat_id:
-            identity.private_chat_id = incoming.chat.chat_id
-        language = member.language or self.settings.language
+        chat = incoming.chat
+        asker = get_or_create_asker(session, incoming.sender, chat.platform.value, chat.chat_id, hint)
+        session.info[ASKER_LANGUAGE] = None if asker.created else asker.language  # for an error's answer
+        if chat.is_private and asker.account.private_chat_id != chat.chat_id:
+            if asker.created:
+                identity = session.get(Identity, asker.account.id)
+                assert identity is not None
+                identity.private_chat_id = chat.chat_id
+            else:
+                set_private_chat(session, asker.account.id, chat.chat_id)
+        language = asker.language or self.settings.language
         translator = translator_for(language, self.settings.timezone)
-        assert member.id is not None
-        is_coordinator = member.is_coordinator or any(
-            self.settings.is_coordinator(i.platform, i.user_id)  # type: ignore[arg-type]
-            for i in identities
+        is_coordinator = asker.is_coordinator or any(
+            self.settings.is_coordinator(a.platform, a.user_id)  # type: ignore[arg-type]
+            for a in asker.accounts
         )
+        now = self.clock()
         ctx = Ctx(
             session=session,
             settings=self.settings,
             incoming=incoming,
-            member=member,
-            identity=identity,
-            now=self.clock(),
+            member_id=asker.member_id,
+            identity_id=asker.account.id,
+            now=now,
             translator=translator,
             is_coordinator=is_coordinator,
             commands=self.commands,
@@ -224,7 +252,7 @@ class Dispatcher:
         if command.coordinator_only and not is_coordinator:
             raise NotAllowed(translator.gettext(NOT_COORDINATOR))
         limit = self.settings.commands_per_minute
-        if not is_coordinator and not self.command_rate.allow(incoming.sender, ctx.now, limit):
+        if not is_coordinator and not self.command_rate.allow(incoming.sender, now, limit):
             raise UserError(translator.gettext(
                 "You are sending commands faster than I can take them (more than {count} a minute). "
                 "Please wait a minute, then send one command at a time.").format(count=limit))
@@ -232,10 +260,11 @@ class Dispatcher:
         replies = normalise_result(result)
         for hook in self.commands.reply_hooks:
             replies = hook(ctx, command, replies)
-        conversation.remember_offered(session, self.commands, incoming, member.id, replies, ctx.now)
-        enqueued = enqueue(session, ctx.notices, ctx.now, preferred_platform=incoming.sender.platform.value)
-        if enqueued.unreachable and replies and not incoming.chat.is_private:
-            replies = self._with_private_start(replies, incoming, member.id, enqueued.unreachable, translator,
+        conversation.remember_offered(session, self.commands, incoming, asker.member_id, replies, now,
+                                      state=asker.state)
+        enqueued = enqueue(session, ctx.notices, now, preferred_platform=incoming.sender.platform.value)
+        if enqueued.unreachable and replies and not chat.is_private:
+            replies = self._with_private_start(replies, incoming, asker.member_id, enqueued.unreachable, translator,
                                                ctx.chat_translator())
         return replies, enqueued.count
 

@@ -347,6 +347,7 @@ class CommandTable:
         self.jobs: list[Job] = []
         self.reply_hooks: list[ReplyHook] = []
         self._by_name: dict[str, Command] = {}
+        self._typed: dict[str, Command] = {}  # names as typed ('Book', 'réserver') already found
         for router in routers:
             self.jobs.extend(router.jobs)
             self.reply_hooks.extend(router.reply_hooks)
@@ -359,7 +360,12 @@ class CommandTable:
                 self.commands.append(command)
 
     def find(self, name: str) -> Command | None:
-        return self._by_name.get(fold(name))
+        found = self._typed.get(name)
+        if found is None:
+            found = self._by_name.get(fold(name))
+            if found is not None and len(self._typed) < 4096:
+                self._typed[name] = found
+        return found
 
     def names(self) -> list[str]:
         return sorted(self._by_name)

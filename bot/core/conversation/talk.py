@@ -27,7 +27,7 @@ from bot.core.i18n import Translator, normalise_language, translator_for
 from bot.core.router import CommandTable, fold, is_number, split_command
 from bot.core.types import Action, Incoming, Reply
 from storage import conversation as store
-from storage.members import get_or_create_member
+from storage.members import ChatState, get_or_create_member
 from storage.models import Member
 from storage.models_conversation import ConversationState
 
@@ -90,11 +90,26 @@ def offered_choices(commands: CommandTable, actions: Sequence[Action], confirmed
     return choices
 
 
+_UNKNOWN = object()
+
+
 def remember_offered(session: Session, commands: CommandTable, incoming: Incoming, member_id: int,
-                     replies: Sequence[Reply], now: datetime) -> None:
+                     replies: Sequence[Reply], now: datetime, state: ChatState | object | None = _UNKNOWN) -> None:
     """Record the buttons a command's answer offers this member in this chat (a typed number may press one
-    for a few minutes), forget older ones, and close the request in progress when its command just ran."""
+    for a few minutes), forget older ones, and close the request in progress when its command just ran.
+    ``state``: what the dispatcher's asker query found for this member and chat (storage.members.ChatState,
+    or None for no row): then nothing is read, and nothing is written when nothing is offered or forgotten."""
     actions = [a for r in replies for a in r.actions]
+    if isinstance(state, ChatState | None) and not (state is not None and state.has_request) \
+            and not any(type(o) is ConversationState for o in (*session.identity_map.values(), *session.new)):
+        if actions:
+            store.write_choices(session, state.id if state else None, incoming.chat.platform.value,
+                                incoming.chat.chat_id, member_id, offered_choices(commands, actions),
+                                now + timedelta(minutes=CHOICE_MINUTES), now)
+        elif state is not None and state.has_choices:
+            store.write_choices(session, state.id, incoming.chat.platform.value, incoming.chat.chat_id, member_id,
+                                None, None, now)
+        return
     row = store.find_state(session, incoming.chat.platform.value, incoming.chat.chat_id, member_id)
     if row is None and not actions:
         return

@@ -15,13 +15,13 @@ from storage.models import Member
 from storage.spaces import (
     AmbiguousSpace,
     S,
-    SpaceKey,
+    SpaceIndex,
     SpaceNotFound,
     SpaceView,
+    index_of,
     key_of,
     match_space,
-    space_keys,
-    space_view,
+    space_index,
     split_space_and_rest,
 )
 
@@ -46,9 +46,10 @@ def space_error(ctx: Ctx, error: LookupError) -> UserError:
     return UserError(ctx._("I don't know the space “{query}”. /spaces lists them.").format(query=error.query[:40]))
 
 
-def find_space(spaces: Sequence[S], text: str) -> tuple[S, str]:
+def find_space(spaces: Sequence[S] | SpaceIndex[S], text: str) -> tuple[S, str]:
     """The space the text starts with, articles and fillers ignored ('la salle de réunion demain',
     "l'open space", 'un poste en coworking'): the longest leading words naming exactly one space."""
+    spaces = index_of(spaces)
     text = strip_fillers(text)
     try:
         space, rest = split_space_and_rest(spaces, text)
@@ -63,11 +64,11 @@ def find_space(spaces: Sequence[S], text: str) -> tuple[S, str]:
     return space, rest
 
 
-def _trailing_space(spaces: Sequence[S], text: str) -> tuple[S | None, str]:
+def _trailing_space(spaces: SpaceIndex[S], text: str) -> tuple[S | None, str]:
     """'… 12 places salle de réunion': a space's whole name or slug ending the text, without "lieu" before
     it (only a whole name: the words of a title or a description never end up read as a space)."""
     words = text.split()
-    exact = {key_of(s.name): s for s in spaces} | {key_of(s.slug): s for s in spaces}
+    exact = spaces.exact
     for count in range(min(len(words), 6), 0, -1):
         tail = strip_fillers(" ".join(words[-count:]))
         found = exact.get(key_of(tail))
@@ -76,7 +77,7 @@ def _trailing_space(spaces: Sequence[S], text: str) -> tuple[S | None, str]:
     return None, text
 
 
-def _english_space(spaces: Sequence[S], text: str) -> tuple[S, str] | None:
+def _english_space(spaces: SpaceIndex[S], text: str) -> tuple[S, str] | None:
     """'meeting room next monday …' -> (Salle de réunion, 'next monday …'): the leading words read through
     the English words of space names (vocabulary.SPACE_WORDS_EN), when that names exactly one space."""
     words = text.split()
@@ -118,18 +119,11 @@ class SpaceArg(Arg):
         return f"[{text}]" if self.shown_optional and not text.startswith("[") else text
 
     def read(self, ctx: Ctx, text: str) -> tuple[SpaceView | None, str]:
-        found, rest = self._find(ctx, text)
-        if found is None:
-            return None, rest
-        view = space_view(ctx.session, found.id)
-        assert view is not None  # read in the same transaction as its key
-        return view, rest
-
-    def _find(self, ctx: Ctx, text: str) -> tuple[SpaceKey | None, str]:
-        """Found among the spaces' slugs and names only (a narrow read, thousands of spaces or not)."""
+        """Found in the catalog of spaces held in memory (storage.catalog: checked against the database at
+        each use): exact slugs and names by dict, words compared only when nothing is exact."""
         if not text:
             return None, text
-        spaces = space_keys(ctx.session, include_closed=self.include_closed)
+        spaces = space_index(ctx.session, include_closed=self.include_closed)
         if not self.marked:
             try:
                 return find_space(spaces, text)

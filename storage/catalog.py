@@ -1,0 +1,132 @@
+"""The spaces and sites held in memory, one copy per database (engine), rebuilt when the database says they
+changed (issue 15).
+
+Every command finds spaces by name (the grammar's SpaceArg), /free and /book list them, answers name them:
+reading every space each time cost more than the rest of a command with 2,000 spaces. The copy is checked at
+each use against one row, ``catalogversion`` (storage.models_catalog), which triggers (migration 0022) set to
+a new random value in the same transaction as any write to ``space`` or ``site``. So:
+
+- a space added, renamed or closed by another process (two ``tierslieu run`` on one PostgreSQL database),
+  by the CLI's import or by a coordinator's /space edit is seen by the next command that looks, anywhere;
+- the copy matches the snapshot of the transaction that reads the version (the version is read first, the
+  rows after it; on PostgreSQL a newer copy under an older version only costs a rebuild at the next use);
+- a copy built inside a transaction that wrote spaces and then rolled back is never used again: its version
+  was a random value nobody will commit.
+
+A transaction's own pending ORM changes to spaces are flushed first (as the ORM queries that read spaces did).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Engine, literal_column, select
+from sqlmodel import Session, col
+
+from storage.models import Site, Space
+from storage.models_catalog import CatalogVersion
+from storage.prepared import Prepared
+from storage.spaces import _VIEW_COLUMNS, SpaceIndex, SpaceView, _view
+
+_VERSION = Prepared(select(col(CatalogVersion.version)).where(col(CatalogVersion.name) == literal_column("'spaces'")))
+_SPACES = select(*_VIEW_COLUMNS).order_by(Space.site_id, Space.name)  # type: ignore[call-overload]
+_SITES = select(col(Site.id), col(Site.slug), col(Site.name)).order_by(col(Site.id))
+
+
+@dataclass(frozen=True)
+class SiteRow:
+    id: int
+    slug: str
+    name: str
+
+
+@dataclass
+class SpaceCatalog:
+    """Every space and site as of one catalog version. Read-only once built (shared between threads)."""
+
+    version: int | None
+    views: tuple[SpaceView, ...]  # every space, ordered by site, then name
+    sites: tuple[SiteRow, ...]  # ordered by id
+    open_views: tuple[SpaceView, ...] = field(init=False)
+    by_id: dict[int, SpaceView] = field(init=False)
+    site_names: dict[int, str] = field(init=False)
+    _indexes: dict[bool, SpaceIndex[SpaceView]] = field(init=False, default_factory=dict)
+    _sites_by_name: dict[str, set[int]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.open_views = tuple(v for v in self.views if not v.closed)
+        self.by_id = {v.id: v for v in self.views}
+        self.site_names = {s.id: s.name for s in self.sites}
+        for view in self.views:
+            self._sites_by_name.setdefault(view.name, set()).add(view.site_id)
+
+    def index(self, include_closed: bool) -> SpaceIndex[SpaceView]:
+        found = self._indexes.get(include_closed)
+        if found is None:  # built at first use: two threads may both build it, the same value
+            found = self._indexes[include_closed] = SpaceIndex(self.views if include_closed else self.open_views)
+        return found
+
+    @property
+    def open_index(self) -> SpaceIndex[SpaceView]:
+        return self.index(False)
+
+    @property
+    def all_index(self) -> SpaceIndex[SpaceView]:
+        return self.index(True)
+
+    def display_name(self, name: str, site_id: int) -> str:
+        """A space's name, followed by its place's when a space of another place has the same name (closed
+        ones included): "Salle de réunion (Orgelet)". As storage.places.space_display_name answers."""
+        sites = self._sites_by_name.get(name, set())
+        if not sites - {site_id}:
+            return name
+        return f"{name} ({self.site_names.get(site_id, '?')})"
+
+
+_catalogs: weakref.WeakKeyDictionary[Engine, SpaceCatalog] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def read_version(connection: Connection) -> int | None:
+    """The catalog version in this transaction (None: no row, then nothing is kept in memory): one tiny
+    statement compiled once (storage.prepared)."""
+    rows = _VERSION.rows(connection)
+    return int(rows[0][0]) if rows else None
+
+
+def space_catalog(session: Session) -> SpaceCatalog:
+    """The spaces and sites as this transaction sees them: the copy in memory when its version is the
+    database's, else a new copy read now (and kept for the next commands)."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # a handler's own pending space edits are part of what it sees
+    connection = session.connection()
+    version = read_version(connection)
+    engine = connection.engine
+    cached = _catalogs.get(engine)
+    if cached is not None and version is not None and cached.version == version:
+        return cached
+    built = build_catalog(connection, version)
+    if version is not None:
+        with _lock:
+            _catalogs[engine] = built
+    return built
+
+
+def build_catalog(connection: Connection, version: int | None) -> SpaceCatalog:
+    views = tuple(_view(tuple(row)) for row in connection.execute(_SPACES))
+    sites = tuple(SiteRow(int(i or 0), slug, name) for i, slug, name in connection.execute(_SITES))
+    return SpaceCatalog(version, views, sites)
+
+
+def forget_catalogs() -> None:
+    """Drop every copy in memory (tests)."""
+    with _lock:
+        _catalogs.clear()
+
+
+def space_display_name(session: Session, space: SpaceView | Space) -> str:
+    """One space's name, told apart from a same-named space at another place (from the catalog: no query
+    but the version's)."""
+    return space_catalog(session).display_name(space.name, space.site_id)
