@@ -21,6 +21,7 @@ from storage.db import session_scope
 from storage.digest import (
     FIRST_HOUR,
     SpaceWeek,
+    chat_places,
     occupancy_by_space,
     past_week_figures,
     upcoming_booking_count,
@@ -200,14 +201,16 @@ def send_weekly_digest(ctx: JobCtx) -> None:
     assert isinstance(engine, Engine)
     with session_scope(engine) as reading:
         # (language, place): a group attached to a place (/lieu ici) gets that place's digest.
-        kinds = {(s.language, chat_place(reading, s.platform, s.chat_id))
+        attached = chat_places(reading)
+        kinds = {(s.language, attached.get((s.platform, s.chat_id)))
                  for s in announcements.subscriptions(reading)}
         weeks = {site: occupancy_by_space(reading, first_day, ctx.tz, site_id=site) for site in {k[1] for k in kinds}}
     pictures = {(language, site): draw_chart(*weeks[site], ctx.translator_in(language), first_day)
                 for language, site in kinds}
     digests: dict[tuple[str, int | None], Reply] = {}
+    attached = chat_places(ctx.session)
     for subscription in announcements.subscriptions(ctx.session):
-        kind = (subscription.language, chat_place(ctx.session, subscription.platform, subscription.chat_id))
+        kind = (subscription.language, attached.get((subscription.platform, subscription.chat_id)))
         if kind not in digests:
             digests[kind] = compose_digest(ctx.session, ctx.translator_in(subscription.language), ctx.now,
                                            pictures.get(kind), site_id=kind[1])

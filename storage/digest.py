@@ -11,6 +11,7 @@ from sqlmodel import Session, col, func, select
 from storage.booking_rules import peak_occupancy
 from storage.bookings import bookings_between
 from storage.models import Booking, Space
+from storage.models_places import ChatPlace
 from storage.models_volunteers import TaskEntry
 from storage.spaces import space_views
 
@@ -115,3 +116,11 @@ def volunteer_minutes(session: Session, first: date, last: date) -> int:
     total = session.exec(select(func.coalesce(func.sum(TaskEntry.minutes), 0)).where(
         col(TaskEntry.day) >= first, col(TaskEntry.day) <= last)).one()
     return int(total)
+
+
+def chat_places(session: Session) -> dict[tuple[str, str], int]:
+    """Every group chat attached to a place, {(platform, chat id): place}, in one query (the weekly digest
+    looks up each subscribed chat: one query per chat held the write lock ~2 ms a chat)."""
+    return {(platform, chat_id): site_id
+            for platform, chat_id, site_id in session.exec(select(ChatPlace.platform, ChatPlace.chat_id,
+                                                                   ChatPlace.site_id))}
