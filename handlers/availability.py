@@ -14,8 +14,7 @@ from bot.core.router import Router
 from bot.core.types import Reply
 from bot.core.vocabulary import PERIOD_SPANS
 from handlers.places import read_place_scope, scope
-from storage.booking_rules import free_periods, is_free
-from storage.bookings import bookings_between
+from storage.availability import DayFree, answer, day_free, free_between, keep_answer, shown, versions
 from storage.models import Site
 from storage.spaces import SpaceView, space_views
 
@@ -37,38 +36,73 @@ def free(ctx: Ctx, when: When | None, place: Site | str | None = None) -> Reply:
 
 
 def _free(ctx: Ctx, when: When, spaces: list[SpaceView]) -> Reply:
-    ids = [s.id for s in spaces]
+    """The answer, kept whole until a write changes a space's free hours (or, today, until ``now`` would clip
+    it): storage.availability."""
+    stamps = versions(ctx.session)  # first: what is read after it is at least as new
+    key = (when.start, when.end, when.day, when.period, ctx.translator.language, ctx.tz, tuple(s.id for s in spaces))
+    found = answer(ctx.session, key, stamps, ctx.now)
+    if isinstance(found, Reply):
+        return found
     if when.start is not None:
         end = when.end or when.start + timedelta(hours=1)
         start = when.start
-        intervals = bookings_between(ctx.session, ids, start, end)
-        free_now = [s for s in spaces if is_free(s.rules, intervals[s.id], start, end, ctx.tz)]
+        free_now = free_between(ctx.session, spaces, start, end, ctx.tz, stamps)
         title = ctx._("Free {when}").format(when=ctx.translator.fmt_range(start, end))
         if not free_now:
-            return Reply(ctx._("Nothing is free then. Try another time with /free."), title=title)
-        return Reply("\n".join(f"• {s.name} ({s.slug})" for s in free_now), title=title)
-    day_start = datetime.combine(when.day, datetime.min.time(), tzinfo=ctx.tz)
-    day_end = day_start + timedelta(days=1)
+            reply = Reply(ctx._("Nothing is free then. Try another time with /free."), title=title)
+        else:
+            reply = Reply("\n".join(f"• {s.name} ({s.slug})" for s in free_now), title=title)
+        keep_answer(ctx.session, key, stamps, reply)  # a window's answer doesn't depend on now
+        return reply
     part = _part_of_day(when, ctx)
-    intervals = bookings_between(ctx.session, ids, day_start, day_end)
+    entries = day_free(ctx.session, spaces, when.day, ctx.tz, stamps)
     lines = []
+    until: datetime | None = None  # the answer stands while now is before every space's first free stretch
     for space in spaces:
-        periods = free_periods(space.rules, intervals[space.id], when.day, ctx.now, ctx.tz)
-        if part is not None:  # "demain aprem": what is free in that part of the day
-            clipped = [(max(a, part[0]), min(b, part[1])) for a, b in periods]
-            periods = [(a, b) for a, b in clipped if b - a >= timedelta(minutes=15)]
-        if periods:
-            hours = ", ".join(f"{ctx.translator.fmt_time(a)}–{ctx.translator.fmt_time(b)}" for a, b in periods)
+        entry = entries[space.id]
+        if entry.first is not None and (until is None or entry.first < until):
+            until = entry.first
+        if part is None:
+            hours = _hours(ctx, entry)
+        else:  # "demain aprem": what is free in that part of the day
+            clipped = [(max(a, part[0]), min(b, part[1])) for a, b in shown(entry, ctx.now)]
+            hours = _hours_text(ctx, [(a, b) for a, b in clipped if b - a >= timedelta(minutes=15)])
+        if hours:
             lines.append(f"• {space.name} ({space.slug}): {hours}")
     if part is not None:
         title = ctx._("Free {when}").format(when=ctx.translator.fmt_range(*part))
         if not lines:
-            return Reply(ctx._("Nothing is free then. Try another time with /free."), title=title)
-        return Reply("\n".join(lines), title=title)
-    title = ctx._("Free on {day}").format(day=ctx.translator.fmt_day(when.day))
-    if not lines:
-        return Reply(ctx._("Nothing is free that day (closed, past or fully booked)."), title=title)
-    return Reply("\n".join(lines), title=title)
+            reply = Reply(ctx._("Nothing is free then. Try another time with /free."), title=title)
+        else:
+            reply = Reply("\n".join(lines), title=title)
+    else:
+        title = ctx._("Free on {day}").format(day=ctx.translator.fmt_day(when.day))
+        if not lines:
+            reply = Reply(ctx._("Nothing is free that day (closed, past or fully booked)."), title=title)
+        else:
+            reply = Reply("\n".join(lines), title=title)
+    if until is None or ctx.now <= until:  # clipped by nothing: the same for any now up to ``until``
+        keep_answer(ctx.session, key, stamps, reply, until)
+    return reply
+
+
+def _hours(ctx: Ctx, entry: DayFree) -> str:
+    """A space's free hours that day as shown ("09:00–12:00, 14:00–20:00"); kept with the day's entry while
+    ``now`` is before its first stretch (clipping by now changes nothing then)."""
+    if entry.first is None:
+        return ""
+    if ctx.now > entry.first:
+        return _hours_text(ctx, shown(entry, ctx.now))
+    key = ("hours", ctx.translator.language)  # the entry is one zone's (the day's key)
+    text = entry.memo.get(key)
+    if text is None:
+        text = entry.memo[key] = _hours_text(ctx, shown(entry, ctx.now))
+    return text
+
+
+def _hours_text(ctx: Ctx, periods: list[tuple[datetime, datetime]]) -> str:
+    fmt = ctx.translator.fmt_time
+    return ", ".join(f"{fmt(a)}–{fmt(b)}" for a, b in periods)
 
 
 def _part_of_day(when: When, ctx: Ctx) -> tuple[datetime, datetime] | None:

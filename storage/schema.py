@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import storage.models
 import storage.models_attendance
+import storage.models_availability
 import storage.models_catalog
 import storage.models_conversation
 import storage.models_decisions
