@@ -580,11 +580,10 @@ class TelegramAdapter:
         target = await self.state.resolve(chat_id)
         if await self.state.is_blocked(target):
             raise DeliveryError("this chat blocked the bot or removed it", permanent=True)
-        already = await self.state.parts_sent(key) if key else 0
-        sent = [already]
+        sent = [0, 0]  # parts sent before this attempt (read only for a message of several), parts sent now
         try:
             shown = await self._send_reply(chat_id, reply, self.settings.language, max_wait=OUTBOX_MAX_WAIT_S,
-                                           skip=already, sent=sent)
+                                           progress_key=key, sent=sent)
             if reply.remember_as and isinstance(shown, Message):
                 from storage.adapter_state import set_state
 
@@ -594,8 +593,8 @@ class TelegramAdapter:
                 pending.cancel()
                 self._spawn(self._answer_query(reply.action_id or "", None))
         except DeliveryError:
-            if key and sent[0] > already:  # the next attempt resumes after these parts
-                await self.state.record_parts_sent(key, sent[0])
+            if key and sent[1] > sent[0]:  # the next attempt resumes after these parts
+                await self.state.record_parts_sent(key, sent[1])
             raise
 
     async def _send_personal(self, reply: Reply, user_id: str) -> None:
@@ -621,10 +620,13 @@ class TelegramAdapter:
             log.info("a personal answer could not be sent privately (%s); not shown in the group", error)
 
     async def _send_reply(
-        self, chat_id: str, reply: Reply, language: str, *, max_wait: float, skip: int = 0,
+        self, chat_id: str, reply: Reply, language: str, *, max_wait: float, progress_key: str | None = None,
         sent: list[int] | None = None,
     ) -> object:
-        """Show ``reply``; returns what the API answered to its first step (the sent Message, if any)."""
+        """Show ``reply``; returns what the API answered to its first step (the sent Message, if any).
+        ``progress_key``: a message of several parts starts after those an earlier attempt sent (recorded
+        under that key; a message of one step has no progress to read). ``sent``: [parts sent before,
+        parts sent now]."""
         first: object = None
         native = reply.poll if reply.edit_message_id is None else None
         if native is not None and not native.public and is_group_id(chat_id):
@@ -635,6 +637,9 @@ class TelegramAdapter:
             steps.append(self._poll_step(opening))
         elif native is not None:  # the result: the poll shown in this chat stops taking answers
             steps.append(self._stop_poll_step(native))
+        skip = await self.state.parts_sent(progress_key) if progress_key and len(steps) > 1 else 0
+        if sent is not None:
+            sent[0] = sent[1] = skip
         for index, step in enumerate(steps):
             if index < skip:
                 continue
@@ -642,7 +647,7 @@ class TelegramAdapter:
             if index == 0:
                 first = answered
             if sent is not None:
-                sent[0] = index + 1
+                sent[1] = index + 1
         return first
 
     def _plan(self, reply: Reply, markup: InlineKeyboardMarkup | None) -> list[Step]:

@@ -6,7 +6,9 @@ command per turn, so one chat's backlog never holds up another), each in ONE tra
 the inbox row, runs the command (its effect), writes its answers to the outbox and marks the row done.
 So a command's effect happens exactly once, and its answers are kept exactly when its effect is: a
 kill before the commit leaves the row pending, to run again after the restart; a kill after it leaves
-the answers in the outbox, to be sent.
+the answers in the outbox, to be sent. The running inbox takes the next command of up to BATCH chats
+into one transaction (``process_batch``: each command in its own savepoint, one commit for them all; the
+batch is atomic, so each command's effect, answers and done mark still commit together).
 
 On PostgreSQL several processes may share the work: a row is claimed with ``FOR UPDATE SKIP LOCKED``,
 and only the oldest pending row of a chat can be claimed, so a chat busy in one process is skipped by
@@ -21,14 +23,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -44,6 +47,8 @@ log = logging.getLogger(__name__)
 ChatKey = tuple[str, str]  # (platform, chat_id)
 
 POLL_SECONDS = 1.0
+BATCH = 32  # chats whose next commands run in one transaction (SQLite: one commit for them all)
+BATCH_SECONDS = 0.1  # a batch starts no more commands after this long (the write lock is not held long)
 
 
 def incoming_to_json(incoming: Incoming) -> str:
@@ -101,6 +106,19 @@ def placed(reply: Reply, incoming: Incoming) -> Reply:
     )
 
 
+@dataclass
+class Batch:
+    """What a batch of commands did: the chats that ran one, those whose command is still pending (left
+    over by the time limit; failed in the batch, to run alone), whether any gave answers, whether one
+    failed alone."""
+
+    ran: list[ChatKey] = field(default_factory=list)
+    left: list[ChatKey] = field(default_factory=list)
+    alone: list[ChatKey] = field(default_factory=list)
+    answered: bool = False
+    failed: bool = False
+
+
 def answer_key(inbox_id: int, number: int) -> str:
     """The outbox dedup key of an answer; the outbox resends these when a send was interrupted."""
     return f"answer:{inbox_id}:{number}"
@@ -136,7 +154,11 @@ class Inbox:
         the adapter acknowledge them to its platform."""
         if batch:
             await asyncio.to_thread(self.store_sync, batch)
-            self.wake()
+            if self._tasks:  # their chats are known: no need to look for them (the look runs every second)
+                for incoming in batch:
+                    self._enqueue((incoming.chat.platform.value, incoming.chat.chat_id))
+            else:
+                self.wake()
 
     def store_sync(self, batch: Sequence[Incoming]) -> int:
         """Returns how many were new (a duplicate of a stored update is ignored)."""
@@ -193,41 +215,112 @@ class Inbox:
             .with_for_update(skip_locked=True)
         ).first()
 
+    def _claim_many(self, session: Session, keys: Sequence[ChatKey]) -> list[InboxMessage]:
+        """``_claim`` for several chats in two queries: each chat's oldest pending row, locked; a chat
+        whose oldest row another process holds is left out (see ``_claim``)."""
+        oldest: list[int] = []
+        for platform in {platform for platform, _ in keys}:
+            chats = [chat_id for p, chat_id in keys if p == platform]
+            oldest += [row_id for row_id in session.exec(
+                select(func.min(InboxMessage.id))
+                .where(InboxMessage.status == "pending", InboxMessage.platform == platform,
+                       col(InboxMessage.chat_id).in_(chats))
+                .group_by(col(InboxMessage.chat_id))
+            ) if row_id is not None]
+        if not oldest:
+            return []
+        return list(session.exec(
+            select(InboxMessage)
+            .where(col(InboxMessage.id).in_(oldest), InboxMessage.status == "pending")
+            .order_by(col(InboxMessage.id))
+            .with_for_update(skip_locked=True)
+        ).all())
+
+    def _run_row(self, session: Session, row: InboxMessage, answers: list[dict[str, Any]]) -> bool:
+        """The row's command inside the caller's transaction; its answers are added to ``answers`` (outbox
+        rows the caller writes, with the row marked done, in the same transaction: ``_write_done``).
+        Returns whether it gave answers or notices (the outbox has something to send)."""
+        assert row.id is not None
+        try:
+            incoming = incoming_from_json(row.payload)
+        except (ValueError, TypeError, KeyError):
+            log.exception("inbox row %s cannot be read; dropped", row.id)
+            incoming = None
+        replies: list[Reply] = []
+        notices = 0
+        if incoming is not None:
+            outcome = self.dispatcher.handle_in(session, incoming)
+            replies, notices = outcome.replies, outcome.notices
+        now = self.clock()
+        for number, reply in enumerate(replies):
+            assert incoming is not None
+            answers.append({
+                "platform": incoming.chat.platform.value,
+                "chat_id": incoming.chat.chat_id,
+                "payload": reply_to_json(placed(reply, incoming)),
+                "dedup_key": answer_key(row.id, number),
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "not_before": now,
+            })
+        return bool(replies or notices)
+
+    def _write_done(self, session: Session, done: list[int], answers: list[dict[str, Any]]) -> None:
+        """The answers written and the rows marked done: two statements for a whole batch."""
+        if answers:
+            session.execute(insert(OutboxMessage.__table__), answers)  # type: ignore[attr-defined]
+        if done:
+            table = InboxMessage.__table__  # type: ignore[attr-defined]
+            session.execute(update(table).where(table.c.id.in_(done)).values(status="done", done_at=self.clock()))
+
     def process_one(self, key: ChatKey) -> bool:
         """Run the chat's next command: its effect, its answers (outbox) and the row marked done, in one
         transaction. Returns False when the chat had nothing to run here."""
+        answers: list[dict[str, Any]] = []
         with session_scope(self.engine) as session:
             row = self._claim(session, key)
             if row is None:
                 return False
             assert row.id is not None
-            try:
-                incoming = incoming_from_json(row.payload)
-            except (ValueError, TypeError, KeyError):
-                log.exception("inbox row %s cannot be read; dropped", row.id)
-                incoming = None
-            replies: list[Reply] = []
-            notices = 0
-            if incoming is not None:
-                outcome = self.dispatcher.handle_in(session, incoming)
-                replies, notices = outcome.replies, outcome.notices
-            now = self.clock()
-            for number, reply in enumerate(replies):
-                assert incoming is not None
-                session.add(OutboxMessage(
-                    platform=incoming.chat.platform.value,
-                    chat_id=incoming.chat.chat_id,
-                    payload=reply_to_json(placed(reply, incoming)),
-                    dedup_key=answer_key(row.id, number),
-                    status="pending",
-                    created_at=now,
-                    not_before=now,
-                ))
-            row.status, row.done_at = "done", now
-            session.add(row)
-        if (replies or notices) and self.on_answers is not None:
+            answered = self._run_row(session, row, answers)
+            self._write_done(session, [row.id], answers)
+        if answered and self.on_answers is not None:
             self.on_answers()
         return True
+
+    def process_batch(self, keys: Sequence[ChatKey]) -> Batch:
+        """The next command of each of these chats (all different), in ONE transaction: one commit serves
+        them all. Each command runs in its own savepoint; its answers and its row marked done are written
+        with the others' at the end of the batch, so a command's effect, its answers and its done mark still
+        commit together (the batch commits whole or not at all). An error escaping one command undoes that
+        command alone (its row stays pending: the caller runs it by itself). No more commands start once
+        BATCH_SECONDS have gone (their rows stay pending)."""
+        began = time.monotonic()
+        batch = Batch()
+        answers: list[dict[str, Any]] = []
+        done: list[int] = []
+        with session_scope(self.engine) as session:
+            for row in self._claim_many(session, keys):
+                assert row.id is not None
+                key = (row.platform, row.chat_id)
+                if batch.ran and time.monotonic() - began > BATCH_SECONDS:
+                    batch.left.append(key)
+                    continue
+                mine: list[dict[str, Any]] = []
+                try:
+                    with session.begin_nested():
+                        answered = self._run_row(session, row, mine)
+                except Exception:
+                    log.warning("inbox row %s failed in a batch; it runs alone next", row.id, exc_info=True)
+                    batch.alone.append(key)
+                    continue
+                batch.answered = batch.answered or answered
+                answers += mine
+                done.append(row.id)
+                batch.ran.append(key)
+            self._write_done(session, done, answers)
+        return batch
 
     def drain_sync(self) -> int:
         """Run every pending command now, chats taking turns (tests and benchmarks); returns how many ran."""
@@ -268,19 +361,40 @@ class Inbox:
                 self._has_ready.clear()
                 await self._has_ready.wait()
                 continue
-            key = self._ready.popleft()
-            self._queued.discard(key)
-            self._busy.add(key)
+            keys = [self._ready.popleft() for _ in range(min(BATCH, len(self._ready)))]
+            self._queued.difference_update(keys)
+            self._busy.update(keys)
             try:
-                ran = await asyncio.to_thread(self.process_one, key)
+                batch = await asyncio.to_thread(self._process_keys, keys)
+            finally:
+                self._busy.difference_update(keys)
+            if batch.answered and self.on_answers is not None:
+                self.on_answers()
+            for key in batch.ran + batch.left:
+                self._enqueue(key)  # back of the line: one command per chat and turn
+            if batch.failed:
+                await asyncio.sleep(POLL_SECONDS)
+
+    def _process_keys(self, keys: list[ChatKey]) -> Batch:
+        """Several chats' next commands in one transaction (``process_batch``); one chat, a command that
+        failed in a batch, or a batch that could not commit: alone, as ``process_one``."""
+        alone = keys
+        batch = Batch()
+        if len(keys) > 1:
+            try:
+                batch = self.process_batch(keys)
+                alone, batch.alone = batch.alone, []
+            except Exception:
+                log.warning("a batch of %s commands failed; running them one by one", len(keys), exc_info=True)
+                batch = Batch()
+        for key in alone:
+            try:
+                if self.process_one(key):
+                    batch.ran.append(key)
             except Exception:
                 log.exception("running a command from the inbox of %s:%s failed; tried again shortly", *key)
-                ran = False
-                await asyncio.sleep(POLL_SECONDS)
-            finally:
-                self._busy.discard(key)
-            if ran:
-                self._enqueue(key)  # back of the line: one command per chat and turn
+                batch.failed = True
+        return batch
 
     def start(self) -> None:
         if self._tasks:

@@ -11,11 +11,12 @@ import logging
 import os
 import secrets
 import socket
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import ColumnElement, Engine, func, update
 from sqlmodel import Session, col, select
 
 from bot.adapters.base import Adapter, DeliveryError
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 MAX_IN_FLIGHT = 4
+ROWS_PER_CHAT = 16  # rows read at once for one chat (the next ones are read when these are sent)
+MAX_ROWS_READ = 10_000
+WRITE_RETRY_S = 1.0
 NO_ROUTE = "no_route"
 SENDING = "sending"
 INTERRUPTED = "interrupted while sending (the bot stopped); it may have arrived, so it was not sent again"
@@ -195,6 +199,12 @@ class OutboxWorker:
     the platform's per-chat limit let it through. Only the process holding the scheduler lock sends (the
     platform's overall limit is then kept), and when it takes the lock, rows another process left
     "sending" are recovered at once: that process is gone, or it would still hold the lock.
+
+    The database is written in rounds (a group commit): one transaction records the results of the sends
+    that ended and claims the rows whose sends start now, however many chats they are for. A slot is free
+    again once its result is queued for the next round, and a round writes results before claims, so the
+    rows "sending" at any commit are never more than the slots (MAX_IN_FLIGHT): what a kill leaves in doubt.
+    Rows are read in batches (up to ROWS_PER_CHAT per chat; when woken, only rows newer than those seen).
     """
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None,
@@ -205,12 +215,21 @@ class OutboxWorker:
         self.leadership = leadership
         self.lease = process_lease()
         self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         # Few sends at once: the adapters' limiters set the pace, and a crash leaves few in doubt.
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._task: asyncio.Task[None] | None = None
         self._chats: dict[ChatKey, asyncio.Task[int]] = {}
+        self._queues: dict[ChatKey, deque[OutboxMessage]] = {}  # rows read and not yet taken, per chat
+        self._queued_upto: dict[ChatKey, int] = {}  # the newest row id queued for each chat being served
+        self._more: set[ChatKey] = set()  # chats with more due rows than were read
+        self._seen_upto = 0  # the newest row id read (a wake-up reads only newer ones)
+        self._full_read_at = float("-inf")  # when every due row was last read (loop time)
         self._sending: set[int] = set()
         self._idle: set[ChatKey] = set()  # chats waiting for their turn (platform limit or a send slot)
+        self._claims: list[tuple[int, asyncio.Future[bool]]] = []  # rows whose send starts: next round
+        self._results: list[tuple[int, dict[str, object]]] = []  # sends that ended: next round
+        self._writer: asyncio.Task[None] | None = None
         self._leading = False
         self._stopping = False
         self._opening: asyncio.Task[int] | None = None
@@ -221,47 +240,124 @@ class OutboxWorker:
         self.adapters[adapter.platform.value] = adapter
 
     def wake(self) -> None:
-        self._wake.set()
+        """Something was written to the outbox: look now. Safe from any thread (commands and jobs run in
+        worker threads; an asyncio.Event set from one of those would not wake the loop)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._wake.set()
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
 
     # -- database --------------------------------------------------------------------------------
 
-    def _due_heads(self) -> list[OutboxMessage]:
-        """The next message due now of each chat that has one, the chat waiting longest first (one query
-        for all chats, so a broadcast's first messages go out at once)."""
-        with session_scope(self.engine) as session:
-            heads = (
-                select(func.min(OutboxMessage.id))
-                .where(
-                    OutboxMessage.status == "pending",
-                    OutboxMessage.not_before <= self.clock(),
-                    col(OutboxMessage.platform).in_(list(self.adapters)),
-                )
-                .group_by(col(OutboxMessage.platform), col(OutboxMessage.chat_id))
-                .limit(10_000)
-            )
+    def _due_rows(self, after: int = 0, key: ChatKey | None = None) -> list[OutboxMessage]:
+        """Due rows, up to ROWS_PER_CHAT per chat in their order, the chat waiting longest first (one
+        query for all chats, so a broadcast's first messages go out at once); ``after``: only rows newer
+        than that id; ``key``: that chat's only."""
+        conditions: list[ColumnElement[bool]] = [
+            col(OutboxMessage.status) == "pending",
+            col(OutboxMessage.not_before) <= self.clock(),
+            col(OutboxMessage.platform).in_(list(self.adapters)),
+        ]
+        if after:
+            conditions.append(col(OutboxMessage.id) > after)
+        if key is not None:
+            conditions += [col(OutboxMessage.platform) == key[0], col(OutboxMessage.chat_id) == key[1]]
+        number = func.row_number().over(
+            partition_by=(col(OutboxMessage.platform), col(OutboxMessage.chat_id)), order_by=col(OutboxMessage.id))
+        ranked = select(col(OutboxMessage.id).label("id"), number.label("number")).where(*conditions).subquery()
+        chosen = select(ranked.c.id).where(ranked.c.number <= ROWS_PER_CHAT)
+        with session_scope(self.engine, read_only=True) as session:
             return list(session.exec(
-                select(OutboxMessage).where(col(OutboxMessage.id).in_(heads)).order_by(col(OutboxMessage.id))))
+                select(OutboxMessage).where(col(OutboxMessage.id).in_(chosen)).order_by(col(OutboxMessage.id))
+                .limit(MAX_ROWS_READ)))
 
-    def _next_due(self, key: ChatKey) -> OutboxMessage | None:
-        with session_scope(self.engine) as session:
-            return session.exec(
-                select(OutboxMessage)
-                .where(OutboxMessage.status == "pending", OutboxMessage.platform == key[0],
-                       OutboxMessage.chat_id == key[1], OutboxMessage.not_before <= self.clock())
-                .order_by(col(OutboxMessage.id))
-                .limit(1)
-            ).first()
+    def _due_heads(self) -> list[OutboxMessage]:
+        """The next message due now of each chat that has one."""
+        heads: dict[ChatKey, OutboxMessage] = {}
+        for row in self._due_rows():
+            heads.setdefault((row.platform, row.chat_id), row)
+        return list(heads.values())
+
+    def _round(self, after: int) -> list[OutboxMessage] | None:
+        """One look, in one thread hop: whether this process sends (None if not), and the rows due."""
+        if not self._lead():
+            return None
+        return self._due_rows(after)
 
     def _claim(self, row_id: int) -> bool:
         """Mark one row 'sending' with our lease just as it goes out, if nobody else did: a process that
         dies mid-send leaves only that row in doubt, and two workers never both send it."""
+        return row_id in self._write([row_id], [])
+
+    def _write(self, claims: list[int], results: list[tuple[int, dict[str, object]]]) -> set[int]:
+        """One transaction: the results of sends that ended, then the claims of sends that start (those
+        nobody else claimed are returned)."""
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        now = self.clock()
         with session_scope(self.engine) as session:
-            result = session.execute(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == "pending")
-                .values(status=SENDING, lease=self.lease, not_before=self.clock())
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            sent = [row_id for row_id, changes in results if changes.get("status") == "sent"]
+            if sent:
+                session.execute(update(table).where(table.c.id.in_(sent)).values(
+                    status="sent", sent_at=now, lease=None, attempts=table.c.attempts + 1))
+            for row_id, changes in results:
+                if changes.get("status") != "sent":
+                    session.execute(update(table).where(table.c.id == row_id).values(**changes))
+            if not claims:
+                return set()
+            return set(session.execute(
+                update(table).where(table.c.id.in_(claims), table.c.status == "pending")
+                .values(status=SENDING, lease=self.lease, not_before=now).returning(table.c.id)).scalars())
+
+    async def _claim_now(self, row_id: int) -> bool:
+        """Claimed in the next round (with every other send starting meanwhile)."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._claims.append((row_id, future))
+        self._start_writer()
+        return await future
+
+    def _record_later(self, row_id: int, **changes: object) -> None:
+        """The send's result, written in the next round; the row stays ours ("sending") until then."""
+        self._results.append((row_id, changes))
+        self._start_writer()
+
+    def _start_writer(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_rounds(), name="outbox-writer")
+
+    async def _write_rounds(self) -> None:
+        while self._claims or self._results:
+            claims, self._claims = self._claims, []
+            results, self._results = self._results, []
+            try:
+                claimed = await asyncio.to_thread(self._write, [row_id for row_id, _ in claims], results)
+            except Exception as error:
+                log.exception("writing the outbox failed; the results are written again shortly")
+                for _, future in claims:
+                    if not future.done():
+                        future.set_exception(error)
+                self._results[:0] = results  # nothing was written: the sends' results go in the next round
+                await asyncio.sleep(WRITE_RETRY_S)
+                continue
+            for row_id, future in claims:
+                if not future.done():
+                    future.set_result(row_id in claimed)
+            for row_id, _ in results:
+                self._sending.discard(row_id)
+
+    async def _written(self, timeout: float | None = None) -> None:
+        """Until the results queued so far are in the database."""
+        writer = self._writer
+        if writer is not None and not writer.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(writer), timeout)
 
     def recover_interrupted(self) -> int:
         """Rows left 'sending' by a sender that is gone (any row we are not sending right now: only the
@@ -278,13 +374,6 @@ class OutboxWorker:
                 row.lease = None
                 session.add(row)
             return len(rows)
-
-    def _record(self, row_id: int, **changes: object) -> None:
-        with session_scope(self.engine) as session:
-            row = session.get(OutboxMessage, row_id)
-            if row is not None:
-                for name, value in changes.items():
-                    setattr(row, name, value)
 
     # -- opening private chats -------------------------------------------------------------------
 
@@ -370,6 +459,7 @@ class OutboxWorker:
         if task.exception() is not None:
             log.error("opening private chats failed", exc_info=task.exception())
         elif task.result():
+            self._full_read_at = float("-inf")  # the held rows are older than those seen: read them all
             self.wake()  # the held messages now have a chat: send them without waiting for the next poll
 
     # -- sending ---------------------------------------------------------------------------------
@@ -377,13 +467,16 @@ class OutboxWorker:
     async def _deliver(self, row: OutboxMessage) -> bool | None:
         """True when delivered, False when it failed, None when another worker had it."""
         assert row.id is not None
-        if not await asyncio.to_thread(self._claim, row.id):
-            return None
         self._sending.add(row.id)
         try:
-            return await self._send_claimed(row)
-        finally:
+            claimed = await self._claim_now(row.id)
+        except BaseException:
             self._sending.discard(row.id)
+            raise
+        if not claimed:
+            self._sending.discard(row.id)
+            return None
+        return await self._send_claimed(row)  # the row leaves _sending once its result is written
 
     async def _send_claimed(self, row: OutboxMessage) -> bool:
         assert row.id is not None
@@ -400,13 +493,12 @@ class OutboxWorker:
             else:
                 failed, delay, reason = attempts >= MAX_ATTEMPTS, backoff(attempts), repr(error)
                 log.exception("outbox %s to %s:%s crashed", row.id, row.platform, row.chat_id)
-            await asyncio.to_thread(
-                self._record, row.id, attempts=attempts, status="failed" if failed else "pending",
+            self._record_later(
+                row.id, attempts=attempts, status="failed" if failed else "pending",
                 error=reason[:500], not_before=self.clock() + timedelta(seconds=delay), lease=None,
             )
             return False
-        await asyncio.to_thread(self._record, row.id, attempts=attempts, status="sent", sent_at=self.clock(),
-                                lease=None)
+        self._record_later(row.id, status="sent")
         return True
 
     def _load_image(self, sha256: str) -> bytes | None:
@@ -429,51 +521,81 @@ class OutboxWorker:
             self._images[ref] = image
         return reply_from_json(payload, self._images[ref])
 
-    async def _serve_chat(self, key: ChatKey, first: OutboxMessage | None = None) -> int:
+    async def _serve_chat(self, key: ChatKey) -> int:
         """One chat's messages, in order, one send slot at a time; after a failure the rest wait for
         the next round. Returns how many were delivered."""
         adapter = self.adapters[key[0]]
         until_ready = getattr(adapter, "until_ready", None)
+        queue = self._queues[key]
         delivered = 0
-        row = first
-        while not self._stopping:
-            if row is None:
-                row = await asyncio.to_thread(self._next_due, key)
-            if row is None:
-                break
-            self._idle.add(key)
-            try:
-                if until_ready is not None and not is_personal_payload(row.payload):
-                    await until_ready(row.chat_id)  # the platform's per-chat limit; nothing claimed meanwhile
-                await self._in_flight.acquire()
-            finally:
-                self._idle.discard(key)
-            try:
-                if self._stopping:
+        try:
+            while not self._stopping:
+                if not queue and key in self._more:  # more were due than were read: the next ones
+                    self._more.discard(key)
+                    self._queue_rows(await asyncio.to_thread(
+                        self._due_rows, self._queued_upto.get(key, 0), key), from_task=True)
+                if not queue:
                     break
-                outcome = await self._deliver(row)
-            finally:
-                self._in_flight.release()
-            if outcome is False:
-                break
-            delivered += outcome is True
-            row = None
+                row = queue.popleft()
+                self._idle.add(key)
+                try:
+                    if until_ready is not None and not is_personal_payload(row.payload):
+                        await until_ready(row.chat_id)  # the platform's per-chat limit; nothing claimed meanwhile
+                    await self._in_flight.acquire()
+                finally:
+                    self._idle.discard(key)
+                try:
+                    if self._stopping:
+                        break
+                    outcome = await self._deliver(row)
+                finally:
+                    self._in_flight.release()
+                if outcome is False:
+                    break
+                delivered += outcome is True
+        finally:
+            # Forgotten at once (not in a done callback), so rows read from now on start a new task.
+            if self._chats.get(key) is asyncio.current_task():
+                del self._chats[key]
+                self._queues.pop(key, None)
+                self._queued_upto.pop(key, None)
+                self._more.discard(key)
         return delivered
 
-    def _serve(self, head: OutboxMessage) -> asyncio.Task[int]:
-        key = (head.platform, head.chat_id)
-        task = self._chats.get(key)
-        if task is None or task.done():
-            task = asyncio.create_task(self._serve_chat(key, head), name=f"outbox-{key[0]}-{key[1]}")
-            self._chats[key] = task
-            task.add_done_callback(lambda done, key=key: self._forget(key, done))  # type: ignore[misc]
-        return task
+    def _queue_rows(self, rows: Iterable[OutboxMessage], *, from_task: bool = False) -> list[asyncio.Task[int]]:
+        """Rows read from the database go to their chat's queue (those already queued are skipped); a
+        chat with no task serving it gets one. Returns the tasks of the chats that got rows."""
+        counts: dict[ChatKey, int] = {}
+        touched: dict[ChatKey, asyncio.Task[int]] = {}
+        for row in rows:
+            assert row.id is not None
+            self._seen_upto = max(self._seen_upto, row.id)
+            key = (row.platform, row.chat_id)
+            counts[key] = counts.get(key, 0) + 1
+            task = self._chats.get(key)
+            if task is None or task.done():
+                if from_task:
+                    continue
+                self._queues[key] = deque()
+                self._queued_upto[key] = 0
+                task = asyncio.create_task(self._serve_chat(key), name=f"outbox-{key[0]}-{key[1]}")
+                self._chats[key] = task
+                task.add_done_callback(lambda done, key=key: self._forget(key, done))  # type: ignore[misc]
+            if row.id > self._queued_upto[key]:
+                self._queues[key].append(row)
+                self._queued_upto[key] = row.id
+            touched[key] = task
+        self._more.update(key for key, count in counts.items() if count >= ROWS_PER_CHAT and key in self._chats)
+        return list(touched.values())
 
     def _forget(self, key: ChatKey, task: asyncio.Task[int]) -> None:
-        if self._chats.get(key) is task:
-            del self._chats[key]
         if not task.cancelled() and task.exception() is not None:
             log.error("outbox for %s:%s failed", *key, exc_info=task.exception())
+        if self._chats.get(key) is task:  # cancelled before it ever ran
+            del self._chats[key]
+            self._queues.pop(key, None)
+            self._queued_upto.pop(key, None)
+            self._more.discard(key)
 
     def _lead(self) -> bool:
         """Whether this process sends; recovers the previous sender's rows when it becomes the sender."""
@@ -489,23 +611,31 @@ class OutboxWorker:
 
     async def flush(self) -> int:
         """Send everything due now, chats in parallel (each adapter's limiter sets the pace); returns
-        how many were delivered."""
+        how many were delivered (their results written)."""
         if not await asyncio.to_thread(self._lead):
             return 0
+        self._loop = asyncio.get_running_loop()
         await self.open_private_chats()
-        heads = await asyncio.to_thread(self._due_heads)
-        tasks = [self._serve(head) for head in heads]
+        tasks = self._queue_rows(await asyncio.to_thread(self._due_rows))
         counts = await asyncio.gather(*tasks, return_exceptions=True)
+        await self._written()
         return sum(c for c in counts if isinstance(c, int))
 
     async def run(self, poll_seconds: float = 1.0) -> None:
+        """Woken when rows are written: reads the rows newer than those seen; at least every
+        ``poll_seconds``: every due row (retries come due, rows committed out of id order)."""
+        loop = asyncio.get_running_loop()
+        self._loop = loop
         while not self._stopping:
             self._wake.clear()
             try:
-                if await asyncio.to_thread(self._lead):
+                full = loop.time() - self._full_read_at >= poll_seconds
+                rows = await asyncio.to_thread(self._round, 0 if full else self._seen_upto)
+                if rows is not None:
+                    if full:
+                        self._full_read_at = loop.time()
                     self._open_in_background()
-                    for head in await asyncio.to_thread(self._due_heads):
-                        self._serve(head)
+                    self._queue_rows(rows)
             except Exception:
                 log.exception("outbox round failed")
             with contextlib.suppress(TimeoutError):
@@ -538,7 +668,7 @@ class OutboxWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        for key, task in self._chats.items():
+        for key, task in list(self._chats.items()):
             if key in self._idle:  # waiting for its turn: nothing claimed, stops at once
                 task.cancel()
         waiting = list(self._chats.values())
@@ -547,5 +677,15 @@ class OutboxWorker:
             for task in late:
                 task.cancel()
             await asyncio.gather(*waiting, return_exceptions=True)
+        await self._written(STOP_SEND_GRACE_S)  # the results of the sends that ended
+        if self._writer is not None and not self._writer.done():  # the database is gone: they stay "sending"
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._writer
+        self._writer = None
+        self._results.clear()
         self._chats.clear()
+        self._queues.clear()
+        self._queued_upto.clear()
+        self._more.clear()
         self._stopping = False  # stopped; flush() and start() work again

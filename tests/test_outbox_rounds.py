@@ -1,0 +1,126 @@
+"""The outbox writes in rounds (one transaction claims the sends that start and records those that
+ended): every message still goes once, in its chat's order, and a kill never leaves more messages in
+doubt ("sending") than there are send slots."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlmodel import Session, col, func, select
+
+from bot.core.outbox import INTERRUPTED, MAX_IN_FLIGHT, SENDING, OutboxWorker
+from bot.core.types import Platform, Reply
+from storage.models import OutboxMessage
+from tests.harness import Chat
+
+
+class SlowPlatform:
+    """Takes a moment per message, and notes how many messages the database says are being sent."""
+
+    platform = Platform.CONSOLE
+
+    def __init__(self, chat: Chat) -> None:
+        self.chat = chat
+        self.delivered: list[tuple[str, str]] = []
+        self.in_doubt: list[int] = []
+
+    async def start(self, on_incoming: object) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, chat_id: str, reply: Reply, *, key: str | None = None) -> None:
+        self.in_doubt.append(await asyncio.to_thread(sending, self.chat))
+        await asyncio.sleep(0.01)
+        self.delivered.append((chat_id, reply.text))
+
+
+def sending(chat: Chat) -> int:
+    with Session(chat.app.engine) as session:
+        return session.exec(select(func.count()).select_from(OutboxMessage)
+                            .where(OutboxMessage.status == SENDING)).one()
+
+
+def queue(chat: Chat, chats: int, each: int, *, answers: bool = False) -> None:
+    with Session(chat.app.engine) as session:
+        for number in range(each):
+            for c in range(chats):
+                session.add(OutboxMessage(
+                    platform=Platform.CONSOLE.value, chat_id=f"c{c}", payload=f'{{"text": "{c}.{number}"}}',
+                    dedup_key=f"answer:{c}:{number}" if answers else None, status="pending",
+                    created_at=chat.clock.now, not_before=chat.clock.now))
+        session.commit()
+
+
+async def test_many_chats_messages_go_once_each_in_order_never_more_in_doubt_than_send_slots(
+    sqlite_chat: Chat,
+) -> None:
+    queue(sqlite_chat, chats=30, each=3)
+    platform = SlowPlatform(sqlite_chat)
+    sqlite_chat.app.outbox.register(platform)
+    assert await sqlite_chat.app.outbox.flush() == 90
+    assert sorted(platform.delivered) == sorted({(f"c{c}", f"{c}.{n}") for c in range(30) for n in range(3)})
+    for c in range(30):
+        assert [text for chat_id, text in platform.delivered if chat_id == f"c{c}"] == [f"{c}.{n}" for n in range(3)]
+    assert max(platform.in_doubt) <= MAX_IN_FLIGHT
+    assert {row.status for row in sqlite_chat.outbox()} == {"sent"}
+    assert {row.attempts for row in sqlite_chat.outbox()} == {1}
+
+
+async def test_a_chat_with_more_messages_than_are_read_at_once_gets_them_all(sqlite_chat: Chat) -> None:
+    queue(sqlite_chat, chats=1, each=40)
+    platform = SlowPlatform(sqlite_chat)
+    sqlite_chat.app.outbox.register(platform)
+    assert await sqlite_chat.app.outbox.flush() == 40
+    assert [text for _, text in platform.delivered] == [f"0.{n}" for n in range(40)]
+
+
+async def test_sends_whose_results_were_not_written_before_a_kill_stay_in_doubt(sqlite_chat: Chat) -> None:
+    """A kill between a send and the round that records it: the row is still "sending", so the next
+    process reports it interrupted (or, for an answer, sends it again), as for a kill during the send."""
+    queue(sqlite_chat, chats=2, each=1)
+    queue_answer = OutboxMessage(platform=Platform.CONSOLE.value, chat_id="c9", payload='{"text": "answer"}',
+                                 dedup_key="answer:9:0", status="pending", created_at=sqlite_chat.clock.now,
+                                 not_before=sqlite_chat.clock.now)
+    with Session(sqlite_chat.app.engine) as session:
+        session.add(queue_answer)
+        session.commit()
+    killed = OutboxWorker(sqlite_chat.app.engine, sqlite_chat.clock)
+    platform = SlowPlatform(sqlite_chat)
+    killed.register(platform)
+    killed._record_later = lambda *args, **kwargs: None  # type: ignore[method-assign]  # dies before the round
+    await killed.flush()
+    assert len(platform.delivered) == 3 and sending(sqlite_chat) == 3
+    restarted = sqlite_chat.app.outbox
+    again = SlowPlatform(sqlite_chat)
+    restarted.register(again)
+    assert restarted.recover_interrupted() == 3
+    with Session(sqlite_chat.app.engine) as session:
+        rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+    assert [(row.status, row.error) for row in rows] == [("failed", INTERRUPTED)] * 2 + [("pending", None)]
+    assert await restarted.flush() == 1 and again.delivered == [("c9", "answer")]
+
+
+async def test_a_failed_send_is_retried_after_its_wait_and_its_chats_next_message_waits_that_round(
+    sqlite_chat: Chat,
+) -> None:
+    from bot.adapters.base import DeliveryError
+
+    queue(sqlite_chat, chats=1, each=2)
+
+    class FailsOnce(SlowPlatform):
+        async def send(self, chat_id: str, reply: Reply, *, key: str | None = None) -> None:
+            if not self.in_doubt:
+                self.in_doubt.append(0)
+                raise DeliveryError("busy", retry_after=5)
+            await super().send(chat_id, reply, key=key)
+
+    platform = FailsOnce(sqlite_chat)
+    sqlite_chat.app.outbox.register(platform)
+    assert await sqlite_chat.app.outbox.flush() == 0  # the first failed: the second waits its turn
+    rows = sqlite_chat.outbox()
+    assert [(row.status, row.attempts) for row in rows] == [("pending", 1), ("pending", 0)]
+    sqlite_chat.clock.advance(seconds=6)
+    assert await sqlite_chat.app.outbox.flush() == 2
+    assert [text for _, text in platform.delivered] == ["0.0", "0.1"]
+    assert rows[0].not_before == sqlite_chat.clock.now - timedelta(seconds=1)
