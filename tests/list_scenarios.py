@@ -169,6 +169,37 @@ def _group(chat: Chat, k: int) -> None:
     _ok(chat, "coord", "/volunteers here", group=f"g{k}")
 
 
+def _network(chat: Chat) -> None:
+    """Two places (issue 18); bob's is Orgelet, which has a meeting room."""
+    _ok(chat, "coord", '/place add orgelet "Orgelet" mar=9h-18h')
+    _ok(chat, "coord", '/place add foncine "Foncine-le-Haut"')
+    _ok(chat, "coord", '/space add salle-orgelet "Salle de réunion" lieu=orgelet capacite=10')
+    _ok(chat, "bob", "/place orgelet")
+
+
+def _place_event(chat: Chat, k: int) -> None:
+    space = "salle-orgelet" if k % 2 else "petite-salle"
+    _ok(chat, "coord", f'/event add "Atelier {k}" {_day(k)} 14h-16h lieu {space} places 3')
+    _ok(chat, f"u{k}", f"/join {k}")
+
+
+def _place_need(chat: Chat, k: int) -> None:
+    _ok(chat, "coord", f'/need "Bar {k}" {_day(k, 12)} 18h-22h 2 places lieu '
+                       f'{"salle-orgelet" if k % 2 else "petite-salle"}')
+
+
+def _place_space(chat: Chat, k: int) -> None:
+    _ok(chat, "coord", f'/space add so{k} "Salle O{k}" lieu={"orgelet" if k % 2 else "foncine"}')
+
+
+def _place_report_row(chat: Chat, k: int) -> None:
+    _ok(chat, f"u{k}", f"/place {'orgelet' if k % 2 else 'foncine'}")
+    _ok(chat, f"u{k}", f"/task 1h tri #projet{k % 30} {_past_day(k)}")
+    _ok(chat, "coord", f'/event add "Atelier {k}" {_day(k, 7)} 18h-19h places 5 lieu '
+                       f'{"salle-orgelet" if k % 2 else "petite-salle"}')
+    _ok(chat, f"u{k}", f"/join {k}")
+
+
 @dataclass(frozen=True)
 class ListScenario:
     """``command`` typed by ``user`` lists what ``add`` adds, one row each call."""
@@ -203,6 +234,11 @@ SCENARIOS: tuple[ListScenario, ...] = (
     ListScenario("members", "/members", _member),
     ListScenario("report", "/report", _report_row),
     ListScenario("volunteers", "/volunteers", _group),
+    ListScenario("events (places)", "/events", _place_event, user="bob", setup=_network),
+    ListScenario("events all (places)", "/events all", _place_event, user="bob", setup=_network),
+    ListScenario("shifts (places)", "/shifts", _place_need, user="bob", setup=_network),
+    ListScenario("spaces (places)", "/spaces", _place_space, user="bob", setup=_network),
+    ListScenario("report (network)", "/report network", _place_report_row, setup=_network),
 )
 
 
