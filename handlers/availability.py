@@ -54,12 +54,20 @@ def _free(ctx: Ctx, when: When, spaces: list[SpaceView]) -> Reply:
             reply = Reply("\n".join(f"• {s.name} ({s.slug})" for s in free_now), title=title)
         keep_answer(ctx.session, key, stamps, reply)  # a window's answer doesn't depend on now
         return reply
+    # Today, once now clips a stretch: the same answer all along one minute (storage.availability.shown).
+    minute = ctx.now.replace(second=0, microsecond=0)
+    minute_key = (*key, minute, minute == ctx.now)
+    found = answer(ctx.session, minute_key, stamps, ctx.now)
+    if isinstance(found, Reply):
+        return found
     part = _part_of_day(when, ctx)
     entries = day_free(ctx.session, spaces, when.day, ctx.tz, stamps)
     lines = []
     until: datetime | None = None  # the answer stands while now is before every space's first free stretch
+    whole_minutes = True
     for space in spaces:
         entry = entries[space.id]
+        whole_minutes = whole_minutes and entry.whole_minutes
         if entry.first is not None and (until is None or entry.first < until):
             until = entry.first
         if part is None:
@@ -83,7 +91,16 @@ def _free(ctx: Ctx, when: When, spaces: list[SpaceView]) -> Reply:
             reply = Reply("\n".join(lines), title=title)
     if until is None or ctx.now <= until:  # clipped by nothing: the same for any now up to ``until``
         keep_answer(ctx.session, key, stamps, reply, until)
+    elif whole_minutes and _whole_minute_offset(ctx):
+        keep_answer(ctx.session, minute_key, stamps, reply)
     return reply
+
+
+def _whole_minute_offset(ctx: Ctx) -> bool:
+    """The zone is a whole number of minutes from UTC now (all but old local mean times): the local minute
+    shown for ``now`` is then the same all along one UTC minute."""
+    offset = ctx.now.astimezone(ctx.tz).utcoffset()
+    return offset is not None and offset.total_seconds() % 60 == 0
 
 
 def _hours(ctx: Ctx, entry: DayFree) -> str:

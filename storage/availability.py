@@ -62,6 +62,7 @@ class DayFree:
     version: int
     runs: tuple[Interval, ...]
     first: datetime | None  # the earliest start of a run: a ``now`` before it clips nothing
+    whole_minutes: bool = True  # every run starts and ends on a minute: ``shown`` is the same all along one
     memo: dict[Hashable, Any] = field(default_factory=dict, compare=False)
 
 
@@ -233,7 +234,8 @@ def _compute(
         if periods is None:
             periods = opening[id(hours)] = open_intervals(hours, day, tz)
         runs = free_runs(periods, space.rules.capacity, taken[space.id], blocked.get(space.id, ()))
-        computed[space.id] = DayFree(current.get(space.id, 0), runs, min((a for a, _ in runs), default=None))
+        computed[space.id] = DayFree(current.get(space.id, 0), runs, min((a for a, _ in runs), default=None),
+                                     all(not t.second and not t.microsecond for run in runs for t in run))
     return computed
 
 
@@ -272,7 +274,9 @@ def free_runs(
 
 def shown(entry: DayFree, now: datetime) -> list[Interval]:
     """What /free <day> shows of a day: its free stretches from ``now`` on, joined where they touch, at least
-    15 minutes long (``free_periods``, from the cached whole day)."""
+    15 minutes long (``free_periods``, from the cached whole day). When every run starts and ends on a minute
+    (``whole_minutes``), it shows the same for any ``now`` strictly inside one minute: the stretches it drops,
+    clips or keeps change only where ``now`` crosses a run's end, its start or its end less 15 minutes."""
     periods: list[Interval] = []
     for a, b in entry.runs:
         if a < now:

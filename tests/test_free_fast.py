@@ -176,3 +176,39 @@ def _member(chat: Chat) -> int:
         found = session.exec(select(Member.id)).first()
         assert found is not None
         return found
+
+
+def test_today_through_the_day_is_what_the_rules_show_at_each_moment(sqlite_chat: Chat) -> None:
+    """Answers kept for a minute (once now clips a stretch) are the rules' answer at every second tried: on the
+    minute, just after, just before the next, across a booking's end and the 15 minutes before a closing."""
+    chat = sqlite_chat
+    chat.clock.now = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+    chat.say("alice", "/book salle-reunion aujourd'hui 14h-16h")
+    chat.say("alice", "/book petite-salle aujourd'hui 9h-10h30")
+    today = date(2026, 11, 24)
+    for minute in (7 * 60, 9 * 60, 10 * 60 + 29, 10 * 60 + 30, 14 * 60 + 59, 16 * 60, 18 * 60 + 44, 18 * 60 + 45):
+        for second, micro in ((0, 0), (0, 1), (1, 0), (59, 999_999)):
+            local = datetime.combine(today, time(minute // 60, minute % 60, second, micro), PARIS)
+            chat.clock.now = local.astimezone(UTC)
+            assert chat.text("bob", "/dispo") == _expected_day(chat, today), local
+
+
+def _expected_day(chat: Chat, day: date) -> str:
+    """/free <day> as the rules (free_periods over bookings_between) write it, without any cache."""
+    from bot.core.i18n import translator_for
+    from storage.bookings import bookings_between
+
+    t = translator_for("fr", "Europe/Paris")
+    with Session(chat.app.engine) as session:
+        spaces = space_views(session)
+        start = datetime.combine(day, time(0), PARIS)
+        taken = bookings_between(session, [s.id for s in spaces], start, start + timedelta(days=1))
+        lines = []
+        for s in spaces:
+            periods = free_periods(s.rules, taken[s.id], day, chat.clock.now, PARIS)
+            if periods:
+                hours = ", ".join(f"{t.fmt_time(a)}–{t.fmt_time(b)}" for a, b in periods)
+                lines.append(f"• {s.name} ({s.slug}): {hours}")
+    title = t.gettext("Free on {day}").format(day=t.fmt_day(day))
+    body = "\n".join(lines) or t.gettext("Nothing is free that day (closed, past or fully booked).")
+    return f"{title}\n{body}"
