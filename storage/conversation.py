@@ -6,11 +6,13 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, literal, or_, update
+from sqlalchemy import Integer, Text, bindparam, delete, insert, or_, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from storage.models import Member
 from storage.models_conversation import ConversationState
+from storage.types import UTCDateTime
 
 
 def find_state(session: Session, platform: str, chat_id: str, member_id: int) -> ConversationState | None:
@@ -67,26 +69,32 @@ def save_choices(session: Session, platform: str, chat_id: str, member_id: int,
 
 
 _TABLE = ConversationState.__table__  # type: ignore[attr-defined]
+# Built once (every command that offers buttons runs one of them): no statement building per command.
+_SET_CHOICES = (update(_TABLE)
+                .where(_TABLE.c.id == bindparam("state_id"), _TABLE.c.member_id == bindparam("owner_id"))
+                .values(choices=bindparam("new_choices"), choices_expires_at=bindparam("new_expiry", type_=UTCDateTime),
+                        updated_at=bindparam("new_updated_at", type_=UTCDateTime)))
+_NEW_CHOICES = insert(_TABLE).from_select(
+    ["platform", "chat_id", "member_id", "choices", "choices_expires_at", "updated_at"],
+    core_select(bindparam("new_platform", type_=_TABLE.c.platform.type),
+                bindparam("new_chat_id", type_=_TABLE.c.chat_id.type), bindparam("owner_id", type_=Integer),
+                bindparam("new_choices", type_=Text), bindparam("new_expiry", type_=UTCDateTime),
+                bindparam("new_updated_at", type_=UTCDateTime))
+    .where(core_select(col(Member.id)).where(col(Member.id) == bindparam("owner_id")).exists()))
 
 
 def write_choices(session: Session, state_id: int | None, platform: str, chat_id: str, member_id: int,
                   choices: list[dict[str, Any]] | None, expires_at: datetime | None, now: datetime) -> None:
-    """``save_choices`` in one statement, for a caller that knows whether the row exists (``state_id``)
-    and has no ORM object of it. Nothing is written for a member who no longer exists (merged by /link)."""
-    values = {"choices": json.dumps(choices, ensure_ascii=False) if choices is not None else None,
-              "choices_expires_at": expires_at if choices is not None else None, "updated_at": now}
-    connection = session.connection()
+    """``save_choices`` in one prebuilt statement, for a caller that knows whether the row exists
+    (``state_id``) and has no ORM object of it. Nothing is written for a member who no longer exists
+    (merged by /link)."""
+    written = json.dumps(choices, ensure_ascii=False) if choices is not None else None
+    params = {"owner_id": member_id, "new_choices": written, "new_expiry": expires_at if choices is not None else None,
+              "new_updated_at": now}
     if state_id is not None:
-        connection.execute(update(_TABLE).where(_TABLE.c.id == state_id, _TABLE.c.member_id == member_id)
-                           .values(**values))
-        return
-    if choices is None:
-        return
-    columns = ("platform", "chat_id", "member_id", "choices", "choices_expires_at", "updated_at")
-    source = select(*(literal(v, _TABLE.c[c].type) for c, v in zip(
-        columns, (platform, chat_id, member_id, values["choices"], values["choices_expires_at"], now), strict=True))
-    ).where(select(Member.id).where(col(Member.id) == member_id).exists())
-    connection.execute(insert(_TABLE).from_select(list(columns), source))
+        session.connection().execute(_SET_CHOICES, {**params, "state_id": state_id})
+    elif choices is not None:
+        session.connection().execute(_NEW_CHOICES, {**params, "new_platform": platform, "new_chat_id": chat_id})
 
 
 def forget_expired(session: Session, now: datetime, grace: timedelta = timedelta(days=1)) -> int:

@@ -30,10 +30,12 @@ from bot.metrics import observe_command_runs
 from storage.db import in_read_only_scope, is_stale_read, session_scope
 from storage.members import get_or_create_asker, set_private_chat
 from storage.models import Identity
+from storage.prepared import plain_savepoints
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 4000
+ONE_MINUTE = timedelta(minutes=1)
 
 
 class CommandRate:
@@ -45,13 +47,14 @@ class CommandRate:
 
     def allow(self, sender: UserRef, now: datetime, per_minute: int) -> bool:
         window = self._recent.setdefault((sender.platform.value, sender.user_id), deque())
-        while window and (window[0] <= now - timedelta(minutes=1) or window[0] > now):
+        start = now - ONE_MINUTE
+        while window and (window[0] <= start or window[0] > now):
             window.popleft()
         if len(window) >= per_minute:
             return False
         window.append(now)
         if len(self._recent) > 10_000:  # forget quiet members
-            for key in [k for k, w in self._recent.items() if not w or w[-1] <= now - timedelta(minutes=1)]:
+            for key in [k for k, w in self._recent.items() if not w or w[-1] <= start]:
                 del self._recent[key]
         return True
 
@@ -103,6 +106,7 @@ class Dispatcher:
         # Who administers a group chat (Ctx.is_chat_admin); None: nobody does. Tests may set it.
         self.admin_check = admin_check
         self.command_rate = CommandRate()
+        plain_savepoints(engine)  # every command of the inbox runs in a savepoint
         self._run = observe_command_runs(self._run)  # type: ignore[method-assign]  # /metrics: commands, latency
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
