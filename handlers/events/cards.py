@@ -12,6 +12,7 @@ from bot.core.context import Ctx
 from bot.core.i18n import N_, Translator
 from bot.core.types import Action, Reply
 from handlers.events.common import MAX_CARD_CHARS, MAX_DESCRIPTION_SHOWN, MAX_NAMES, router, sees_names
+from handlers.spaces import weekday_names
 from storage.event_rules import WEEKDAY_CODES, places_left
 from storage.events import find_signup, signup_counts, signups_of_occurrence
 from storage.models import Member, Space
@@ -39,7 +40,7 @@ def describe_rule(t: Translator, event: Event) -> str:
     if event.rrule is None:
         return ""
     parts = dict(p.split("=", 1) for p in event.rrule.split(";"))
-    weekdays = t.locale.days["format"]["wide"]
+    weekdays = weekday_names(t, "wide")
     byday = parts.get("BYDAY", "")
     match = re.fullmatch(r"(-?\d)?([A-Z]{2})", byday)
     weekday = weekdays[WEEKDAY_CODES.index(match[2])] if match else ""

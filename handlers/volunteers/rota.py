@@ -21,6 +21,7 @@ from handlers.places import (
     require_manager,
     scope_sites,
 )
+from handlers.spaces import weekday_names
 from handlers.volunteers.common import router, take_action, tell_cancelled, today_of
 from storage import volunteers as store
 from storage.models import Site
@@ -34,7 +35,7 @@ ROTA_QUESTION = N_("Give a name, the days, the hours and how many people.")
 
 
 def _weekday_names(t: Translator, weekdays: tuple[int, ...]) -> str:
-    names = t.locale.days["format"]["abbreviated"]
+    names = weekday_names(t)
     if weekdays == tuple(range(weekdays[0], weekdays[-1] + 1)) and len(weekdays) > 2:
         return f"{names[weekdays[0]]}–{names[weekdays[-1]]}"
     return ", ".join(names[d] for d in weekdays)
