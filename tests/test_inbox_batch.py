@@ -41,7 +41,7 @@ def test_one_commit_runs_the_next_command_of_each_chat_and_a_chats_next_one_wait
     counted = commits(inbox)
     batch = inbox.process_batch([ALICE, BRUNO, CARLA])
     assert counted[0] == 1
-    assert batch.ran == [ALICE, BRUNO, CARLA] and batch.answered and not batch.alone
+    assert batch.ran == [ALICE, BRUNO, CARLA] and batch.answered and not batch.left
     assert pending(chat) == 1 and bookings(chat) == []  # Alice's /book comes after her /start
     assert [chat_id for chat_id, _ in answers(chat)] == ["alice", "bruno", "carla"]
     assert inbox.process_batch([ALICE, BRUNO, CARLA]).ran == [ALICE]
@@ -49,7 +49,7 @@ def test_one_commit_runs_the_next_command_of_each_chat_and_a_chats_next_one_wait
     assert str(answers(chat, "alice")[-1][1]["text"]).startswith("Réservé")
 
 
-def test_a_command_failing_in_a_batch_undoes_only_itself_and_then_runs_alone(
+def test_a_command_whose_error_escapes_rolls_the_batch_back_and_the_others_then_run_alone(
     chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inbox = chat.app.inbox
@@ -59,14 +59,17 @@ def test_a_command_failing_in_a_batch_undoes_only_itself_and_then_runs_alone(
     handle_in = inbox.dispatcher.handle_in
 
     def broken_for_bruno(session: Any, incoming: Any) -> Any:
-        outcome = handle_in(session, incoming)  # Bruno's booking is written, then something breaks
+        outcome = handle_in(session, incoming)  # Bruno's booking is written, then the database fails
         if incoming.sender.user_id == "bruno":
             raise RuntimeError("disk on fire")
         return outcome
 
     monkeypatch.setattr(inbox.dispatcher, "handle_in", broken_for_bruno)
-    batch = inbox.process_batch([ALICE, BRUNO, CARLA])
-    assert batch.ran == [ALICE, CARLA] and batch.alone == [BRUNO]
+    with pytest.raises(RuntimeError):
+        inbox.process_batch([ALICE, BRUNO, CARLA])
+    assert bookings(chat) == [] and answers(chat) == [] and pending(chat) == 3  # the batch kept nothing
+    batch = inbox._process_keys([ALICE, BRUNO, CARLA])  # what the running inbox does then
+    assert batch.ran == [ALICE, CARLA] and batch.failed
     assert [chat_id for chat_id, _ in answers(chat)] == ["alice", "carla"]
     assert len(bookings(chat)) == 2 and pending(chat) == 1  # nothing of Bruno's command was kept
     monkeypatch.setattr(inbox.dispatcher, "handle_in", handle_in)

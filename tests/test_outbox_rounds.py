@@ -124,3 +124,45 @@ async def test_a_failed_send_is_retried_after_its_wait_and_its_chats_next_messag
     assert await sqlite_chat.app.outbox.flush() == 2
     assert [text for _, text in platform.delivered] == ["0.0", "0.1"]
     assert rows[0].not_before == sqlite_chat.clock.now - timedelta(seconds=1)
+
+
+def test_a_reply_is_stored_exactly_as_before_and_read_back_whole() -> None:
+    import json
+    from dataclasses import asdict
+
+    from bot.core.outbox import reply_from_json, reply_to_json
+    from bot.core.types import Action, PollSpec
+
+    replies = [
+        Reply("Réservé"),
+        Reply("Choisissez", title="Sondage", actions=(Action("Oui", "/vote 3 1", undo="/vote 3 withdraw"),
+                                                        Action("Non", "/vote 3 2")),
+              poll=PollSpec(3, "Quand ?", ("lundi", "mardi"), multiple=True), reply_to="55", thread_id="$t",
+              personal=True, for_user="42", action_id="q1", remember_as="card:3"),
+        Reply("Graphique", image=b"\x89PNG..", image_name="chart.png", edit_original=True,
+              private_start_payload="hello", edit_message_id="77"),
+    ]
+    for reply in replies:
+        before = asdict(reply)  # what was stored until now
+        before["image"] = reply.image.hex() if reply.image else None
+        assert reply_to_json(reply) == json.dumps(before, ensure_ascii=False)
+        assert reply_from_json(reply_to_json(reply)) == reply
+
+
+def test_a_woken_read_takes_a_chats_older_row_that_committed_late_before_its_newer_one(sqlite_chat: Chat) -> None:
+    """Ids are given at INSERT, so rows commit out of id order: a row of chat X committed after a newer
+    row of chat Y was read must still go before X's next row (found by scale-out's test on PostgreSQL)."""
+    from sqlmodel import update
+
+    queue(sqlite_chat, chats=2, each=1)  # c0 (id 1), c1 (id 2)
+    with Session(sqlite_chat.app.engine) as session:
+        session.exec(update(OutboxMessage).where(col(OutboxMessage.chat_id) == "c0").values(status="held"))
+        session.commit()
+    worker = sqlite_chat.app.outbox
+    worker.register(SlowPlatform(sqlite_chat))
+    assert [row.chat_id for row in worker._due_rows()] == ["c1"]  # c0's row is not committed yet
+    with Session(sqlite_chat.app.engine) as session:  # ... now it is, and c0 has a newer one
+        session.exec(update(OutboxMessage).where(col(OutboxMessage.chat_id) == "c0").values(status="pending"))
+        session.commit()
+    queue(sqlite_chat, chats=1, each=1)
+    assert [(row.chat_id, row.id) for row in worker._due_rows(after=2)] == [("c0", 1), ("c0", 3)]

@@ -109,12 +109,10 @@ def placed(reply: Reply, incoming: Incoming) -> Reply:
 @dataclass
 class Batch:
     """What a batch of commands did: the chats that ran one, those whose command is still pending (left
-    over by the time limit; failed in the batch, to run alone), whether any gave answers, whether one
-    failed alone."""
+    over by the time limit), whether any gave answers, whether one failed (run alone)."""
 
     ran: list[ChatKey] = field(default_factory=list)
     left: list[ChatKey] = field(default_factory=list)
-    alone: list[ChatKey] = field(default_factory=list)
     answered: bool = False
     failed: bool = False
 
@@ -291,11 +289,12 @@ class Inbox:
 
     def process_batch(self, keys: Sequence[ChatKey]) -> Batch:
         """The next command of each of these chats (all different), in ONE transaction: one commit serves
-        them all. Each command runs in its own savepoint; its answers and its row marked done are written
-        with the others' at the end of the batch, so a command's effect, its answers and its done mark still
-        commit together (the batch commits whole or not at all). An error escaping one command undoes that
-        command alone (its row stays pending: the caller runs it by itself). No more commands start once
-        BATCH_SECONDS have gone (their rows stay pending)."""
+        them all. Each command runs in its own savepoint (the dispatcher's: a command that fails keeps
+        nothing and gets its error answer); the answers and the rows marked done are written at the end of
+        the batch, in the same transaction, so a command's effect, its answers and its done mark still
+        commit together: the batch commits whole or not at all. An error escaping a command (the database
+        failing) rolls the whole batch back, and the caller runs the chats one by one. No more commands
+        start once BATCH_SECONDS have gone (their rows stay pending)."""
         began = time.monotonic()
         batch = Batch()
         answers: list[dict[str, Any]] = []
@@ -307,16 +306,7 @@ class Inbox:
                 if batch.ran and time.monotonic() - began > BATCH_SECONDS:
                     batch.left.append(key)
                     continue
-                mine: list[dict[str, Any]] = []
-                try:
-                    with session.begin_nested():
-                        answered = self._run_row(session, row, mine)
-                except Exception:
-                    log.warning("inbox row %s failed in a batch; it runs alone next", row.id, exc_info=True)
-                    batch.alone.append(key)
-                    continue
-                batch.answered = batch.answered or answered
-                answers += mine
+                batch.answered = self._run_row(session, row, answers) or batch.answered
                 done.append(row.id)
                 batch.ran.append(key)
             self._write_done(session, done, answers)
@@ -376,18 +366,15 @@ class Inbox:
                 await asyncio.sleep(POLL_SECONDS)
 
     def _process_keys(self, keys: list[ChatKey]) -> Batch:
-        """Several chats' next commands in one transaction (``process_batch``); one chat, a command that
-        failed in a batch, or a batch that could not commit: alone, as ``process_one``."""
-        alone = keys
-        batch = Batch()
+        """Several chats' next commands in one transaction (``process_batch``); one chat, or a batch that
+        failed: each alone, as ``process_one`` (a failing command then holds up only itself)."""
         if len(keys) > 1:
             try:
-                batch = self.process_batch(keys)
-                alone, batch.alone = batch.alone, []
+                return self.process_batch(keys)
             except Exception:
                 log.warning("a batch of %s commands failed; running them one by one", len(keys), exc_info=True)
-                batch = Batch()
-        for key in alone:
+        batch = Batch()
+        for key in keys:
             try:
                 if self.process_one(key):
                     batch.ran.append(key)
