@@ -307,11 +307,14 @@ def not_voted(session: Session, decision: Decision) -> list[int]:
     return [m for m in eligible_member_ids(session, decision.role) if m not in voted]
 
 
-def closed_between(session: Session, start: datetime, end: datetime) -> list[Decision]:
-    """The decision log: closed polls and proposals, oldest first."""
-    return list(session.exec(select(Decision).where(
-        Decision.status == CLOSED, col(Decision.closed_at) >= start, col(Decision.closed_at) < end)
-        .order_by(col(Decision.closed_at), col(Decision.id))))
+def closed_between(session: Session, start: datetime, end: datetime, last: int | None = None) -> list[Decision]:
+    """The decision log: closed polls and proposals, oldest first; ``last``: only the last ones."""
+    where = (Decision.status == CLOSED, col(Decision.closed_at) >= start, col(Decision.closed_at) < end)
+    if last is None:
+        return list(session.exec(select(Decision).where(*where).order_by(col(Decision.closed_at), col(Decision.id))))
+    newest = session.exec(select(Decision).where(*where).order_by(col(Decision.closed_at).desc(),
+                                                                  col(Decision.id).desc()).limit(last))
+    return list(reversed(list(newest)))
 
 
 @dataclass(frozen=True)

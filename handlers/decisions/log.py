@@ -15,6 +15,8 @@ from handlers.decisions.common import KIND_NAMES, outcome_line, participation_li
 from storage import decisions as store
 from storage.models_decisions import Decision, DecisionOption
 
+SHOWN = 30  # decisions shown in the chat
+
 
 def year_bounds(ctx: Ctx, year: int) -> tuple[datetime, datetime]:
     start = datetime.combine(datetime(year, 1, 1).date(), time(0), tzinfo=ctx.tz)
@@ -41,18 +43,21 @@ def decisions_log(ctx: Ctx, year: int | None, markdown: bool) -> Reply:
     year = year or ctx.now.astimezone(ctx.tz).year
     if not 2000 <= year <= 2100:
         raise UserError(ctx._("Which year? For example /decisions 2026."))
-    closed = store.closed_between(ctx.session, *year_bounds(ctx, year))
+    # In the chat, the last 30 only (one more read says there are more): the Markdown has them all.
+    closed = store.closed_between(ctx.session, *year_bounds(ctx, year), last=None if markdown else SHOWN + 1)
     title = ctx._("Decisions {year}").format(year=year)
     if not closed:
         return Reply(ctx._("No decision was closed in {year}.").format(year=year), title=title)
+    more = not markdown and len(closed) > SHOWN
+    closed = closed if markdown else closed[-SHOWN:]
     options = store.options_of_many(ctx.session, [d.id for d in closed if d.id is not None])
     rows = [_line(ctx, d, options[d.id or 0]) for d in closed]
     if markdown:
         header = ctx._("| Date | Question | Result |")
         body = [f"| {day} | {what.replace('|', '/')} | {result} |" for day, what, result in rows]
         return Reply("\n".join([f"# {title}", "", header, "|---|---|---|", *body]))
-    lines = [f"• {day} — {what}\n  {result}" for day, what, result in rows[-30:]]
-    if len(rows) > 30:
+    lines = [f"• {day} — {what}\n  {result}" for day, what, result in rows]
+    if more:
         lines.insert(0, ctx._("The last 30; the whole year with /decisions {year} markdown.").format(year=year))
     return Reply("\n".join(lines), title=title)
 
