@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, update
@@ -263,17 +264,32 @@ def lookup_member(session: Session, reference: str, mentions: Sequence[UserRef] 
     wanted = fold(bare)
     if not wanted:
         return MemberLookup(None)
-    exact: list[Member] = []
-    close: list[Member] = []
-    for member in session.exec(select(Member).order_by(col(Member.id))):
-        name = fold(member.display_name)
+    exact: list[int] = []
+    close: list[int] = []
+    # Names only (a column query, no ORM object per member); the few members that match are loaded after.
+    if session.new or session.dirty:
+        session.flush()  # as the ORM query did (autoflush)
+    for member_id, display_name in session.connection().execute(_NAMES):
+        name = _folded_name(display_name)
         if name == wanted:
-            exact.append(member)
+            exact.append(int(member_id or 0))
         elif name.startswith(wanted) or f" {wanted}" in f" {name}":
-            close.append(member)
+            close.append(int(member_id or 0))
     if len(exact) == 1 and not close:
-        return MemberLookup(exact[0])
-    return MemberLookup(None, tuple((exact + close)[:MAX_CANDIDATES]))
+        return MemberLookup(session.get(Member, exact[0]))
+    wanted_ids = (exact + close)[:MAX_CANDIDATES]
+    loaded = {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(wanted_ids)))} if wanted_ids else {}
+    return MemberLookup(None, tuple(loaded[i] for i in wanted_ids if i in loaded))
+
+
+_NAMES = core_select(col(Member.id), col(Member.display_name)).order_by(col(Member.id))
+
+
+@lru_cache(maxsize=16384)
+def _folded_name(display_name: str) -> str:
+    from bot.core.router import fold
+
+    return fold(display_name)
 
 
 def _mention_names(mention: UserRef, text: str, fold: Callable[[str], str]) -> bool:
