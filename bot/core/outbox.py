@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, func, tuple_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.adapters.base import Adapter, DeliveryError
@@ -205,6 +206,17 @@ def resend_if_interrupted(row: OutboxMessage, idempotent: bool) -> bool:
 ChatKey = tuple[str, str]
 
 
+@dataclass(slots=True)
+class Due:
+    """What the sender needs of a due outbox row (read as columns: no ORM object per message)."""
+
+    id: int
+    platform: str
+    chat_id: str
+    payload: str
+    attempts: int
+
+
 class OutboxWorker:
     """Delivers pending outbox rows through the adapter of their platform.
 
@@ -235,7 +247,7 @@ class OutboxWorker:
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._task: asyncio.Task[None] | None = None
         self._chats: dict[ChatKey, asyncio.Task[int]] = {}
-        self._queues: dict[ChatKey, deque[OutboxMessage]] = {}  # rows read and not yet taken, per chat
+        self._queues: dict[ChatKey, deque[Due]] = {}  # rows read and not yet taken, per chat
         self._queued_upto: dict[ChatKey, int] = {}  # the newest row id queued for each chat being served
         self._more: set[ChatKey] = set()  # chats with more due rows than were read
         self._seen_upto = 0  # the newest row id read (a wake-up reads only newer ones)
@@ -272,7 +284,7 @@ class OutboxWorker:
 
     # -- database --------------------------------------------------------------------------------
 
-    def _due_rows(self, after: int = 0, key: ChatKey | None = None) -> list[OutboxMessage]:
+    def _due_rows(self, after: int = 0, key: ChatKey | None = None) -> list[Due]:
         """Due rows, up to ROWS_PER_CHAT per chat in their order, the chat waiting longest first (one
         query for all chats, so a broadcast's first messages go out at once); ``after``: only rows newer
         than that id (without ``key``: every due row of the chats that have one: ids are given at INSERT,
@@ -295,19 +307,20 @@ class OutboxWorker:
             partition_by=(col(OutboxMessage.platform), col(OutboxMessage.chat_id)), order_by=col(OutboxMessage.id))
         ranked = select(col(OutboxMessage.id).label("id"), number.label("number")).where(*conditions).subquery()
         chosen = select(ranked.c.id).where(ranked.c.number <= ROWS_PER_CHAT)
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        columns = sa_select(table.c.id, table.c.platform, table.c.chat_id, table.c.payload, table.c.attempts)
         with session_scope(self.engine, read_only=True) as session:
-            return list(session.exec(
-                select(OutboxMessage).where(col(OutboxMessage.id).in_(chosen)).order_by(col(OutboxMessage.id))
-                .limit(MAX_ROWS_READ)))
+            return [Due(*row) for row in session.execute(
+                columns.where(table.c.id.in_(chosen)).order_by(table.c.id).limit(MAX_ROWS_READ))]
 
-    def _due_heads(self) -> list[OutboxMessage]:
+    def _due_heads(self) -> list[Due]:
         """The next message due now of each chat that has one."""
-        heads: dict[ChatKey, OutboxMessage] = {}
+        heads: dict[ChatKey, Due] = {}
         for row in self._due_rows():
             heads.setdefault((row.platform, row.chat_id), row)
         return list(heads.values())
 
-    def _round(self, after: int) -> list[OutboxMessage] | None:
+    def _round(self, after: int) -> list[Due] | None:
         """One look, in one thread hop: whether this process sends (None if not), and the rows due."""
         if not self._lead():
             return None
@@ -485,7 +498,7 @@ class OutboxWorker:
 
     # -- sending ---------------------------------------------------------------------------------
 
-    async def _deliver(self, row: OutboxMessage) -> bool | None:
+    async def _deliver(self, row: Due) -> bool | None:
         """True when delivered, False when it failed, None when another worker had it."""
         assert row.id is not None
         self._sending.add(row.id)
@@ -499,7 +512,7 @@ class OutboxWorker:
             return None
         return await self._send_claimed(row)  # the row leaves _sending once its result is written
 
-    async def _send_claimed(self, row: OutboxMessage) -> bool:
+    async def _send_claimed(self, row: Due) -> bool:
         assert row.id is not None
         adapter = self.adapters[row.platform]
         attempts = row.attempts + 1
@@ -583,7 +596,7 @@ class OutboxWorker:
                 self._more.discard(key)
         return delivered
 
-    def _queue_rows(self, rows: Iterable[OutboxMessage], *, from_task: bool = False) -> list[asyncio.Task[int]]:
+    def _queue_rows(self, rows: Iterable[Due], *, from_task: bool = False) -> list[asyncio.Task[int]]:
         """Rows read from the database go to their chat's queue (those already queued are skipped); a
         chat with no task serving it gets one. Returns the tasks of the chats that got rows."""
         counts: dict[ChatKey, int] = {}
