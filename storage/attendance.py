@@ -160,14 +160,17 @@ def live_occurrences(session: Session, now: datetime) -> list[tuple[EventOccurre
     return [(o, e) for o, e in rows]
 
 
-def member_presences(session: Session, member_id: int, since: datetime) -> list[tuple[EventOccurrence, Event, bool]]:
+def member_presences(session: Session, member_id: int, since: datetime,
+                     limit: int = 30) -> list[tuple[datetime, int, str, bool]]:
+    """The member's last ``limit`` presences since ``since``, newest first: (start, date's number, event's
+    title, present), read as columns."""
     rows = session.exec(
-        select(EventOccurrence, Event, Presence.present)
+        select(EventOccurrence.start, col(EventOccurrence.id), Event.title, Presence.present)
         .join(Presence, col(Presence.occurrence_id) == EventOccurrence.id)
         .join(Event, col(Event.id) == EventOccurrence.event_id)
         .where(Presence.member_id == member_id, EventOccurrence.start >= since)
-        .order_by(col(EventOccurrence.start).desc())).all()
-    return [(o, e, bool(p)) for o, e, p in rows]
+        .order_by(col(EventOccurrence.start).desc()).limit(limit)).all()
+    return [(start, occurrence_id or 0, title, bool(present)) for start, occurrence_id, title, present in rows]
 
 
 def lists_due(session: Session, now: datetime) -> list[tuple[EventOccurrence, Event]]:

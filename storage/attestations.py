@@ -73,7 +73,7 @@ def statements(session: Session, year: int, member_id: int | None = None) -> lis
     ids = list(data)
     names = {mid: name for mid, name in session.exec(
         select(Member.id, Member.display_name).where(col(Member.id).in_(ids)))} if ids else {}
-    roles = {r.member_id: r.role for r in session.exec(select(VolunteerRole).where(
+    roles = {mid: role for mid, role in session.exec(select(VolunteerRole.member_id, VolunteerRole.role).where(
         col(VolunteerRole.member_id).in_(ids)))} if ids else {}
     signoffs = {row.member_id: row for row in session.exec(select(AttestationSignoff).where(
         AttestationSignoff.year == year, col(AttestationSignoff.member_id).in_(ids)))} if ids else {}

@@ -203,9 +203,9 @@ def my_presence(ctx: Ctx) -> Reply:
     if not rows:
         return Reply(ctx._("Nothing recorded about you this year."))
     lines = []
-    for occurrence, event, present in rows[:30]:
+    for start, number, title, present in rows:
         state = ctx._("present") if present else ctx._("absent")
-        lines.append(f"• {ctx.translator.fmt_datetime(occurrence.start)} — {event.title} (n° {occurrence.id}): {state}")
+        lines.append(f"• {ctx.translator.fmt_datetime(start)} — {title} (n° {number}): {state}")
     lines.append(ctx._("Wrong? /checkin 12 no says you weren't there; the organiser can correct the rest."))
     return Reply("\n".join(lines), title=ctx._("Your presence"))
 
