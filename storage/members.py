@@ -313,18 +313,25 @@ def _mentioned_member(session: Session, mention: UserRef) -> Member | None:
     return session.get(Member, member_id) if member_id is not None else None
 
 
+_BY_ACCOUNT = core_select(_i.c.member_id).where(
+    func.lower(_i.c.user_id).in_([bindparam("lowered"), bindparam("at_lowered")])
+).union(
+    core_select(_i.c.member_id).select_from(_i.join(_h, _h.c.identity_id == _i.c.id))
+    .where(_h.c.handle == bindparam("lowered"))
+)  # built once
+
+
 def _members_by_account(session: Session, bare: str) -> dict[int, Member]:
     """Members with a chat account whose id or public handle is exactly ``bare`` (case ignored)."""
     lowered = bare.lower()
     if not lowered:
         return {}
-    by_id = select(Identity.member_id).where(func.lower(Identity.user_id).in_([lowered, f"@{lowered}"]))
-    by_handle = select(Identity.member_id).join(
-        AccountHandle, col(AccountHandle.identity_id) == col(Identity.id)).where(AccountHandle.handle == lowered)
-    ids = set(session.exec(by_id)) | set(session.exec(by_handle))
-    if not ids:
-        return {}
-    return {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(ids))) if m.id is not None}
+    if session.new or session.dirty:
+        session.flush()  # as the ORM queries did (autoflush)
+    ids = {int(i) for (i,) in session.connection().execute(_BY_ACCOUNT, {"lowered": lowered,
+                                                                         "at_lowered": f"@{lowered}"})}
+    found = {i: session.get(Member, i) for i in sorted(ids)}  # usually one
+    return {i: m for i, m in found.items() if m is not None}
 
 
 def find_member_by_name(session: Session, name: str, mentions: Sequence[UserRef] = ()) -> list[Member]:
