@@ -95,3 +95,36 @@ def test_a_space_edited_in_the_same_transaction_is_read_as_edited(chat: Chat) ->
         space.name = "Salle renommée"
         assert "Salle renommée" in [v.name for v in space_views(session)]
     assert _booked(chat, "alice", "salle renommee").startswith("Réservé : Salle renommée")
+
+
+def test_every_write_to_spaces_and_sites_changes_the_catalog_version(database_url: str) -> None:
+    """The triggers are still there once every migration ran (a later migration that rebuilds the space or
+    site table, as SQLite's batch mode does, would drop them: the catalog would then go stale)."""
+    from storage.migrate import upgrade
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    seen = set()
+
+    def version() -> int:
+        with engine.connect() as connection:
+            found = connection.execute(text("SELECT version FROM catalogversion WHERE name = 'spaces'"))
+            return int(found.scalar_one())
+
+    seen.add(version())
+    writes = [
+        "INSERT INTO site (slug, name) VALUES ('s2', 'Deux')",
+        "INSERT INTO space (site_id, slug, name, kind, capacity, opening_hours, max_duration_minutes,"
+        " max_days_ahead, description, closed)"
+        " SELECT id, 'p2', 'Poste', 'desk', 1, '{}', 60, 30, '', false FROM site WHERE slug = 's2'",
+        "UPDATE space SET name = 'Poste 2' WHERE slug = 'p2'",
+        "UPDATE site SET name = 'Site deux' WHERE slug = 's2'",
+        "DELETE FROM space WHERE slug = 'p2'",
+        "DELETE FROM site WHERE slug = 's2'",
+    ]
+    for statement in writes:
+        with engine.begin() as connection:
+            connection.execute(text(statement))
+        seen.add(version())
+    engine.dispose()
+    assert len(seen) == len(writes) + 1
