@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from operator import attrgetter
 
 from bot.core.context import Ctx
 from bot.core.dates import When
@@ -15,19 +16,33 @@ from bot.core.types import Reply
 from bot.core.vocabulary import PERIOD_SPANS
 from handlers.places import read_place_scope, scope
 from storage.availability import DayFree, answer, day_free, free_between, keep_answer, shown, versions
+from storage.catalog import space_catalog
 from storage.models import Site
 from storage.spaces import SpaceView, space_views
 
 router = Router("availability")
+_ID = attrgetter("id")
+
+
+def _one_place(ctx: Ctx) -> bool:
+    """One place (the sites in memory say, storage.catalog): no place to read and nothing to scope, as
+    read_place_scope and scope answer then, without their queries of the places."""
+    return len(space_catalog(ctx.session).sites) < 2
+
+
+def _read_place(ctx: Ctx, text: str) -> tuple[Site | str | None, str]:
+    return (None, text) if _one_place(ctx) else read_place_scope(ctx, text)
 
 
 @router.typed("free", aliases=["dispo", "libre"], help=N_("See what is free (a day or a time)"),
-              args=(CustomArg("place", read_place_scope, stage=LEADING, label=N_("[place|all]")),
+              args=(CustomArg("place", _read_place, stage=LEADING, label=N_("[place|all]")),
                     WhenArg("when", need="day", optional=True, example=N_("/free tomorrow 14:00-16:00"))),
               examples=(N_("/free tomorrow"), N_("/free tomorrow 14:00-16:00")), read_only=True)
 def free(ctx: Ctx, when: When | None, place: Site | str | None = None) -> Reply:
     if when is None:
         when = When(day=ctx.now.astimezone(ctx.tz).date())
+    if _one_place(ctx):
+        return _free(ctx, when, space_views(ctx.session))
     scoped = scope(ctx, space_views(ctx.session), place, ctx._("/free {place} tomorrow"))
     reply = _free(ctx, when, [s for _, group in scoped.groups for s in group])
     if scoped.footer:
@@ -39,7 +54,7 @@ def _free(ctx: Ctx, when: When, spaces: list[SpaceView]) -> Reply:
     """The answer, kept whole until a write changes a space's free hours (or, today, until ``now`` would clip
     it): storage.availability."""
     stamps = versions(ctx.session)  # first: what is read after it is at least as new
-    key = (when.start, when.end, when.day, when.period, ctx.translator.language, ctx.tz, tuple(s.id for s in spaces))
+    key = (when.start, when.end, when.day, when.period, ctx.translator.language, ctx.tz, tuple(map(_ID, spaces)))
     found = answer(ctx.session, key, stamps, ctx.now)
     if isinstance(found, Reply):
         return found

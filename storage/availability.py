@@ -35,8 +35,8 @@ from storage.opening_hours import open_intervals
 from storage.types import UTCDateTime
 
 SHORTEST = timedelta(minutes=15)  # a free stretch shorter than this is not shown (as free_periods)
-DAYS_KEPT = 32  # (day, zone) pairs kept per database; the least recently asked is dropped first
-ANSWERS_KEPT = 256  # whole answers kept per database (see ``answer``)
+DAYS_KEPT = 16  # (day, zone) pairs kept per database, the least recently asked dropped first (2,000 spaces: ~8 MB)
+ANSWERS_KEPT = 128  # whole answers kept per database (see ``answer``; 2,000 spaces: up to ~60 kB each)
 Stamps = tuple[tuple[int, int], dict[int, int]]  # (sum and count of the versions, each space's version)
 
 
