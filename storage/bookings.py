@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, Table, bindparam, cast, insert, null, union_all
+from sqlalchemy import String, Table, bindparam, cast, insert, literal, null, union_all
 from sqlmodel import Session, col, select
 
 from storage.booking_rules import Interval, SpaceRules, check_booking, is_free, week_bounds
@@ -75,9 +75,11 @@ _HOLD_SPACE = select(*_RULE_COLUMNS).where(  # type: ignore[call-overload]
     col(Space.id) == bindparam("space_id")).with_for_update()
 
 # The member's active bookings of the space not over at ``since`` (the limit counts those to come, the
-# weekly quota those of the week).
+# weekly quota those of the week). Read through the space's index led by the end (what is to come in the
+# space); "member_id + 0" keeps PostgreSQL from AND-ing in the plain member_id index, whose range is the
+# member's whole history (seen with EXPLAIN on 1M past bookings).
 _MEMBER_IN_SPACE = select(Booking.start, Booking.end).where(
-    col(Booking.member_id) == bindparam("member_id"),
+    col(Booking.member_id) + literal(0) == bindparam("member_id"),
     col(Booking.space_id) == bindparam("space_id"),
     Booking.status == "active",
     col(Booking.end) > bindparam("since", type_=UTCDateTime()),
