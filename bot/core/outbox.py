@@ -336,7 +336,7 @@ class OutboxWorker:
         nobody else claimed are returned)."""
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
         now = self.clock()
-        with session_scope(self.engine) as session:
+        with self.engine.begin() as session:  # a Core connection: no ORM session for three statements
             sent = [row_id for row_id, changes in results if changes.get("status") == "sent"]
             if sent:
                 session.execute(update(table).where(table.c.id.in_(sent)).values(
