@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, Table, bindparam, cast, insert, literal, null, union_all
+from sqlalchemy import CompoundSelect, String, Table, bindparam, cast, insert, literal, null, union_all
 from sqlmodel import Session, col, select
 
 from storage.booking_rules import Interval, SpaceRules, check_booking, is_free, week_bounds
@@ -203,7 +203,7 @@ _SIMILAR_SPACES = (
 )
 
 # What occupies several spaces over the asked time: bookings (title NULL) and events' occurrences.
-_OCCUPIED_MANY = union_all(
+_OCCUPIED_MANY: CompoundSelect[Any] = union_all(
     select(Booking.space_id, Booking.start, Booking.end, cast(null(), String).label("title")).where(
         col(Booking.space_id).in_(bindparam("ids", expanding=True)),
         Booking.status == "active",
@@ -242,14 +242,14 @@ def free_similar_spaces(
         chunk = spaces[first:last]
         if not chunk:
             break
-        rules = {row[0]: row[3] for row in chunk}
+        rules = {sid: space_rules for sid, _slug, _name, space_rules in chunk}
         taken: dict[int, list[Interval]] = {sid: [] for sid in rules}
         for sid, b_start, b_end, title in connection.execute(
                 _OCCUPIED_MANY, {"ids": list(rules), "start": start, "end": end}):
             taken[sid].extend([(b_start, b_end)] * (1 if title is None else rules[sid].capacity))
-        for row in chunk:
-            if is_free(rules[row[0]], taken[row[0]], start, end, tz):
-                free.append((row[2], row[1]))
+        for sid, slug, name, space_rules in chunk:
+            if is_free(space_rules, taken[sid], start, end, tz):
+                free.append((name, slug))
                 if len(free) == limit:
                     return free
     return free
