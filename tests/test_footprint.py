@@ -1,13 +1,20 @@
-"""A start on a database already at every migration loads neither alembic nor what only one command uses
-(the digest's matplotlib, the report's fpdf2, the door QR code's segno), and reads the migrations' heads
-right from the files."""
+"""A start on a database already at every migration loads neither alembic nor what only one command or
+page uses (the digest's matplotlib, the report's fpdf2, the door QR code's segno, the site's Jinja2, the
+PostgreSQL dialect on SQLite, dateparser, Babel's .po parser), and reads the migrations' heads right from
+the files; what is loaded later still works at its first use. The catalogs read without Babel's parser are
+Babel's, message for message. A started bot gives freed heap memory back to the system now and then."""
 
 from __future__ import annotations
 
+import gettext
 import subprocess
 import sys
+from io import BytesIO
 from pathlib import Path
 
+import pytest
+
+from bot.core.i18n import LANGUAGES, LOCALE_DIR, _translations, read_catalog
 from storage.db import make_engine
 from storage.migrate import current_revisions, expected_revisions, upgrade
 from tests.harness import Chat
@@ -19,11 +26,13 @@ import sys
 sys.path.insert(0, {root!r})
 from bot.app import App
 from bot.config import load_settings
-app = App(load_settings({{"DATABASE_URL": {url!r}, "LOG_LEVEL": "WARNING"}}), adapters=[])
+app = App(load_settings({{"DATABASE_URL": {url!r}, "LOG_LEVEL": "WARNING"}}), adapters=[], serve_feeds=True)
 app.prepare()
 app.dispatcher.handle_sync  # the core is ready
-print(" ".join(m for m in ("alembic", "matplotlib", "fpdf", "segno") if m in sys.modules))
+print(" ".join(m for m in LAZY if m in sys.modules))
 """
+LAZY = ("alembic", "matplotlib", "fpdf", "segno", "jinja2", "dateparser", "sqlalchemy.dialects.postgresql",
+        "babel.messages.pofile")
 
 
 def test_the_heads_read_from_the_files_are_what_alembic_leaves_in_the_database(tmp_path: Path) -> None:
@@ -38,7 +47,8 @@ def test_a_start_on_an_up_to_date_database_loads_no_alembic_nor_single_command_l
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    loaded = subprocess.run([sys.executable, "-c", PROBE.format(root=str(ROOT), url=url)], capture_output=True,
+    probe = f"LAZY = {LAZY!r}\n" + PROBE.format(root=str(ROOT), url=url)
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True,
                             text=True, check=True, timeout=300, cwd=ROOT).stdout.split()
     assert loaded == []
 
@@ -48,13 +58,18 @@ def test_console_chat_answers_without_loading_the_http_server_library(tmp_path: 
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATRIX_", "DATABASE_"))}
     env.update({"DATABASE_URL": f"sqlite:///{tmp_path}/chat.db", "DATA_DIR": str(tmp_path), "LOG_LEVEL": "WARNING"})
+    engine = make_engine(env["DATABASE_URL"])
+    upgrade(engine)  # a chat on a database already up to date (migrating loads alembic and its dialects)
+    engine.dispose()
     probe = ("import runpy, sys; sys.argv = ['bot', 'chat']; "
-             "import atexit; atexit.register(lambda: print('AIOHTTP', 'aiohttp' in sys.modules)); "
+             "import atexit; atexit.register(lambda: print('LOADED', [m for m in ('aiohttp', 'jinja2', 'alembic', "
+             "'sqlalchemy.dialects.postgresql', 'babel.messages.pofile') if m in sys.modules])); "
              "runpy.run_module('bot', run_name='__main__')")
     done = subprocess.run([sys.executable, "-c", probe], input="/aide\n", env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert "/aide" in done.stdout  # the command was answered
-    assert "AIOHTTP False" in done.stdout
+    assert "Les commandes" in done.stdout  # in French, from the catalogs
+    assert "LOADED []" in done.stdout
 
 
 def test_http_server_with_routes_still_serves_health() -> None:
@@ -91,3 +106,95 @@ async def test_a_stop_still_sends_the_notice_pending_before_it_returns(sqlite_ch
     await outbox.stop(flush_for=5.0)
     assert out.getvalue().startswith("[→ bob] Un·e coordinateur·rice (Coord) a annulé votre réservation")
     assert [m.status for m in sqlite_chat.outbox()] == ["sent"]
+
+
+def _babel_compiled(language: str) -> gettext.GNUTranslations:
+    """The catalogs merged and compiled as bot/core/i18n.py did with Babel before issue 15."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    catalog = None
+    for po_path in sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po")):
+        with po_path.open("rb") as po_file:
+            part = read_po(po_file, locale=language)
+        if catalog is None:
+            catalog = part
+            continue
+        for message in part:
+            if message.id and message.string:
+                catalog[message.id] = message
+    assert catalog is not None
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_catalogs_read_without_babels_parser_are_babels(language: str) -> None:
+    ours = _translations(language)
+    if not list((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po")):
+        assert type(ours) is gettext.NullTranslations
+        return
+    babel = _babel_compiled(language)
+    assert isinstance(ours, gettext.GNUTranslations)
+    without_header = [{k: v for k, v in t._catalog.items() if k != ""} for t in (ours, babel)]  # type: ignore[attr-defined]
+    assert without_header[0] == without_header[1]
+    assert len(without_header[0]) > 1000
+    assert [ours.plural(n) for n in range(5)] == [babel.plural(n) for n in range(5)]  # type: ignore[attr-defined]
+    assert ours.ngettext("{count} booking", "{count} bookings", 2) == babel.ngettext(
+        "{count} booking", "{count} bookings", 2)
+
+
+def test_read_catalog_reads_plurals_continuations_escapes_and_fuzzy_entries() -> None:
+    text = (
+        '#, fuzzy\nmsgid ""\nmsgstr ""\n"Plural-Forms: nplurals=2; plural=(n > 1);\\n"\n\n'
+        '#: a.py:1\nmsgid "One \\"line\\""\nmsgstr ""\n"Une "\n"\\"ligne\\"\\n\\tet \\\\"\n\n'
+        'msgid "{n} day"\nmsgid_plural "{n} days"\nmsgstr[0] "{n} jour"\nmsgstr[1] "{n} jours"\n\n'
+        '#, fuzzy, python-format\nmsgid "Guess"\nmsgstr "Devine"\n\n'
+        '#~ msgid "Old"\n#~ msgstr "Vieux"\n'
+    )
+    assert read_catalog(text) == [
+        ("", ("Plural-Forms: nplurals=2; plural=(n > 1);\n",), True),
+        ('One "line"', ('Une "ligne"\n\tet \\',), False),
+        ("{n} day\0{n} days", ("{n} jour", "{n} jours"), False),
+        ("Guess", ("Devine",), True),
+    ]
+
+
+async def test_a_started_app_trims_the_heap_now_and_then_and_stops_trimming_at_stop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    import bot.app
+    from bot.app import App
+    from bot.config import load_settings
+
+    trims: list[int] = []
+    monkeypatch.setattr(bot.app, "TRIM_EVERY_S", 0.01)
+    monkeypatch.setattr(bot.app, "heap_trimmer", lambda: lambda: trims.append(1))
+    app = App(load_settings({"DATABASE_URL": f"sqlite:///{tmp_path / 'trim.db'}", "LOG_LEVEL": "WARNING"}),
+              adapters=[])
+    app.prepare()
+    await app.start()
+    for _ in range(200):
+        if len(trims) >= 2:
+            break
+        await asyncio.sleep(0.01)
+    await app.stop()
+    assert len(trims) >= 2
+    after_stop = len(trims)
+    await asyncio.sleep(0.05)
+    assert len(trims) == after_stop
+
+
+def test_the_heap_trimmer_is_glibcs_malloc_trim_where_there_is_glibc() -> None:
+    import platform
+
+    from bot.app import heap_trimmer
+
+    trim = heap_trimmer()
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("no glibc here")
+    assert trim is not None
+    assert trim() in (0, 1)  # 1: memory was given back, 0: there was none to give

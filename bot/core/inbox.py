@@ -32,7 +32,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.core.dispatch import Dispatcher
@@ -174,7 +173,10 @@ class Inbox:
         ]
         if not rows:
             return 0
-        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        if self.engine.dialect.name == "postgresql":  # imported here: a bot on SQLite never loads it (issue 15)
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
         table = InboxMessage.__table__  # type: ignore[attr-defined]
         statement = (insert(table).values(rows)
                      .on_conflict_do_nothing(index_elements=["platform", "update_id"]).returning(table.c.id))

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from typing import TYPE_CHECKING, Any
 
 from bot.core.i18n import LANGUAGES, Translator, normalise_language, translator_for
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
 
 @cache
 def environment() -> Environment:
+    """Built at the first page served: a bot nobody visits the site of never loads Jinja2 (issue 15)."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.filters["capfirst"] = lambda value: value[:1].upper() + value[1:]
