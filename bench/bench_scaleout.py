@@ -217,6 +217,30 @@ class Outcome:
         self.wrong: list[str] = []
         self.out_of_order: list[str] = []
         self.ran: dict[str, float] = {}
+        self.latencies: list[float] = []
+
+
+PROBES = 20
+
+
+async def probe_latencies(telegram: TelegramSide, standin: BotApiStandIn,
+                          chats: Sequence[tuple[dict, dict, list[str]]]) -> list[float]:  # type: ignore[type-arg]
+    """One command at a time, each in a chat idle for a while (no sending limit in the way), the bot
+    otherwise idle: seconds from the webhook POST to the answer at the stand-in. Through the round-robin
+    proxy, with two processes every other command is stored and run by the process that does not send."""
+    latencies = []
+    for n in range(PROBES):
+        chat, user, _texts = chats[n % len(chats)]
+        before = len(standin.sent("sendMessage", chat_id=chat["id"]))
+        began = time.monotonic()
+        await telegram.deliver(telegram.update(chat, user, "/mybookings"))
+        while len(standin.sent("sendMessage", chat_id=chat["id"])) <= before:
+            if time.monotonic() - began > 30:
+                calls = [(c.method, c.outcome, str(c.params.get("text"))[:40]) for c in standin.calls[-5:]]
+                raise RuntimeError(f"probe {n} in chat {chat['id']} not answered within 30 s; last calls {calls}")
+            await asyncio.sleep(0.002)
+        latencies.append(time.monotonic() - began)
+    return latencies
 
 
 async def run_bot(base_url: str, processes: int, members: int, count: int, workdir: Path) -> Outcome:
@@ -259,6 +283,9 @@ async def run_bot(base_url: str, processes: int, members: int, count: int, workd
                 await asyncio.sleep(0.5)
             counts = inbox_counts(engine)
             assert counts == {"done": total}, counts
+            await asyncio.sleep(1.1)  # every chat's sending slot free again
+            async with TelegramSide(standin, f"{proxy.url}{WEBHOOK_PATH}") as telegram:
+                outcome.latencies = await probe_latencies(telegram, standin, chats)
         finally:
             for bot in bots:
                 if bot.alive:
@@ -285,6 +312,7 @@ async def main(base_url: str, members: int, count: int, runs: int) -> None:
     logging.basicConfig(level=logging.WARNING)
     results: dict[str, list[float]] = {"bare1": [], "bare2": [], "bot1": [], "bot2": []}
     stored: dict[str, list[float]] = {"bot1": [], "bot2": []}
+    latencies: dict[str, list[float]] = {"bot1": [], "bot2": []}
     checks: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(runs):
@@ -294,6 +322,7 @@ async def main(base_url: str, members: int, count: int, runs: int) -> None:
                 outcome = await run_bot(base_url, processes, members, count, Path(tmp))
                 results[f"bot{processes}"].append(outcome.per_second)
                 stored[f"bot{processes}"].append(outcome.stored_per_second)
+                latencies[f"bot{processes}"] += outcome.latencies
                 ok = not outcome.wrong and not outcome.out_of_order and outcome.doubled == 0
                 checks.append(
                     f"  run {run + 1}, {processes} process{'es' if processes > 1 else ''}: "
@@ -316,6 +345,12 @@ async def main(base_url: str, members: int, count: int, runs: int) -> None:
     bare1, bare2 = statistics.median(results["bare1"]), statistics.median(results["bare2"])
     print(f"  2 processes / 1 process: bot {bot2 / bot1:.2f}, bare {bare2 / bare1:.2f}; "
           f"bot / bare: {bot1 / bare1:.2f} (1 process), {bot2 / bare2:.2f} (2 processes); {os.cpu_count()} CPUs")
+    for processes in (1, 2):
+        values = sorted(latencies[f"bot{processes}"])
+        print(f"  one command alone, webhook POST to answer at the stand-in, {processes} process"
+              f"{'es' if processes > 1 else ''}: median {1000 * statistics.median(values):.0f} ms, "
+              f"90th percentile {1000 * values[int(0.9 * (len(values) - 1))]:.0f} ms, "
+              f"max {1000 * values[-1]:.0f} ms ({len(values)} commands)")
     print("  every command run once, in order, every answer received once in order: "
           f"{'yes' if all(' OK:' in c for c in checks) else 'NO (see above)'}")
 

@@ -12,7 +12,11 @@ batch is atomic, so each command's effect, answers and done mark still commit to
 
 On PostgreSQL several processes may share the work: a row is claimed with ``FOR UPDATE SKIP LOCKED``,
 and only the oldest pending row of a chat can be claimed, so a chat busy in one process is skipped by
-the others and its commands never run out of order. On SQLite, transactions are serialised anyway.
+the others and its commands never run out of order. The processes wake each other: a transaction that
+stores rows, or writes answers, also NOTIFYs the others (delivered at its commit); each process LISTENs
+on a connection of its own, so a row stored by one process can be run at once by another that is idle,
+and the answers written by any process are sent at once by the one that sends (the scheduler-lock
+holder), not at its next look a second later. On SQLite, transactions are serialised anyway.
 Rows that are done are kept RETENTION_INBOX_DAYS (the daily retention job deletes them): long enough to
 recognise an update delivered again.
 """
@@ -31,7 +35,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, update
+from sqlalchemy import Engine, func, insert, text, update
 from sqlmodel import Session, col, select
 
 from bot.core.dispatch import Dispatcher
@@ -48,6 +52,11 @@ ChatKey = tuple[str, str]  # (platform, chat_id)
 POLL_SECONDS = 1.0
 BATCH = 32  # chats whose next commands run in one transaction (SQLite: one commit for them all)
 BATCH_SECONDS = 0.1  # a batch starts no more commands after this long (the write lock is not held long)
+# PostgreSQL channels on which the processes sharing a database wake each other (see the module's docstring).
+INBOX_CHANNEL = "tierslieu_inbox"
+OUTBOX_CHANNEL = "tierslieu_outbox"
+LISTEN_RETRY_S = 5.0  # a lost listening connection is opened again after this long (polling meanwhile)
+REFRESH_EVERY_S = 0.05  # woken by other processes, the inbox is read at most this often
 
 
 def incoming_to_json(incoming: Incoming) -> str:
@@ -143,6 +152,11 @@ class Inbox:
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._listener: asyncio.Task[None] | None = None
+        # Other processes on the same PostgreSQL database are told of new rows and answers (NOTIFY); the
+        # payload names this process, so that it does not wake itself for what it already knows.
+        self._shared = engine.dialect.name == "postgresql"
+        self._token = uuid.uuid4().hex
 
     # -- storing (the adapters' InboxSink) ------------------------------------------------------
 
@@ -181,7 +195,15 @@ class Inbox:
         statement = (insert(table).values(rows)
                      .on_conflict_do_nothing(index_elements=["platform", "update_id"]).returning(table.c.id))
         with session_scope(self.engine) as session:
-            return len(session.execute(statement).all())
+            stored = len(session.execute(statement).all())
+            if stored:
+                self._notify(session, INBOX_CHANNEL)
+            return stored
+
+    def _notify(self, session: Session, channel: str) -> None:
+        """Tell the other processes on this PostgreSQL database, when the transaction commits."""
+        if self._shared:
+            session.execute(text("SELECT pg_notify(:channel, :token)"), {"channel": channel, "token": self._token})
 
     # -- running commands ------------------------------------------------------------------------
 
@@ -285,6 +307,8 @@ class Inbox:
             assert row.id is not None
             answered = self._run_row(session, row, answers)
             self._write_done(session, [row.id], answers)
+            if answered:
+                self._notify(session, OUTBOX_CHANNEL)
         if answered and self.on_answers is not None:
             self.on_answers()
         return True
@@ -312,6 +336,8 @@ class Inbox:
                 done.append(row.id)
                 batch.ran.append(key)
             self._write_done(session, done, answers)
+            if batch.answered:
+                self._notify(session, OUTBOX_CHANNEL)
         return batch
 
     def drain_sync(self) -> int:
@@ -339,6 +365,7 @@ class Inbox:
     async def _refresh(self) -> None:
         while not self._stopping:
             self._wake.clear()
+            began = time.monotonic()
             try:
                 for key in await asyncio.to_thread(self.pending_chats):
                     self._enqueue(key)
@@ -346,6 +373,37 @@ class Inbox:
                 log.exception("reading the inbox failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+            await asyncio.sleep(max(0.0, began + REFRESH_EVERY_S - time.monotonic()))
+
+    async def _listen(self) -> None:
+        """PostgreSQL: what the other processes store and answer, as it commits (LISTEN, on a connection
+        of its own). Rows stored elsewhere wake the inbox; answers written elsewhere wake the outbox. If
+        the connection is lost, the once-a-second looks carry on alone until it is opened again."""
+        import psycopg
+
+        conninfo = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._stopping:
+            try:
+                connection = await psycopg.AsyncConnection.connect(conninfo, autocommit=True, connect_timeout=10)
+                async with connection:
+                    await connection.execute(f"LISTEN {INBOX_CHANNEL}")
+                    await connection.execute(f"LISTEN {OUTBOX_CHANNEL}")
+                    self.wake()  # whatever was stored while nobody listened
+                    async for notice in connection.notifies():
+                        if notice.payload == self._token:
+                            continue
+                        if notice.channel == INBOX_CHANNEL:
+                            self.wake()
+                        elif self.on_answers is not None:
+                            self.on_answers()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if self._stopping:
+                    return
+                log.warning("listening to the other processes on the database failed (%s); tried again in %g s",
+                            type(error).__name__, LISTEN_RETRY_S)
+                await asyncio.sleep(LISTEN_RETRY_S)
 
     async def _work(self) -> None:
         while not self._stopping:
@@ -391,6 +449,8 @@ class Inbox:
         self._stopping = False
         self._tasks = [asyncio.create_task(self._refresh(), name="inbox-refresh")]
         self._tasks += [asyncio.create_task(self._work(), name=f"inbox-{n}") for n in range(self.workers)]
+        if self._shared:
+            self._listener = asyncio.create_task(self._listen(), name="inbox-listen")
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Take no new command; let the commands in hand finish (a command runs in a thread and cannot be
@@ -398,6 +458,11 @@ class Inbox:
         self._stopping = True
         self._wake.set()
         self._has_ready.set()
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+            self._listener = None
         if not self._tasks:
             return
         _, late = await asyncio.wait(self._tasks, timeout=timeout)

@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET = "scaleout-Secret_42"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/webhook"
+UPDATE_IDS = itertools.count(10_000)
 
 
 def free_port() -> int:
@@ -192,7 +193,7 @@ class TelegramSide:
     def __init__(self, standin: BotApiStandIn, hook_url: str) -> None:
         self.standin = standin
         self.hook_url = hook_url
-        self.update_ids = itertools.count(10_000)
+        self.update_ids = UPDATE_IDS  # Telegram's: never the same twice (a repeated one is stored once)
         self.retries = 0
         self.refusals: Counter[str] = Counter()  # why a POST had to be made again: status, or the error
         self._http: aiohttp.ClientSession | None = None
