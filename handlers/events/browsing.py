@@ -18,7 +18,7 @@ from storage.events import (
     ensure_occurrences,
     member_signups,
     signup_counts,
-    signups_of_occurrence,
+    signup_names,
     upcoming_occurrences,
     waitlist_positions,
 )
@@ -104,9 +104,9 @@ def attendees(ctx: Ctx, number: int) -> list[Reply]:
     occurrence, event = load(ctx, number)
     if not (ctx.is_coordinator or event.organiser_id == ctx.member_id):
         raise NotAllowed(ctx._("Only its organiser or a coordinator sees who comes."))
-    rows = signups_of_occurrence(ctx.session, occurrence.id or 0)
-    confirmed = [m.display_name for s, m in rows if s.status == SIGNUP_CONFIRMED]
-    waiting = [m.display_name for s, m in rows if s.status == SIGNUP_WAITLISTED]
+    rows = signup_names(ctx.session, occurrence.id or 0)
+    confirmed = [name for status, name in rows if status == SIGNUP_CONFIRMED]
+    waiting = [name for status, name in rows if status == SIGNUP_WAITLISTED]
     title = f"{event.title} — {ctx.translator.fmt_range(occurrence.start, occurrence.end)}"
     lines = [count_line(ctx.translator, event.capacity, len(confirmed), len(waiting))]
     lines += [f"{n}. {name}" for n, name in enumerate(confirmed, 1)]

@@ -14,7 +14,7 @@ from bot.core.types import Action, Reply
 from handlers.events.common import MAX_CARD_CHARS, MAX_DESCRIPTION_SHOWN, MAX_NAMES, router, sees_names
 from handlers.spaces import weekday_names
 from storage.event_rules import WEEKDAY_CODES, places_left
-from storage.events import find_signup, signup_counts, signups_of_occurrence
+from storage.events import find_signup, signup_counts, signup_names
 from storage.models import Member, Space
 from storage.models_events import (
     EVENT_CANCELLED,
@@ -107,7 +107,7 @@ def is_cancelled(occurrence: EventOccurrence, event: Event) -> bool:
     return occurrence.status == OCCURRENCE_CANCELLED or event.status == EVENT_CANCELLED
 
 
-def render_card(t: Translator, card: Card, *, names: Sequence[tuple[EventSignup, Member]] | None = None) -> str:
+def render_card(t: Translator, card: Card, *, names: Sequence[tuple[str, str]] | None = None) -> str:
     """The event message: when, where, what, the live count, and names when the reader may see them.
     Always under Telegram's 4,096 characters, whatever the description or the number of attendees."""
     occ, event = card.occurrence, card.event
@@ -128,8 +128,8 @@ def render_card(t: Translator, card: Card, *, names: Sequence[tuple[EventSignup,
         lines.append(description)
     lines.append(count_line(t, event.capacity, card.confirmed, card.waitlisted))
     if names is not None and names:
-        confirmed = [m.display_name for s, m in names if s.status == SIGNUP_CONFIRMED]
-        waiting = [m.display_name for s, m in names if s.status == SIGNUP_WAITLISTED]
+        confirmed = [name for status, name in names if status == SIGNUP_CONFIRMED]
+        waiting = [name for status, name in names if status == SIGNUP_WAITLISTED]
         if len(confirmed) + len(waiting) <= MAX_NAMES:
             if confirmed:
                 lines.append(t.gettext("Coming: {names}").format(names=", ".join(confirmed)))
@@ -169,7 +169,7 @@ def card_reply(ctx: Ctx, occurrence: EventOccurrence, event: Event, *, status: s
     names = None
     if not group and sees_names(ctx, event):
         assert occurrence.id is not None
-        names = signups_of_occurrence(ctx.session, occurrence.id)
+        names = signup_names(ctx.session, occurrence.id)
     # A card shared in a group is in the group's language, whoever pressed its button last.
     t = ctx.chat_translator() if group else ctx.translator
     text = render_card(t, card, names=names)
