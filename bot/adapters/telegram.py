@@ -13,12 +13,12 @@ messages (see FIELD-NOTES).
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import hmac
 import logging
 import re
-import secrets
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -120,6 +120,15 @@ def surely_not_sent(error: NetworkError) -> bool:
     return cause is None or isinstance(cause, TelegramError)
 
 
+def derived_webhook_secret(token: str) -> str:
+    """Without TELEGRAM_WEBHOOK_SECRET: a secret derived from the bot's token, so that every process of the
+    bot (several behind a proxy, on one database) checks the same one; a random one per process would be
+    replaced by the next process's setWebhook, and the first would refuse every update. Only the token's
+    holder can compute it."""
+    digest = hmac.new(token.encode(), b"tierslieu-bot telegram webhook secret", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
 def target_id(chat_id: str) -> int | str:
     return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
 
@@ -155,7 +164,7 @@ class TelegramAdapter:
         self.commands = commands
         self.limiter = limiter or SendLimiter()
         self.webhook_url = settings.telegram_webhook_url
-        self.webhook_secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
+        self.webhook_secret = settings.telegram_webhook_secret or derived_webhook_secret(settings.telegram_bot_token)
         if not SECRET_RE.match(self.webhook_secret):
             raise ConfigError("TELEGRAM_WEBHOOK_SECRET: use 1-256 characters among A-Z, a-z, 0-9, _ and -")
         self.webhook_path = urlsplit(self.webhook_url).path if self.webhook_url else ""

@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.adapters.telegram import SECRET_RE, derived_webhook_secret
+from bot.app import App
+from bot.config import load_settings
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.seed import seed_if_empty
@@ -163,3 +166,18 @@ async def test_two_processes_share_the_work_and_survive_a_kill(
                 await bot.terminate()
         await proxy.stop()
         engine.dispose()
+
+
+def test_processes_without_a_webhook_secret_setting_check_the_same_one(tmp_path: Path) -> None:
+    """Two processes of one bot, TELEGRAM_WEBHOOK_SECRET unset: the same secret in both (a random one each:
+    the last to call setWebhook wins, and the other refuses every update), not the token, not guessable."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/bot.db", "TELEGRAM_BOT_TOKEN": "123456:TEST-token",
+           "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram/webhook", "HTTP_PORT": "0"}
+    apps = [App(load_settings(env)), App(load_settings(env))]
+    secrets = {app.adapters[0].webhook_secret for app in apps}  # type: ignore[attr-defined]
+    for app in apps:
+        app.engine.dispose()
+    assert len(secrets) == 1
+    [secret] = secrets
+    assert SECRET_RE.match(secret) and "TEST-token" not in secret
+    assert derived_webhook_secret("123456:other-token") != secret
