@@ -15,7 +15,8 @@ from sqlmodel import col, select
 from bot.adapters.telegram_render import fits_callback_data
 from storage.adapter_state import get_state, set_state
 from storage.db import session_scope
-from storage.models import AdapterState
+from storage.models import AdapterState, utcnow
+from storage.models_inbox import InboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,27 @@ class TelegramChatState:
     async def is_blocked(self, chat_id: str) -> bool:
         if chat_id not in self._blocked:
             self._blocked[chat_id] = False if self._complete else bool(await self._get(f"{BLOCKED}{chat_id}"))
+        if self._blocked[chat_id]:  # rare: asked of the database, where another process may know better
+            self._blocked[chat_id] = await asyncio.to_thread(self._still_blocked, chat_id)
         return self._blocked[chat_id]
+
+    def _still_blocked(self, chat_id: str) -> bool:
+        """Blocked, unless the mark was lifted or the chat has written to us since it was set. With several
+        processes on one database, the message that shows a chat is back may reach another process than
+        the one that sends (and whose memory still says blocked); its inbox row tells."""
+        with session_scope(self.engine) as session:
+            mark = session.get(AdapterState, f"{BLOCKED}{chat_id}")
+            if mark is None or not mark.value:
+                return False
+            wrote = session.exec(select(InboxMessage.id).where(
+                InboxMessage.platform == "telegram", InboxMessage.chat_id == chat_id,
+                col(InboxMessage.received_at) > mark.updated_at).limit(1)).first()
+            if wrote is None:
+                return True
+            mark.value, mark.updated_at = "", utcnow()
+            session.add(mark)
+        log.info("Telegram chat %s is reachable again (it wrote to another process)", chat_id)
+        return False
 
     async def set_blocked(self, chat_id: str, blocked: bool) -> None:
         if await self.is_blocked(chat_id) == blocked:
