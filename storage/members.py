@@ -147,8 +147,15 @@ def _handle_of(username: str | None) -> str:
     return (username or "").lstrip("@").lower()[:64]
 
 
-def set_private_chat(session: Session, identity_id: int, chat_id: str) -> None:
-    session.execute(update(Identity).where(col(Identity.id) == identity_id).values(private_chat_id=chat_id))
+def remember_private_chat(session: Session, asker: Asker, chat_id: str) -> None:
+    """The account's private chat (where the bot can write to them first), kept current."""
+    if asker.account.private_chat_id == chat_id:
+        return
+    identity = session.get(Identity, asker.account.id) if asker.created else None
+    if identity is not None:  # made by this message: the ORM object is in the session
+        identity.private_chat_id = chat_id
+    else:
+        session.execute(update(Identity).where(col(Identity.id) == asker.account.id).values(private_chat_id=chat_id))
 
 
 def get_or_create_member(session: Session, user: UserRef, language_hint: str | None) -> tuple[Member, Identity]:

@@ -28,8 +28,7 @@ from bot.core.router import Command, CommandTable, split_command
 from bot.core.types import Incoming, Reply, UserRef
 from bot.metrics import observe_command_runs
 from storage.db import in_read_only_scope, is_stale_read, session_scope
-from storage.members import get_or_create_asker, set_private_chat
-from storage.models import Identity
+from storage.members import get_or_create_asker, remember_private_chat
 from storage.prepared import plain_savepoints
 
 log = logging.getLogger(__name__)
@@ -227,13 +226,8 @@ class Dispatcher:
         chat = incoming.chat
         asker = get_or_create_asker(session, incoming.sender, chat.platform.value, chat.chat_id, hint)
         session.info[ASKER_LANGUAGE] = None if asker.created else asker.language  # for an error's answer
-        if chat.is_private and asker.account.private_chat_id != chat.chat_id:
-            if asker.created:
-                identity = session.get(Identity, asker.account.id)
-                assert identity is not None
-                identity.private_chat_id = chat.chat_id
-            else:
-                set_private_chat(session, asker.account.id, chat.chat_id)
+        if chat.is_private:
+            remember_private_chat(session, asker, chat.chat_id)
         language = asker.language or self.settings.language
         translator = translator_for(language, self.settings.timezone)
         is_coordinator = asker.is_coordinator or any(

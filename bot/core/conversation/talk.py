@@ -27,7 +27,7 @@ from bot.core.i18n import Translator, normalise_language, translator_for
 from bot.core.router import CommandTable, fold, is_number, split_command
 from bot.core.types import Action, Incoming, Reply
 from storage import conversation as store
-from storage.members import ChatState, get_or_create_member
+from storage.members import ChatState, get_or_create_asker, remember_private_chat
 from storage.models import Member
 from storage.models_conversation import ConversationState
 
@@ -167,14 +167,15 @@ def hear(inbox: Inbox, session: Session, incoming: Incoming, text: str) -> Handl
 def _hear(inbox: Inbox, session: Session, incoming: Incoming, text: str
           ) -> tuple[list[Reply], Run | None]:
     chat = incoming.chat
-    member, identity = get_or_create_member(session, incoming.sender, normalise_language(incoming.sender.language))
-    if chat.is_private and identity.private_chat_id != chat.chat_id:
-        identity.private_chat_id = chat.chat_id
-    assert member.id is not None
-    translator = translator_for(member.language or inbox.settings.language, inbox.settings.timezone)
+    asker = get_or_create_asker(session, incoming.sender, chat.platform.value, chat.chat_id,
+                                normalise_language(incoming.sender.language))
+    if chat.is_private:
+        remember_private_chat(session, asker, chat.chat_id)
+    member_id = asker.member_id
+    translator = translator_for(asker.language or inbox.settings.language, inbox.settings.timezone)
     _ = translator.gettext
     now = inbox.clock()
-    key = (chat.platform.value, chat.chat_id, member.id)
+    key = (chat.platform.value, chat.chat_id, member_id)
     row = store.find_state(session, *key)
 
     if is_number(text.strip(), 3) and not incoming.is_action:
@@ -197,7 +198,7 @@ def _hear(inbox: Inbox, session: Session, incoming: Incoming, text: str
         if not chat.is_private:
             return [], None
         return [Reply(_("That question has expired. Tell me again what you need."))], None
-    planner = Planner(session, member.id, now, translator)
+    planner = Planner(session, member_id, now, translator)
     plan = planner.answer(request, text) if request is not None else planner.sentence(text)
     return _act(inbox, session, key, row, plan, translator, now)
 
