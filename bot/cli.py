@@ -49,7 +49,7 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import App
 
     console = ConsoleAdapter(args.user, args.user, args.lang, image_dir=settings.data_dir)
-    app = App(settings, adapters=[console])
+    app = App(settings, adapters=[console], collect_at_start=False)
     await asyncio.to_thread(app.prepare)
     await app.start()
     try:
