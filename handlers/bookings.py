@@ -24,15 +24,15 @@ from storage.bookings import (
     BookingNotFound,
     cancel_booking,
     create_booking,
-    free_similar_spaces,
+    free_spaces,
     get_booking,
     hold_space,
     occupied,
     suggestion_window,
     upcoming_booking_lines,
 )
+from storage.catalog import space_catalog
 from storage.models import Booking, Space
-from storage.places import space_display_name
 from storage.spaces import SpaceView
 
 router = Router("bookings")
@@ -52,9 +52,10 @@ def _alternatives(ctx: Ctx, space: SpaceView, start: datetime, end: datetime) ->
     for s, e in slots[:2]:
         ls, le = s.astimezone(ctx.tz), e.astimezone(ctx.tz)
         actions.append(Action(ctx.translator.fmt_range(s, e), book.line(space, f"{ls:%Y-%m-%d} {ls:%H:%M}-{le:%H:%M}")))
-    free_similar = free_similar_spaces(ctx.session, space.id, space.kind, start, end, ctx.tz, limit=3)
+    similar = [s for s in space_catalog(ctx.session).open_views if s.kind == space.kind and s.id != space.id]
+    free_similar = free_spaces(ctx.session, similar, start, end, ctx.tz, limit=3)
     if free_similar:
-        names = ", ".join(f"{name} ({slug})" for name, slug in free_similar)
+        names = ", ".join(f"{s.name} ({s.slug})" for s in free_similar)
         lines.append(ctx._("Free at that time: {names}").format(names=names))
     return lines, tuple(actions)
 
@@ -91,9 +92,9 @@ def book(ctx: Ctx, space: SpaceView, when: When | None) -> Reply:
             actions = (*actions, watch_action(ctx, space, when.start, when.end))
         return Reply("\n".join(lines), actions=actions)
     schedule_booking_reminder(ctx, booking)
+    name = space_catalog(ctx.session).display_name(space.name, space.site_id)  # "(Orgelet)" if another place has one
     text = ctx._("Booked: {space}, {when}. Booking number {id}.").format(
-        space=space_display_name(ctx.session, space), when=ctx.translator.fmt_range(booking.start, booking.end),
-        id=booking.id)
+        space=name, when=ctx.translator.fmt_range(booking.start, booking.end), id=booking.id)
     if waived:
         text += "\n" + ctx._("Outside the rules (coordinator): {reasons}.").format(reasons=waived_reasons(ctx, waived))
     return Reply(text, actions=(Action(ctx._("Cancel"), cancel.line(booking.id)),))

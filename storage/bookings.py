@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CompoundSelect, String, Table, bindparam, cast, insert, literal, null, union_all
@@ -16,6 +16,7 @@ from storage.booking_rules import Interval, SpaceRules, check_booking, is_free, 
 from storage.models import Booking, Qualification, Space
 from storage.models_events import EVENT_ACTIVE, OCCURRENCE_SCHEDULED, Event, EventOccurrence
 from storage.opening_hours import hours_from_json, is_within_hours
+from storage.prepared import Prepared
 from storage.types import UTCDateTime
 
 EventBlock = tuple[datetime, datetime, str]  # an event's occurrence that takes a whole space: start, end, title
@@ -71,8 +72,8 @@ def event_blocks(
 # The space's rules as they are under the lock (not as the command read them a moment before).
 _RULE_COLUMNS = (Space.capacity, Space.opening_hours, Space.max_duration_minutes, Space.max_days_ahead,
                  Space.weekly_quota_minutes, Space.required_qualification, Space.closed)
-_HOLD_SPACE = select(*_RULE_COLUMNS).where(  # type: ignore[call-overload]
-    col(Space.id) == bindparam("space_id")).with_for_update()
+_HOLD_SPACE = Prepared(select(*_RULE_COLUMNS).where(  # type: ignore[call-overload]
+    col(Space.id) == bindparam("space_id")).with_for_update())  # ints and text only: run on the driver
 
 # The member's active bookings of the space not over at ``since`` (the limit counts those to come, the
 # weekly quota those of the week). Read through the space's index led by the end (what is to come in the
@@ -146,7 +147,8 @@ def hold_space(
     qualifications (only when the space requires one). ``count_future`` False (a coordinator, not limited):
     the bookings are read only for a quota."""
     connection = session.connection()
-    rules = _rules(tuple(connection.execute(_HOLD_SPACE, {"space_id": space_id}).one()))
+    [row] = _HOLD_SPACE.rows(connection, {"space_id": space_id})
+    rules = _rules(tuple(row))
     future, week = 0, []
     if count_future or rules.weekly_quota is not None:
         week_start, week_end = week_bounds(start, tz) if rules.weekly_quota is not None else (now, now)
@@ -192,16 +194,6 @@ def occupied(session: Session, space_id: int, capacity: int, start: datetime, en
     return found
 
 
-_SPACE_COLUMNS = (Space.id, Space.slug, Space.name, *_RULE_COLUMNS)
-
-# The open spaces of a kind but one, in the order of storage.spaces.space_views (place, then name).
-_SIMILAR_SPACES = (
-    select(*_SPACE_COLUMNS)  # type: ignore[call-overload]
-    .where(col(Space.kind) == bindparam("kind"), col(Space.id) != bindparam("space_id"),
-           col(Space.closed) == False)  # noqa: E712
-    .order_by(col(Space.site_id), col(Space.name))
-)
-
 # What occupies several spaces over the asked time: bookings (title NULL) and events' occurrences.
 _OCCUPIED_MANY: CompoundSelect[Any] = union_all(
     select(Booking.space_id, Booking.start, Booking.end, cast(null(), String).label("title")).where(
@@ -221,35 +213,47 @@ _OCCUPIED_MANY: CompoundSelect[Any] = union_all(
 _FIRST_LOOK = 6  # most spaces are free at a given time: the first few usually give the answer
 
 
-def free_similar_spaces(
-    session: Session, space_id: int, kind: str, start: datetime, end: datetime, tz: ZoneInfo, limit: int = 3
-) -> list[tuple[str, str]]:
-    """The first ``limit`` open spaces of the same kind as this one that are free over [start, end), as
-    (name, slug), in the order spaces are listed. Their bookings are read for a few spaces first, then, if
-    that didn't find enough, for the rest: not for every space of the kind each time."""
+class RuledSpace(Protocol):
+    """What free_spaces needs of a space (a storage.spaces.SpaceView)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def rules(self) -> SpaceRules: ...
+
+
+R = TypeVar("R", bound=RuledSpace)
+
+
+def free_spaces(
+    session: Session, spaces: Sequence[R], start: datetime, end: datetime, tz: ZoneInfo, limit: int = 3
+) -> list[R]:
+    """The first ``limit`` of these spaces free over [start, end), in their order. Bookings and events are
+    read only for spaces open at that time, for a few of them first, then, if that didn't find enough, for
+    the rest: not for every space each time."""
+    open_then: dict[int, bool] = {}  # by opening hours (spaces with the same hours share the parsed object)
+    candidates = []
+    for space in spaces:
+        hours = space.rules.hours
+        if id(hours) not in open_then:
+            open_then[id(hours)] = is_within_hours(hours, start, end, tz)
+        if open_then[id(hours)] and not space.rules.closed:
+            candidates.append(space)
     connection = session.connection()
-    spaces: list[tuple[int, str, str, SpaceRules]] = []  # those open at that time: only theirs are read
-    open_then: dict[str, bool] = {}  # by opening hours (spaces share them)
-    for row in connection.execute(_SIMILAR_SPACES, {"kind": kind, "space_id": space_id}):
-        space_rules = _rules(tuple(row[3:]))
-        hours_text = row[4]
-        if hours_text not in open_then:
-            open_then[hours_text] = is_within_hours(space_rules.hours, start, end, tz)
-        if open_then[hours_text]:
-            spaces.append((row[0], row[1], row[2], space_rules))
-    free: list[tuple[str, str]] = []
-    for first, last in ((0, _FIRST_LOOK), (_FIRST_LOOK, len(spaces))):
-        chunk = spaces[first:last]
+    free: list[R] = []
+    for first, last in ((0, _FIRST_LOOK), (_FIRST_LOOK, len(candidates))):
+        chunk = candidates[first:last]
         if not chunk:
             break
-        rules = {sid: space_rules for sid, _slug, _name, space_rules in chunk}
-        taken: dict[int, list[Interval]] = {sid: [] for sid in rules}
+        taken: dict[int, list[Interval]] = {space.id: [] for space in chunk}
+        capacity = {space.id: space.rules.capacity for space in chunk}
         for sid, b_start, b_end, title in connection.execute(
-                _OCCUPIED_MANY, {"ids": list(rules), "start": start, "end": end}):
-            taken[sid].extend([(b_start, b_end)] * (1 if title is None else rules[sid].capacity))
-        for sid, slug, name, space_rules in chunk:
-            if is_free(space_rules, taken[sid], start, end, tz):
-                free.append((name, slug))
+                _OCCUPIED_MANY, {"ids": list(taken), "start": start, "end": end}):
+            taken[sid].extend([(b_start, b_end)] * (1 if title is None else capacity[sid]))
+        for space in chunk:
+            if is_free(space.rules, taken[space.id], start, end, tz):
+                free.append(space)
                 if len(free) == limit:
                     return free
     return free

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import bindparam, exists, or_
 from sqlmodel import Session, col, select
 
 from storage.models import Booking, Site, Space
@@ -144,20 +143,12 @@ def display_names(spaces: Sequence[NamedSpace], site_names: dict[int, str]) -> d
             for s in spaces}
 
 
-# A same-named space at another place. "site_id < x OR site_id > x" rather than "<>": both ranges can be
-# read from the site_id index, so with one place (most deployments) nothing is scanned.
-_HOMONYM_SITE = (
-    select(Site.name)
-    .where(col(Site.id) == bindparam("site_id"))
-    .where(exists().where(col(Space.name) == bindparam("name"),
-                          or_(col(Space.site_id) < bindparam("site_id"), col(Space.site_id) > bindparam("site_id"))))
-)
-
-
 def space_display_name(session: Session, space: NamedSpace) -> str:
-    """One space's name, told apart from a same-named space at another place (one column query)."""
-    site = session.connection().execute(_HOMONYM_SITE, {"site_id": space.site_id, "name": space.name}).scalar()
-    return space.name if site is None else f"{space.name} ({site})"
+    """One space's name, told apart from a same-named space at another place (from the spaces and sites held
+    in memory, storage.catalog: no query but the catalog's version)."""
+    from storage.catalog import space_catalog
+
+    return space_catalog(session).display_name(space.name, space.site_id)
 
 
 def site_names(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:

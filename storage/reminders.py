@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, insert
 from sqlmodel import Session, col, select
 
 from storage.models_reminders import Reminder, ReminderSettings
+from storage.prepared import Prepared
 from storage.types import UTCDateTime
 
 # A personal reminder that came due while the bot was down is still worth sending for this long.
@@ -28,8 +29,8 @@ def settings_of(session: Session, member_id: int, default_booking_minutes: int) 
     return row or ReminderSettings(member_id=member_id, booking_minutes=default_booking_minutes)
 
 
-_BOOKING_MINUTES = select(ReminderSettings.booking_minutes).where(
-    col(ReminderSettings.member_id) == bindparam("member_id"))
+_BOOKING_MINUTES = Prepared(select(ReminderSettings.booking_minutes).where(  # an int: run on the driver
+    col(ReminderSettings.member_id) == bindparam("member_id")))
 _REMINDER_TABLE: Table = Reminder.__table__  # type: ignore[attr-defined]
 _INSERT_REMINDER = insert(_REMINDER_TABLE).values(
     member_id=bindparam("member_id"), kind=bindparam("kind"), ref=bindparam("ref"), text=bindparam("text"),
@@ -40,8 +41,8 @@ _INSERT_REMINDER = insert(_REMINDER_TABLE).values(
 def booking_minutes(session: Session, member_id: int, default: int) -> int:
     """How long before a booking the member is reminded (0: never): their setting, else the default. A
     column query (the /book path), nothing loaded into the session."""
-    found = session.connection().execute(_BOOKING_MINUTES, {"member_id": member_id}).scalar()
-    return default if found is None else found
+    rows = _BOOKING_MINUTES.rows(session.connection(), {"member_id": member_id})
+    return default if not rows else int(rows[0][0])
 
 
 def schedule_quietly(
