@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -55,8 +56,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # On the driver's connection: SQLAlchemy's statement machinery cost more than the BEGIN (issue 15).
-        conn.connection.driver_connection.execute("BEGIN" if _deferred.get() else "BEGIN IMMEDIATE")
+        # On the driver's connection: SQLAlchemy's statement machinery cost more than the BEGIN (issue 15);
+        # a failure is still raised as SQLAlchemy's error (OperationalError: locked, read-only, disk full).
+        sql = "BEGIN" if _deferred.get() else "BEGIN IMMEDIATE"
+        try:
+            conn.connection.driver_connection.execute(sql)
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(sql, None, error, sqlite3.Error) from error
 
     return engine
 
