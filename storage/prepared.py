@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -38,14 +39,20 @@ class Prepared:
         arguments: Any = tuple((params or {})[name] for name in order) if order is not None else dict(params or {})
         if connection.dispatch.before_cursor_execute or connection.dispatch.after_cursor_execute:
             return connection.exec_driver_sql(sql, arguments).fetchall()
-        return connection.connection.driver_connection.execute(sql, arguments).fetchall()  # type: ignore[union-attr]
+        try:
+            return connection.connection.driver_connection.execute(sql, arguments).fetchall()  # type: ignore[union-attr]
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(sql, arguments, error, connection.dialect.loaded_dbapi.Error) from error
 
 
 def _send(connection: Connection, sql: str) -> None:
     if connection.dispatch.before_cursor_execute or connection.dispatch.after_cursor_execute:
         connection.exec_driver_sql(sql)
-    else:
+        return
+    try:
         connection.connection.driver_connection.execute(sql)  # type: ignore[union-attr]
+    except connection.dialect.loaded_dbapi.Error as error:  # raised as SQLAlchemy would have
+        raise DBAPIError.instance(sql, None, error, connection.dialect.loaded_dbapi.Error) from error
 
 
 def plain_savepoints(engine: Engine) -> None:
