@@ -17,6 +17,7 @@ from bot.adapters.base import Adapter
 from bot.config import Settings
 from bot.core.dispatch import Dispatcher
 from bot.core.inbox import Inbox
+from bot.core.leadership import preparing_alone
 from bot.core.outbox import OutboxWorker
 from bot.core.router import CommandTable
 from bot.core.scheduler import JobRunner
@@ -90,9 +91,10 @@ class App:
         that cannot be used (unreachable, refused credentials, disk full, read-only) is a StartupError
         naming the cause in one line."""
         try:
-            upgrade(self.engine)
-            if seed:
-                seed_if_empty(self.engine, self.settings.spaces_file)
+            with preparing_alone(self.engine):  # several processes started together on one database
+                upgrade(self.engine)
+                if seed:
+                    seed_if_empty(self.engine, self.settings.spaces_file)
         except (SQLAlchemyError, OSError) as error:
             raise StartupError(describe_unusable_database(error, self.settings.database_url)) from None
 

@@ -1,6 +1,9 @@
 """Only one process runs the scheduled jobs, even when several share a database (APScheduler 3 has no
 such guard: two schedulers give duplicate or missed runs). PostgreSQL: a session advisory lock held
-on a dedicated connection. SQLite: an exclusive lock on a file beside the database."""
+on a dedicated connection. SQLite: an exclusive lock on a file beside the database.
+
+``preparing_alone``: the schema upgrade and the seeding at start, one process at a time on PostgreSQL
+(processes started together on a database to upgrade: the others wait, then find the work done)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
 from typing import IO, Any
 
 from sqlalchemy import Engine, text
@@ -18,6 +22,26 @@ log = logging.getLogger(__name__)
 
 ADVISORY_KEY = 0x7469_6572_736C  # "tiersl"
 CHECK_EVERY_S = 0.5  # at most this often, the lock's connection is asked whether it is alive
+PREPARE_KEY = ADVISORY_KEY + 1  # held while a process upgrades and seeds the database at start
+
+
+@contextlib.contextmanager
+def preparing_alone(engine: Engine) -> Iterator[None]:
+    """PostgreSQL: one process at a time in the block (an advisory lock, waited for, on a connection of its
+    own; a process killed meanwhile lets go of it with its connection). Two processes upgrading at once
+    failed: the second's CREATE TABLE ran into the first's. SQLite: nothing to do (one process)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PREPARE_KEY})
+        connection.commit()
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PREPARE_KEY})
+                connection.commit()
 
 
 class Leadership:

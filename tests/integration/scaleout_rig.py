@@ -116,6 +116,12 @@ class BotProcess:
                 figures[name.split("{")[0]] += float(value)
         return dict(figures)
 
+    async def leads(self) -> bool:
+        """Whether this process holds the scheduler lock (it runs the jobs and sends), from /healthz."""
+        async with aiohttp.ClientSession() as http, http.get(f"{self.url}/healthz") as response:
+            report = await response.json()
+        return bool(report.get("components", {}).get("scheduler", {}).get("leader"))
+
     async def kill(self) -> None:
         if self.alive:
             assert self.process is not None

@@ -1,7 +1,8 @@
 """Two real `tierslieu run` processes on one PostgreSQL database, in Telegram webhook mode behind a
-round-robin proxy (tests/integration/scaleout_rig.py): they share the incoming work, and no command runs
-twice or out of order within a chat; one of them killed with SIGKILL in the middle of a burst, the other
-carries on (it takes the scheduler lock, so it sends), and after the restart nothing is lost or doubled."""
+round-robin proxy (tests/integration/scaleout_rig.py), started together on a new database (one upgrades it,
+the other waits): they share the incoming work, and no command runs twice or out of order within a chat;
+the one that sends killed with SIGKILL in the middle of a burst, the other carries on (it takes the
+scheduler lock, so it sends), and after the restart nothing is lost or doubled."""
 
 from __future__ import annotations
 
@@ -17,8 +18,6 @@ from bot.adapters.telegram import SECRET_RE, derived_webhook_secret
 from bot.app import App
 from bot.config import load_settings
 from storage.db import make_engine
-from storage.migrate import upgrade
-from storage.seed import seed_if_empty
 from tests.integration.scaleout_rig import (
     BotProcess,
     TelegramSide,
@@ -68,8 +67,6 @@ async def test_two_processes_share_the_work_and_survive_a_kill(
     standin: BotApiStandIn, postgres_url: str, tmp_path: Path
 ) -> None:
     engine = make_engine(postgres_url)
-    upgrade(engine)
-    seed_if_empty(engine)
     proxy = WebhookProxy()
     await proxy.start()
     first = BotProcess("first", postgres_url, standin, proxy.url, tmp_path, COMMANDS_PER_MINUTE="1000")
@@ -79,10 +76,16 @@ async def test_two_processes_share_the_work_and_survive_a_kill(
     users = {m: standin.user(m, f"Membre{m}", "fr") for m in MEMBERS}
     chats = {m: standin.private_chat(user) for m, user in users.items()}
     try:
-        await first.start()
-        await first.ready()  # the first holds the scheduler lock: it sends
-        await second.start()
-        await second.ready()
+        await asyncio.gather(first.start(), second.start())  # at once, on a database not yet created
+        await asyncio.gather(first.ready(), second.ready())
+        leaders: list[bool] = []
+        for _ in range(50):
+            leaders = [await b.leads() for b in bots]
+            if sum(leaders) == 1:
+                break
+            await asyncio.sleep(0.1)
+        assert sum(leaders) == 1, f"one process holds the scheduler lock: {leaders}"
+        sender, other = (first, second) if leaders[0] else (second, first)
         async with TelegramSide(standin, f"{proxy.url}/telegram/webhook") as telegram:
             # 1. A burst, both processes up: every command run exactly once, in order, by both processes.
             sent = 0
@@ -98,7 +101,7 @@ async def test_two_processes_share_the_work_and_survive_a_kill(
             assert min(ran.values()) > 0, f"both processes run commands: {ran}"
             assert proxy.forwarded[first.url] > 0 and proxy.forwarded[second.url] > 0
 
-            # 2. Another burst; the first process (the sender) killed in the middle of it, restarted after.
+            # 2. Another burst; the process that sends killed in the middle of it, restarted after.
             delivered = 0
 
             async def counted(member: int, texts: list[str]) -> None:
@@ -111,11 +114,12 @@ async def test_two_processes_share_the_work_and_survive_a_kill(
             sent += sum(len(t) for t in second_burst.values())
             flowing = asyncio.gather(*(counted(m, t) for m, t in second_burst.items()))
             await wait_until(lambda: delivered >= 15, 20, "a third of the second burst stored", *bots)
-            await first.kill()
-            await flowing  # the proxy passes everything to the second meanwhile
-            await wait_until(lambda: inbox_counts(engine).get("done") == sent, 30, "the second burst run", second)
-            await first.start()
-            await first.ready()
+            await sender.kill()
+            await flowing  # the proxy passes everything to the other meanwhile
+            await wait_until(lambda: inbox_counts(engine).get("done") == sent, 30, "the second burst run", other)
+            assert await other.leads(), "the other process took the scheduler lock: it sends now"
+            await sender.start()
+            await sender.ready()
 
         counts = inbox_counts(engine)
         assert counts == {"done": sent}, "each update stored once, and run"
