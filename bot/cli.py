@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,7 +63,23 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _run(settings: Settings) -> int:
+AFTER_MIGRATION = "TIERSLIEU_STARTED_AFTER_MIGRATION"
+
+
+def _start_afresh(app_engine_dispose: Callable[[], None]) -> None:
+    """The process that migrated the database becomes a new one (same pid, same command line, same
+    environment) on the migrated database: what only a migration uses (alembic, mako, the dialects'
+    DDL: ~10-14 MiB) would otherwise stay loaded until the next restart, which after an update can be
+    months (issue 15). Once: the new process finds the database at its heads and loads none of it."""
+    logging.getLogger("tierslieu").info("database migrated; starting again without what the migration loaded")
+    app_engine_dispose()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os.environ[AFTER_MIGRATION] = "1"
+    os.execv(sys.executable, sys.orig_argv)
+
+
+async def _run(settings: Settings, *, may_start_afresh: bool = False) -> int:
     from bot.app import App
     from bot.data_export import export_routes
     from bot.health import install_monitoring
@@ -71,6 +88,8 @@ async def _run(settings: Settings) -> int:
     install_monitoring(app)  # /healthz, /metrics
     app.web.add_routes(export_routes(app.engine, app.clock))  # /mydata/<token>.json
     await asyncio.to_thread(app.prepare)
+    if os.environ.pop(AFTER_MIGRATION, None) is None and may_start_afresh and "alembic" in sys.modules:
+        _start_afresh(app.engine.dispose)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -336,8 +355,8 @@ def main(argv: list[str] | None = None) -> int:
                     settings, coordinators=settings.coordinators | {(Platform.CONSOLE, args.user)}
                 )
             return asyncio.run(_chat(settings, args))
-        if args.command == "run":
-            return asyncio.run(_run(settings))
+        if args.command == "run":  # started again after a migration only when run from the command line
+            return asyncio.run(_run(settings, may_start_afresh=argv is None))
         if args.command == "db":
             return _db_upgrade(settings)
         if args.command == "spaces":

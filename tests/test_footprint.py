@@ -198,3 +198,40 @@ def test_the_heap_trimmer_is_glibcs_malloc_trim_where_there_is_glibc() -> None:
         pytest.skip("no glibc here")
     assert trim is not None
     assert trim() in (0, 1)  # 1: memory was given back, 0: there was none to give
+
+
+def _start_and_stop_the_bot(tmp_path: Path) -> tuple[int, str]:
+    """`tierslieu run` with no chat platform on tmp_path's SQLite database, stopped once it says it started."""
+    import os
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATRIX_", "DATABASE_"))}
+    env.update({"DATABASE_URL": f"sqlite:///{tmp_path}/run.db", "DATA_DIR": str(tmp_path), "LOG_LEVEL": "INFO",
+                "HTTP_PORT": "0", "PYTHONPATH": str(ROOT)})
+    log_path = tmp_path / "run.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, stdout=log,
+                                   stderr=log)
+        try:
+            deadline = time.monotonic() + 120
+            while "starting; chat platforms" not in log_path.read_text() and time.monotonic() < deadline:
+                assert process.poll() is None, log_path.read_text()
+                time.sleep(0.1)
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    return code, log_path.read_text()
+
+
+def test_a_start_that_migrates_starts_again_once_without_what_the_migration_loaded(tmp_path: Path) -> None:
+    code, log = _start_and_stop_the_bot(tmp_path)
+    assert code == 0, log
+    assert log.count("database migrated; starting again") == 1
+    assert log.count("starting; chat platforms") == 1  # only the process started again goes on
+    assert "Traceback" not in log
+    code, log = _start_and_stop_the_bot(tmp_path)  # the next start: the database is up to date
+    assert code == 0, log
+    assert "starting again" not in log and log.count("starting; chat platforms") == 1
