@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 
 class GrammarError(ValueError):
@@ -20,8 +21,10 @@ class GrammarError(ValueError):
         self.code = code
 
 
+@lru_cache(maxsize=16384)
 def fold(text: str) -> str:
-    """Case- and accent-insensitive key: 'Réunion' -> 'reunion'."""
+    """Case- and accent-insensitive key: 'Réunion' -> 'reunion'. Remembered: the same words (command and
+    subcommand names, vocabulary, space names) are folded at every command."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
