@@ -8,7 +8,8 @@ dropped after). Three cases through the core: "warm" (every day asked before), "
 inserted by a bare connection, as another process would, before each /free) and "cold" (this process's cache
 emptied before each /free: the whole computation). Commands/s: median and best of 3 runs; p50 in ms.
 
-    .venv/bin/python bench/bench_free.py [--big] [--commands 300] [--spaces 200,2000]
+    .venv/bin/python bench/bench_free.py [--big] [--past 1000000] [--commands 300] [--spaces 200,2000]
+        [--backends sqlite,postgresql]
     TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/bench_free.py
 """
 
@@ -357,8 +358,11 @@ def main() -> None:
     parser.add_argument("--spaces", default="200,2000")
     parser.add_argument("--big", action="store_true", help="also 1,000,000 past bookings (minutes of seeding)")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--past", default="", help="past bookings, e.g. 1000000 (instead of --big's 10000,1000000)")
     args = parser.parse_args()
     histories = [10_000, 1_000_000] if args.big else [10_000]
+    if args.past:
+        histories = [int(n) for n in args.past.split(",")]
     backends = args.backends.split(",")
     postgres = os.environ.get("TEST_POSTGRES_URL", "").strip()
     if "postgresql" in backends and not postgres:

@@ -18,20 +18,18 @@ from handlers.places import read_place_scope, scope
 from storage.availability import DayFree, answer, day_free, free_between, keep_answer, shown, versions
 from storage.catalog import space_catalog
 from storage.models import Site
-from storage.spaces import SpaceView, space_views
+from storage.spaces import SpaceView
 
 router = Router("availability")
 _ID = attrgetter("id")
 
 
-def _one_place(ctx: Ctx) -> bool:
-    """One place (the sites in memory say, storage.catalog): no place to read and nothing to scope, as
-    read_place_scope and scope answer then, without their queries of the places."""
-    return len(space_catalog(ctx.session).sites) < 2
-
-
 def _read_place(ctx: Ctx, text: str) -> tuple[Site | str | None, str]:
-    return (None, text) if _one_place(ctx) else read_place_scope(ctx, text)
+    """read_place_scope, without its query of the places when there is nothing to read or one place (the
+    sites in memory say, storage.catalog)."""
+    if not text or len(space_catalog(ctx.session).sites) < 2:
+        return None, text
+    return read_place_scope(ctx, text)
 
 
 @router.typed("free", aliases=["dispo", "libre"], help=N_("See what is free (a day or a time)"),
@@ -41,9 +39,10 @@ def _read_place(ctx: Ctx, text: str) -> tuple[Site | str | None, str]:
 def free(ctx: Ctx, when: When | None, place: Site | str | None = None) -> Reply:
     if when is None:
         when = When(day=ctx.now.astimezone(ctx.tz).date())
-    if _one_place(ctx):
-        return _free(ctx, when, space_views(ctx.session))
-    scoped = scope(ctx, space_views(ctx.session), place, ctx._("/free {place} tomorrow"))
+    catalog = space_catalog(ctx.session)  # what space_views reads; read once here
+    if len(catalog.sites) < 2:  # one place: scope() would show every space and add nothing
+        return _free(ctx, when, list(catalog.open_views))
+    scoped = scope(ctx, list(catalog.open_views), place, ctx._("/free {place} tomorrow"))
     reply = _free(ctx, when, [s for _, group in scoped.groups for s in group])
     if scoped.footer:
         reply = replace(reply, text=reply.text + "\n\n" + "\n".join(scoped.footer), actions=scoped.actions)
