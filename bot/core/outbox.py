@@ -37,6 +37,7 @@ MAX_IN_FLIGHT = 4
 ROWS_PER_CHAT = 16  # rows read at once for one chat (the next ones are read when these are sent)
 MAX_ROWS_READ = 10_000
 WRITE_RETRY_S = 1.0
+WRITE_WAIT_S = 30.0  # flush() waits this long at most for the sends' results to be written
 NO_ROUTE = "no_route"
 SENDING = "sending"
 INTERRUPTED = "interrupted while sending (the bot stopped); it may have arrived, so it was not sent again"
@@ -652,7 +653,7 @@ class OutboxWorker:
         await self.open_private_chats()
         tasks = self._queue_rows(await asyncio.to_thread(self._due_rows))
         counts = await asyncio.gather(*tasks, return_exceptions=True)
-        await self._written()
+        await self._written(WRITE_WAIT_S)  # bounded: a database gone meanwhile leaves them "sending"
         return sum(c for c in counts if isinstance(c, int))
 
     async def run(self, poll_seconds: float = 1.0) -> None:
