@@ -1,6 +1,13 @@
 """/book, /free <day> and /free <time> through the core on PostgreSQL (200 spaces, 10,000 bookings, as
-bench_core on SQLite), beside raw psycopg doing a booking's essential work (lock the space's row, count
-overlaps, insert, commit). A fresh database is created and dropped. Min and median of 3 rounds.
+bench_core on SQLite), beside two references measured in the same run:
+
+- each command's own statements replayed on raw psycopg: every SQL statement the core ran for it, captured
+  with its parameters in an untimed pass on a copy of the database, run again in order on another copy
+  (what is left between the two is Python: SQLAlchemy, the grammar, the handler, the replies);
+- raw psycopg doing a booking's essential work (lock the space's row, count overlaps, insert, commit).
+
+Scratch databases are created (a seeded one, then copies of it per round: CREATE DATABASE ... TEMPLATE) and
+all dropped after. Min and median of 3 rounds.
 
     TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/bench_postgres.py
 """
@@ -16,13 +23,14 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg
 from bench_core import NOW, SPACES, seed
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import URL, create_engine, event, make_url, text
 
 from bot.app import App
 from bot.config import load_settings
@@ -60,6 +68,50 @@ def raw_books(url: str, n: int) -> float:
         return n / (time.perf_counter() - began)
 
 
+def incoming(user: int, body: str) -> Incoming:
+    return Incoming(ChatRef(Platform.CONSOLE, f"u{user}", True), UserRef(Platform.CONSOLE, f"u{user}", "U"), body)
+
+
+def make_app(url: URL) -> App:
+    settings = load_settings({"DATABASE_URL": url.render_as_string(hide_password=False), "LOG_LEVEL": "WARNING",
+                              "COMMANDS_PER_MINUTE": "10000"})
+    return App(settings, adapters=[], clock=lambda: NOW)
+
+
+def round_commands(r: int, n: int) -> list[tuple[str, str]]:
+    rng = random.Random(100 + r)
+    return [(kind, command_text(kind, rng)) for kind in KINDS for _ in range(n)]
+
+
+def capture(url: URL, commands: list[tuple[str, str]]) -> list[tuple[str, list[tuple[str, Any]]]]:
+    """The SQL each command runs, with its parameters, in an untimed pass on a copy of the database."""
+    app = make_app(url)
+    seen: list[tuple[str, Any]] = []
+    event.listen(app.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
+    per_command = []
+    for n, (kind, body) in enumerate(commands):
+        seen.clear()
+        app.dispatcher.handle_sync(incoming(n % 50, body))
+        per_command.append((kind, list(seen)))
+    app.engine.dispose()
+    return per_command
+
+
+def replay(url: str, per_command: list[tuple[str, list[tuple[str, Any]]]]) -> dict[str, float]:
+    """Commands/s per kind: the captured statements run again on raw psycopg, a transaction per command."""
+    spent: dict[str, list[float]] = {k: [] for k in KINDS}
+    with psycopg.connect(url) as conn:
+        for kind, statements in per_command:
+            t0 = time.perf_counter()
+            for sql, params in statements:
+                cursor = conn.execute(sql, params or None)
+                if cursor.description is not None:
+                    cursor.fetchall()
+            conn.commit()
+            spent[kind].append(time.perf_counter() - t0)
+    return {k: len(v) / sum(v) for k, v in spent.items() if v}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--commands", type=int, default=150, help="commands of each kind per round")
@@ -71,43 +123,67 @@ def main() -> None:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.set(database=name)
+    scratch = [name]
+
+    def copy(suffix: str) -> URL:
+        copied = f"{name}_{suffix}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{copied}" TEMPLATE "{name}"'))
+        scratch.append(copied)
+        return base.set(database=copied)
+
+    rates: dict[str, list[float]] = {k: [] for k in KINDS}
+    p99s: dict[str, list[float]] = {k: [] for k in KINDS}
+    replayed: dict[str, list[float]] = {k: [] for k in KINDS}
+    raw: list[float] = []
     try:
-        settings = load_settings({"DATABASE_URL": url.render_as_string(hide_password=False), "LOG_LEVEL": "WARNING",
-                                  "COMMANDS_PER_MINUTE": "10000"})
-        app = App(settings, adapters=[], clock=lambda: NOW)
+        app = make_app(url)
         app.prepare(seed=False)
         seed(app, random.Random(42))
-
-        def incoming(user: int, body: str) -> Incoming:
-            return Incoming(ChatRef(Platform.CONSOLE, f"u{user}", True), UserRef(Platform.CONSOLE, f"u{user}", "U"),
-                            body)
-
         rng = random.Random(1)
-        for n in range(30):
+        for n in range(30):  # warm-up: members
             app.dispatcher.handle_sync(incoming(n, command_text(KINDS[n % 3], rng)))
-        rates: dict[str, list[float]] = {k: [] for k in KINDS}
-        p99s: dict[str, list[float]] = {k: [] for k in KINDS}
-        raw: list[float] = []
-        for r in range(3):
-            rng = random.Random(100 + r)
-            for kind in KINDS:
-                timings = []
-                for n in range(args.commands):
-                    t0 = time.perf_counter()
-                    app.dispatcher.handle_sync(incoming(n % 50, command_text(kind, rng)))
-                    timings.append(time.perf_counter() - t0)
-                rates[kind].append(len(timings) / sum(timings))
-                p99s[kind].append(sorted(timings)[int(0.99 * (len(timings) - 1))] * 1000)
-            raw.append(raw_books(url.set(drivername="postgresql").render_as_string(hide_password=False), 300))
         app.engine.dispose()
+        for r in range(3):
+            commands = round_commands(r, args.commands)
+            timed, captured, replayed_db = copy(f"t{r}"), copy(f"c{r}"), copy(f"r{r}")
+            app = make_app(timed)
+            for n in range(30):  # the same warm-up (caches are kept per database)
+                app.dispatcher.handle_sync(incoming(n, "/free demain 10h-11h"))
+            timings: dict[str, list[float]] = {k: [] for k in KINDS}
+            for n, (kind, body) in enumerate(commands):
+                t0 = time.perf_counter()
+                app.dispatcher.handle_sync(incoming(n % 50, body))
+                timings[kind].append(time.perf_counter() - t0)
+            app.engine.dispose()
+            for kind in KINDS:
+                rates[kind].append(len(timings[kind]) / sum(timings[kind]))
+                p99s[kind].append(sorted(timings[kind])[int(0.99 * (len(timings[kind]) - 1))] * 1000)
+            warm = make_app(captured)
+            for n in range(30):
+                warm.dispatcher.handle_sync(incoming(n, "/free demain 10h-11h"))
+            warm.engine.dispose()
+            per_command = capture(captured, commands)
+            plain = replayed_db.set(drivername="postgresql").render_as_string(hide_password=False)
+            for kind, rate in replay(plain, per_command).items():
+                replayed[kind].append(rate)
+            raw.append(raw_books(plain, 300))
+            print(f"round {r + 1}: /book {rates['book'][-1]:.0f} /s, its statements on psycopg "
+                  f"{replayed['book'][-1]:.0f} /s, raw booking {raw[-1]:.0f} /s", flush=True)
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for database in reversed(scratch):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         admin.dispose()
-    print("PostgreSQL, 200 spaces, 10,000 bookings (commands/s, min / median of 3; p99 ms median)")
+    print(f"PostgreSQL, {SPACES} spaces, 10,000 bookings, {args.commands} commands of each kind a round; "
+          "min / median of 3 rounds")
+    print(f"  {'':9s} {'through the core /s':>19s} {'p99 ms (median)':>15s} | "
+          f"{'its statements on psycopg /s':>28s} {'ratio':>5s}")
     for kind in KINDS:
-        print(f"  {kind:9s} {min(rates[kind]):7.0f} / {statistics.median(rates[kind]):7.0f} /s   "
-              f"p99 {statistics.median(p99s[kind]):6.1f} ms")
+        ratio = statistics.median(rates[kind]) / statistics.median(replayed[kind])
+        print(f"  {kind:9s} {min(rates[kind]):9.0f} / {statistics.median(rates[kind]):7.0f} "
+              f"{statistics.median(p99s[kind]):15.1f} | {min(replayed[kind]):17.0f} / "
+              f"{statistics.median(replayed[kind]):8.0f} {ratio:5.2f}")
     ratio = statistics.median(rates["book"]) / statistics.median(raw)
     print(f"  reference: raw psycopg lock + overlap count + insert + commit: {min(raw):.0f} / "
           f"{statistics.median(raw):.0f} /s -> /book ratio {ratio:.2f}")

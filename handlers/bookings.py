@@ -71,16 +71,15 @@ def book(ctx: Ctx, space: SpaceView, when: When | None) -> Reply:
         raise UserError(ctx._("When would you like {space}?").format(space=space.name), example=example)
     assert when.start is not None and when.end is not None
     waived: list[BookingRefused] = []
-    held = hold_space(ctx.session, space.id, ctx.member_id, when.start, ctx.now, ctx.tz,
-                      count_future=not ctx.is_coordinator)  # the space's lock, its rules, the member's bookings there
+    # the space's lock, its rules, what occupies it then, the member's bookings there
+    held = hold_space(ctx.session, space.id, ctx.member_id, when.start, when.end, ctx.now, ctx.tz)
     if ctx.is_coordinator:
         waived = waived_rules(held.rules, when.start, when.end, ctx.now, ctx.tz,
                               member_bookings=held.week_bookings, qualifications=held.qualifications)
     # per-member limit (MAX_FUTURE_BOOKINGS_PER_SPACE)
     check_room_for_booking(ctx, space.id, space.name, count=held.future_bookings)
     try:
-        booking = create_booking(ctx.session, held, when.start, when.end, ctx.now, ctx.tz,
-                                 is_coordinator=ctx.is_coordinator)
+        booking = create_booking(ctx.session, held, ctx.now, ctx.tz, is_coordinator=ctx.is_coordinator)
     except BookingRefused as refused:
         lines = [ctx._("I can't book {space} for {when}: {reason}").format(
             space=space.name, when=ctx.translator.fmt_range(when.start, when.end), reason=refusal_reason(ctx, refused))]

@@ -86,10 +86,8 @@ class BookedSlot(Protocol):
 def schedule_booking_reminder(ctx: Ctx, booking: BookedSlot) -> None:
     """The reminder before a booking (BOOKING_REMINDER_MINUTES or the member's /reminders choice)."""
     assert booking.id is not None
-    minutes = reminders.booking_minutes(ctx.session, booking.member_id, ctx.settings.booking_reminder_minutes)
-    if minutes > 0:
-        reminders.schedule_quietly(ctx.session, booking.member_id, "booking", str(booking.id),
-                                   booking.start - timedelta(minutes=minutes), ctx.now)
+    reminders.schedule_booking(ctx.session, booking.member_id, booking.id, booking.start, ctx.now,
+                               ctx.settings.booking_reminder_minutes)
 
 
 REMIND_EXAMPLE = N_("/remind tomorrow 9:00 call the town hall")

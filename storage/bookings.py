@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CompoundSelect, String, Table, bindparam, cast, insert, literal, null, union_all
+from sqlalchemy import CompoundSelect, String, Table, bindparam, cast, insert, literal, literal_column, null, union_all
 from sqlmodel import Session, col, select
 
 from storage.booking_rules import Interval, SpaceRules, check_booking, is_free, week_bounds
@@ -75,17 +75,6 @@ _RULE_COLUMNS = (Space.capacity, Space.opening_hours, Space.max_duration_minutes
 _HOLD_SPACE = Prepared(select(*_RULE_COLUMNS).where(  # type: ignore[call-overload]
     col(Space.id) == bindparam("space_id")).with_for_update())  # ints and text only: run on the driver
 
-# The member's active bookings of the space not over at ``since`` (the limit counts those to come, the
-# weekly quota those of the week). Read through the space's index led by the end (what is to come in the
-# space); "member_id + 0" keeps PostgreSQL from AND-ing in the plain member_id index, whose range is the
-# member's whole history (seen with EXPLAIN on 1M past bookings).
-_MEMBER_IN_SPACE = select(Booking.start, Booking.end).where(
-    col(Booking.member_id) + literal(0) == bindparam("member_id"),
-    col(Booking.space_id) == bindparam("space_id"),
-    Booking.status == "active",
-    col(Booking.end) > bindparam("since", type_=UTCDateTime()),
-)
-
 _QUALIFICATIONS = select(Qualification.name).where(col(Qualification.member_id) == bindparam("member_id"))
 
 # What occupies the space over the asked time, in one statement: its active bookings (title NULL) and the
@@ -105,6 +94,33 @@ _OCCUPIED = union_all(
            col(EventOccurrence.start) < bindparam("end", type_=UTCDateTime())),
 )
 
+# Everything /book reads of the bookings, in one statement (one round trip): "part" 0, the space's active
+# bookings over the asked time; 1, its events' occurrences then (with their title); 2, the member's active
+# bookings of the space not over at ``since`` (the limit counts those to come, the weekly quota those of the
+# week). Part 2 is read through the space's index led by the end too: "member_id + 0" keeps PostgreSQL from
+# AND-ing in the plain member_id index, whose range is the member's whole history (EXPLAIN, 1M past rows).
+_SLOT_AND_MEMBER: CompoundSelect[Any] = union_all(
+    select(literal_column("0").label("part"), Booking.start, Booking.end, cast(null(), String).label("title"))
+    .where(
+        col(Booking.space_id) == bindparam("space_id"),
+        Booking.status == "active",
+        col(Booking.end) > bindparam("start", type_=UTCDateTime()),
+        col(Booking.start) < bindparam("end", type_=UTCDateTime()),
+    ),
+    select(literal_column("1"), EventOccurrence.start, EventOccurrence.end, Event.title)
+    .join(Event, col(Event.id) == EventOccurrence.event_id)
+    .where(col(Event.space_id) == bindparam("space_id"), Event.status == EVENT_ACTIVE,
+           EventOccurrence.status == OCCURRENCE_SCHEDULED,
+           col(EventOccurrence.end) > bindparam("start", type_=UTCDateTime()),
+           col(EventOccurrence.start) < bindparam("end", type_=UTCDateTime())),
+    select(literal_column("2"), Booking.start, Booking.end, cast(null(), String)).where(
+        col(Booking.member_id) + literal(0) == bindparam("member_id"),
+        col(Booking.space_id) == bindparam("space_id"),
+        Booking.status == "active",
+        col(Booking.end) > bindparam("since", type_=UTCDateTime()),
+    ),
+)
+
 _BOOKING_TABLE: Table = Booking.__table__  # type: ignore[attr-defined]
 _INSERT_BOOKING = insert(_BOOKING_TABLE).returning(_BOOKING_TABLE.c.id)
 
@@ -119,13 +135,17 @@ def _rules(row: tuple[Any, ...]) -> SpaceRules:
 
 @dataclass(frozen=True, slots=True)
 class HeldSpace:
-    """A space locked for a booking, with what the rules need to know of the member there."""
+    """A space locked for a booking of [start, end), with what the rules need to know, read under the lock."""
 
     space_id: int
     member_id: int
+    start: datetime
+    end: datetime
     rules: SpaceRules
+    existing: list[Interval]  # the space's active bookings over [start, end)
+    events: list[EventBlock]  # its events' occurrences over [start, end)
     future_bookings: int  # the member's active bookings of the space not over yet (MAX_FUTURE_BOOKINGS_PER_SPACE)
-    week_bookings: list[Interval]  # theirs in the week of the asked start (read when the space has a quota)
+    week_bookings: list[Interval]  # theirs in the week of the start (kept when the space has a quota)
     qualifications: list[str]  # read when the space requires one
 
 
@@ -139,49 +159,46 @@ class NewBooking:
 
 
 def hold_space(
-    session: Session, space_id: int, member_id: int, start: datetime, now: datetime, tz: ZoneInfo,
-    *, count_future: bool = True,
+    session: Session, space_id: int, member_id: int, start: datetime, end: datetime, now: datetime, tz: ZoneInfo,
 ) -> HeldSpace:
-    """Lock the space for a booking (see lock_space) and read, under the lock, its rules and what they need
-    of the member: their bookings there (one query, for the limit and the weekly quota) and their
-    qualifications (only when the space requires one). ``count_future`` False (a coordinator, not limited):
-    the bookings are read only for a quota."""
+    """Lock the space for a booking (see lock_space) and read, under the lock, its rules, what occupies it
+    over [start, end) and the member's bookings there (one statement), and their qualifications (only when
+    the space requires one)."""
     connection = session.connection()
     [row] = _HOLD_SPACE.rows(connection, {"space_id": space_id})
     rules = _rules(tuple(row))
-    future, week = 0, []
-    if count_future or rules.weekly_quota is not None:
-        week_start, week_end = week_bounds(start, tz) if rules.weekly_quota is not None else (now, now)
-        rows = connection.execute(_MEMBER_IN_SPACE, {"member_id": member_id, "space_id": space_id,
-                                                     "since": min(now, week_start)}).all()
-        future = sum(1 for _s, b_end in rows if b_end > now)
-        if rules.weekly_quota is not None:
-            week = [(b_start, b_end) for b_start, b_end in rows if b_start < week_end and b_end > week_start]
+    week_start, week_end = week_bounds(start, tz) if rules.weekly_quota is not None else (now, now)
+    existing: list[Interval] = []
+    events: list[EventBlock] = []
+    mine: list[Interval] = []
+    for part, b_start, b_end, title in connection.execute(_SLOT_AND_MEMBER, {
+            "space_id": space_id, "member_id": member_id, "start": start, "end": end,
+            "since": min(now, week_start)}):
+        if part == 0:
+            existing.append((b_start, b_end))
+        elif part == 1:
+            events.append((b_start, b_end, title))
+        else:
+            mine.append((b_start, b_end))
+    future = sum(1 for _s, b_end in mine if b_end > now)
+    week = [(b_start, b_end) for b_start, b_end in mine if b_start < week_end and b_end > week_start] \
+        if rules.weekly_quota is not None else []
     qualifications = list(connection.execute(_QUALIFICATIONS, {"member_id": member_id}).scalars()) \
         if rules.required_qualification else []
-    return HeldSpace(space_id, member_id, rules, future, week, qualifications)
+    return HeldSpace(space_id, member_id, start, end, rules, existing, events, future, week, qualifications)
 
 
 def create_booking(
-    session: Session, held: HeldSpace, start: datetime, end: datetime, now: datetime, tz: ZoneInfo,
-    *, is_coordinator: bool = False,
+    session: Session, held: HeldSpace, now: datetime, tz: ZoneInfo, *, is_coordinator: bool = False,
 ) -> NewBooking:
     """Check every rule and insert, under the space's lock taken by hold_space. Raises BookingRefused."""
-    connection = session.connection()
-    existing: list[Interval] = []
-    events: list[EventBlock] = []
-    for b_start, b_end, title in connection.execute(_OCCUPIED, {"space_id": held.space_id, "start": start,
-                                                                "end": end}):
-        if title is None:
-            existing.append((b_start, b_end))
-        else:
-            events.append((b_start, b_end, title))
-    check_booking(held.rules, start, end, now, tz, existing=existing, member_bookings=held.week_bookings,
-                  qualifications=held.qualifications, is_coordinator=is_coordinator, events=events)
-    booking_id = connection.execute(_INSERT_BOOKING, {
-        "space_id": held.space_id, "member_id": held.member_id, "start": start, "end": end, "status": "active",
-        "created_at": now, "cancelled_at": None, "cancelled_by": None}).scalar_one()
-    return NewBooking(booking_id, held.space_id, held.member_id, start, end)
+    check_booking(held.rules, held.start, held.end, now, tz, existing=held.existing,
+                  member_bookings=held.week_bookings, qualifications=held.qualifications,
+                  is_coordinator=is_coordinator, events=held.events)
+    booking_id = session.connection().execute(_INSERT_BOOKING, {
+        "space_id": held.space_id, "member_id": held.member_id, "start": held.start, "end": held.end,
+        "status": "active", "created_at": now, "cancelled_at": None, "cancelled_by": None}).scalar_one()
+    return NewBooking(booking_id, held.space_id, held.member_id, held.start, held.end)
 
 
 def occupied(session: Session, space_id: int, capacity: int, start: datetime, end: datetime) -> list[Interval]:

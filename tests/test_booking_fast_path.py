@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event
 from sqlmodel import Session, func, select
 
-from storage.bookings import _MEMBER_IN_SPACE, _OCCUPIED, create_booking, hold_space
+from storage.bookings import _SLOT_AND_MEMBER, create_booking, hold_space
 from storage.db import session_scope
 from storage.models import Booking, Member, Space
 from storage.models_reminders import Reminder
@@ -68,12 +68,13 @@ def test_a_second_booker_waits_for_the_space_held_by_the_first_and_is_refused(da
         chat.say("bob", "/start")
         answers: list[str] = []
         with session_scope(chat.app.engine) as session:
-            held = hold_space(session, space_id, alice, TOMORROW_14, chat.clock.now, PARIS)
+            held = hold_space(session, space_id, alice, TOMORROW_14, TOMORROW_14 + timedelta(hours=1),
+                              chat.clock.now, PARIS)
             other = threading.Thread(target=lambda: answers.append(
                 chat.text("bob", "/book salle-reunion demain 14h-15h")))
             other.start()
             other.join(0.5)  # give it time to reach the lock (it can't get past it before this commits)
-            create_booking(session, held, TOMORROW_14, TOMORROW_14 + timedelta(hours=1), chat.clock.now, PARIS)
+            create_booking(session, held, chat.clock.now, PARIS)
         other.join(30)
         assert not other.is_alive()
         assert answers and "c'est déjà complet" in answers[0], answers
@@ -117,14 +118,13 @@ def test_the_booking_queries_read_only_what_is_not_over_yet(sqlite_url: str) -> 
         seen: list[tuple[str, object]] = []
         event.listen(chat.app.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
         chat.say("alice", "/book salle-reunion demain 14h-15h")
-        plans = {}
         with chat.app.engine.connect() as connection:
-            for statement, wanted in ((_OCCUPIED, "ix_booking_space_end (space_id=? AND end>?)"),
-                                      (_MEMBER_IN_SPACE, "ix_booking_space_end (space_id=? AND end>?)")):
-                sql = str(statement.compile(dialect=connection.dialect))
-                [params] = [p for s, p in seen if s == sql]
-                plan = " | ".join(r[-1] for r in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
-                plans[sql[:40]] = plan
-                assert wanted in plan, plan
+            sql = str(_SLOT_AND_MEMBER.compile(dialect=connection.dialect))
+            [params] = [p for s, p in seen if s == sql]
+            plan = [r[-1] for r in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
+            searches = [line for line in plan if "booking" in line.split(" USING")[0]]
+            # the space's bookings over the slot, the member's in the space: both bounded by the end
+            assert searches == ["SEARCH booking USING INDEX ix_booking_space_end (space_id=? AND end>?)"] * 2, plan
+            assert "SEARCH eventoccurrence USING INDEX ix_occurrence_event_end (event_id=? AND end>?)" in plan, plan
     finally:
         chat.app.engine.dispose()
