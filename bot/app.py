@@ -225,7 +225,7 @@ def heap_trimmer() -> Callable[[], object] | None:
 
     try:
         trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # no such function, or no C library to ask
         return None
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int
