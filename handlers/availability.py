@@ -15,7 +15,7 @@ from bot.core.router import Router
 from bot.core.types import Reply
 from bot.core.vocabulary import PERIOD_SPANS
 from handlers.places import read_place_scope, scope
-from storage.availability import DayFree, answer, day_free, free_between, keep_answer, shown, versions
+from storage.availability import answer, day_free, free_between, keep_answer, shown, versions
 from storage.catalog import space_catalog
 from storage.models import Site
 from storage.spaces import SpaceView
@@ -79,18 +79,28 @@ def _free(ctx: Ctx, when: When, spaces: list[SpaceView]) -> Reply:
     lines = []
     until: datetime | None = None  # the answer stands while now is before every space's first free stretch
     whole_minutes = True
+    now = ctx.now
+    line_key = ("line", ctx.translator.language)  # an entry is one zone's (the day's key)
     for space in spaces:
         entry = entries[space.id]
-        whole_minutes = whole_minutes and entry.whole_minutes
-        if entry.first is not None and (until is None or entry.first < until):
-            until = entry.first
-        if part is None:
-            hours = _hours(ctx, entry)
+        first = entry.first
+        if first is None:  # no free stretch that day
+            continue
+        if until is None or first < until:
+            until = first
+        if not entry.whole_minutes:
+            whole_minutes = False
+        if part is None and now <= first:  # clipped by nothing: the line kept with the entry
+            line = entry.memo.get(line_key)
+            if line is None:  # a renamed space has a new version, so a new entry
+                line = entry.memo[line_key] = _line(ctx, space, shown(entry, now))
+        elif part is None:
+            line = _line(ctx, space, shown(entry, now))
         else:  # "demain aprem": what is free in that part of the day
-            clipped = [(max(a, part[0]), min(b, part[1])) for a, b in shown(entry, ctx.now)]
-            hours = _hours_text(ctx, [(a, b) for a, b in clipped if b - a >= timedelta(minutes=15)])
-        if hours:
-            lines.append(f"• {space.name} ({space.slug}): {hours}")
+            clipped = [(max(a, part[0]), min(b, part[1])) for a, b in shown(entry, now)]
+            line = _line(ctx, space, [(a, b) for a, b in clipped if b - a >= timedelta(minutes=15)])
+        if line:
+            lines.append(line)
     if part is not None:
         title = ctx._("Free {when}").format(when=ctx.translator.fmt_range(*part))
         if not lines:
@@ -117,18 +127,9 @@ def _whole_minute_offset(ctx: Ctx) -> bool:
     return offset is not None and offset.total_seconds() % 60 == 0
 
 
-def _hours(ctx: Ctx, entry: DayFree) -> str:
-    """A space's free hours that day as shown ("09:00–12:00, 14:00–20:00"); kept with the day's entry while
-    ``now`` is before its first stretch (clipping by now changes nothing then)."""
-    if entry.first is None:
-        return ""
-    if ctx.now > entry.first:
-        return _hours_text(ctx, shown(entry, ctx.now))
-    key = ("hours", ctx.translator.language)  # the entry is one zone's (the day's key)
-    text = entry.memo.get(key)
-    if text is None:
-        text = entry.memo[key] = _hours_text(ctx, shown(entry, ctx.now))
-    return text
+def _line(ctx: Ctx, space: SpaceView, periods: list[tuple[datetime, datetime]]) -> str:
+    """A space's line ("• Salle (salle): 09:00–12:00, 14:00–20:00"), or "" when nothing is free."""
+    return f"• {space.name} ({space.slug}): {_hours_text(ctx, periods)}" if periods else ""
 
 
 def _hours_text(ctx: Ctx, periods: list[tuple[datetime, datetime]]) -> str:
