@@ -144,7 +144,7 @@ def _cache(session: Session) -> _Cache:
     return found
 
 
-def _fetch(session: Session, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+def _fetch(session: Session, sql: str, params: Sequence[Any] = ()) -> Sequence[Any]:
     """Rows on the driver's own cursor, in the session's transaction: /free's few hot statements are plain SQL
     (SQLAlchemy's statement and result machinery cost ten times the query here)."""
     cursor = session.connection().connection.cursor()
