@@ -301,17 +301,22 @@ def upcoming_bookings(session: Session, member_id: int, now: datetime, limit: in
     )
 
 
+# A member's upcoming bookings (/mybookings), built once, read as columns through ix_booking_member_end.
+_UPCOMING_LINES = (
+    select(Booking.id, Space.name, Booking.start, Booking.end)
+    .join(Space, col(Space.id) == col(Booking.space_id))
+    .where(col(Booking.member_id) == bindparam("member_id"), Booking.status == "active",
+           col(Booking.end) > bindparam("now", type_=UTCDateTime()))
+    .order_by(col(Booking.start), col(Booking.id))
+    .limit(bindparam("limit"))
+)
+
+
 def upcoming_booking_lines(
     session: Session, member_id: int, now: datetime, limit: int = 50
 ) -> list[tuple[int, str, datetime, datetime]]:
     """A member's upcoming bookings as (number, space name, start, end), in one column query."""
-    rows = session.exec(
-        select(Booking.id, Space.name, Booking.start, Booking.end)
-        .join(Space, col(Space.id) == col(Booking.space_id))
-        .where(Booking.member_id == member_id, Booking.status == "active", Booking.end > now)
-        .order_by(col(Booking.start), col(Booking.id))
-        .limit(limit)
-    ).all()
+    rows = session.connection().execute(_UPCOMING_LINES, {"member_id": member_id, "now": now, "limit": limit})
     return [(booking_id, name, start, end) for booking_id, name, start, end in rows if booking_id is not None]
 
 
