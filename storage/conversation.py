@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import Member
 from storage.models_conversation import ConversationState
+from storage.prepared import Prepared
 from storage.types import UTCDateTime
 
 
@@ -70,17 +71,17 @@ def save_choices(session: Session, platform: str, chat_id: str, member_id: int,
 
 _TABLE = ConversationState.__table__  # type: ignore[attr-defined]
 # Built once (every command that offers buttons runs one of them): no statement building per command.
-_SET_CHOICES = (update(_TABLE)
+_SET_CHOICES = Prepared(update(_TABLE)
                 .where(_TABLE.c.id == bindparam("state_id"), _TABLE.c.member_id == bindparam("owner_id"))
                 .values(choices=bindparam("new_choices"), choices_expires_at=bindparam("new_expiry", type_=UTCDateTime),
                         updated_at=bindparam("new_updated_at", type_=UTCDateTime)))
-_NEW_CHOICES = insert(_TABLE).from_select(
+_NEW_CHOICES = Prepared(insert(_TABLE).from_select(
     ["platform", "chat_id", "member_id", "choices", "choices_expires_at", "updated_at"],
     core_select(bindparam("new_platform", type_=_TABLE.c.platform.type),
                 bindparam("new_chat_id", type_=_TABLE.c.chat_id.type), bindparam("owner_id", type_=Integer),
                 bindparam("new_choices", type_=Text), bindparam("new_expiry", type_=UTCDateTime),
                 bindparam("new_updated_at", type_=UTCDateTime))
-    .where(core_select(col(Member.id)).where(col(Member.id) == bindparam("owner_id")).exists()))
+    .where(core_select(col(Member.id)).where(col(Member.id) == bindparam("owner_id")).exists())))
 
 
 def write_choices(session: Session, state_id: int | None, platform: str, chat_id: str, member_id: int,
@@ -92,9 +93,9 @@ def write_choices(session: Session, state_id: int | None, platform: str, chat_id
     params = {"owner_id": member_id, "new_choices": written, "new_expiry": expires_at if choices is not None else None,
               "new_updated_at": now}
     if state_id is not None:
-        session.connection().execute(_SET_CHOICES, {**params, "state_id": state_id})
+        _SET_CHOICES.execute(session.connection(), {**params, "state_id": state_id})
     elif choices is not None:
-        session.connection().execute(_NEW_CHOICES, {**params, "new_platform": platform, "new_chat_id": chat_id})
+        _NEW_CHOICES.execute(session.connection(), {**params, "new_platform": platform, "new_chat_id": chat_id})
 
 
 def forget_expired(session: Session, now: datetime, grace: timedelta = timedelta(days=1)) -> int:

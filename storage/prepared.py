@@ -6,12 +6,13 @@ A ``Prepared`` statement is compiled once per dialect; it runs inside the caller
 connection), so it sees what the command sees. When someone listens to SQLAlchemy's cursor events (a bench
 counting statements, a test) it goes through ``exec_driver_sql`` so they still see it.
 
-Only for reads whose parameters are plain strings and integers and whose columns need no type conversion
-(ints, strings; booleans come back as 0/1 from SQLite: wrap them in ``bool``)."""
+Parameters go through their type's processing as with SQLAlchemy (``UTCDateTime``: UTC, SQLite's text
+form); results don't: only for columns that need no conversion (ints, strings; booleans come back as 0/1
+from SQLite: wrap them in ``bool``). Writes (``execute``): the few every command may make."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine
@@ -24,25 +25,54 @@ from sqlalchemy.sql.compiler import SQLCompiler
 class Prepared:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+        self._compiled: dict[str, _Compiled] = {}
 
-    def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
+    def _for(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect.name)
         if found is None:
             compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
             order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-            found = self._compiled[dialect.name] = (compiled.string, order)
+            # What SQLAlchemy does to each value on its way in (UTCDateTime: UTC, and SQLite's text form).
+            processors: dict[str, Callable[[Any], Any]] = {}
+            for name, bind in compiled.binds.items():
+                processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if processor is not None:
+                    processors[name] = processor
+            made: _Compiled = (compiled.string, order, processors)
+            self._compiled[dialect.name] = made
+            return made
         return found
 
+    def _arguments(self, connection: Connection, params: Mapping[str, Any] | None) -> tuple[str, Any]:
+        sql, order, processors = self._for(connection.dialect)
+        values = dict(params or {})
+        for name, processor in processors.items():
+            if name in values:
+                values[name] = processor(values[name])
+        return sql, (tuple(values[name] for name in order) if order is not None else values)
+
     def rows(self, connection: Connection, params: Mapping[str, Any] | None = None) -> Sequence[Sequence[Any]]:
-        sql, order = self._for(connection.dialect)
-        arguments: Any = tuple((params or {})[name] for name in order) if order is not None else dict(params or {})
+        sql, arguments = self._arguments(connection, params)
         if connection.dispatch.before_cursor_execute or connection.dispatch.after_cursor_execute:
             return connection.exec_driver_sql(sql, arguments).fetchall()
         try:
             return connection.connection.driver_connection.execute(sql, arguments).fetchall()  # type: ignore[union-attr]
         except connection.dialect.loaded_dbapi.Error as error:
             raise DBAPIError.instance(sql, arguments, error, connection.dialect.loaded_dbapi.Error) from error
+
+    def execute(self, connection: Connection, params: Mapping[str, Any] | None = None) -> None:
+        """A write (UPDATE, INSERT) whose result is not read."""
+        sql, arguments = self._arguments(connection, params)
+        if connection.dispatch.before_cursor_execute or connection.dispatch.after_cursor_execute:
+            connection.exec_driver_sql(sql, arguments)
+            return
+        try:
+            connection.connection.driver_connection.execute(sql, arguments)  # type: ignore[union-attr]
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(sql, arguments, error, connection.dialect.loaded_dbapi.Error) from error
+
+
+_Compiled = tuple[str, tuple[str, ...] | None, dict[str, Callable[[Any], Any]]]
 
 
 def _send(connection: Connection, sql: str) -> None:
