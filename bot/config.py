@@ -277,12 +277,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         backup_keep=_whole_number(env, "BACKUP_KEEP", 7, 0, 1000),
         backup_schedule=_daily(env, "BACKUP_TIME", "03:30"),
         metrics_token=_optional(env, "METRICS_TOKEN"),
-        retention_outbox_days=_whole_number(env, "RETENTION_OUTBOX_DAYS", 30, 1, 3650),
+        retention_outbox_days=_whole_number(env, "RETENTION_OUTBOX_DAYS", 30, MIN_OUTBOX_RETENTION_DAYS, 3650),
         retention_inbox_days=_whole_number(env, "RETENTION_INBOX_DAYS", 30, 1, 3650),
         retention_buttons_days=_whole_number(env, "RETENTION_BUTTONS_DAYS", 90, 1, 3650),
         site_colours=parse_site_colours(env.get("SITE_COLOURS", "")),
         extra={k: v for k, v in env.items() if k.startswith("TIERSLIEU_")},
     )
+
+
+# A sent message's row carries the key that stops it being sent twice: the monthly volunteer-hours reminder
+# (from the 15th to the month's end) and the weekly digest need theirs for up to a month.
+MIN_OUTBOX_RETENTION_DAYS = 30
 
 
 def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -17,9 +17,9 @@ def test_defaults_and_values() -> None:
     assert (default.retention_outbox_days, default.retention_inbox_days, default.retention_buttons_days) == (30, 30, 90)
     assert default.metrics_token is None
     chosen = load_settings({"BACKUP_DIR": "/srv/backups", "BACKUP_KEEP": "0", "BACKUP_TIME": "2h15",
-                            "METRICS_TOKEN": "s3cret", "RETENTION_OUTBOX_DAYS": "7"})
+                            "METRICS_TOKEN": "s3cret", "RETENTION_OUTBOX_DAYS": "45"})
     assert (chosen.backup_dir, chosen.backup_keep, chosen.backup_schedule) == (Path("/srv/backups"), 0, ("*", 2, 15))
-    assert (chosen.metrics_token, chosen.retention_outbox_days) == ("s3cret", 7)
+    assert (chosen.metrics_token, chosen.retention_outbox_days) == ("s3cret", 45)
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
@@ -27,6 +27,8 @@ def test_defaults_and_values() -> None:
     ("BACKUP_KEEP", "sept", "BACKUP_KEEP: 'sept' should be a whole number from 0 to 1000"),
     ("BACKUP_TIME", "25:00", "BACKUP_TIME: '25:00' should be a time of day, e.g. 03:30"),
     ("RETENTION_INBOX_DAYS", "0", "RETENTION_INBOX_DAYS: '0' should be a whole number from 1 to 3650"),
+    # shorter would forget the keys that stop the monthly hours reminder or the digest being sent twice
+    ("RETENTION_OUTBOX_DAYS", "7", "RETENTION_OUTBOX_DAYS: '7' should be a whole number from 30 to 3650"),
 ])
 def test_a_bad_value_is_named_in_one_line(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError) as raised:
