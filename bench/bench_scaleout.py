@@ -12,7 +12,8 @@ order within its chat, and that every chat received exactly the answers its comm
 (at the Bot API stand-in, tests/integration/telegram_standin.py). Min and median of 3 runs, each on a
 fresh scratch database (createdb/dropdb).
 
-    .venv/bin/python bench/bench_scaleout.py [--members 40] [--commands 10] [--runs 3] [--postgres URL]
+    .venv/bin/python bench/bench_scaleout.py [--members 40] [--commands 10] [--runs 3] [--contended]
+        [--postgres URL]
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from tests.integration.scaleout_rig import (
     TelegramSide,
     WebhookProxy,
     answers_report,
+    failed_commands,
     free_port,
     inbox_counts,
     ran_in_order,
@@ -52,10 +54,27 @@ from tests.integration.scaleout_rig import (
 from tests.integration.telegram_standin import BotApiStandIn
 
 SPACES = ("open-space", "imprimante-3d", "petite-salle", "salle-reunion", "cuisine")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User and system CPU time these processes have used (Linux /proc): steadier than wall-clock rates on a
+    machine shared with other work."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
+CONTENDED = False  # --contended: every message a /book of one of two spaces (their locks fought over)
 
 
 def commands_of(member: int, count: int) -> list[str]:
     """One member's messages: a booking of their own, the day's free spaces, their bookings, in turn."""
+    if CONTENDED:
+        return [f"/book {SPACES[(member + n) % 2]} dans {1 + n % 4} jours {8 + member % 10}:00-{9 + member % 10}:00"
+                for n in range(count)]
     texts = []
     for n in range(count):
         day = f"dans {1 + (member + n) % 5} jours"
@@ -175,7 +194,7 @@ async def send_all(telegram: TelegramSide, chats: Sequence[tuple[dict, dict, lis
     await asyncio.gather(*(telegram.chat_sequence(chat, user, texts) for chat, user, texts in chats))
 
 
-async def run_bare(base_url: str, processes: int, members: int, count: int) -> float:
+async def run_bare(base_url: str, processes: int, members: int, count: int) -> tuple[float, float]:
     with ScratchDatabase(base_url) as database:
         import psycopg
 
@@ -194,14 +213,15 @@ async def run_bare(base_url: str, processes: int, members: int, count: int) -> f
                 await server.ready()
             users = [standin.user(50_000 + n, f"M{n}", "fr") for n in range(members)]
             chats = [(standin.private_chat(u), u, commands_of(n, count)) for n, u in enumerate(users)]
+            pids = [s.process.pid for s in servers if s.process is not None]
             async with TelegramSide(standin, f"{proxy.url}{WEBHOOK_PATH}") as telegram:
-                began = time.monotonic()
+                began, cpu = time.monotonic(), cpu_seconds(pids)
                 await send_all(telegram, chats)
-                elapsed = time.monotonic() - began
+                elapsed, cpu = time.monotonic() - began, cpu_seconds(pids) - cpu
             with psycopg.connect(database.dsn) as connection:
                 stored = connection.execute("SELECT count(*) FROM bare_inbox").fetchone()
             assert stored is not None and stored[0] == members * count, stored
-            return members * count / elapsed
+            return members * count / elapsed, cpu / (members * count)
         finally:
             for server in servers:
                 await server.stop()
@@ -213,11 +233,13 @@ class Outcome:
     def __init__(self) -> None:
         self.per_second = 0.0
         self.stored_per_second = 0.0
+        self.cpu_per_command = 0.0
         self.written = self.received = self.doubled = 0
         self.wrong: list[str] = []
         self.out_of_order: list[str] = []
         self.ran: dict[str, float] = {}
         self.latencies: list[float] = []
+        self.failed = 0
 
 
 PROBES = 20
@@ -267,14 +289,17 @@ async def run_bot(base_url: str, processes: int, members: int, count: int, workd
                 await send_all(telegram, [(chat, user, ["/help"]) for chat, user, _texts in chats])
                 await until_done(engine, members, bots)
                 total = members + members * count
-                began = time.monotonic()
+                pids = [b.process.pid for b in bots if b.process is not None]
+                began, cpu = time.monotonic(), cpu_seconds(pids)
                 await send_all(telegram, chats)
                 outcome.stored_per_second = members * count / (time.monotonic() - began)
                 await until_done(engine, total, bots)
                 outcome.per_second = members * count / (time.monotonic() - began)
+                outcome.cpu_per_command = (cpu_seconds(pids) - cpu) / (members * count)
             for bot in bots:
                 outcome.ran[bot.name] = (await bot.metrics()).get("tierslieu_commands_total", 0.0)
             outcome.out_of_order = ran_in_order(engine)
+            outcome.failed = failed_commands(engine)
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:  # the answers leave at Telegram's pace (30 a second)
                 outcome.written, outcome.received, outcome.doubled, outcome.wrong = answers_report(engine, standin)
@@ -313,28 +338,33 @@ async def main(base_url: str, members: int, count: int, runs: int) -> None:
     results: dict[str, list[float]] = {"bare1": [], "bare2": [], "bot1": [], "bot2": []}
     stored: dict[str, list[float]] = {"bot1": [], "bot2": []}
     latencies: dict[str, list[float]] = {"bot1": [], "bot2": []}
+    cpu: dict[str, list[float]] = {"bare1": [], "bare2": [], "bot1": [], "bot2": []}
     checks: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(runs):
             for processes in (1, 2):
-                results[f"bare{processes}"].append(await run_bare(base_url, processes, members, count))
+                rate, cpu_each = await run_bare(base_url, processes, members, count)
+                results[f"bare{processes}"].append(rate)
+                cpu[f"bare{processes}"].append(cpu_each)
             for processes in (1, 2):
                 outcome = await run_bot(base_url, processes, members, count, Path(tmp))
                 results[f"bot{processes}"].append(outcome.per_second)
                 stored[f"bot{processes}"].append(outcome.stored_per_second)
                 latencies[f"bot{processes}"] += outcome.latencies
-                ok = not outcome.wrong and not outcome.out_of_order and outcome.doubled == 0
+                cpu[f"bot{processes}"].append(outcome.cpu_per_command)
+                ok = not outcome.wrong and not outcome.out_of_order and outcome.doubled == 0 and not outcome.failed
                 checks.append(
                     f"  run {run + 1}, {processes} process{'es' if processes > 1 else ''}: "
                     f"{'OK' if ok else 'FAILED'}: {outcome.written} answers written, {outcome.received} received, "
                     f"{outcome.doubled} twice, {len(outcome.wrong)} chats wrong, "
-                    f"{len(outcome.out_of_order)} chats out of order; commands run per process "
+                    f"{len(outcome.out_of_order)} chats out of order, {outcome.failed} commands failed; "
+                    f"commands run per process "
                     f"{[int(v) for v in outcome.ran.values()]}")
                 print(checks[-1], flush=True)
     total = members * count
-    print(f"\n{total} commands ({members} members, {count} each, one private chat each: /book, /free, "
-          f"/mybookings in turn), PostgreSQL, Telegram webhook behind a round-robin proxy; "
-          f"{runs} runs, commands/s:")
+    mix = "/book of two spaces only" if CONTENDED else "/book, /free, /mybookings in turn"
+    print(f"\n{total} commands ({members} members, {count} each, one private chat each: {mix}), PostgreSQL, "
+          f"Telegram webhook behind a round-robin proxy; {runs} runs, commands/s:")
     print(f"  bare aiohttp handler, one INSERT, 1 process:   {figures(results['bare1'])}")
     print(f"  bare aiohttp handler, one INSERT, 2 processes: {figures(results['bare2'])}")
     print(f"  tierslieu run, 1 process:                      {figures(results['bot1'])}"
@@ -345,6 +375,11 @@ async def main(base_url: str, members: int, count: int, runs: int) -> None:
     bare1, bare2 = statistics.median(results["bare1"]), statistics.median(results["bare2"])
     print(f"  2 processes / 1 process: bot {bot2 / bot1:.2f}, bare {bare2 / bare1:.2f}; "
           f"bot / bare: {bot1 / bare1:.2f} (1 process), {bot2 / bare2:.2f} (2 processes); {os.cpu_count()} CPUs")
+    print("  CPU per command, all the processes of the configuration together (ms, min / median; for the bot, "
+          "the answers sent during the burst included, those sent after it not):")
+    for key, label in (("bare1", "bare, 1 process"), ("bare2", "bare, 2 processes"), ("bot1", "bot, 1 process"),
+                       ("bot2", "bot, 2 processes")):
+        print(f"    {label:18s} {1000 * min(cpu[key]):6.2f} / {1000 * statistics.median(cpu[key]):6.2f}")
     for processes in (1, 2):
         values = sorted(latencies[f"bot{processes}"])
         print(f"  one command alone, webhook POST to answer at the stand-in, {processes} process"
@@ -363,7 +398,9 @@ if __name__ == "__main__":
     parser.add_argument("--members", type=int, default=40)
     parser.add_argument("--commands", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--contended", action="store_true", help="every message a /book of one of two spaces")
     parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL")
                         or "postgresql://postgres@127.0.0.1:5432/postgres")
     arguments = parser.parse_args()
+    CONTENDED = arguments.contended
     asyncio.run(main(arguments.postgres, arguments.members, arguments.commands, arguments.runs))

@@ -122,4 +122,5 @@ async def test_the_running_inbox_answers_a_burst_from_many_chats_in_few_commits(
     finally:
         await inbox.stop()
     assert pending(chat) == 0 and len(answers(chat)) == 40 and woken
-    assert counted[0] < 40  # the store, then commands in batches (the count depends on timing)
+    if chat.app.engine.dialect.name == "sqlite":  # PostgreSQL: one command per transaction (no deadlocks)
+        assert counted[0] < 40  # the store, then commands in batches (the count depends on timing)

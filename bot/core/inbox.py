@@ -6,8 +6,8 @@ command per turn, so one chat's backlog never holds up another), each in ONE tra
 the inbox row, runs the command (its effect), writes its answers to the outbox and marks the row done.
 So a command's effect happens exactly once, and its answers are kept exactly when its effect is: a
 kill before the commit leaves the row pending, to run again after the restart; a kill after it leaves
-the answers in the outbox, to be sent. The running inbox takes the next command of up to BATCH chats
-into one transaction (``process_batch``: each command in its own savepoint, one commit for them all; the
+the answers in the outbox, to be sent. On SQLite, the running inbox takes the next command of up to
+BATCH chats into one transaction (``process_batch``: each command in its own savepoint, one commit for them all; the
 batch is atomic, so each command's effect, answers and done mark still commit together).
 
 On PostgreSQL several processes may share the work: a row is claimed with ``FOR UPDATE SKIP LOCKED``,
@@ -51,6 +51,11 @@ ChatKey = tuple[str, str]  # (platform, chat_id)
 
 POLL_SECONDS = 1.0
 BATCH = 32  # chats whose next commands run in one transaction (SQLite: one commit for them all)
+# PostgreSQL runs one command per transaction: its workers (and other processes) run commands side by side,
+# and a transaction holding several commands' locks (two /book: two spaces) deadlocks with another taking
+# them in the other order; the loser's command was answered "something went wrong" (22 of 320 /book on two
+# spaces from 40 chats, one process, bench_scaleout's stress). SQLite has one writer: no such cycle.
+BATCH_POSTGRESQL = 1
 BATCH_SECONDS = 0.1  # a batch starts no more commands after this long (the write lock is not held long)
 # PostgreSQL channels on which the processes sharing a database wake each other (see the module's docstring).
 INBOX_CHANNEL = "tierslieu_inbox"
@@ -145,6 +150,7 @@ class Inbox:
         self.on_answers = on_answers
         # SQLite runs one write transaction at a time: more workers would only wait on its lock.
         self.workers = workers or (4 if engine.dialect.name == "postgresql" else 1)
+        self.batch = BATCH_POSTGRESQL if engine.dialect.name == "postgresql" else BATCH
         self._ready: deque[ChatKey] = deque()
         self._queued: set[ChatKey] = set()
         self._busy: set[ChatKey] = set()
@@ -411,7 +417,7 @@ class Inbox:
                 self._has_ready.clear()
                 await self._has_ready.wait()
                 continue
-            keys = [self._ready.popleft() for _ in range(min(BATCH, len(self._ready)))]
+            keys = [self._ready.popleft() for _ in range(min(self.batch, len(self._ready)))]
             self._queued.difference_update(keys)
             self._busy.update(keys)
             try:

@@ -262,6 +262,16 @@ def expected_answers(engine: Engine) -> dict[str, list[str]]:
     return answers
 
 
+FAILED_ANSWERS = ("un problème est survenu de mon côté", "something went wrong on my side")
+
+
+def failed_commands(engine: Engine) -> int:
+    """Commands answered "something went wrong on my side" (an error escaped the command: its effect was
+    undone and it is not run again)."""
+    return sum(1 for answers in expected_answers(engine).values() for answer in answers
+               if any(words in answer for words in FAILED_ANSWERS))
+
+
 def ran_in_order(engine: Engine) -> list[str]:
     """Chats where a command finished before the one received ahead of it (by done_at): empty when every
     chat's commands ran one after the other, in the order received."""

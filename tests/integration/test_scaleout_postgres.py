@@ -24,6 +24,7 @@ from tests.integration.scaleout_rig import (
     WebhookProxy,
     answers_report,
     expected_answers,
+    failed_commands,
     inbox_counts,
     ran_in_order,
     received_texts,
@@ -150,6 +151,7 @@ async def test_two_processes_share_the_work_and_survive_a_kill(
                                    if c.chat_id == chat_id])
         assert wrong == []
         assert doubled <= 4, "only answers in flight at the kill are sent again (at most 4 at once)"
+        assert failed_commands(engine) == 0, "no command failed (a lock wait, a deadlock between the processes)"
         with engine.connect() as connection:
             contested = connection.execute(text(
                 "SELECT count(*) FROM booking b JOIN space s ON s.id = b.space_id "
