@@ -132,7 +132,7 @@ async def test_two_processes_share_the_work_and_survive_a_kill(
 
         try:
             await wait_until(all_received, 40, "every answer received, in order", *bots)
-        finally:
+        finally:  # on failure: what each wrong chat's commands wrote, what it received, and the rows behind
             written, received, doubled, wrong = answers_report(engine, standin)
             expected = expected_answers(engine)
             for chat_id in wrong:
