@@ -27,6 +27,7 @@ from bot.core.outbox import enqueue
 from bot.core.router import Command, CommandTable, split_command
 from bot.core.types import Incoming, Reply, UserRef
 from bot.metrics import observe_command_runs
+from storage.conflicts import CONFLICT_RETRIES, is_retryable_conflict
 from storage.db import in_read_only_scope, is_stale_read, session_scope
 from storage.members import get_or_create_asker, remember_private_chat
 from storage.prepared import plain_savepoints
@@ -121,16 +122,19 @@ class Dispatcher:
         adapter until it uses the inbox). The inbox uses ``handle_in`` inside its own transaction."""
         read = self.read(incoming)
         read_only = read.command is not None and read.command.read_only
-        try:
-            with session_scope(self.engine, read_only=read_only) as session:
-                outcome = self.handle_in(session, incoming, read, savepoint=False)
-        except Exception as error:
-            if not (read_only and is_stale_read(error)):
-                raise
-            # A read-only command still wrote (a newcomer's member row, a changed display name) while
-            # another connection was writing: nothing was kept; run it again as a writer.
-            with session_scope(self.engine) as session:
-                outcome = self.handle_in(session, incoming, read, savepoint=False)
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                with session_scope(self.engine, read_only=read_only) as session:
+                    outcome = self.handle_in(session, incoming, read, savepoint=False)
+                break
+            except Exception as error:
+                if read_only and is_stale_read(error):
+                    # A read-only command still wrote (a newcomer's member row, a changed display name) while
+                    # another connection was writing: nothing was kept; run it again as a writer.
+                    read_only = False
+                elif not (is_retryable_conflict(error) and attempt < CONFLICT_RETRIES):
+                    raise
+                # else: a deadlock with another transaction (PostgreSQL): nothing was kept; run it again.
         if outcome.notices and self.on_notices is not None:
             self.on_notices()
         return [drawn(reply) for reply in outcome.replies]  # an image given as a recipe: drawn after the commit
@@ -160,7 +164,9 @@ class Dispatcher:
             try:
                 with session.begin_nested():  # a failure keeps nothing and leaves the inbox's transaction usable
                     return conversation.hear(self, session, incoming, read.text)
-            except Exception:
+            except Exception as error:
+                if is_retryable_conflict(error):
+                    raise  # a deadlock with another transaction: the whole unit is run again (see below)
                 log.exception("reading a sentence failed in chat %s", incoming.chat.chat_id)
                 _ = self.default_translator(incoming).gettext
                 return Handled([Reply(_("Sorry, something went wrong on my side. "
@@ -190,6 +196,12 @@ class Dispatcher:
                     session.rollback()
             if in_read_only_scope() and is_stale_read(error):
                 raise  # handle_sync runs it again with the write lock
+            if is_retryable_conflict(error):
+                # A deadlock with another transaction: the caller's whole unit is run again (handle_sync, or
+                # the inbox, whose row stays pending), rather than answering "something went wrong".
+                log.warning("command /%s met another transaction (%s); run again", command.name,
+                            type(error).__name__)
+                raise
             log.exception(
                 "command /%s failed for %s:%s in chat %s (args %r)",
                 command.name, incoming.sender.platform, incoming.sender.user_id, incoming.chat.chat_id, args[:200],

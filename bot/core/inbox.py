@@ -41,6 +41,7 @@ from sqlmodel import Session, col, select
 from bot.core.dispatch import Dispatcher
 from bot.core.outbox import reply_to_json
 from bot.core.types import ChatRef, Incoming, Platform, Reply, UserRef
+from storage.conflicts import CONFLICT_RETRIES, is_retryable_conflict
 from storage.db import session_scope
 from storage.models import OutboxMessage
 from storage.models_inbox import InboxMessage
@@ -354,7 +355,7 @@ class Inbox:
             if not chats:
                 return ran
             for key in chats:
-                ran += self.process_one(key)
+                ran += self._process_one_again_on_conflict(key)
 
     # -- the loop --------------------------------------------------------------------------------
 
@@ -442,12 +443,24 @@ class Inbox:
         batch = Batch()
         for key in keys:
             try:
-                if self.process_one(key):
+                if self._process_one_again_on_conflict(key):
                     batch.ran.append(key)
             except Exception:
                 log.exception("running a command from the inbox of %s:%s failed; tried again shortly", *key)
                 batch.failed = True
         return batch
+
+    def _process_one_again_on_conflict(self, key: ChatKey) -> bool:
+        """``process_one``, run again at once when PostgreSQL failed it as one side of a deadlock (nothing
+        of it was kept: the command runs once, never "something went wrong" for a collision)."""
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                return self.process_one(key)
+            except Exception as error:
+                if not (is_retryable_conflict(error) and attempt < CONFLICT_RETRIES):
+                    raise
+                log.warning("the command of %s:%s met another transaction; run again", *key)
+        return False
 
     def start(self) -> None:
         if self._tasks:
