@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CompoundSelect, String, Table, bindparam, cast, insert, literal, literal_column, null, union_all
+from sqlalchemy import (
+    ColumnClause,
+    CompoundSelect,
+    String,
+    Table,
+    bindparam,
+    cast,
+    insert,
+    literal_column,
+    null,
+    union_all,
+)
 from sqlmodel import Session, col, select
 
 from storage.booking_rules import Interval, SpaceRules, check_booking, is_free, week_bounds
@@ -99,30 +110,44 @@ _OCCUPIED = union_all(
 # bookings of the space not over at ``since`` (the limit counts those to come, the weekly quota those of the
 # week). Part 2 is read through the space's index led by the end too: "member_id + 0" keeps PostgreSQL from
 # AND-ing in the plain member_id index, whose range is the member's whole history (EXPLAIN, 1M past rows).
-_SLOT_AND_MEMBER: CompoundSelect[Any] = union_all(
+# Constants written into the statement (Prepared takes only the caller's parameters).
+_ACTIVE: ColumnClause[Any] = literal_column("'active'")
+_EVENT_ACTIVE: ColumnClause[Any] = literal_column(f"'{EVENT_ACTIVE}'")
+_SCHEDULED: ColumnClause[Any] = literal_column(f"'{OCCURRENCE_SCHEDULED}'")
+_SLOT_AND_MEMBER = Prepared(union_all(
     select(literal_column("0").label("part"), Booking.start, Booking.end, cast(null(), String).label("title"))
     .where(
         col(Booking.space_id) == bindparam("space_id"),
-        Booking.status == "active",
+        col(Booking.status) == _ACTIVE,
         col(Booking.end) > bindparam("start", type_=UTCDateTime()),
         col(Booking.start) < bindparam("end", type_=UTCDateTime()),
     ),
     select(literal_column("1"), EventOccurrence.start, EventOccurrence.end, Event.title)
     .join(Event, col(Event.id) == EventOccurrence.event_id)
-    .where(col(Event.space_id) == bindparam("space_id"), Event.status == EVENT_ACTIVE,
-           EventOccurrence.status == OCCURRENCE_SCHEDULED,
+    .where(col(Event.space_id) == bindparam("space_id"), col(Event.status) == _EVENT_ACTIVE,
+           col(EventOccurrence.status) == _SCHEDULED,
            col(EventOccurrence.end) > bindparam("start", type_=UTCDateTime()),
            col(EventOccurrence.start) < bindparam("end", type_=UTCDateTime())),
     select(literal_column("2"), Booking.start, Booking.end, cast(null(), String)).where(
-        col(Booking.member_id) + literal(0) == bindparam("member_id"),
+        col(Booking.member_id) + literal_column("0") == bindparam("member_id"),
         col(Booking.space_id) == bindparam("space_id"),
-        Booking.status == "active",
+        col(Booking.status) == _ACTIVE,
         col(Booking.end) > bindparam("since", type_=UTCDateTime()),
     ),
-)
+))  # run on the driver: its datetimes are made aware UTC by _utc
 
 _BOOKING_TABLE: Table = Booking.__table__  # type: ignore[attr-defined]
-_INSERT_BOOKING = insert(_BOOKING_TABLE).returning(_BOOKING_TABLE.c.id)
+_INSERT_BOOKING = Prepared(insert(_BOOKING_TABLE).values(
+    space_id=bindparam("space_id"), member_id=bindparam("member_id"),
+    start=bindparam("start", type_=UTCDateTime()), end=bindparam("end", type_=UTCDateTime()),
+    status=literal_column("'active'"), created_at=bindparam("created_at", type_=UTCDateTime()),
+).returning(_BOOKING_TABLE.c.id))
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A datetime column read on the driver, as UTCDateTime gives it: SQLite's text, PostgreSQL's aware value."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @lru_cache(maxsize=4096)
@@ -171,9 +196,10 @@ def hold_space(
     existing: list[Interval] = []
     events: list[EventBlock] = []
     mine: list[Interval] = []
-    for part, b_start, b_end, title in connection.execute(_SLOT_AND_MEMBER, {
+    for part, raw_start, raw_end, title in _SLOT_AND_MEMBER.rows(connection, {
             "space_id": space_id, "member_id": member_id, "start": start, "end": end,
             "since": min(now, week_start)}):
+        b_start, b_end = _utc(raw_start), _utc(raw_end)
         if part == 0:
             existing.append((b_start, b_end))
         elif part == 1:
@@ -195,9 +221,9 @@ def create_booking(
     check_booking(held.rules, held.start, held.end, now, tz, existing=held.existing,
                   member_bookings=held.week_bookings, qualifications=held.qualifications,
                   is_coordinator=is_coordinator, events=held.events)
-    booking_id = session.connection().execute(_INSERT_BOOKING, {
+    [(booking_id,)] = _INSERT_BOOKING.rows(session.connection(), {
         "space_id": held.space_id, "member_id": held.member_id, "start": held.start, "end": held.end,
-        "status": "active", "created_at": now, "cancelled_at": None, "cancelled_by": None}).scalar_one()
+        "created_at": now})
     return NewBooking(booking_id, held.space_id, held.member_id, held.start, held.end)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, Table, bindparam, exists, insert, literal
+from sqlalchemy import Integer, String, Table, bindparam, exists, insert, literal_column
 from sqlmodel import Session, col, select
 
 from storage.models_reminders import Reminder, ReminderSettings
@@ -59,14 +59,15 @@ def schedule_quietly(
 _SETTINGS_TABLE: Table = ReminderSettings.__table__  # type: ignore[attr-defined]
 # A booking's reminder at the default lead, in one statement, unless the member chose another lead
 # (then nothing is inserted and the caller reads their setting).
-_BOOKING_REMINDER_AT_DEFAULT = insert(_REMINDER_TABLE).from_select(
+_BOOKING_REMINDER_AT_DEFAULT = Prepared(insert(_REMINDER_TABLE).from_select(  # run on the driver
     ["member_id", "kind", "ref", "text", "due_at", "status", "created_at"],
-    select(*(bindparam("member_id", type_=Integer), literal("booking", String),  # type: ignore[call-overload]
-             bindparam("ref", type_=String), literal("", String), bindparam("due_at", type_=UTCDateTime()),
-             literal("pending", String), bindparam("created_at", type_=UTCDateTime())))
+    select(*(bindparam("member_id", type_=Integer),  # type: ignore[call-overload]
+             literal_column("'booking'", String), bindparam("ref", type_=String), literal_column("''", String),
+             bindparam("due_at", type_=UTCDateTime()), literal_column("'pending'", String),
+             bindparam("created_at", type_=UTCDateTime())))
     .where(~exists().where(_SETTINGS_TABLE.c.member_id == bindparam("member_id", type_=Integer),
                            _SETTINGS_TABLE.c.booking_minutes != bindparam("minutes", type_=Integer))),
-).returning(_REMINDER_TABLE.c.id)
+).returning(_REMINDER_TABLE.c.id))
 
 
 def schedule_booking(
@@ -75,12 +76,10 @@ def schedule_booking(
     """The reminder before a booking, ``default_minutes`` before its start or as the member chose (0: none).
     A member who kept the default (most) costs one insert; the others, a read of their setting first."""
     due_at = start - timedelta(minutes=default_minutes)
-    if default_minutes > 0 and due_at > now:
-        inserted = session.connection().execute(_BOOKING_REMINDER_AT_DEFAULT, {
+    if default_minutes > 0 and due_at > now and _BOOKING_REMINDER_AT_DEFAULT.rows(session.connection(), {
             "member_id": member_id, "ref": str(booking_id), "due_at": due_at, "created_at": now,
-            "minutes": default_minutes}).first()
-        if inserted is not None:
-            return
+            "minutes": default_minutes}):
+        return  # inserted: the member kept the default lead
     minutes = booking_minutes(session, member_id, default_minutes)
     if minutes > 0:
         schedule_quietly(session, member_id, "booking", str(booking_id), start - timedelta(minutes=minutes), now)

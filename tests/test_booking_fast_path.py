@@ -119,7 +119,7 @@ def test_the_booking_queries_read_only_what_is_not_over_yet(sqlite_url: str) -> 
         event.listen(chat.app.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
         chat.say("alice", "/book salle-reunion demain 14h-15h")
         with chat.app.engine.connect() as connection:
-            sql = str(_SLOT_AND_MEMBER.compile(dialect=connection.dialect))
+            sql = str(_SLOT_AND_MEMBER.statement.compile(dialect=connection.dialect))
             [params] = [p for s, p in seen if s == sql]
             plan = [r[-1] for r in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
             searches = [line for line in plan if "booking" in line.split(" USING")[0]]
