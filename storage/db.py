@@ -1,13 +1,18 @@
 """Engine and sessions. SQLite gets WAL and BEGIN IMMEDIATE so that concurrent bookers are serialised
-(with pysqlite's defaults two check-then-insert bookings both succeed); PostgreSQL locks rows instead."""
+(with pysqlite's defaults two check-then-insert bookings both succeed); PostgreSQL locks rows instead.
+The writers of one process queue on a Python lock before BEGIN IMMEDIATE (``_WriterQueue``): a waiting
+thread wakes as soon as the writer before it ends, where SQLite's busy handler sleeps in growing steps
+(up to 100 ms); the busy handler then only waits for other processes."""
 
 from __future__ import annotations
 
 import errno
+import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -26,6 +31,61 @@ _deferred: ContextVar[bool] = ContextVar("tierslieu_deferred_begin", default=Fal
 
 PG_CONNECT_TIMEOUT_S = 10
 
+# Bench/debug switch, read when an engine is made: "0" leaves SQLite's writers to its busy handler alone.
+WRITER_QUEUE_ENV = "TIERSLIEU_SQLITE_WRITER_QUEUE"
+
+
+class _WriterQueue:
+    """The write transactions of one process on one SQLite file, one at a time, in the order they come.
+
+    Taken just before BEGIN IMMEDIATE, given back when that transaction ends (commit, rollback, or its
+    connection returned to the pool, invalidated or closed). Re-entrant per thread: a thread that holds
+    it and opens a second write transaction on another connection doesn't wait here (it meets SQLite's
+    lock and busy timeout, as without the queue). A plain Lock with the owner kept aside, so that a
+    connection ended from another thread releases it without error (threading.RLock would raise)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = threading.Lock()
+        self._owner: int | None = None
+        self._holders: set[int] = set()
+
+    def acquire(self, key: int, timeout: float) -> None:
+        me = threading.get_ident()
+        with self._state:
+            if self._owner == me and self._holders:
+                self._holders.add(key)
+                return
+        # Past the timeout the transaction goes on without the queue: SQLite's busy timeout still applies.
+        if not self._lock.acquire(timeout=timeout):
+            return
+        with self._state:
+            self._owner = me
+            self._holders = {key}
+
+    def release(self, key: int) -> None:
+        with self._state:
+            if key not in self._holders:
+                return
+            self._holders.discard(key)
+            if self._holders:
+                return
+            self._owner = None
+            self._lock.release()
+
+
+_queues: dict[str, _WriterQueue] = {}
+_queues_lock = threading.Lock()
+
+
+def _writer_queue(database: str) -> _WriterQueue:
+    """One queue per database file, shared by the engines of this process on that file."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return _WriterQueue()
+    key = os.path.realpath(database)
+    with _queues_lock:
+        return _queues.setdefault(key, _WriterQueue())
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
@@ -37,11 +97,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     database = parsed.database or ""
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+    busy_timeout_s = SQLITE_BUSY_TIMEOUT_S
     engine = create_engine(
         url,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+        connect_args={"timeout": busy_timeout_s, "check_same_thread": False},
         **kwargs,
     )
+    queue = _writer_queue(database) if os.environ.get(WRITER_QUEUE_ENV, "1") != "0" else None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -51,18 +113,68 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # On the driver's connection: SQLAlchemy's statement machinery cost more than the BEGIN (issue 15);
         # a failure is still raised as SQLAlchemy's error (OperationalError: locked, read-only, disk full).
-        sql = "BEGIN" if _deferred.get() else "BEGIN IMMEDIATE"
+        driver = conn.connection.driver_connection
+        if _deferred.get():
+            sql = "BEGIN"
+        else:
+            sql = "BEGIN IMMEDIATE"
+            if queue is not None:
+                queue.acquire(id(driver), busy_timeout_s)
         try:
-            conn.connection.driver_connection.execute(sql)
+            driver.execute(sql)
         except sqlite3.Error as error:
+            if queue is not None:
+                queue.release(id(driver))
             raise DBAPIError.instance(sql, None, error, sqlite3.Error) from error
+
+    if queue is None:
+        return engine
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn: Any) -> None:
+        # Fired before the driver's commit: COMMIT here, then let the next writer in (the driver's commit
+        # is then a no-op). A failed COMMIT is raised as SQLAlchemy's error (disk full: SQLite may have
+        # rolled back already, and the driver's commit would then report success); the queue is given back
+        # once no transaction is left open, else by the rollback that follows or at checkin.
+        driver = conn.connection.driver_connection
+        if driver is None:
+            return
+        if driver.in_transaction:
+            try:
+                driver.execute("COMMIT")
+            except sqlite3.Error as error:
+                if not driver.in_transaction:
+                    queue.release(id(driver))
+                raise DBAPIError.instance("COMMIT", None, error, sqlite3.Error) from error
+        queue.release(id(driver))
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn: Any) -> None:
+        try:
+            driver = None if conn.invalidated else conn.connection.driver_connection
+        except Exception:  # a closed connection: the pool's events give the queue back
+            driver = None
+        if driver is None:
+            return
+        if driver.in_transaction:
+            with suppress(sqlite3.Error):
+                driver.execute("ROLLBACK")
+        queue.release(id(driver))
+
+    # Safety nets: whatever way the connection leaves its transaction's hands.
+    def _given_back(dbapi_connection: Any, *_args: Any) -> None:
+        if dbapi_connection is not None:
+            queue.release(id(dbapi_connection))
+
+    for name in ("checkin", "reset", "close", "invalidate", "soft_invalidate", "close_detached", "detach"):
+        event.listen(engine.pool, name, _given_back)
 
     return engine
 
