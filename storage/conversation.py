@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Text, bindparam, delete, insert, or_, update
+from sqlalchemy import Integer, Text, bindparam, delete, or_, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -75,13 +75,32 @@ _SET_CHOICES = Prepared(update(_TABLE)
                 .where(_TABLE.c.id == bindparam("state_id"), _TABLE.c.member_id == bindparam("owner_id"))
                 .values(choices=bindparam("new_choices"), choices_expires_at=bindparam("new_expiry", type_=UTCDateTime),
                         updated_at=bindparam("new_updated_at", type_=UTCDateTime)))
-_NEW_CHOICES = Prepared(insert(_TABLE).from_select(
-    ["platform", "chat_id", "member_id", "choices", "choices_expires_at", "updated_at"],
-    core_select(bindparam("new_platform", type_=_TABLE.c.platform.type),
-                bindparam("new_chat_id", type_=_TABLE.c.chat_id.type), bindparam("owner_id", type_=Integer),
-                bindparam("new_choices", type_=Text), bindparam("new_expiry", type_=UTCDateTime),
-                bindparam("new_updated_at", type_=UTCDateTime))
-    .where(core_select(col(Member.id)).where(col(Member.id) == bindparam("owner_id")).exists())))
+_NEW_CHOICES_ROW = core_select(
+    bindparam("new_platform", type_=_TABLE.c.platform.type), bindparam("new_chat_id", type_=_TABLE.c.chat_id.type),
+    bindparam("owner_id", type_=Integer), bindparam("new_choices", type_=Text),
+    bindparam("new_expiry", type_=UTCDateTime), bindparam("new_updated_at", type_=UTCDateTime),
+).where(core_select(col(Member.id)).where(col(Member.id) == bindparam("owner_id")).exists())
+_NEW_CHOICES: dict[str, Prepared] = {}
+
+
+def _new_choices(dialect: str) -> Prepared:
+    """The row inserted, or updated when another command of the same member in the same chat wrote it
+    first (two commands running at once: the second would otherwise fail on the unique key). Built once
+    per dialect; the dialect's module loaded only when used (a bot on SQLite never loads PostgreSQL's)."""
+    found = _NEW_CHOICES.get(dialect)
+    if found is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+        statement = dialect_insert(_TABLE).from_select(
+            ["platform", "chat_id", "member_id", "choices", "choices_expires_at", "updated_at"], _NEW_CHOICES_ROW)
+        statement = statement.on_conflict_do_update(
+            index_elements=["platform", "chat_id", "member_id"],
+            set_={"choices": statement.excluded.choices, "choices_expires_at": statement.excluded.choices_expires_at,
+                  "updated_at": statement.excluded.updated_at})
+        found = _NEW_CHOICES[dialect] = Prepared(statement)
+    return found
 
 
 def write_choices(session: Session, state_id: int | None, platform: str, chat_id: str, member_id: int,
@@ -95,7 +114,9 @@ def write_choices(session: Session, state_id: int | None, platform: str, chat_id
     if state_id is not None:
         _SET_CHOICES.execute(session.connection(), {**params, "state_id": state_id})
     elif choices is not None:
-        _NEW_CHOICES.execute(session.connection(), {**params, "new_platform": platform, "new_chat_id": chat_id})
+        connection = session.connection()
+        _new_choices(connection.dialect.name).execute(
+            connection, {**params, "new_platform": platform, "new_chat_id": chat_id})
 
 
 def forget_expired(session: Session, now: datetime, grace: timedelta = timedelta(days=1)) -> int:
