@@ -112,6 +112,10 @@ def _count_rows(engine: Engine) -> dict[str, int]:
                 for table in metadata.sorted_tables if table.name != "alembic_version"}
 
 
+# The space catalog's version (migration 0022) and the spaces' free-hours stamps (0023).
+TRIGGER_KEPT_TABLES = ("catalogversion", "freestamp")
+
+
 def _insert_rows(target: Engine, rows_by_table: Mapping[str, list[dict[str, Any]]]) -> None:
     """Insert rows into the (empty, migrated) target in foreign-key order, in one transaction; on
     PostgreSQL, move each id sequence past the highest id so that new rows don't collide."""
@@ -120,8 +124,14 @@ def _insert_rows(target: Engine, rows_by_table: Mapping[str, list[dict[str, Any]
     missing = set(rows_by_table) - set(metadata.tables)
     if missing:
         raise BackupError(f"the archive has tables this database doesn't: {', '.join(sorted(missing))}")
+    # Tables kept by database triggers (the migrations write their first rows, and the other tables'
+    # inserts below write them again): emptied and written last, so they hold the archive's rows.
+    kept_by_triggers = [metadata.tables[name] for name in TRIGGER_KEPT_TABLES if name in metadata.tables]
     with target.begin() as connection:
-        for table in metadata.sorted_tables:
+        ordered = [t for t in metadata.sorted_tables if t.name not in TRIGGER_KEPT_TABLES] + kept_by_triggers
+        for table in ordered:
+            if table in kept_by_triggers and table.name in rows_by_table:
+                connection.execute(table.delete())
             rows = rows_by_table.get(table.name)
             if not rows or table.name == "alembic_version":
                 continue
