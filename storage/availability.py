@@ -21,13 +21,13 @@ from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, bindparam, select
 from sqlmodel import Session, col
 
-from storage.booking_rules import Interval, SpaceRules, is_free
+from storage.booking_rules import Interval, RuledSpace, is_free
 from storage.bookings import bookings_between
 from storage.models import Booking
 from storage.models_events import EVENT_ACTIVE, OCCURRENCE_SCHEDULED, Event, EventOccurrence
@@ -40,17 +40,7 @@ ANSWERS_KEPT = 128  # whole answers kept per database (see ``answer``; 2,000 spa
 Stamps = tuple[tuple[int, int], dict[int, int]]  # (sum and count of the versions, each space's version)
 
 
-class Spaced(Protocol):
-    """What this module needs of a space (a ``storage.spaces.SpaceView``): its id and rules."""
-
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def rules(self) -> SpaceRules: ...
-
-
-S = TypeVar("S", bound=Spaced)
+S = TypeVar("S", bound=RuledSpace)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +181,7 @@ def keep_answer(session: Session, key: Hashable, stamps: Stamps, value: Any, unt
 
 
 def day_free(
-    session: Session, spaces: Sequence[Spaced], day: date, tz: ZoneInfo, stamps: Stamps | None = None
+    session: Session, spaces: Sequence[RuledSpace], day: date, tz: ZoneInfo, stamps: Stamps | None = None
 ) -> dict[int, DayFree]:
     """Each space's free stretches over ``day`` (local to ``tz``), by space id: from the cache when the space's
     version hasn't moved, else computed for all the stale spaces in two queries. ``stamps``: ``versions`` read
@@ -214,7 +204,7 @@ def day_free(
 
 
 def _compute(
-    session: Session, spaces: Sequence[Spaced], day: date, tz: ZoneInfo, current: dict[int, int]
+    session: Session, spaces: Sequence[RuledSpace], day: date, tz: ZoneInfo, current: dict[int, int]
 ) -> dict[int, DayFree]:
     day_start = datetime.combine(day, time.min, tzinfo=tz)
     day_end = day_start + timedelta(days=1)

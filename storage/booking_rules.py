@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from storage.opening_hours import Hours, is_within_hours, open_intervals
@@ -29,6 +30,16 @@ class SpaceRules:
     weekly_quota: timedelta | None
     required_qualification: str | None
     closed: bool
+
+
+class RuledSpace(Protocol):
+    """What the listings of free spaces need of a space (a storage.spaces.SpaceView): its id and rules."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def rules(self) -> SpaceRules: ...
 
 
 def peak_occupancy(bookings: Iterable[Interval], start: datetime, end: datetime) -> int:

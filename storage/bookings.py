@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col, select
 
-from storage.booking_rules import Interval, SpaceRules, check_booking, is_free, week_bounds
+from storage.booking_rules import Interval, RuledSpace, SpaceRules, check_booking, is_free, week_bounds
 from storage.models import Booking, Qualification, Space
 from storage.models_events import EVENT_ACTIVE, OCCURRENCE_SCHEDULED, Event, EventOccurrence
 from storage.opening_hours import hours_from_json, is_within_hours
@@ -254,16 +254,6 @@ _OCCUPIED_MANY: CompoundSelect[Any] = union_all(
 )
 
 _FIRST_LOOK = 6  # most spaces are free at a given time: the first few usually give the answer
-
-
-class RuledSpace(Protocol):
-    """What free_spaces needs of a space (a storage.spaces.SpaceView)."""
-
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def rules(self) -> SpaceRules: ...
 
 
 R = TypeVar("R", bound=RuledSpace)
