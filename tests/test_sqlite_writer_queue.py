@@ -56,6 +56,24 @@ def _run(target, *args) -> tuple[threading.Thread, list[BaseException]]:  # type
     return thread, errors
 
 
+def _holding_writer(engine: Engine, who: str, hold: float) -> tuple[threading.Thread, list[BaseException],
+                                                                    threading.Event]:
+    """A writer of this process inside its transaction (it has written ``who``) until ``hold`` seconds pass
+    or the returned event is set; returns once it is inside."""
+    inside = threading.Event()
+    leave = threading.Event()
+
+    def holding() -> None:
+        with session_scope(engine) as session:
+            session.execute(text("INSERT INTO t (who) VALUES (:who)"), {"who": who})
+            inside.set()
+            leave.wait(hold)
+
+    thread, errors = _run(holding)
+    assert inside.wait(10)
+    return thread, errors, leave
+
+
 def test_concurrent_writers_of_one_process_both_commit(engine: Engine) -> None:
     threads = [_run(_write, engine, f"w{i}", 0.2) for i in range(4)]
     for thread, errors in threads:
@@ -115,17 +133,7 @@ def test_nested_writer_in_the_same_thread_does_not_deadlock(
 
 def test_read_only_sessions_do_not_wait_behind_a_writer(engine: Engine) -> None:
     _write(engine, "before")
-    inside = threading.Event()
-    leave = threading.Event()
-
-    def holding() -> None:
-        with session_scope(engine) as session:
-            session.execute(text("INSERT INTO t (who) VALUES ('held')"))
-            inside.set()
-            leave.wait(20)
-
-    thread, errors = _run(holding)
-    assert inside.wait(10)
+    thread, errors, leave = _holding_writer(engine, "held", 20)
     read, read_errors = _run(lambda: _rows(engine))
     read.join(timeout=5)
     still_holding = thread.is_alive()
@@ -172,17 +180,7 @@ def test_another_process_still_waits_on_sqlites_busy_timeout(engine: Engine, tmp
         holder.wait(timeout=30)
     assert holder.returncode == 0
 
-    inside = threading.Event()
-    leave = threading.Event()
-
-    def holding() -> None:
-        with session_scope(engine) as session:
-            session.execute(text("INSERT INTO t (who) VALUES ('ours')"))
-            inside.set()
-            leave.wait(0.8)
-
-    thread, errors = _run(holding)
-    assert inside.wait(10)
+    thread, errors, _leave = _holding_writer(engine, "ours", 0.8)
     writer = subprocess.run(
         [sys.executable, "-c", (
             "import sys; from sqlalchemy import text; from storage.db import make_engine, session_scope\n"
