@@ -171,6 +171,9 @@ class _Table(dict[str, _P]):
             for variant in V.phrase_variants(phrase):
                 self[_key(_tokens(variant))] = val  # type: ignore[assignment]
         self.longest = max((len(_tokens(k)) for k in self), default=1)
+        # Every start of a key: a phrase's key begins with its first word, so a word that starts no key
+        # starts no phrase (``_Reader.phrase`` answers at once for most words, issue 15).
+        self.prefixes = frozenset(k[:n] for k in self for n in range(len(k) + 1))
 
 
 _RELATIVE_DAYS = _Table(V.RELATIVE_DAYS)
@@ -295,6 +298,10 @@ class _Reader:
         return 0 < i < len(self.toks) and not self.toks[i].gap
 
     def phrase(self, i: int, table: _Table[_P]) -> tuple[_P, int] | None:
+        if 0 <= i < len(self.toks):
+            first = self.toks[i]
+            if first.quoted or first.text not in table.prefixes:
+                return None  # every phrase here would begin with this word
         for count in range(min(table.longest, len(self.toks) - i), 0, -1):
             if any(t.quoted for t in self.toks[i:i + count]):
                 continue
