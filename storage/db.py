@@ -9,8 +9,10 @@ from __future__ import annotations
 import errno
 import os
 import re
+import select
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
@@ -19,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -30,6 +32,12 @@ _deferred: ContextVar[bool] = ContextVar("tierslieu_deferred_begin", default=Fal
 
 
 PG_CONNECT_TIMEOUT_S = 10
+
+# A PostgreSQL connection that waited in the pool longer than this is pinged (one round trip) before use: a
+# firewall or NAT may have dropped it without a word. One used more recently is checked without a round trip
+# (see _checked_on_checkout): pool_pre_ping's SELECT 1 cost a round trip per command (issue 15).
+PG_PING_IDLE_S = 30.0
+_CHECKED_IN_AT = "tierslieu_checked_in_at"  # the pool record's info: time.monotonic() when it came back
 
 # Bench/debug switch, read when an engine is made: "0" leaves SQLite's writers to its busy handler alone.
 WRITER_QUEUE_ENV = "TIERSLIEU_SQLITE_WRITER_QUEUE"
@@ -90,9 +98,13 @@ def _writer_queue(database: str) -> _WriterQueue:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        if parsed.get_backend_name() == "postgresql" and "connect_args" not in kwargs:
+        if parsed.get_backend_name() != "postgresql":
+            return create_engine(url, pool_pre_ping=True, **kwargs)
+        if "connect_args" not in kwargs:
             kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, **kwargs)
+        _check_on_checkout(engine)
+        return engine
 
     database = parsed.database or ""
     if database and database != ":memory:":
@@ -177,6 +189,44 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine.pool, name, _given_back)
 
     return engine
+
+
+def _check_on_checkout(engine: Engine) -> None:
+    """What pool_pre_ping did (a PostgreSQL restart, a killed backend, an idle-session timeout: the pool
+    reconnects and the command runs), without its round trip per checkout. The server says goodbye before
+    closing (a FATAL message, then end of file), so a connection it dropped has something to read while it
+    sits in the pool, where a live one has nothing: that costs a poll() of its socket. A connection idle
+    longer than PG_PING_IDLE_S is pinged as before (a dropped route says nothing). A failed ping invalidates
+    the pool as pre-ping did: the connections it held are replaced as they are next used."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_CHECKED_IN_AT)
+        if returned is None:  # just connected
+            return
+        if time.monotonic() - returned < PG_PING_IDLE_S and not _has_something_to_read(dbapi_connection):
+            return
+        if not dialect._do_ping_w_event(dbapi_connection):
+            raise InvalidatePoolError()
+
+
+def _has_something_to_read(dbapi_connection: Any) -> bool:
+    """An idle PostgreSQL connection with bytes (or end of file) waiting: the server's goodbye, or a
+    notice; either way a ping decides. A closed or broken connection counts as such."""
+    try:
+        if dbapi_connection.closed:
+            return True
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except Exception:  # no socket any more
+        return True
 
 
 @contextmanager
