@@ -277,3 +277,13 @@ def test_usage_shows_the_pieces_in_the_order_people_type_them(sqlite_chat: Chat)
     assert "/habiliter <membre> <habilitation>" in sqlite_chat.text("coord", "/aide habiliter")
     need = '/besoin "<titre>" <quand> [personnes] [#projet] [lieu <espace>]'
     assert need in sqlite_chat.text("coord", "/aide besoin")
+
+
+def test_hours_can_be_logged_and_read_with_the_words_members_use(chat: Chat) -> None:
+    """/heures and /benevolat log hours as /tache does; /mesheures shows them as /taches does."""
+    assert chat.text("alice", "/heures 1h tri hier soir").startswith(
+        "C'est noté, merci : #1 dimanche 22 novembre — 1h tri.")
+    assert chat.text("alice", "/benevolat 2h bar hier").startswith(
+        "C'est noté, merci : #2 dimanche 22 novembre — 2h bar.")
+    assert chat.text("alice", "/mesheures") == chat.text("alice", "/taches")
+    assert "3h" in chat.text("alice", "/mesheures")

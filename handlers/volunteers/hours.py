@@ -58,7 +58,7 @@ def _month_total(ctx: Ctx) -> int:
     return sum(minutes for _, _, minutes in store.task_totals(ctx.session, period.start, period.end, ctx.member_id))
 
 
-task = router.group("task", aliases=["tache"], help=N_("Log time you gave as a volunteer"))
+task = router.group("task", aliases=["tache", "heures", "benevolat"], help=N_("Log time you gave as a volunteer"))
 
 
 @task.sub("log", aliases=["noter"], default=True, help=N_("Log hours: a length, what you did, a #project, the day"),
@@ -124,7 +124,7 @@ def delete_task(ctx: Ctx, number: int) -> Reply:
     return Reply(text, edit_original=ctx.incoming.is_action)
 
 
-@router.typed("tasks", aliases=["taches"], help=N_("Your volunteer hours by project"),
+@router.typed("tasks", aliases=["taches", "mesheures"], help=N_("Your volunteer hours by project"),
               args=(FlagArg("all", ALL_WORDS, leading=True, label=N_("[all]")), PeriodArg("period")),
               examples=(N_("/tasks month"), N_("/tasks all month"), N_("/tasks 2026-11")))
 def tasks(ctx: Ctx, all: bool, period: Period) -> Reply:
