@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -33,6 +34,7 @@ from storage.db import session_scope
 from storage.models import AdapterState, utcnow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A weekly job's run missed less than this long ago is run late (the weekly digest is about the current
 # week; a backup checks its own age); older ones are left for the next fire time.
@@ -137,44 +139,36 @@ class JobRunner:
         return last_fire_time(trigger, self.clock(), CATCH_UP_WINDOW)
 
     async def catch_up(self) -> None:
-        if self._stopping or not await asyncio.to_thread(self.leadership.acquire):
-            return
-        task = asyncio.current_task()
-        if task is not None:
-            self._running.add(task)
-        try:
-            missed = await asyncio.to_thread(self.missed_runs)
-        except asyncio.CancelledError:
-            return  # stopping: the next start looks again
-        except Exception:
-            log.exception("looking for missed weekly jobs failed")
-            return
-        finally:
-            if task is not None:
-                self._running.discard(task)
-        for name, fire in missed:
+        """Run the weekly jobs whose run was missed (``missed_runs``), one after the other."""
+        for name, fire in await self._as_leader("looking for missed weekly jobs", self.missed_runs) or []:
             log.warning("weekly job %s did not run at %s; running it now", name, fire.isoformat())
             await self._run(name, fire)
 
     async def _run(self, name: str, fired_at: datetime | None = None) -> None:
+        if fired_at is None and self.jobs[name].weekly_setting is not None:
+            fired_at = self.fire_time(name)
+        await self._as_leader(f"scheduled job {name}", self.run_now, name, fired_at)
+
+    async def _as_leader(self, what: str, func: Callable[..., T], *args: object) -> T | None:
+        """``func(*args)`` in a thread, if this process runs the jobs; a stop waits for it (see ``stop``).
+        None when it didn't run, failed (logged) or was interrupted by the stop."""
         if self._stopping or not await asyncio.to_thread(self.leadership.acquire):
-            return
+            return None
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
         try:
-            if fired_at is None and self.jobs[name].weekly_setting is not None:
-                fired_at = self.fire_time(name)
-            await asyncio.to_thread(self.run_now, name, fired_at)
+            return await asyncio.to_thread(func, *args)
         except asyncio.CancelledError:
             # Stopping: the job's transaction finishes or rolls back in its thread; the next run
             # finds whatever is left (jobs keep their state in the database). Not an error.
-            log.info("scheduled job %s interrupted by the stop", name)
+            log.info("%s interrupted by the stop", what)
         except Exception:
-            log.exception("scheduled job %s failed", name)
+            log.exception("%s failed", what)
         finally:
             if task is not None:
                 self._running.discard(task)
+        return None
 
     def trigger_for(self, job: Job) -> IntervalTrigger | CronTrigger:
         if job.every_seconds is not None:
