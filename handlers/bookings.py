@@ -79,7 +79,8 @@ def book(ctx: Ctx, space: SpaceView, when: When | None) -> Reply:
     # per-member limit (MAX_FUTURE_BOOKINGS_PER_SPACE)
     check_room_for_booking(ctx, space.id, space.name, count=held.future_bookings)
     try:
-        booking = create_booking(ctx.session, held, ctx.now, ctx.tz, is_coordinator=ctx.is_coordinator)
+        booking = create_booking(ctx.session, held, ctx.now, ctx.tz, is_coordinator=ctx.is_coordinator,
+                                 reminder_minutes=ctx.settings.booking_reminder_minutes)
     except BookingRefused as refused:
         lines = [ctx._("I can't book {space} for {when}: {reason}").format(
             space=space.name, when=ctx.translator.fmt_range(when.start, when.end), reason=refusal_reason(ctx, refused))]
@@ -90,7 +91,8 @@ def book(ctx: Ctx, space: SpaceView, when: When | None) -> Reply:
         if refused.reason == "full" and when.start > ctx.now:
             actions = (*actions, watch_action(ctx, space, when.start, when.end))
         return Reply("\n".join(lines), actions=actions)
-    schedule_booking_reminder(ctx, booking)
+    if not booking.reminded:  # PostgreSQL inserts it with the booking when the member kept the default lead
+        schedule_booking_reminder(ctx, booking)
     name = space_catalog(ctx.session).display_name(space.name, space.site_id)  # "(Orgelet)" if another place has one
     text = ctx._("Booked: {space}, {when}. Booking number {id}.").format(
         space=name, when=ctx.translator.fmt_range(booking.start, booking.end), id=booking.id)

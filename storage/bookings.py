@@ -12,10 +12,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ColumnClause,
     CompoundSelect,
+    Integer,
     String,
     Table,
     bindparam,
     cast,
+    exists,
+    func,
     insert,
     literal_column,
     null,
@@ -26,8 +29,9 @@ from sqlmodel import Session, col, select
 from storage.booking_rules import Interval, RuledSpace, SpaceRules, check_booking, is_free, week_bounds
 from storage.models import Booking, Qualification, Space
 from storage.models_events import EVENT_ACTIVE, OCCURRENCE_SCHEDULED, Event, EventOccurrence
+from storage.models_reminders import Reminder, ReminderSettings
 from storage.opening_hours import hours_from_json, is_within_hours
-from storage.prepared import Prepared
+from storage.prepared import Prepared, pipelines, rows_together
 from storage.types import UTCDateTime
 
 EventBlock = tuple[datetime, datetime, str]  # an event's occurrence that takes a whole space: start, end, title
@@ -143,6 +147,29 @@ _INSERT_BOOKING = Prepared(insert(_BOOKING_TABLE).values(
     status=literal_column("'active'"), created_at=bindparam("created_at", type_=UTCDateTime()),
 ).returning(_BOOKING_TABLE.c.id))
 
+# PostgreSQL: the booking and its reminder in one statement (one round trip instead of two). The reminder is
+# the one storage.reminders.schedule_booking inserts first: at the default lead, unless the member chose
+# another (then none here, and the caller schedules it as usual). SQLite takes no INSERT in a WITH.
+_REMINDER_TABLE: Table = Reminder.__table__  # type: ignore[attr-defined]
+_SETTINGS_TABLE: Table = ReminderSettings.__table__  # type: ignore[attr-defined]
+_NEW_BOOKING = insert(_BOOKING_TABLE).values(
+    space_id=bindparam("space_id"), member_id=bindparam("member_id"),
+    start=bindparam("start", type_=UTCDateTime()), end=bindparam("end", type_=UTCDateTime()),
+    status=literal_column("'active'"), created_at=bindparam("created_at", type_=UTCDateTime()),
+).returning(_BOOKING_TABLE.c.id).cte("new_booking")
+_NEW_REMINDER = insert(_REMINDER_TABLE).from_select(
+    ["member_id", "kind", "ref", "text", "due_at", "status", "created_at"],
+    select(*(bindparam("member_id", type_=Integer),  # type: ignore[call-overload]
+             literal_column("'booking'", String), cast(_NEW_BOOKING.c.id, String), literal_column("''", String),
+             bindparam("due_at", type_=UTCDateTime()), literal_column("'pending'", String),
+             bindparam("created_at", type_=UTCDateTime())))
+    .select_from(_NEW_BOOKING)
+    .where(~exists().where(_SETTINGS_TABLE.c.member_id == bindparam("member_id", type_=Integer),
+                           _SETTINGS_TABLE.c.booking_minutes != bindparam("minutes", type_=Integer))),
+).returning(_REMINDER_TABLE.c.id).cte("new_reminder")
+_INSERT_BOOKING_AND_REMINDER = Prepared(select(
+    _NEW_BOOKING.c.id, select(func.count()).select_from(_NEW_REMINDER).scalar_subquery()))
+
 
 def _utc(value: datetime | str) -> datetime:
     """A datetime column read on the driver, as UTCDateTime gives it: SQLite's text, PostgreSQL's aware value."""
@@ -181,6 +208,7 @@ class NewBooking:
     member_id: int
     start: datetime
     end: datetime
+    reminded: bool = False  # its reminder was inserted with it (create_booking's reminder_minutes)
 
 
 def hold_space(
@@ -188,17 +216,29 @@ def hold_space(
 ) -> HeldSpace:
     """Lock the space for a booking (see lock_space) and read, under the lock, its rules, what occupies it
     over [start, end) and the member's bookings there (one statement), and their qualifications (only when
-    the space requires one)."""
+    the space requires one). PostgreSQL: the lock and the read are sent together (one round trip; the read
+    runs once the lock is held, with its own snapshot), the member's bookings read from the start of the
+    week in case the space has a weekly quota (its rules are not known yet when the read is sent)."""
     connection = session.connection()
-    [row] = _HOLD_SPACE.rows(connection, {"space_id": space_id})
-    rules = _rules(tuple(row))
-    week_start, week_end = week_bounds(start, tz) if rules.weekly_quota is not None else (now, now)
+    occupying: Sequence[Sequence[Any]]
+    if pipelines(connection):
+        week_start, week_end = week_bounds(start, tz)
+        [[row], occupying] = rows_together(connection, [
+            (_HOLD_SPACE, {"space_id": space_id}),
+            (_SLOT_AND_MEMBER, {"space_id": space_id, "member_id": member_id, "start": start, "end": end,
+                                "since": min(now, week_start)})])
+        rules = _rules(tuple(row))
+    else:
+        [row] = _HOLD_SPACE.rows(connection, {"space_id": space_id})
+        rules = _rules(tuple(row))
+        week_start, week_end = week_bounds(start, tz) if rules.weekly_quota is not None else (now, now)
+        occupying = _SLOT_AND_MEMBER.rows(connection, {
+            "space_id": space_id, "member_id": member_id, "start": start, "end": end,
+            "since": min(now, week_start)})
     existing: list[Interval] = []
     events: list[EventBlock] = []
     mine: list[Interval] = []
-    for part, raw_start, raw_end, title in _SLOT_AND_MEMBER.rows(connection, {
-            "space_id": space_id, "member_id": member_id, "start": start, "end": end,
-            "since": min(now, week_start)}):
+    for part, raw_start, raw_end, title in occupying:
         b_start, b_end = _utc(raw_start), _utc(raw_end)
         if part == 0:
             existing.append((b_start, b_end))
@@ -216,14 +256,24 @@ def hold_space(
 
 def create_booking(
     session: Session, held: HeldSpace, now: datetime, tz: ZoneInfo, *, is_coordinator: bool = False,
+    reminder_minutes: int = 0,
 ) -> NewBooking:
-    """Check every rule and insert, under the space's lock taken by hold_space. Raises BookingRefused."""
+    """Check every rule and insert, under the space's lock taken by hold_space. Raises BookingRefused.
+    ``reminder_minutes`` (the default lead, BOOKING_REMINDER_MINUTES): on PostgreSQL the booking's reminder is
+    inserted in the same statement when the member kept that lead (``reminded``); otherwise the caller
+    schedules it (storage.reminders.schedule_booking)."""
     check_booking(held.rules, held.start, held.end, now, tz, existing=held.existing,
                   member_bookings=held.week_bookings, qualifications=held.qualifications,
                   is_coordinator=is_coordinator, events=held.events)
-    [(booking_id,)] = _INSERT_BOOKING.rows(session.connection(), {
-        "space_id": held.space_id, "member_id": held.member_id, "start": held.start, "end": held.end,
-        "created_at": now})
+    connection = session.connection()
+    params = {"space_id": held.space_id, "member_id": held.member_id, "start": held.start, "end": held.end,
+              "created_at": now}
+    due_at = held.start - timedelta(minutes=reminder_minutes)
+    if reminder_minutes > 0 and due_at > now and pipelines(connection):
+        [(booking_id, reminders)] = _INSERT_BOOKING_AND_REMINDER.rows(connection, {
+            **params, "due_at": due_at, "minutes": reminder_minutes})
+        return NewBooking(booking_id, held.space_id, held.member_id, held.start, held.end, bool(reminders))
+    [(booking_id,)] = _INSERT_BOOKING.rows(connection, params)
     return NewBooking(booking_id, held.space_id, held.member_id, held.start, held.end)
 
 

@@ -24,6 +24,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlmodel import Session
 
+from storage.prepared import pg_pipelining
+
 SQLITE_BUSY_TIMEOUT_S = 30
 
 # Set by ``session_scope(read_only=True)``: the SQLite transaction begins DEFERRED, so a command that only
@@ -104,6 +106,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
         engine = create_engine(url, **kwargs)
         _check_on_checkout(engine)
+        pg_pipelining(engine)  # a transaction's BEGIN sent with its first statement
         return engine
 
     database = parsed.database or ""

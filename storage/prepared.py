@@ -8,7 +8,12 @@ counting statements, a test) it goes through ``exec_driver_sql`` so they still s
 
 Parameters go through their type's processing as with SQLAlchemy (``UTCDateTime``: UTC, SQLite's text
 form); results don't: only for columns that need no conversion (ints, strings; booleans come back as 0/1
-from SQLite: wrap them in ``bool``). Writes (``execute``): the few every command may make."""
+from SQLite: wrap them in ``bool``). Writes (``execute``): the few every command may make.
+
+PostgreSQL (psycopg, ``pg_pipelining``): a round trip costs more than building a statement, so the BEGIN that
+psycopg would send alone before a transaction's first statement goes in the same flush as that statement
+(pipeline mode), and ``rows_together`` sends several statements in one flush (the server still runs them one
+after the other, each with its own snapshot: a row lock taken by the first is held when the second reads)."""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, ExecutionContext
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -56,6 +61,8 @@ class Prepared:
         if connection.dispatch.before_cursor_execute or connection.dispatch.after_cursor_execute:
             return connection.exec_driver_sql(sql, arguments).fetchall()
         try:
+            if getattr(connection.dialect, _PIPELINING, False):
+                return _pg_together(connection.connection.driver_connection, ((sql, arguments),))[0].fetchall()
             return connection.connection.driver_connection.execute(sql, arguments).fetchall()  # type: ignore[union-attr]
         except connection.dialect.loaded_dbapi.Error as error:
             raise DBAPIError.instance(sql, arguments, error, connection.dialect.loaded_dbapi.Error) from error
@@ -67,9 +74,127 @@ class Prepared:
             connection.exec_driver_sql(sql, arguments)
             return
         try:
+            if getattr(connection.dialect, _PIPELINING, False):
+                _pg_together(connection.connection.driver_connection, ((sql, arguments),))
+                return
             connection.connection.driver_connection.execute(sql, arguments)  # type: ignore[union-attr]
         except connection.dialect.loaded_dbapi.Error as error:
             raise DBAPIError.instance(sql, arguments, error, connection.dialect.loaded_dbapi.Error) from error
+
+
+def pipelines(connection: Connection) -> bool:
+    """PostgreSQL with psycopg (``pg_pipelining``): statements can be sent together (``rows_together``)."""
+    return bool(getattr(connection.dialect, _PIPELINING, False))
+
+
+def rows_together(
+    connection: Connection, statements: Sequence[tuple[Prepared, Mapping[str, Any] | None]]
+) -> list[Sequence[Sequence[Any]]]:
+    """Several statements' rows, run in this order; on PostgreSQL sent in one flush (one round trip).
+    A statement that fails raises as ``Prepared.rows`` would; the ones after it are not run."""
+    made = [prepared._arguments(connection, params) for prepared, params in statements]
+    if connection.dispatch.before_cursor_execute or connection.dispatch.after_cursor_execute:
+        return [connection.exec_driver_sql(sql, arguments).fetchall() for sql, arguments in made]
+    sql = made[0][0]
+    try:
+        if getattr(connection.dialect, _PIPELINING, False):
+            return [cursor.fetchall() for cursor in _pg_together(connection.connection.driver_connection, made)]
+        driver = connection.connection.driver_connection
+        found = []
+        for sql, arguments in made:
+            found.append(driver.execute(sql, arguments).fetchall())  # type: ignore[union-attr]
+        return found
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(sql, None, error, connection.dialect.loaded_dbapi.Error) from error
+
+
+_PIPELINING = "_tierslieu_pipelining"  # set on a PostgreSQL (psycopg) engine's dialect by pg_pipelining
+_BEGAN = "_tierslieu_began"  # set on a psycopg connection whose open transaction's BEGIN _pg_together sent
+_PG_IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open on the connection
+
+
+def _begin_is_ours(driver: Any) -> bool:
+    """No transaction open and psycopg would send a plain BEGIN before the next statement (not when the
+    connection is in autocommit, or has an isolation level or access mode of its own: psycopg's then)."""
+    return (driver.pgconn.transaction_status == _PG_IDLE and not driver.autocommit
+            and driver.isolation_level is None and driver.read_only is None and driver.deferrable is None)
+
+
+def _pg_together(driver: Any, statements: Sequence[tuple[str, Any]], cursor: Any = None) -> list[Any]:
+    """The statements (the last on ``cursor`` if given) sent in one flush, their cursors with their results;
+    BEGIN first when a transaction is to be opened. psycopg would send that BEGIN alone and wait for its
+    answer: here it is ours, the connection in autocommit for the rest of the transaction (so psycopg sends
+    none), and COMMIT / ROLLBACK (pg_pipelining's do_commit, do_rollback) end it and give the connection
+    back its own way."""
+    begin = _begin_is_ours(driver)
+    if not begin and len(statements) == 1:
+        sql, arguments = statements[0]
+        return [cursor.execute(sql, arguments) if cursor is not None else driver.execute(sql, arguments)]
+    if begin:
+        driver.autocommit = True
+        setattr(driver, _BEGAN, True)
+    try:
+        with driver.pipeline():
+            if begin:
+                driver.execute("BEGIN")
+            cursors = [driver.execute(sql, arguments) for sql, arguments in statements[:-1]]
+            sql, arguments = statements[-1]
+            cursors.append(cursor.execute(sql, arguments) if cursor is not None else driver.execute(sql, arguments))
+        return cursors
+    finally:
+        if begin and driver.pgconn.transaction_status == _PG_IDLE:  # BEGIN didn't run: psycopg's way again
+            _pg_ended(driver)
+
+
+def _pg_ended(driver: Any) -> None:
+    """After COMMIT or ROLLBACK: a connection whose BEGIN was ours leaves autocommit."""
+    if getattr(driver, _BEGAN, False):
+        setattr(driver, _BEGAN, False)
+        if not driver.closed and driver.pgconn.transaction_status == _PG_IDLE:
+            driver.autocommit = False
+
+
+def pg_pipelining(engine: Engine) -> None:
+    """PostgreSQL with psycopg: a transaction's BEGIN sent with its first statement (``_pg_together``), for
+    ``Prepared`` statements and SQLAlchemy's alike. The dialect's execute, commit and rollback calls are
+    wrapped; SQLAlchemy's bookkeeping is unchanged. Other databases and drivers: nothing is done."""
+    dialect = engine.dialect
+    if dialect.name != "postgresql" or dialect.driver != "psycopg" or getattr(dialect, _PIPELINING, False):
+        return
+    from psycopg import ServerCursor
+
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+    execute, execute_no_params = dialect.do_execute, dialect.do_execute_no_params
+
+    def do_commit(dbapi_connection: Any) -> None:
+        try:
+            commit(dbapi_connection)
+        finally:
+            _pg_ended(dbapi_connection.driver_connection)
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        try:
+            rollback(dbapi_connection)
+        finally:
+            _pg_ended(dbapi_connection.driver_connection)
+
+    def do_execute(cursor: Any, statement: str, parameters: Any, context: ExecutionContext | None = None) -> None:
+        if context is None or isinstance(cursor, ServerCursor) or not _begin_is_ours(cursor.connection):
+            execute(cursor, statement, parameters, context)
+            return
+        _pg_together(cursor.connection, ((statement, parameters),), cursor)
+
+    def do_execute_no_params(cursor: Any, statement: str, context: ExecutionContext | None = None) -> None:
+        if context is None or isinstance(cursor, ServerCursor) or not _begin_is_ours(cursor.connection):
+            execute_no_params(cursor, statement, context)
+            return
+        _pg_together(cursor.connection, ((statement, None),), cursor)
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+    dialect.do_execute = do_execute  # type: ignore[method-assign]
+    dialect.do_execute_no_params = do_execute_no_params  # type: ignore[method-assign]
+    setattr(dialect, _PIPELINING, True)
 
 
 _Compiled = tuple[str, tuple[str, ...] | None, dict[str, Callable[[Any], Any]]]

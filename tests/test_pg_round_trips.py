@@ -7,13 +7,22 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, literal_column, table, text
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, select
 
+from storage.db import make_engine, session_scope
+from storage.models_reminders import Reminder
+from storage.prepared import Prepared
 from tests.harness import Chat, make_chat
 from tests.round_trips import RoundTripCounter
 
 pytestmark = pytest.mark.postgres
+
+_ONE = Prepared(core_select(literal_column("1")))
+_NOWHERE = Prepared(core_select(literal_column("1")).select_from(table("nowhere")))
 
 
 @pytest.fixture
@@ -74,3 +83,36 @@ def test_a_connection_idle_for_long_is_pinged(counted: tuple[Chat, RoundTripCoun
     before = counter.trips
     chat.say("alice", "/mybookings")
     assert counter.trips - before == quick + 1
+
+
+def test_a_transaction_whose_begin_rode_with_its_first_statement_is_still_all_or_nothing(postgres_url: str) -> None:
+    engine = make_engine(postgres_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE note (id serial PRIMARY KEY, body text NOT NULL)"))
+        with pytest.raises(RuntimeError), session_scope(engine) as session:
+            assert _ONE.rows(session.connection()) == [(1,)]  # BEGIN went with it
+            session.execute(text("INSERT INTO note (body) VALUES ('kept?')"))
+            raise RuntimeError("the command failed")
+        with pytest.raises(DBAPIError), session_scope(engine) as session:
+            _NOWHERE.rows(session.connection())  # its BEGIN ran, the statement failed: rolled back
+        with session_scope(engine) as session:
+            session.execute(text("INSERT INTO note (body) VALUES ('kept')"))
+            raw = session.connection().connection.driver_connection
+        assert raw is not None and raw.autocommit is False  # the connection is psycopg's own again
+        with engine.connect() as connection:
+            assert list(connection.execute(text("SELECT body FROM note")).scalars()) == ["kept"]
+    finally:
+        engine.dispose()
+
+
+def test_a_booking_takes_its_lock_and_reads_in_one_round_trip(counted: tuple[Chat, RoundTripCounter]) -> None:
+    chat, counter = counted
+    assert chat.text("alice", "/book salle-reunion 2026-12-01 9h-10h").startswith("Réservé")
+    before = counter.trips
+    assert chat.text("alice", "/book salle-reunion 2026-12-02 9h-10h").startswith("Réservé")
+    # BEGIN + the asker, the lock + the read, the booking + its reminder, the buttons, COMMIT; the catalog's
+    # version read once (helper "core"): at most 7 while it is read twice and apart from the asker
+    assert counter.trips - before <= 7
+    with Session(chat.app.engine) as session:
+        assert len(session.exec(select(Reminder).where(Reminder.ref == "2")).all()) == 1
