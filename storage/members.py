@@ -8,13 +8,15 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, update
+from sqlalchemy import and_, bindparam, func, literal_column, or_, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.core.types import UserRef
+from storage.catalog import remember_version
 from storage.models import Identity, Member
+from storage.models_catalog import CatalogVersion
 from storage.models_conversation import ConversationState
 from storage.models_links import AccountHandle
 from storage.prepared import Prepared
@@ -86,11 +88,14 @@ class Asker:
 
 _m, _i, _h = Member.__table__, Identity.__table__, AccountHandle.__table__  # type: ignore[attr-defined]
 _st = ConversationState.__table__  # type: ignore[attr-defined]
+_cv = CatalogVersion.__table__  # type: ignore[attr-defined]
 _asked = _i.alias("asked")
 _ASKER = Prepared(  # built and compiled once: every command runs it
     core_select(_m.c.id, _m.c.display_name, _m.c.language, _m.c.language_chosen, _m.c.is_coordinator,
            _i.c.id, _i.c.platform, _i.c.user_id, _i.c.private_chat_id, _h.c.handle,
-           _st.c.id, _st.c.choices.is_not(None), _st.c.request.is_not(None))
+           _st.c.id, _st.c.choices.is_not(None), _st.c.request.is_not(None),
+           # the spaces' catalog version, for storage.catalog (no statement of its own; one round trip less)
+           core_select(_cv.c.version).where(_cv.c.name == literal_column("'spaces'")).scalar_subquery())
     .select_from(
         _asked.join(_m, _m.c.id == _asked.c.member_id)
         .join(_i, _i.c.member_id == _m.c.id)
@@ -104,12 +109,16 @@ _ASKER = Prepared(  # built and compiled once: every command runs it
 
 def find_asker(session: Session, platform: str, user_id: str, chat_platform: str, chat_id: str) -> Asker | None:
     """The member behind a chat account, all their accounts and their conversation state in this chat, in
-    one query (storage.prepared); None for an account never seen."""
-    rows = _ASKER.rows(session.connection(), {"platform": platform, "user_id": user_id,
-                                              "chat_platform": chat_platform, "chat_id": chat_id})
+    one query (storage.prepared); None for an account never seen. The same query reads the spaces' catalog
+    version, remembered for the transaction (storage.catalog)."""
+    connection = session.connection()
+    rows = _ASKER.rows(connection, {"platform": platform, "user_id": user_id,
+                                    "chat_platform": chat_platform, "chat_id": chat_id})
     if not rows:
         return None
     first = rows[0]
+    if first[13] is not None:
+        remember_version(connection, int(first[13]))
     accounts = tuple(Account(int(r[5]), r[6], r[7], r[8], r[9]) for r in rows)
     account = next(a for a in accounts if a.platform == platform and a.user_id == user_id)
     state = ChatState(int(first[10]), bool(first[11]), bool(first[12])) if first[10] is not None else None
