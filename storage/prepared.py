@@ -68,14 +68,16 @@ class Prepared:
             raise DBAPIError.instance(sql, arguments, error, connection.dialect.loaded_dbapi.Error) from error
 
     def execute(self, connection: Connection, params: Mapping[str, Any] | None = None) -> None:
-        """A write (UPDATE, INSERT) whose result is not read."""
+        """A write (UPDATE, INSERT) whose result is not read. PostgreSQL: not sent at once but with the
+        transaction's next statement, or with its COMMIT (``pg_pipelining``): its error, if any, is raised
+        there (by the COMMIT: then nothing of the transaction is kept)."""
         sql, arguments = self._arguments(connection, params)
         if connection.dispatch.before_cursor_execute or connection.dispatch.after_cursor_execute:
             connection.exec_driver_sql(sql, arguments)
             return
         try:
             if getattr(connection.dialect, _PIPELINING, False):
-                _pg_together(connection.connection.driver_connection, ((sql, arguments),))
+                _pg_defer(connection.connection.driver_connection, sql, arguments)
                 return
             connection.connection.driver_connection.execute(sql, arguments)  # type: ignore[union-attr]
         except connection.dialect.loaded_dbapi.Error as error:
@@ -110,6 +112,7 @@ def rows_together(
 
 _PIPELINING = "_tierslieu_pipelining"  # set on a PostgreSQL (psycopg) engine's dialect by pg_pipelining
 _BEGAN = "_tierslieu_began"  # set on a psycopg connection whose open transaction's BEGIN _pg_together sent
+_PENDING = "_tierslieu_pending"  # on a psycopg connection: deferred writes (Prepared.execute), not sent yet
 _PG_IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open on the connection
 
 
@@ -120,16 +123,34 @@ def _begin_is_ours(driver: Any) -> bool:
             and driver.isolation_level is None and driver.read_only is None and driver.deferrable is None)
 
 
+def _pg_defer(driver: Any, sql: str, arguments: Any) -> None:
+    pending = getattr(driver, _PENDING, None)
+    if pending is None:
+        setattr(driver, _PENDING, [(sql, arguments)])
+    else:
+        pending.append((sql, arguments))
+
+
+def _pg_discard(driver: Any) -> None:
+    """The deferred writes dropped unsent: the transaction (or the savepoint they came after) is rolled back."""
+    if getattr(driver, _PENDING, None):
+        setattr(driver, _PENDING, None)
+
+
 def _pg_together(driver: Any, statements: Sequence[tuple[str, Any]], cursor: Any = None) -> list[Any]:
     """The statements (the last on ``cursor`` if given) sent in one flush, their cursors with their results;
-    BEGIN first when a transaction is to be opened. psycopg would send that BEGIN alone and wait for its
-    answer: here it is ours, the connection in autocommit for the rest of the transaction (so psycopg sends
-    none), and COMMIT / ROLLBACK (pg_pipelining's do_commit, do_rollback) end it and give the connection
-    back its own way."""
+    BEGIN first when a transaction is to be opened, then the deferred writes. psycopg would send that BEGIN
+    alone and wait for its answer: here it is ours, the connection in autocommit for the rest of the
+    transaction (so psycopg sends none), and COMMIT / ROLLBACK (pg_pipelining's do_commit, do_rollback) end it
+    and give the connection back its own way. A failure raises the first error; what followed it in the
+    flush was not run (and the transaction is to be rolled back, as after any failed statement)."""
     begin = _begin_is_ours(driver)
-    if not begin and len(statements) == 1:
+    pending = getattr(driver, _PENDING, None)
+    if not begin and not pending and len(statements) == 1:
         sql, arguments = statements[0]
         return [cursor.execute(sql, arguments) if cursor is not None else driver.execute(sql, arguments)]
+    if pending:
+        setattr(driver, _PENDING, None)
     if begin:
         driver.autocommit = True
         setattr(driver, _BEGAN, True)
@@ -137,9 +158,13 @@ def _pg_together(driver: Any, statements: Sequence[tuple[str, Any]], cursor: Any
         with driver.pipeline():
             if begin:
                 driver.execute("BEGIN")
+            for sql, arguments in pending or ():
+                driver.execute(sql, arguments)
             cursors = [driver.execute(sql, arguments) for sql, arguments in statements[:-1]]
-            sql, arguments = statements[-1]
-            cursors.append(cursor.execute(sql, arguments) if cursor is not None else driver.execute(sql, arguments))
+            if statements:
+                sql, arguments = statements[-1]
+                cursors.append(cursor.execute(sql, arguments) if cursor is not None
+                               else driver.execute(sql, arguments))
         return cursors
     finally:
         if begin and driver.pgconn.transaction_status == _PG_IDLE:  # BEGIN didn't run: psycopg's way again
@@ -155,9 +180,10 @@ def _pg_ended(driver: Any) -> None:
 
 
 def pg_pipelining(engine: Engine) -> None:
-    """PostgreSQL with psycopg: a transaction's BEGIN sent with its first statement (``_pg_together``), for
-    ``Prepared`` statements and SQLAlchemy's alike. The dialect's execute, commit and rollback calls are
-    wrapped; SQLAlchemy's bookkeeping is unchanged. Other databases and drivers: nothing is done."""
+    """PostgreSQL with psycopg: a transaction's BEGIN sent with its first statement, and the writes deferred
+    by ``Prepared.execute`` with the statement that follows them or with the COMMIT (``_pg_together``), for
+    ``Prepared`` statements and SQLAlchemy's alike. The dialect's execute, commit, rollback and savepoint
+    calls are wrapped; SQLAlchemy's bookkeeping is unchanged. Other databases and drivers: nothing is done."""
     dialect = engine.dialect
     if dialect.name != "postgresql" or dialect.driver != "psycopg" or getattr(dialect, _PIPELINING, False):
         return
@@ -165,35 +191,57 @@ def pg_pipelining(engine: Engine) -> None:
 
     commit, rollback = dialect.do_commit, dialect.do_rollback
     execute, execute_no_params = dialect.do_execute, dialect.do_execute_no_params
+    executemany, rollback_to_savepoint = dialect.do_executemany, dialect.do_rollback_to_savepoint
 
     def do_commit(dbapi_connection: Any) -> None:
+        driver = dbapi_connection.driver_connection
         try:
-            commit(dbapi_connection)
+            if not getattr(driver, _PENDING, None):
+                commit(dbapi_connection)
+                return
+            # the deferred writes and COMMIT: one round trip (a write that fails there fails the COMMIT: nothing of
+            # the transaction is kept, as when a statement fails at once)
+            _pg_together(driver, (("COMMIT", None),))
         finally:
-            _pg_ended(dbapi_connection.driver_connection)
+            _pg_ended(driver)
 
     def do_rollback(dbapi_connection: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        _pg_discard(driver)
         try:
             rollback(dbapi_connection)
         finally:
-            _pg_ended(dbapi_connection.driver_connection)
+            _pg_ended(driver)
 
     def do_execute(cursor: Any, statement: str, parameters: Any, context: ExecutionContext | None = None) -> None:
-        if context is None or isinstance(cursor, ServerCursor) or not _begin_is_ours(cursor.connection):
+        driver = cursor.connection
+        if isinstance(cursor, ServerCursor) or not (getattr(driver, _PENDING, None) or _begin_is_ours(driver)):
             execute(cursor, statement, parameters, context)
             return
-        _pg_together(cursor.connection, ((statement, parameters),), cursor)
+        _pg_together(driver, ((statement, parameters),), cursor)
 
     def do_execute_no_params(cursor: Any, statement: str, context: ExecutionContext | None = None) -> None:
-        if context is None or isinstance(cursor, ServerCursor) or not _begin_is_ours(cursor.connection):
+        driver = cursor.connection
+        if isinstance(cursor, ServerCursor) or not (getattr(driver, _PENDING, None) or _begin_is_ours(driver)):
             execute_no_params(cursor, statement, context)
             return
-        _pg_together(cursor.connection, ((statement, None),), cursor)
+        _pg_together(driver, ((statement, None),), cursor)
+
+    def do_executemany(cursor: Any, statement: str, parameters: Any, context: ExecutionContext | None = None) -> None:
+        if getattr(cursor.connection, _PENDING, None):
+            _pg_together(cursor.connection, ())  # the deferred writes first
+        executemany(cursor, statement, parameters, context)
+
+    def do_rollback_to_savepoint(connection: Connection, name: str) -> None:
+        _pg_discard(connection.connection.driver_connection)
+        rollback_to_savepoint(connection, name)
 
     dialect.do_commit = do_commit  # type: ignore[method-assign]
     dialect.do_rollback = do_rollback  # type: ignore[method-assign]
     dialect.do_execute = do_execute  # type: ignore[method-assign]
     dialect.do_execute_no_params = do_execute_no_params  # type: ignore[method-assign]
+    dialect.do_executemany = do_executemany  # type: ignore[method-assign]
+    dialect.do_rollback_to_savepoint = do_rollback_to_savepoint  # type: ignore[method-assign]
     setattr(dialect, _PIPELINING, True)
 
 
@@ -205,6 +253,9 @@ def _send(connection: Connection, sql: str) -> None:
         connection.exec_driver_sql(sql)
         return
     try:
+        if getattr(connection.dialect, _PIPELINING, False):  # with the deferred writes, if any
+            _pg_together(connection.connection.driver_connection, ((sql, None),))
+            return
         connection.connection.driver_connection.execute(sql)  # type: ignore[union-attr]
     except connection.dialect.loaded_dbapi.Error as error:  # raised as SQLAlchemy would have
         raise DBAPIError.instance(sql, None, error, connection.dialect.loaded_dbapi.Error) from error
@@ -226,6 +277,8 @@ def plain_savepoints(engine: Engine) -> None:
         _send(connection, f"RELEASE SAVEPOINT {quote(name)}")
 
     def do_rollback_to_savepoint(connection: Connection, name: str) -> None:
+        if getattr(dialect, _PIPELINING, False):  # the writes deferred since the last savepoint are undone unsent
+            _pg_discard(connection.connection.driver_connection)
         _send(connection, f"ROLLBACK TO SAVEPOINT {quote(name)}")
 
     dialect.do_savepoint = do_savepoint  # type: ignore[method-assign]
