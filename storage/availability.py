@@ -3,11 +3,19 @@ nothing changed (issue 15).
 
 Correct with several processes on one database: every write that can change a space's free hours (a
 booking made, moved or cancelled, an event or one of its occurrences over the space, the space's opening
-hours, capacity, closing, name) raises the space's version in ``freestamp`` by a random step, in the writing
-transaction (database triggers, migration 0023). A /free first reads the sum of the versions (one row): it moves
-at every committed bump; when it moved, it reads the versions and recomputes the spaces whose version changed.
-Versions are read BEFORE the bookings, so a cached day is never older than the version it is filed under (at
-worst newer, and then only recomputed once more). A whole answer is kept the same way, under the sum.
+hours, capacity, closing, name) raises the space's version in ``freestamp`` by a random step and gives its row
+the next sequence number, in the writing transaction (database triggers, migrations 0023 and 0024). A /free
+first reads, in one statement, the sum and count of the versions and the rows numbered past the highest number
+this process has seen: nothing when nothing changed, the few rows bumped since otherwise. Those rows applied,
+the versions must add up to the sum read: versions only grow, so a row missed (on PostgreSQL, a transaction
+that took its number before another's and committed after it) leaves the sum short; then the rows a little
+further back are read, and failing that every row (as after a restore or a rolled-back write seen by its own
+transaction). Versions are read BEFORE the bookings, so a cached day is never older than the version it is
+filed under (at worst newer, and then only recomputed once more).
+
+Each set of versions this process applies is a generation, with the spaces it changed. A whole answer is kept
+with the generation it was made at and the spaces it shows: while none of them changed since, it stands; when
+a few did, the caller remakes their part only (``answer``).
 
 A day's free stretches are kept whole (from the opening, not from now, and before the 15-minute rule), so the
 same entry answers today and every other day: ``shown`` clips them by now when it renders them.
@@ -18,7 +26,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -29,6 +37,7 @@ from sqlmodel import Session, col
 
 from storage.booking_rules import Interval, RuledSpace, is_free
 from storage.bookings import bookings_between
+from storage.db import in_read_only_scope
 from storage.models import Booking
 from storage.models_events import EVENT_ACTIVE, OCCURRENCE_SCHEDULED, Event, EventOccurrence
 from storage.opening_hours import open_intervals
@@ -37,7 +46,8 @@ from storage.types import UTCDateTime
 SHORTEST = timedelta(minutes=15)  # a free stretch shorter than this is not shown (as free_periods)
 DAYS_KEPT = 16  # (day, zone) pairs kept per database, the least recently asked dropped first (2,000 spaces: ~8 MB)
 ANSWERS_KEPT = 128  # whole answers kept per database (see ``answer``; 2,000 spaces: up to ~60 kB each)
-Stamps = tuple[tuple[int, int], dict[int, int]]  # (sum and count of the versions, each space's version)
+GENERATIONS_KEPT = 256  # the spaces changed at each of the last generations (older answers are remade whole)
+LOOK_BACK = 64  # the last numbered rows read again when those past the highest number don't add up
 
 
 S = TypeVar("S", bound=RuledSpace)
@@ -56,8 +66,29 @@ class DayFree:
     memo: dict[Hashable, Any] = field(default_factory=dict, compare=False)
 
 
-_STAMP_SUM = "SELECT CAST(coalesce(sum(version), 0) AS BIGINT), count(*) FROM freestamp"
-_STAMPS = "SELECT space_id, version FROM freestamp"
+@dataclass(frozen=True, slots=True)
+class Stamps:
+    """The versions as one transaction read them, and the generation of this process's cache they are (-1: not
+    the cache's own, as when another thread moved it meanwhile: nothing is kept under them)."""
+
+    token: tuple[int, int]  # sum and count of the versions
+    versions: Mapping[int, int]  # each space's version (never changed once made: threads share it)
+    high: int  # the highest sequence number among them
+    generation: int
+    committed: bool = False  # SQLite: read by a transaction that wrote nothing (see ``versions``)
+
+
+_UNREAD = Stamps((-1, -1), {}, 0, 0)
+# SQLite: the rows numbered past a given number, and the highest number (the row whose space is NULL).
+_SQLITE_SINCE = ("SELECT space_id, version, seq FROM freestamp WHERE seq > ? UNION ALL "
+                 "SELECT NULL, NULL, max(seq) FROM freestamp")
+# One statement (one snapshot on PostgreSQL, whose statements each see the latest commits): the rows numbered
+# past a given number (or the last few numbered), then the sum and count of every version (the NULL space).
+_SUM = "SELECT NULL, CAST(coalesce(sum(version), 0) AS BIGINT), count(*) FROM freestamp"
+_STAMPS_SINCE = "SELECT space_id, version, seq FROM freestamp WHERE seq > {p} UNION ALL " + _SUM
+_STAMPS_LAST = (f"SELECT * FROM (SELECT space_id, version, seq FROM freestamp ORDER BY seq DESC LIMIT {LOOK_BACK}) "
+                "AS last UNION ALL " + _SUM)
+_STAMPS = "SELECT space_id, version, seq FROM freestamp"
 
 # What occupies the spaces over a day, in one statement: active bookings (0) and scheduled occurrences of active
 # events (1); bounded by "end" first (the indexes led by it): history doesn't count.
@@ -115,9 +146,54 @@ class _Cache:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.stamps: Stamps = ((-1, -1), {})
+        self.stamps = _UNREAD
+        # The spaces changed at each generation (None: unknown, every space), the last GENERATIONS_KEPT.
+        self.changes: OrderedDict[int, frozenset[int] | None] = OrderedDict()
         self.days: OrderedDict[tuple[date, ZoneInfo], dict[int, DayFree]] = OrderedDict()
-        self.answers: OrderedDict[Hashable, tuple[tuple[int, int], datetime | None, Any]] = OrderedDict()
+        self.answers: OrderedDict[Hashable, _Kept] = OrderedDict()
+        self.lists: OrderedDict[tuple[int, ...], SpaceList] = OrderedDict()  # by the spaces' ids in order
+        self.lists_by_object: dict[int, tuple[Sequence[RuledSpace], SpaceList]] = {}  # by id() of the sequence
+        self.lists_made = 0
+
+    def publish(self, base: Stamps, token: tuple[int, int], versions: Mapping[int, int], high: int,
+                changed: frozenset[int] | None, committed: bool) -> Stamps:
+        """The next generation, made of ``base`` (``changed=None``: read whole, not from ``base``), if ``base``
+        is still the latest (else unpublished, or the latest when it is the same versions)."""
+        with self.lock:
+            latest = self.stamps
+            if (latest.token == token and latest.high == high and latest.committed == committed
+                    and latest.versions == versions):
+                return latest
+            if changed is not None and latest is not base:
+                return Stamps(token, versions, high, -1, committed)
+            made = self.stamps = Stamps(token, versions, high, latest.generation + 1, committed)
+            self.changes[made.generation] = changed
+            while len(self.changes) > GENERATIONS_KEPT:
+                self.changes.popitem(last=False)
+            return made
+
+    def changed_between(self, since: int, until: int) -> frozenset[int] | None:
+        """The spaces changed after generation ``since`` up to ``until``; None when not known."""
+        if since == until:
+            return frozenset()
+        if since < 0 or until < since:
+            return None
+        with self.lock:
+            spaces: set[int] = set()
+            for generation in range(since + 1, until + 1):
+                found = self.changes.get(generation, None)
+                if found is None:
+                    return None
+                spaces |= found
+        return frozenset(spaces)
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    generation: int
+    until: datetime | None
+    spaces: Collection[int]
+    value: Any
 
 
 _caches: weakref.WeakKeyDictionary[Engine, _Cache] = weakref.WeakKeyDictionary()
@@ -137,7 +213,11 @@ def _cache(session: Session) -> _Cache:
 def _fetch(session: Session, sql: str, params: Sequence[Any] = ()) -> Sequence[Any]:
     """Rows on the driver's own cursor, in the session's transaction: /free's few hot statements are plain SQL
     (SQLAlchemy's statement and result machinery cost ten times the query here)."""
-    cursor = session.connection().connection.cursor()
+    return _rows(session.connection().connection, sql, params)
+
+
+def _rows(connection: Any, sql: str, params: Sequence[Any] = ()) -> Sequence[Any]:
+    cursor = connection.cursor()
     try:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -146,35 +226,144 @@ def _fetch(session: Session, sql: str, params: Sequence[Any] = ()) -> Sequence[A
 
 
 def versions(session: Session) -> Stamps:
-    """The stamp (sum and count of the versions) and each space's version, as this transaction sees them: one
-    one-row query when nothing changed since this process last looked, two otherwise."""
+    """The versions as this transaction sees them (see the module's docstring): one statement when nothing
+    changed or the rows bumped since the last read add up, more only when they don't.
+
+    SQLite commits one writer at a time, in the order of the numbers they took: the rows past the highest
+    number seen are then exactly what changed since, if the versions seen were committed ones. A read-only
+    transaction (``session_scope(read_only=True)``, as /free's) writes nothing, so what it read was committed;
+    another may have read its own bumps and rolled them back: the next reader then checks the sum."""
     cache = _cache(session)
-    token = tuple(_fetch(session, _STAMP_SUM)[0])
     known = cache.stamps
-    if known[0] == token:
-        return known
-    found = dict(_fetch(session, _STAMPS))
-    fresh = ((sum(found.values()), len(found)), found)  # one statement: the token matches the versions read
-    cache.stamps = fresh
-    return fresh
+    connection = session.connection()
+    raw = connection.connection
+    committed = connection.dialect.name == "sqlite" and in_read_only_scope()
+    if known.generation == 0:  # nothing read yet in this process
+        return _read_whole(raw, cache, committed)
+    if committed and known.committed and known.high > 0:
+        rows = _rows(raw, _SQLITE_SINCE, (known.high,))
+        top = next(seq for space_id, _version, seq in rows if space_id is None)
+        if top == known.high:  # the usual case: nothing changed
+            return known
+        if top is not None and top > known.high:
+            applied = _applied(known, rows, None)
+            assert applied is not None
+            return cache.publish(known, *applied, committed=True)
+    sql = _STAMPS_SINCE.format(p="?" if connection.dialect.name == "sqlite" else "%s")
+    rows = _rows(raw, sql, (known.high,))
+    if len(rows) == 1 and tuple(rows[0][1:]) == known.token and known.committed == committed:
+        return known  # nothing changed
+    applied = _applied(known, rows, _token(rows)) or _applied(known, last := _rows(raw, _STAMPS_LAST), _token(last))
+    if applied is not None:
+        return cache.publish(known, *applied, committed=committed)
+    return _read_whole(raw, cache, committed)
 
 
-def answer(session: Session, key: Hashable, stamps: Stamps, now: datetime) -> Any | None:
-    """A whole answer kept by ``keep_answer`` under ``key`` (what it was made of: the day or the window, the
-    spaces' ids, the language and zone), if no version moved since and ``now`` is not past its ``until``."""
+def _token(rows: Sequence[Any]) -> tuple[int, int]:
+    return next((version, count) for space_id, version, count in rows if space_id is None)
+
+
+def _applied(known: Stamps, rows: Sequence[Any], token: tuple[int, int] | None) -> tuple[
+        tuple[int, int], dict[int, int], int, frozenset[int]] | None:
+    """``known`` with the numbered ``rows`` applied (the row whose space is None is skipped), if the versions
+    then add up to ``token`` (sum and count; None: not checked)."""
+    old = known.versions
+    changed: dict[int, int] = {}
+    high = known.high
+    total, count = known.token
+    for space_id, version, seq in rows:
+        if space_id is None:
+            continue
+        if seq > high:
+            high = seq
+        before = old.get(space_id)
+        if before != version:
+            changed[space_id] = version
+            if before is None:
+                count += 1
+            else:
+                total -= before
+            total += version
+    if token is not None and token != (total, count):
+        return None
+    versions = dict(old)
+    versions.update(changed)
+    return (total, count), versions, high, frozenset(changed)
+
+
+def _read_whole(raw: Any, cache: _Cache, committed: bool) -> Stamps:
+    """Every space's version: one statement (the sum is made from the versions read, so they match)."""
+    known = cache.stamps
+    versions: dict[int, int] = {}
+    high = 0
+    for space_id, version, seq in _rows(raw, _STAMPS):
+        versions[space_id] = version
+        if seq > high:
+            high = seq
+    return cache.publish(known, (sum(versions.values()), len(versions)), versions, high, None, committed)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SpaceList:
+    """A list of spaces as answers are kept for it: a small number standing for their ids in order (the same
+    for the same ids, in one cache), and each one's place in it."""
+
+    number: int
+    places: dict[int, int]
+
+
+def space_list(session: Session, spaces: Sequence[RuledSpace]) -> SpaceList:
+    """The ``SpaceList`` of ``spaces``: found by the sequence's identity when the same one comes again (the
+    catalog's tuple of open spaces, unchanged while the catalog is), else by the ids (one pass over them)."""
+    cache = _cache(session)
+    found = cache.lists_by_object.get(id(spaces))
+    if found is not None and found[0] is spaces:
+        return found[1]
+    ids = tuple(s.id for s in spaces)
+    with cache.lock:
+        made = cache.lists.get(ids)
+        if made is None:
+            cache.lists_made += 1
+            made = cache.lists[ids] = SpaceList(cache.lists_made, {sid: n for n, sid in enumerate(ids)})
+            while len(cache.lists) > 8:
+                cache.lists.popitem(last=False)
+        if len(cache.lists_by_object) >= 8:
+            cache.lists_by_object.clear()
+        cache.lists_by_object[id(spaces)] = (spaces, made)  # kept alive with it, so its id() isn't reused
+    return made
+
+
+def answer(session: Session, key: Hashable, stamps: Stamps, now: datetime) -> tuple[Any, frozenset[int]] | None:
+    """A value kept by ``keep_answer`` under ``key`` (what it was made of: the day or the window, the spaces'
+    ids, the language and zone), if ``now`` is not past its ``until``: with the spaces it shows that changed
+    since it was made (empty: it stands as it is; kept again under ``stamps``), or None when there is none
+    (or no telling what changed)."""
     cache = _cache(session)
     found = cache.answers.get(key)
-    if found is None or found[0] != stamps[0] or (found[1] is not None and now > found[1]):
+    if found is None or (found.until is not None and now > found.until):
         return None
-    return found[2]
+    if found.generation == stamps.generation:
+        return found.value, frozenset()
+    changed = cache.changed_between(found.generation, stamps.generation)
+    if changed is None:
+        return None
+    shown_changed = frozenset(sid for sid in changed if sid in found.spaces)
+    if not shown_changed:  # still right: filed under these versions, so the next look is the quick one
+        _keep(cache, key, _Kept(stamps.generation, found.until, found.spaces, found.value))
+    return found.value, shown_changed
 
 
-def keep_answer(session: Session, key: Hashable, stamps: Stamps, value: Any, until: datetime | None = None) -> None:
-    """Keep an answer made from the versions ``stamps`` (read before what it was made of); ``until``: the last
-    ``now`` at which it is still the same (an answer clipped by now)."""
-    cache = _cache(session)
+def keep_answer(session: Session, key: Hashable, stamps: Stamps, value: Any, spaces: Collection[int],
+                until: datetime | None = None) -> None:
+    """Keep an answer made from the versions ``stamps`` (read before what it was made of) showing ``spaces``;
+    ``until``: the last ``now`` at which it is still the same (an answer clipped by now)."""
+    if stamps.generation > 0:
+        _keep(_cache(session), key, _Kept(stamps.generation, until, spaces, value))
+
+
+def _keep(cache: _Cache, key: Hashable, kept: _Kept) -> None:
     with cache.lock:
-        cache.answers[key] = (stamps[0], until, value)
+        cache.answers[key] = kept
         cache.answers.move_to_end(key)
         while len(cache.answers) > ANSWERS_KEPT:
             cache.answers.popitem(last=False)
@@ -187,7 +376,7 @@ def day_free(
     version hasn't moved, else computed for all the stale spaces in two queries. ``stamps``: ``versions`` read
     earlier in this transaction (else read here)."""
     cache = _cache(session)
-    _token, current = stamps or versions(session)  # before reading bookings (see the module's docstring)
+    current = (stamps or versions(session)).versions  # before reading bookings (see the module's docstring)
     key = (day, tz)
     with cache.lock:
         entries = cache.days.get(key)
@@ -204,7 +393,7 @@ def day_free(
 
 
 def _compute(
-    session: Session, spaces: Sequence[RuledSpace], day: date, tz: ZoneInfo, current: dict[int, int]
+    session: Session, spaces: Sequence[RuledSpace], day: date, tz: ZoneInfo, current: Mapping[int, int]
 ) -> dict[int, DayFree]:
     day_start = datetime.combine(day, time.min, tzinfo=tz)
     day_end = day_start + timedelta(days=1)
