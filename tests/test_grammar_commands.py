@@ -287,3 +287,13 @@ def test_hours_can_be_logged_and_read_with_the_words_members_use(chat: Chat) -> 
         "C'est noté, merci : #2 dimanche 22 novembre — 2h bar.")
     assert chat.text("alice", "/mesheures") == chat.text("alice", "/taches")
     assert "3h" in chat.text("alice", "/mesheures")
+
+
+def test_a_mistyped_command_is_answered_in_the_language_the_member_chose(sqlite_chat: Chat) -> None:
+    sqlite_chat.say("alice", "/start")
+    assert "Je ne connais pas /reserv" in sqlite_chat.text("alice", "/reserv salle demain")
+    sqlite_chat.say("alice", "/langue en")
+    answer = sqlite_chat.text("alice", "/reserv salle demain")
+    assert "I don't know /reserv" in answer and "Je ne connais pas" not in answer
+    # someone who never chose keeps the place's language (French here), whatever they typed before
+    assert "Je ne connais pas /frob" in sqlite_chat.text("bob", "/frob")

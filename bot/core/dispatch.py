@@ -29,7 +29,7 @@ from bot.core.types import Incoming, Reply, UserRef
 from bot.metrics import observe_command_runs
 from storage.conflicts import CONFLICT_RETRIES, is_retryable_conflict
 from storage.db import in_read_only_scope, is_stale_read, session_scope
-from storage.members import get_or_create_asker, remember_private_chat
+from storage.members import find_asker, get_or_create_asker, remember_private_chat
 from storage.prepared import plain_savepoints
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ class Dispatcher:
         name, args = read.parsed
         command = read.command
         if command is None:
-            return Handled([self._unknown_command(name, self.default_translator(incoming))])
+            return Handled([self._unknown_command(name, self._chosen_translator(session, incoming))])
         nested = session.begin_nested() if savepoint else None
         try:
             replies, notices = self._run(session, command, args, incoming)
@@ -208,6 +208,16 @@ class Dispatcher:
             )
             return Handled([Reply(self.default_translator(incoming).gettext(
                 "Sorry, something went wrong on my side. Nothing was changed; please try again in a moment."))])
+
+    def _chosen_translator(self, session: Session, incoming: Incoming) -> Translator:
+        """The language the member chose with /language, when they did (a command they mistyped is answered
+        as their commands are); else the sender's app language or the place's. One query, no write."""
+        chat = incoming.chat
+        asker = find_asker(session, incoming.sender.platform.value, incoming.sender.user_id, chat.platform.value,
+                           chat.chat_id)
+        if asker is not None and asker.language_chosen and asker.language:
+            return translator_for(asker.language, self.settings.timezone)
+        return self.default_translator(incoming)
 
     def _member_translator(self, session: Session, incoming: Incoming) -> Translator:
         """The member's language as it was before the command (``_run`` noted it: nothing to read again)."""
