@@ -7,7 +7,7 @@ from bot.core.context import Ctx
 from bot.core.errors import UserError
 from bot.core.grammar.args import RawArg
 from bot.core.i18n import N_
-from bot.core.router import Command, Router, fold
+from bot.core.router import Command, CommandTable, Router, fold
 from bot.core.types import Reply
 from handlers.places import places_guard
 from storage.places import coordinated_sites, is_network
@@ -22,12 +22,21 @@ def show_help(ctx: Ctx, topic: str) -> Reply:
     assert ctx.commands is not None
     if topic:
         return _one_command(ctx, topic)
-    lines = []
     one_place = not is_network(ctx.session)
-    for command in ctx.commands.commands:
+    coordinates_a_place = ctx.is_coordinator or bool(coordinated_sites(ctx.session, ctx.member_id))
+    key = ("help", ctx.language, ctx.is_coordinator, coordinates_a_place, one_place)
+    text = ctx.commands.made.get(key)
+    if text is None:  # the same for everyone with the same language and role: made once
+        text = ctx.commands.made[key] = _command_list(ctx, ctx.commands, coordinates_a_place, one_place)
+    return Reply(text, title=ctx._("What I can do"))
+
+
+def _command_list(ctx: Ctx, commands: CommandTable, coordinates_a_place: bool, one_place: bool) -> str:
+    lines = []
+    for command in commands.commands:
         if command.hidden or (command.coordinator_only and not ctx.is_coordinator):
             continue
-        if _places_only(command) and not ctx.is_coordinator and not coordinated_sites(ctx.session, ctx.member_id):
+        if _places_only(command) and not coordinates_a_place:
             continue  # every subcommand is for coordinators (of the network or of a place)
         if one_place and command.name in PLACE_COMMANDS and not ctx.is_coordinator:
             continue  # one place: nothing to choose (coordinators still see how to add a second)
@@ -36,7 +45,7 @@ def show_help(ctx: Ctx, topic: str) -> Reply:
     lines.append("")
     lines.append(ctx._("/help <command> explains one, with examples."))
     lines.append(ctx._("Commands also work with ! instead of / (useful on Matrix/Element)."))
-    return Reply("\n".join(lines), title=ctx._("What I can do"))
+    return "\n".join(lines)
 
 
 PLACE_COMMANDS = {"place", "places"}

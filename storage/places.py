@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from storage.models import Booking, Site, Space
 from storage.models_events import OCCURRENCE_SCHEDULED, SIGNUP_CONFIRMED, Event, EventOccurrence, EventSignup
 from storage.models_places import AnnouncementPlace, ChatPlace, MemberPlace, PlaceCoordinator, PlaceInfo, RotaSlotPlace
 from storage.opening_hours import HoursFormatError, hours_to_json, parse_hours
+from storage.prepared import Prepared
 from storage.spaces import SLUG_RE, match_space
 
 
@@ -39,8 +41,11 @@ def places(session: Session) -> list[Site]:
 
 
 def is_network(session: Session) -> bool:
-    """More than one place: lists say which place, members are asked theirs."""
-    return len(session.exec(select(Site.id).limit(2)).all()) > 1
+    """More than one place: lists say which place, members are asked theirs. Read from the catalog of
+    spaces and sites kept in memory (storage.catalog): no query while no space or site changed."""
+    from storage.catalog import space_catalog
+
+    return len(space_catalog(session).sites) > 1
 
 
 def place_info(session: Session, site_id: int) -> PlaceInfo | None:
@@ -103,8 +108,14 @@ def set_chat_place(session: Session, platform: str, chat_id: str, site_id: int |
         session.add(row)
 
 
+_COORDINATED_SITES = Prepared(select(col(PlaceCoordinator.site_id)).where(
+    col(PlaceCoordinator.member_id) == bindparam("member_id")))  # /help asks it at every call: built once
+
+
 def coordinated_sites(session: Session, member_id: int) -> set[int]:
-    return set(session.exec(select(PlaceCoordinator.site_id).where(PlaceCoordinator.member_id == member_id)))
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # a coordinator added earlier in this transaction is one
+    return {int(row[0]) for row in _COORDINATED_SITES.rows(session.connection(), {"member_id": member_id})}
 
 
 def add_place_coordinator(session: Session, member_id: int, site_id: int) -> bool:

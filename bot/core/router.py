@@ -348,6 +348,8 @@ class CommandTable:
         self.reply_hooks: list[ReplyHook] = []
         self._by_name: dict[str, Command] = {}
         self._typed: dict[str, Command] = {}  # names as typed ('Book', 'réserver') already found
+        # Texts made from the table alone and a few flags (/help's list per language and role): made once.
+        self.made: dict[tuple[object, ...], str] = {}
         for router in routers:
             self.jobs.extend(router.jobs)
             self.reply_hooks.extend(router.reply_hooks)
