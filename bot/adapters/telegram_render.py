@@ -38,6 +38,16 @@ def _cut_raw(line: str, limit: int) -> list[str]:
 
 def render_html_chunks(reply: Reply, limit: int = MAX_TEXT_UNITS) -> list[str]:
     """The reply as HTML messages of at most ``limit`` units, split at line boundaries."""
+    whole = html.escape(reply.text)
+    if reply.title:
+        whole = f"<b>{html.escape(reply.title)}</b>\n{whole}"
+    if len(whole) * 2 <= limit or utf16_units(whole) <= limit:  # most replies: one message, nothing to cut
+        return [whole] if whole.strip() else []
+    return split_at_lines(reply, limit)
+
+
+def split_at_lines(reply: Reply, limit: int) -> list[str]:
+    """The long way: the escaped lines gathered into messages of at most ``limit`` units each."""
     lines: list[str] = []
     if reply.title:
         lines.append(f"<b>{html.escape(reply.title)}</b>")

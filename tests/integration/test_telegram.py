@@ -13,12 +13,14 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from bot.adapters.base import DeliveryError
 from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.telegram_limits import SendLimiter
-from bot.adapters.telegram_render import render_html_chunks, utf16_units
+from bot.adapters.telegram_render import render_html_chunks, split_at_lines, utf16_units
 from bot.app import App, StartupError
 from bot.config import load_settings
 from bot.core.types import Action, Reply
@@ -754,3 +756,14 @@ async def test_a_join_typed_privately_updates_the_card_in_the_group(tmp_path: Pa
         assert "Complet : 2/2 inscrits" in edit.params["text"] and "Camille" not in edit.params["text"]
     finally:
         await app.stop()
+
+
+@given(title=st.text(max_size=30), text=st.text(st.characters(codec="utf-8"), max_size=400),
+       limit=st.integers(min_value=12, max_value=600))
+@settings(max_examples=300, deadline=None)
+def test_a_short_reply_is_sent_as_the_same_messages_as_the_long_way_cuts_them(title: str, text: str,
+                                                                             limit: int) -> None:
+    reply = Reply(text, title=title or None)
+    chunks = render_html_chunks(reply, limit)
+    assert chunks == split_at_lines(reply, limit)
+    assert title or all(utf16_units(c) <= limit for c in chunks)
