@@ -166,3 +166,39 @@ def test_a_woken_read_takes_a_chats_older_row_that_committed_late_before_its_new
         session.commit()
     queue(sqlite_chat, chats=1, each=1)
     assert [(row.chat_id, row.id) for row in worker._due_rows(after=2)] == [("c0", 1), ("c0", 3)]
+
+
+def chat_row_ids(chat: Chat, chat_id: str) -> list[int]:
+    with Session(chat.app.engine) as session:
+        return [int(i or 0) for i in session.exec(select(OutboxMessage.id).where(OutboxMessage.chat_id == chat_id)
+                                             .order_by(col(OutboxMessage.id)))]
+
+
+def test_a_backlog_already_queued_is_not_read_again_with_its_text_at_each_look(sqlite_chat: Chat) -> None:
+    queue(sqlite_chat, chats=2, each=4)
+    sqlite_chat.app.outbox.register(SlowPlatform(sqlite_chat))
+    ids = chat_row_ids(sqlite_chat, "c0")
+    key = (Platform.CONSOLE.value, "c0")
+    due = sqlite_chat.app.outbox._due_rows(0, queued={key: ids[1]})
+    texts = {row.id: row.payload for row in due}
+    assert [texts[i] for i in ids] == [None, None, '{"text": "0.2"}', '{"text": "0.3"}']
+    assert all(row.payload for row in due if row.chat_id == "c1")  # nothing of c1 queued: all read
+
+
+async def test_rows_read_without_their_text_for_a_chat_no_longer_sending_still_go_out_all_in_order(
+    sqlite_chat: Chat,
+) -> None:
+    """A look began while c0's first rows were queued; by its end c0's sender had stopped (a failure):
+    the rows it read without their text are read again by c0's new sender, from the first, in order."""
+    queue(sqlite_chat, chats=2, each=4)
+    outbox = sqlite_chat.app.outbox
+    platform = SlowPlatform(sqlite_chat)
+    outbox.register(platform)
+    outbox._loop = asyncio.get_running_loop()
+    ids = chat_row_ids(sqlite_chat, "c0")
+    stale_look = outbox._due_rows(0, queued={(Platform.CONSOLE.value, "c0"): ids[2]})
+    await asyncio.gather(*outbox._queue_rows(stale_look))
+    await outbox._written(5.0)
+    assert [text for chat_id, text in platform.delivered if chat_id == "c0"] == [f"0.{n}" for n in range(4)]
+    assert [text for chat_id, text in platform.delivered if chat_id == "c1"] == [f"1.{n}" for n in range(4)]
+    assert {row.status for row in sqlite_chat.outbox()} == {"sent"}
