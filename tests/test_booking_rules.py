@@ -63,3 +63,41 @@ def test_free_periods_cover_opening_hours_minus_bookings() -> None:
     taken = [(datetime(2026, 11, 24, 11, tzinfo=UTC), datetime(2026, 11, 24, 12, tzinfo=UTC))]  # 12h-13h Paris
     periods = free_periods(RULES, taken, date(2026, 11, 24), datetime(2026, 11, 23, tzinfo=UTC), PARIS)
     assert [(s.astimezone(PARIS).hour, e.astimezone(PARIS).hour) for s, e in periods] == [(9, 12), (13, 18)]
+
+
+spread_quarters = st.integers(0, 4 * 24 * 4).map(lambda q: BASE + timedelta(minutes=15 * q))  # over 4 days
+spread_intervals = st.tuples(spread_quarters, st.integers(1, 16)).map(
+    lambda t: (t[0], t[0] + timedelta(minutes=15 * t[1])))
+
+
+def brute_free_slots(rules: SpaceRules, bookings: list[tuple[datetime, datetime]], length: timedelta,
+                     around: datetime, now: datetime, days: int) -> list[tuple[datetime, datetime]]:
+    """Every half-hour of every day's 09:00-18:00 (Paris) checked a quarter-hour at a time."""
+    first_day = max(around, now).astimezone(PARIS).date()
+    found = []
+    for offset in range(-1, days + 1):
+        day = first_day + timedelta(days=offset)
+        local = datetime(day.year, day.month, day.day, 9, tzinfo=PARIS)
+        while local + length <= datetime(day.year, day.month, day.day, 18, tzinfo=PARIS):
+            slot = local.astimezone(UTC)
+            moments = [slot + timedelta(minutes=15 * q) for q in range(int(length / timedelta(minutes=15)))]
+            if slot >= now and slot - now <= timedelta(days=rules.max_days_ahead) and all(
+                    sum(1 for s, e in bookings if s <= m < e) < rules.capacity for m in moments):
+                found.append((slot, slot + length))
+            local += timedelta(minutes=30)
+    nearest = sorted((c for c in found if c[0] != around), key=lambda c: (abs(c[0] - around), c[0]))[:3]
+    return sorted(nearest)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(spread_intervals, max_size=30), st.integers(1, 3), st.integers(1, 8), spread_quarters,
+       st.integers(0, 3 * 24 * 4))
+def test_free_slots_are_the_three_nearest_where_a_seat_is_free_at_every_moment(
+        bookings: list[tuple[datetime, datetime]], capacity: int, half_hours: int, around: datetime,
+        now_quarters: int) -> None:
+    rules = SpaceRules(capacity=capacity, hours=RULES.hours, max_duration=timedelta(hours=4), max_days_ahead=2,
+                       weekly_quota=None, required_qualification=None, closed=False)
+    now = BASE + timedelta(minutes=15 * now_quarters)
+    length = timedelta(minutes=30 * half_hours)
+    assert find_free_slots(rules, bookings, length, around, now, PARIS, days=3) == \
+        brute_free_slots(rules, bookings, length, around, now, days=3)
