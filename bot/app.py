@@ -21,7 +21,8 @@ from bot.core.leadership import preparing_alone
 from bot.core.outbox import OutboxWorker
 from bot.core.router import CommandTable
 from bot.core.scheduler import JobRunner
-from bot.core.types import ChatRef, UserRef
+from bot.core.types import ChatRef, Platform, UserRef
+from bot.memory import use_worker_threads, worker_thread_count
 from bot.web import WebServer
 from handlers import all_routers
 from storage.db import describe_unusable_database, make_engine
@@ -102,6 +103,10 @@ class App:
         """Adapters first: if one cannot start (bad token), nothing else is left running and the
         StartupError is the only thing the user sees."""
         self._loop = asyncio.get_running_loop()
+        # Threads for the inbox's workers, the outbox and the rest, not asyncio's 6 or more (bot/memory.py);
+        # the console chat reads the terminal in one more, waiting.
+        readers = sum(1 for adapter in self.adapters if adapter.platform == Platform.CONSOLE)
+        use_worker_threads(self._loop, worker_thread_count(self.inbox.workers, readers))
         try:
             await self.web.start()
         except OSError as error:

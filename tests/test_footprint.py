@@ -11,6 +11,7 @@ import subprocess
 import sys
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -235,3 +236,57 @@ def test_a_start_that_migrates_starts_again_once_without_what_the_migration_load
     code, log = _start_and_stop_the_bot(tmp_path)  # the next start: the database is up to date
     assert code == 0, log
     assert "starting again" not in log and log.count("starting; chat platforms") == 1
+
+
+@pytest.mark.parametrize("console", [False, True])
+async def test_a_started_app_runs_blocking_work_on_a_few_threads_of_its_own(tmp_path: Path, console: bool) -> None:
+    """Not asyncio's default pool (6 threads on 2 cores, more on bigger machines): the inbox's worker, the
+    outbox and one for the rest on SQLite, and one more while the console chat waits for the terminal."""
+    import asyncio
+    import io
+    import threading
+    import time
+
+    from bot.adapters.console import ConsoleAdapter
+    from bot.app import App
+    from bot.config import load_settings
+
+    adapters = [ConsoleAdapter("ann", stdin=io.StringIO(), stdout=io.StringIO())] if console else []
+    app = App(load_settings({"DATABASE_URL": f"sqlite:///{tmp_path / 'threads.db'}", "LOG_LEVEL": "WARNING"}),
+              adapters=adapters)
+    await asyncio.to_thread(app.prepare)  # as the command line does: a default pool made before the start
+    await app.start()
+    try:
+        def where() -> str:
+            time.sleep(0.02)
+            return threading.current_thread().name
+
+        names = set(await asyncio.gather(*(asyncio.to_thread(where) for _ in range(40))))
+    finally:
+        await app.stop()
+    assert app.inbox.workers == 1
+    assert len(names) == (4 if console else 3)
+    assert all(name.startswith("tierslieu-worker") for name in names)
+
+
+def test_sqlite_connections_keep_few_prepared_statements(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from sqlalchemy import text
+
+    from storage.db import SQLITE_CACHED_STATEMENTS
+
+    asked: list[dict[str, Any]] = []
+    connect: Any = sqlite3.dbapi2.connect
+
+    def recording(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        asked.append(kwargs)
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(sqlite3.dbapi2, "connect", recording)
+    engine = make_engine(f"sqlite:///{tmp_path / 'statements.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT 1")).scalar() == 1
+    engine.dispose()
+    assert [kwargs.get("cached_statements") for kwargs in asked] == [SQLITE_CACHED_STATEMENTS]
+    assert SQLITE_CACHED_STATEMENTS < 128  # pysqlite's default
