@@ -199,10 +199,12 @@ class Inbox:
         else:
             from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
         table = InboxMessage.__table__  # type: ignore[attr-defined]
-        statement = (insert(table).values(rows)
-                     .on_conflict_do_nothing(index_elements=["platform", "update_id"]).returning(table.c.id))
+        # The rows as parameters of one statement (SQLAlchemy's "insertmanyvalues" sends them in as few
+        # INSERTs as it can), not written into it: built and compiled once, not once per batch.
+        statement = (insert(table).on_conflict_do_nothing(index_elements=["platform", "update_id"])
+                     .returning(table.c.id))
         with session_scope(self.engine) as session:
-            stored = len(session.execute(statement).all())
+            stored = len(session.execute(statement, rows).all())
             if stored:
                 self._notify(session, INBOX_CHANNEL)
             return stored
