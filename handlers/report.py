@@ -9,9 +9,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent
-
 from bot.core.context import Ctx
 from bot.core.errors import NotAllowed, UserError
 from bot.core.i18n import N_, Translator
@@ -32,11 +29,19 @@ def _hours(minutes: float) -> Decimal:
     return (Decimal(str(minutes)) / 60).quantize(Decimal("0.01"))
 
 
+# Babel's number formatting is loaded by the first report only (babel.numbers: ~0.1 MiB held by every
+# running bot otherwise; /report is a coordinator's monthly command).
+
+
 def _number(t: Translator, value: Decimal | float | int) -> str:
+    from babel.numbers import format_decimal
+
     return format_decimal(value, format="#,##0.##", locale=t.locale)
 
 
 def _percent(t: Translator, rate: float | None) -> str:
+    from babel.numbers import format_percent
+
     return "—" if rate is None else format_percent(rate, format="#,##0.#%", locale=t.locale)
 
 
@@ -145,6 +150,8 @@ def attendance_lines(report: ActivityReport, t: Translator) -> list[str]:
 
 
 def _euros(t: Translator, amount: Decimal) -> str:
+    from babel.numbers import format_currency
+
     return format_currency(amount, "EUR", locale=t.locale)
 
 
@@ -176,6 +183,8 @@ def valuation_lines(report: ActivityReport, t: Translator) -> list[str]:
 
 
 def _short_day(t: Translator, day: date) -> str:
+    from babel.dates import format_date
+
     return format_date(day, format="long", locale=t.locale)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -330,6 +329,8 @@ def import_spaces(session: Session, data: Mapping[str, Any]) -> tuple[int, int]:
 
 
 def load_spaces_file(path: Path) -> dict[str, Any]:
+    import tomllib  # read at a new database's seeding or an import only: not kept loaded by a running bot
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

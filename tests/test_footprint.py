@@ -1,6 +1,7 @@
 """A start on a database already at every migration loads neither alembic nor what only one command or
 page uses (the digest's matplotlib, the report's fpdf2, the door QR code's segno, the site's Jinja2, the
-PostgreSQL dialect on SQLite, dateparser, Babel's .po parser), and reads the migrations' heads right from
+PostgreSQL dialect on SQLite, dateparser, Babel's .po parser, the event series' dateutil, the spaces file's
+tomllib, the report's Babel number formats), and reads the migrations' heads right from
 the files; what is loaded later still works at its first use. The catalogs read without Babel's parser are
 Babel's, message for message. A started bot gives freed heap memory back to the system now and then."""
 
@@ -33,7 +34,7 @@ app.dispatcher.handle_sync  # the core is ready
 print(" ".join(m for m in LAZY if m in sys.modules))
 """
 LAZY = ("alembic", "matplotlib", "fpdf", "segno", "jinja2", "dateparser", "sqlalchemy.dialects.postgresql",
-        "babel.messages.pofile")
+        "babel.messages.pofile", "dateutil", "tomllib", "babel.numbers")
 
 
 def test_the_heads_read_from_the_files_are_what_alembic_leaves_in_the_database(tmp_path: Path) -> None:
@@ -44,9 +45,12 @@ def test_the_heads_read_from_the_files_are_what_alembic_leaves_in_the_database(t
 
 
 def test_a_start_on_an_up_to_date_database_loads_no_alembic_nor_single_command_libraries(tmp_path: Path) -> None:
+    from storage.seed import seed_if_empty
+
     url = f"sqlite:///{tmp_path / 'start.db'}"
     engine = make_engine(url)
     upgrade(engine)
+    seed_if_empty(engine)  # a restart: the demo spaces were read from their file at the first start
     engine.dispose()
     probe = f"LAZY = {LAZY!r}\n" + PROBE.format(root=str(ROOT), url=url)
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True,

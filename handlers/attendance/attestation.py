@@ -13,7 +13,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
 from sqlmodel import Session, col, select
 
 from bot.core.context import Ctx, JobCtx
@@ -35,6 +34,8 @@ ROLE_NAMES = {ROLE_BOARD: N_("board member"), ROLE_LEADER: N_("volunteer leading
 
 
 def hours_text(t: Translator, minutes: int) -> str:
+    from babel.numbers import format_decimal  # loaded by the first attestation or CEC count only (~0.1 MiB)
+
     return format_decimal(round(minutes / 60, 2), format="#,##0.##", locale=t.locale)
 
 
