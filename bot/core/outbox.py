@@ -322,7 +322,7 @@ class OutboxWorker:
             payloads: dict[int, str] = {}
             for start in range(0, len(wanted), PAYLOADS_PER_READ):
                 payloads.update(session.execute(sa_select(table.c.id, table.c.payload).where(
-                    table.c.id.in_(wanted[start:start + PAYLOADS_PER_READ]))).tuples().all())
+                    table.c.id.in_(wanted[start:start + PAYLOADS_PER_READ]))).all())
         return [Due(row_id, platform, chat_id, payloads.get(row_id), attempts)
                 for row_id, platform, chat_id, attempts in rows]
 
