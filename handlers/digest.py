@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from babel.dates import format_date
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -132,7 +131,7 @@ PLACE_SECTIONS = {events_section, volunteers_section, bookings_section, last_wee
 def _chart(weeks: list[SpaceWeek], left_out: int, t: Translator, first_day: date) -> dict[str, Any]:
     """What the chart shows: the busiest spaces' week, one heat map each, with their names, the days and a
     0–100 % scale (the arguments of bot.charts.occupancy_panels)."""
-    days = [format_date(first_day + timedelta(days=n), "EEE d", locale=t.locale) for n in range(7)]
+    days = [t.fmt_short_day(first_day + timedelta(days=n)) for n in range(7)]
     panels = [Panel(t.ngettext("{space} ({n} place)", "{space} ({n} places)", w.capacity).format(
         space=w.name, n=w.capacity), w.grid) for w in weeks]
     footnote = t.ngettext("{n} other space, less busy, isn't shown.", "{n} other spaces, less busy, aren't shown.",

@@ -19,7 +19,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LANGUAGES = ("fr", "en")
@@ -150,6 +149,46 @@ def _translations(language: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(BytesIO(_mo_bytes(messages)))
 
 
+class Names:
+    """The day and month names our date forms use, as Babel's CLDR data gives them: Monday first, January first."""
+
+    def __init__(self, weekdays: tuple[str, ...], short_weekdays: tuple[str, ...], months: tuple[str, ...],
+                 standalone_months: tuple[str, ...]) -> None:
+        self.weekdays = weekdays  # "EEEE": mardi
+        self.short_weekdays = short_weekdays  # "EEE": mar.
+        self.months = months  # "MMMM", in a date: 1 décembre
+        self.standalone_months = standalone_months  # "LLLL", on its own: décembre 2026
+
+
+# Written out for LANGUAGES (tests/test_i18n_names.py compares them with Babel's for every day of a year): the
+# first name asked of Babel loads the whole of its locale data and its global data, ~3.9 MiB (French; ~1.1 more
+# for English) that a running bot then holds for its life, for these few words (bench_footprint, issue 15).
+_FR_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+              "novembre", "décembre")
+_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December")
+NAMES = {
+    "fr": Names(("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+                ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."), _FR_MONTHS, _FR_MONTHS),
+    "en": Names(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+                ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), _EN_MONTHS, _EN_MONTHS),
+}
+
+
+@cache
+def names_of(language: str) -> Names:
+    """The names of one of LANGUAGES from the table above; another language's from Babel."""
+    found = NAMES.get(language)
+    if found is not None:
+        return found
+    locale = Locale.parse(language)
+    days, months = locale.days, locale.months
+    return Names(tuple(days["format"]["wide"][n] for n in range(7)),
+                 tuple(days["format"]["abbreviated"][n] for n in range(7)),
+                 tuple(months["format"]["wide"][n] for n in range(1, 13)),
+                 tuple(months["stand-alone"]["wide"][n] for n in range(1, 13)))
+
+
 class Translator:
     """Everything a reply needs to speak the member's language."""
 
@@ -158,6 +197,7 @@ class Translator:
         self.locale = Locale.parse(language)
         self.tz = tz
         self._t = _translations(language)
+        self.names = names_of(language)
 
     def gettext(self, message: str) -> str:
         return self._t.gettext(message)
@@ -169,8 +209,17 @@ class Translator:
         return moment.astimezone(self.tz)
 
     def fmt_day(self, day: date) -> str:
-        """'mardi 1 décembre' / 'Tuesday 1 December'."""
-        return format_date(day, "EEEE d MMMM", locale=self.locale)
+        """'mardi 1 décembre' / 'Tuesday 1 December' (Babel's "EEEE d MMMM")."""
+        names = self.names
+        return f"{names.weekdays[day.weekday()]} {day.day} {names.months[day.month - 1]}"
+
+    def fmt_short_day(self, day: date) -> str:
+        """'mar. 1' / 'Tue 1' (Babel's "EEE d")."""
+        return f"{self.names.short_weekdays[day.weekday()]} {day.day}"
+
+    def fmt_month(self, day: date) -> str:
+        """'décembre 2026' / 'December 2026' (Babel's "LLLL yyyy")."""
+        return f"{self.names.standalone_months[day.month - 1]} {day.year:04d}"
 
     def fmt_time(self, moment: datetime | time) -> str:
         # 24-hour HH:MM is the form in both our locales; strftime is ~20x faster than Babel here.

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from babel.dates import format_date
 from sqlmodel import Session
 
 from bot.config import Settings
@@ -40,7 +39,7 @@ def period_label(t: Translator, period: Period) -> str:
     if period.kind == "year":
         return str(period.start.year)
     if period.kind == "month":
-        return format_date(period.start, "LLLL yyyy", locale=t.locale)
+        return t.fmt_month(period.start)
     return t.gettext("week of {day}").format(day=t.fmt_day(period.start))
 
 
