@@ -44,6 +44,7 @@ class CommandRate:
 
     def __init__(self) -> None:
         self._recent: dict[tuple[str, str], deque[datetime]] = {}
+        self._swept_at: datetime | None = None
 
     def allow(self, sender: UserRef, now: datetime, per_minute: int) -> bool:
         window = self._recent.setdefault((sender.platform.value, sender.user_id), deque())
@@ -53,7 +54,10 @@ class CommandRate:
         if len(window) >= per_minute:
             return False
         window.append(now)
-        if len(self._recent) > 10_000:  # forget quiet members
+        if self._swept_at is None or not start < self._swept_at <= now:
+            # Once a minute, forget the members quiet for a minute: the windows kept are those of the last
+            # minute's senders, not one per member ever seen (a process runs for months; issue 15).
+            self._swept_at = now
             for key in [k for k, w in self._recent.items() if not w or w[-1] <= start]:
                 del self._recent[key]
         return True
