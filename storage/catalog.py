@@ -39,7 +39,7 @@ from sqlmodel import Session, col
 
 from storage.models import Site, Space
 from storage.models_catalog import CatalogVersion
-from storage.prepared import Prepared
+from storage.prepared import Prepared, flushed_connection
 from storage.spaces import _VIEW_COLUMNS, SpaceIndex, SpaceView, _view
 
 _VERSION = Prepared(select(col(CatalogVersion.version)).where(col(CatalogVersion.name) == literal_column("'spaces'")))
@@ -180,9 +180,7 @@ def _may_write_catalog(sql: str) -> bool:
 def space_catalog(session: Session) -> SpaceCatalog:
     """The spaces and sites as this transaction sees them: the copy in memory when its version is the
     database's, else a new copy read now (and kept for the next commands)."""
-    if session.new or session.dirty or session.deleted:
-        session.flush()  # a handler's own pending space edits are part of what it sees
-    connection = session.connection()
+    connection = flushed_connection(session)  # a handler's own pending space edits are part of what it sees
     version = _remembered(connection)
     if version is None:
         version = read_version(connection)

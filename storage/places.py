@@ -18,7 +18,7 @@ from storage.models import Booking, Site, Space
 from storage.models_events import OCCURRENCE_SCHEDULED, SIGNUP_CONFIRMED, Event, EventOccurrence, EventSignup
 from storage.models_places import AnnouncementPlace, ChatPlace, MemberPlace, PlaceCoordinator, PlaceInfo, RotaSlotPlace
 from storage.opening_hours import HoursFormatError, hours_to_json, parse_hours
-from storage.prepared import Prepared
+from storage.prepared import Prepared, flushed_connection
 from storage.spaces import SLUG_RE, match_space
 
 
@@ -113,9 +113,8 @@ _COORDINATED_SITES = Prepared(select(col(PlaceCoordinator.site_id)).where(
 
 
 def coordinated_sites(session: Session, member_id: int) -> set[int]:
-    if session.new or session.dirty or session.deleted:
-        session.flush()  # a coordinator added earlier in this transaction is one
-    return {int(row[0]) for row in _COORDINATED_SITES.rows(session.connection(), {"member_id": member_id})}
+    connection = flushed_connection(session)  # a coordinator added earlier in this transaction is one
+    return {int(row[0]) for row in _COORDINATED_SITES.rows(connection, {"member_id": member_id})}
 
 
 def add_place_coordinator(session: Session, member_id: int, site_id: int) -> bool:

@@ -23,6 +23,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect, ExecutionContext
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -82,6 +83,14 @@ class Prepared:
             connection.connection.driver_connection.execute(sql, arguments)  # type: ignore[union-attr]
         except connection.dialect.loaded_dbapi.Error as error:
             raise DBAPIError.instance(sql, arguments, error, connection.dialect.loaded_dbapi.Error) from error
+
+
+def flushed_connection(session: Session) -> Connection:
+    """The session's connection, its pending ORM changes written first: a Prepared statement runs on it
+    directly, where the session's autoflush doesn't reach, yet must see what the transaction added."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection()
 
 
 def pipelines(connection: Connection) -> bool:
