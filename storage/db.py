@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlmodel import Session
 
+from storage.checkpoint import WAL_AUTOCHECKPOINT_PAGES, checkpointer_for
 from storage.prepared import pg_pipelining
 
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -125,6 +126,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         **kwargs,
     )
     queue = _writer_queue(database) if os.environ.get(WRITER_QUEUE_ENV, "1") != "0" else None
+    checkpointer = checkpointer_for(database)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -135,6 +137,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        if checkpointer is not None:  # checkpoints in the background (storage.checkpoint), not in a commit
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -154,6 +158,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             if queue is not None:
                 queue.release(id(driver))
             raise DBAPIError.instance(sql, None, error, sqlite3.Error) from error
+
+    if checkpointer is not None:
+        @event.listens_for(engine, "commit")
+        def _count_write(_conn: Any) -> None:
+            if not _deferred.get():
+                checkpointer.committed()
 
     if queue is None:
         return engine
