@@ -190,6 +190,7 @@ def one_run(n_commands: int) -> dict[str, Any]:
         commands = mixed_commands(n_commands, rng)
         for n in range(20):  # warm-up: members, caches
             app.dispatcher.handle_sync(incoming(n, "/free demain 10h-11h"))
+        app.warm_statements()  # as `tierslieu run` does at start
         app.engine.dispose()
         snapshot(path, f"{tmp}/capture.db")
         snapshot(path, f"{tmp}/replay.db")

@@ -150,6 +150,7 @@ def main() -> None:
             app = make_app(timed)
             for n in range(30):  # the same warm-up (caches are kept per database)
                 app.dispatcher.handle_sync(incoming(n, "/free demain 10h-11h"))
+            app.warm_statements()  # as `tierslieu run` does at start
             timings: dict[str, list[float]] = {k: [] for k in KINDS}
             for n, (kind, body) in enumerate(commands):
                 t0 = time.perf_counter()

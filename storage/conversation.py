@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import Member
 from storage.models_conversation import ConversationState
-from storage.prepared import Prepared
+from storage.prepared import Prepared, made_per_dialect
 from storage.types import UTCDateTime
 
 
@@ -83,6 +83,7 @@ _NEW_CHOICES_ROW = core_select(
 _NEW_CHOICES: dict[str, Prepared] = {}
 
 
+@made_per_dialect
 def _new_choices(dialect: str) -> Prepared:
     """The row inserted, or updated when another command of the same member in the same chat wrote it
     first (two commands running at once: the second would otherwise fail on the unique key). Built once
