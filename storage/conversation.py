@@ -100,7 +100,7 @@ def _new_choices(dialect: str) -> Prepared:
             index_elements=["platform", "chat_id", "member_id"],
             set_={"choices": statement.excluded.choices, "choices_expires_at": statement.excluded.choices_expires_at,
                   "updated_at": statement.excluded.updated_at})
-        found = _NEW_CHOICES[dialect] = Prepared(statement)
+        found = _NEW_CHOICES[dialect] = Prepared(statement, dialect=dialect)
     return found
 
 

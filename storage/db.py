@@ -127,9 +127,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     )
     queue = _writer_queue(database) if os.environ.get(WRITER_QUEUE_ENV, "1") != "0" else None
     checkpointer = checkpointer_for(database)
+    opened_once = False
+
+    @event.listens_for(engine, "do_connect")
+    def _never_make_it_again(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        # The first connection may make the file (a new database); later ones open it only if it is there:
+        # with the file moved away (an operator, a restore, a full disk's cleanup) a scheduled job would
+        # otherwise make an empty one in its place, and keep using it after the real one came back.
+        if not opened_once or not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return sqlite3.connect(f"{Path(database).resolve().as_uri()}?mode=rw", uri=True, **cparams)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        nonlocal opened_once
+        opened_once = True
         # Take transaction control from pysqlite so that BEGIN IMMEDIATE below is what runs.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

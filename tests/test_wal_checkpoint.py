@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
 from storage.checkpoint import WalCheckpointer, checkpointer_for
 from storage.db import make_engine, session_scope
@@ -74,6 +75,7 @@ def test_enough_commits_wake_the_thread_which_copies_them_into_the_file(database
     path, engine = database
     checkpointer = checkpointer_for(path)
     assert checkpointer is not None
+    checkpointer.stop(final=True)  # the table's commit started it with the defaults
     checkpointer.after_commits, checkpointer.after_s = 20, 3600.0
     write(engine, 20)
     assert wait_for(lambda: rows_in_the_database_file(path) == 20)
@@ -84,6 +86,7 @@ def test_a_few_commits_reach_the_file_after_a_while(database: tuple[str, Engine]
     path, engine = database
     checkpointer = checkpointer_for(path)
     assert checkpointer is not None
+    checkpointer.stop(final=True)
     checkpointer.after_commits, checkpointer.after_s = 10**9, 0.1
     write(engine, 3)
     assert wait_for(lambda: rows_in_the_database_file(path) == 3)
@@ -131,3 +134,18 @@ def test_a_database_file_deleted_meanwhile_is_not_made_again(tmp_path: Path) -> 
 def test_in_memory_databases_have_no_checkpointer() -> None:
     assert checkpointer_for(":memory:") is None
     assert checkpointer_for("") is None
+
+
+def test_a_database_file_moved_away_is_not_replaced_by_an_empty_one(database: tuple[str, Engine],
+                                                                     tmp_path: Path) -> None:
+    path, engine = database
+    write(engine, 3)
+    engine.dispose()  # the next command opens a new connection
+    Path(path).rename(tmp_path / "elsewhere.db")
+    with pytest.raises(OperationalError):
+        write(engine, 1)
+    assert not Path(path).exists()
+    (tmp_path / "elsewhere.db").rename(path)
+    write(engine, 1)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM note")).scalar() == 4

@@ -42,3 +42,18 @@ def test_a_started_bot_books_without_compiling_its_statements(tmp_path: Path, mo
 
 def test_without_the_warm_up_the_first_booking_compiles_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(first_booking_compiles(tmp_path, monkeypatch, warmed=False)) >= 3
+
+
+def test_a_dialects_own_statements_are_left_to_that_dialect(tmp_path: Path) -> None:
+    """A process that met SQLite then PostgreSQL (the test suite) compiles each upsert for its own dialect."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from storage.conversation import _new_choices
+    from storage.prepared import Prepared
+
+    _new_choices("sqlite")
+    _new_choices("postgresql")
+    Prepared.compile_all(postgresql.dialect())  # would raise compiling SQLite's upsert for PostgreSQL
+    Prepared.compile_all(sqlite.dialect())
+    assert "sqlite" not in _new_choices("postgresql")._compiled
+    assert "postgresql" not in _new_choices("sqlite")._compiled
