@@ -32,6 +32,7 @@ from storage.models_events import EVENT_ACTIVE, OCCURRENCE_SCHEDULED, Event, Eve
 from storage.models_reminders import Reminder, ReminderSettings
 from storage.opening_hours import hours_from_json, is_within_hours
 from storage.prepared import Prepared, pipelines, rows_together
+from storage.reminders import BOOKING_MINUTES
 from storage.types import UTCDateTime
 
 EventBlock = tuple[datetime, datetime, str]  # an event's occurrence that takes a whole space: start, end, title
@@ -170,6 +171,26 @@ _NEW_REMINDER = insert(_REMINDER_TABLE).from_select(
 _INSERT_BOOKING_AND_REMINDER = Prepared(select(
     _NEW_BOOKING.c.id, select(func.count()).select_from(_NEW_REMINDER).scalar_subquery()))
 
+# PostgreSQL: the new booking's number taken from its sequence in the round trip that locks the space and reads
+# it (hold_space), so that the booking (and its reminder) can be written without waiting for an answer: sent
+# with the COMMIT (Prepared.execute). A number taken for a booking the rules refuse is not used (a gap, as
+# after any rollback).
+_NEXT_BOOKING_ID = Prepared(select(func.nextval(func.pg_get_serial_sequence(
+    literal_column("'booking'"), literal_column("'id'")))), dialect="postgresql")
+_BOOKING_WITH_ID = insert(_BOOKING_TABLE).values(
+    id=bindparam("id", type_=Integer), space_id=bindparam("space_id"), member_id=bindparam("member_id"),
+    start=bindparam("start", type_=UTCDateTime()), end=bindparam("end", type_=UTCDateTime()),
+    status=literal_column("'active'"), created_at=bindparam("created_at", type_=UTCDateTime()))
+_WRITE_BOOKING = Prepared(_BOOKING_WITH_ID, dialect="postgresql")
+_WRITE_BOOKING_AND_REMINDER = Prepared(  # the reminder is the one schedule_booking inserts at the default lead
+    select(literal_column("1")).add_cte(_BOOKING_WITH_ID.cte("new_booking")).add_cte(
+        insert(_REMINDER_TABLE).values(
+            member_id=bindparam("member_id", type_=Integer), kind=literal_column("'booking'"),
+            ref=cast(bindparam("id", type_=Integer), String), text=literal_column("''"),
+            due_at=bindparam("due_at", type_=UTCDateTime()), status=literal_column("'pending'"),
+            created_at=bindparam("created_at", type_=UTCDateTime())).cte("new_reminder")),
+    dialect="postgresql")
+
 
 def _utc(value: datetime | str) -> datetime:
     """A datetime column read on the driver, as UTCDateTime gives it: SQLite's text, PostgreSQL's aware value."""
@@ -199,6 +220,8 @@ class HeldSpace:
     future_bookings: int  # the member's active bookings of the space not over yet (MAX_FUTURE_BOOKINGS_PER_SPACE)
     week_bookings: list[Interval]  # theirs in the week of the start (kept when the space has a quota)
     qualifications: list[str]  # read when the space requires one
+    new_id: int | None = None  # PostgreSQL: the booking's number, taken from its sequence under the lock
+    own_lead: int | None = None  # PostgreSQL (with new_id): the member's own booking lead if they chose one
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,13 +244,17 @@ def hold_space(
     week in case the space has a weekly quota (its rules are not known yet when the read is sent)."""
     connection = session.connection()
     occupying: Sequence[Sequence[Any]]
+    new_id = own_lead = None
     if pipelines(connection):
         week_start, week_end = week_bounds(start, tz)
-        [[row], occupying] = rows_together(connection, [
+        [[row], occupying, [(new_id,)], lead] = rows_together(connection, [
             (_HOLD_SPACE, {"space_id": space_id}),
             (_SLOT_AND_MEMBER, {"space_id": space_id, "member_id": member_id, "start": start, "end": end,
-                                "since": min(now, week_start)})])
+                                "since": min(now, week_start)}),
+            (_NEXT_BOOKING_ID, None),
+            (BOOKING_MINUTES, {"member_id": member_id})])
         rules = _rules(tuple(row))
+        own_lead = int(lead[0][0]) if lead and lead[0][0] is not None else None
     else:
         [row] = _HOLD_SPACE.rows(connection, {"space_id": space_id})
         rules = _rules(tuple(row))
@@ -251,7 +278,8 @@ def hold_space(
         if rules.weekly_quota is not None else []
     qualifications = list(connection.execute(_QUALIFICATIONS, {"member_id": member_id}).scalars()) \
         if rules.required_qualification else []
-    return HeldSpace(space_id, member_id, start, end, rules, existing, events, future, week, qualifications)
+    return HeldSpace(space_id, member_id, start, end, rules, existing, events, future, week, qualifications,
+                     new_id, own_lead)
 
 
 def create_booking(
@@ -269,6 +297,13 @@ def create_booking(
     params = {"space_id": held.space_id, "member_id": held.member_id, "start": held.start, "end": held.end,
               "created_at": now}
     due_at = held.start - timedelta(minutes=reminder_minutes)
+    if held.new_id is not None:  # PostgreSQL: written with the COMMIT, no answer to wait for
+        params["id"] = held.new_id
+        if reminder_minutes > 0 and due_at > now and held.own_lead in (None, reminder_minutes):
+            _WRITE_BOOKING_AND_REMINDER.execute(connection, {**params, "due_at": due_at})
+            return NewBooking(held.new_id, held.space_id, held.member_id, held.start, held.end, True)
+        _WRITE_BOOKING.execute(connection, params)
+        return NewBooking(held.new_id, held.space_id, held.member_id, held.start, held.end)
     if reminder_minutes > 0 and due_at > now and pipelines(connection):
         [(booking_id, reminders)] = _INSERT_BOOKING_AND_REMINDER.rows(connection, {
             **params, "due_at": due_at, "minutes": reminder_minutes})

@@ -29,7 +29,8 @@ def settings_of(session: Session, member_id: int, default_booking_minutes: int) 
     return row or ReminderSettings(member_id=member_id, booking_minutes=default_booking_minutes)
 
 
-_BOOKING_MINUTES = Prepared(select(ReminderSettings.booking_minutes).where(  # an int: run on the driver
+# The member's own booking lead, if they chose one (no row: the default). Also read by storage.bookings.hold_space.
+BOOKING_MINUTES = Prepared(select(ReminderSettings.booking_minutes).where(  # an int: run on the driver
     col(ReminderSettings.member_id) == bindparam("member_id")))
 _REMINDER_TABLE: Table = Reminder.__table__  # type: ignore[attr-defined]
 _INSERT_REMINDER = insert(_REMINDER_TABLE).values(
@@ -41,7 +42,7 @@ _INSERT_REMINDER = insert(_REMINDER_TABLE).values(
 def booking_minutes(session: Session, member_id: int, default: int) -> int:
     """How long before a booking the member is reminded (0: never): their setting, else the default. A
     column query (the /book path), nothing loaded into the session."""
-    rows = _BOOKING_MINUTES.rows(session.connection(), {"member_id": member_id})
+    rows = BOOKING_MINUTES.rows(session.connection(), {"member_id": member_id})
     return default if not rows else int(rows[0][0])
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from storage.db import make_engine, session_scope
+from storage.models import Booking
 from storage.models_reminders import Reminder
 from storage.prepared import Prepared
 from tests.harness import Chat, make_chat
@@ -111,11 +112,27 @@ def test_a_booking_takes_its_lock_and_reads_in_one_round_trip(counted: tuple[Cha
     assert chat.text("alice", "/book salle-reunion 2026-12-01 9h-10h").startswith("Réservé")
     before = counter.trips
     assert chat.text("alice", "/book salle-reunion 2026-12-02 9h-10h").startswith("Réservé")
-    # BEGIN with the asker (which reads the catalog's version too), the lock with the read, the booking with
-    # its reminder, the offered buttons' write with the COMMIT (it was 11 before issue 15's work)
-    assert counter.trips - before <= 4
+    # BEGIN with the asker (which reads the catalog's version too), the lock with the read (and the booking's
+    # number from its sequence, and the member's reminder lead), the booking with its reminder and the offered
+    # buttons' write with the COMMIT (it was 11 before issue 15's work)
+    assert counter.trips - before <= 3
     with Session(chat.app.engine) as session:
         assert len(session.exec(select(Reminder).where(Reminder.ref == "2")).all()) == 1
+
+
+def test_the_booking_number_answered_is_the_one_written(counted: tuple[Chat, RoundTripCounter]) -> None:
+    chat, _counter = counted
+    assert "Réservation n° 1." in chat.text("alice", "/book salle-reunion 2026-12-01 9h-10h")
+    refused = chat.text("bob", "/book salle-reunion 2026-12-01 9h-10h")  # taken: a number drawn, not used
+    assert refused.startswith("Je ne peux pas réserver")
+    answer = chat.text("bob", "/book salle-reunion 2026-12-01 10h-11h")
+    with Session(chat.app.engine) as session:
+        written = session.exec(select(Booking).where(Booking.status == "active").order_by(Booking.start)).all()
+        reminders = session.exec(select(Reminder).where(Reminder.kind == "booking")).all()
+    assert [b.start.hour for b in written] == [8, 9]  # UTC
+    assert f"Réservation n° {written[1].id}." in answer
+    assert [action.command for action in chat.last_actions["bob"]] == [f"/cancel {written[1].id}"]
+    assert sorted(r.ref for r in reminders) == sorted(str(b.id) for b in written)
 
 
 def test_a_write_sent_with_the_commit_is_kept_with_it_or_fails_it_whole(postgres_url: str) -> None:

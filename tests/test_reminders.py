@@ -43,15 +43,18 @@ def test_cancelled_booking_sends_no_reminder(chat: Chat) -> None:
     assert run_reminders(chat) == 0 and chat.outbox() == []
 
 
-def test_member_chooses_an_hour_before_or_no_booking_reminder(sqlite_chat: Chat) -> None:
-    sqlite_chat.say("alice", "/rappels reservation 60")
-    sqlite_chat.say("alice", "/book salle-reunion demain 14h-16h")
-    sqlite_chat.clock.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # 13:00 Paris
-    assert run_reminders(sqlite_chat) == 1
-    sqlite_chat.say("bob", "/reminders booking off")
-    sqlite_chat.say("bob", "/book petite-salle 2026-11-25 14h-16h")
-    sqlite_chat.clock.now = datetime(2026, 11, 25, 12, 59, tzinfo=UTC)
-    assert run_reminders(sqlite_chat) == 0
+def test_member_chooses_an_hour_before_or_no_booking_reminder(chat: Chat) -> None:
+    """Both databases: PostgreSQL writes the booking and its reminder with the COMMIT, from the lead it read."""
+    chat.say("alice", "/rappels reservation 60")
+    chat.say("alice", "/book salle-reunion demain 14h-16h")
+    chat.clock.now = datetime(2026, 11, 24, 11, 59, tzinfo=UTC)  # 12:59 Paris: not yet
+    assert run_reminders(chat) == 0
+    chat.clock.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # 13:00 Paris
+    assert run_reminders(chat) == 1
+    chat.say("bob", "/reminders booking off")
+    chat.say("bob", "/book petite-salle 2026-11-25 14h-16h")
+    chat.clock.now = datetime(2026, 11, 25, 12, 59, tzinfo=UTC)
+    assert run_reminders(chat) == 0
 
 
 def test_reminder_keeps_local_time_across_the_autumn_clock_change(sqlite_chat: Chat) -> None:
