@@ -78,6 +78,18 @@ def make_app(url: URL) -> App:
     return App(settings, adapters=[], clock=lambda: NOW)
 
 
+def warm_up(app: App) -> None:
+    """What a bot that has been running a while has: its members' rows and caches (a /free each), its
+    statements compiled (at start), and the paths of /book run once (booked, and refused with suggestions),
+    on days in 2027 that the timed commands don't touch. The same for the timed and the captured copy."""
+    for n in range(30):
+        app.dispatcher.handle_sync(incoming(n, "/free demain 10h-11h"))
+    app.warm_statements()  # as `tierslieu run` does at start
+    for n in range(10):
+        for _twice in range(2):  # the second one is refused, with its suggestions
+            app.dispatcher.handle_sync(incoming(n, f"/book space-{n:03d} 2027-01-{12 + n} 10h-11h"))
+
+
 def round_commands(r: int, n: int) -> list[tuple[str, str]]:
     rng = random.Random(100 + r)
     return [(kind, command_text(kind, rng)) for kind in KINDS for _ in range(n)]
@@ -114,7 +126,7 @@ def replay(url: str, per_command: list[tuple[str, list[tuple[str, Any]]]]) -> di
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--commands", type=int, default=150, help="commands of each kind per round")
+    parser.add_argument("--commands", type=int, default=300, help="commands of each kind per round")
     args = parser.parse_args()
     base = make_url(os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     base = base.set(drivername="postgresql+psycopg")
@@ -148,9 +160,7 @@ def main() -> None:
             commands = round_commands(r, args.commands)
             timed, captured, replayed_db = copy(f"t{r}"), copy(f"c{r}"), copy(f"r{r}")
             app = make_app(timed)
-            for n in range(30):  # the same warm-up (caches are kept per database)
-                app.dispatcher.handle_sync(incoming(n, "/free demain 10h-11h"))
-            app.warm_statements()  # as `tierslieu run` does at start
+            warm_up(app)
             timings: dict[str, list[float]] = {k: [] for k in KINDS}
             for n, (kind, body) in enumerate(commands):
                 t0 = time.perf_counter()
@@ -160,10 +170,10 @@ def main() -> None:
             for kind in KINDS:
                 rates[kind].append(len(timings[kind]) / sum(timings[kind]))
                 p99s[kind].append(sorted(timings[kind])[int(0.99 * (len(timings[kind]) - 1))] * 1000)
-            warm = make_app(captured)
-            for n in range(30):
-                warm.dispatcher.handle_sync(incoming(n, "/free demain 10h-11h"))
-            warm.engine.dispose()
+            for copy_url in (captured, replayed_db):  # the replay starts where the capture started
+                warm = make_app(copy_url)
+                warm_up(warm)
+                warm.engine.dispose()
             per_command = capture(captured, commands)
             plain = replayed_db.set(drivername="postgresql").render_as_string(hide_password=False)
             for kind, rate in replay(plain, per_command).items():

@@ -175,8 +175,9 @@ _INSERT_BOOKING_AND_REMINDER = Prepared(select(
 # it (hold_space), so that the booking (and its reminder) can be written without waiting for an answer: sent
 # with the COMMIT (Prepared.execute). A number taken for a booking the rules refuse is not used (a gap, as
 # after any rollback).
-_NEXT_BOOKING_ID = Prepared(select(func.nextval(func.pg_get_serial_sequence(
-    literal_column("'booking'"), literal_column("'id'")))), dialect="postgresql")
+_NEXT_BOOKING_ID_AND_LEAD = Prepared(select(
+    func.nextval(func.pg_get_serial_sequence(literal_column("'booking'"), literal_column("'id'"))),
+    BOOKING_MINUTES.statement.scalar_subquery()), dialect="postgresql")  # type: ignore[attr-defined]
 _BOOKING_WITH_ID = insert(_BOOKING_TABLE).values(
     id=bindparam("id", type_=Integer), space_id=bindparam("space_id"), member_id=bindparam("member_id"),
     start=bindparam("start", type_=UTCDateTime()), end=bindparam("end", type_=UTCDateTime()),
@@ -247,14 +248,13 @@ def hold_space(
     new_id = own_lead = None
     if pipelines(connection):
         week_start, week_end = week_bounds(start, tz)
-        [[row], occupying, [(new_id,)], lead] = rows_together(connection, [
+        [[row], occupying, [(new_id, lead)]] = rows_together(connection, [
             (_HOLD_SPACE, {"space_id": space_id}),
             (_SLOT_AND_MEMBER, {"space_id": space_id, "member_id": member_id, "start": start, "end": end,
                                 "since": min(now, week_start)}),
-            (_NEXT_BOOKING_ID, None),
-            (BOOKING_MINUTES, {"member_id": member_id})])
+            (_NEXT_BOOKING_ID_AND_LEAD, {"member_id": member_id})])
         rules = _rules(tuple(row))
-        own_lead = int(lead[0][0]) if lead and lead[0][0] is not None else None
+        own_lead = int(lead) if lead is not None else None
     else:
         [row] = _HOLD_SPACE.rows(connection, {"space_id": space_id})
         rules = _rules(tuple(row))
