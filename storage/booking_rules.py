@@ -179,7 +179,9 @@ def find_free_slots(
     earliest = _ceil_to_step(now, tz)
     first_day = max(around, now).astimezone(tz).date()
     farthest = now + timedelta(days=rules.max_days_ahead)
-    candidates: list[Interval] = []
+    # Every slot of the grid, nearest first; then checked in that order until ``limit`` are free (a few
+    # checks, not one per slot of the nine days: the same answer).
+    candidates: list[tuple[datetime, datetime, list[Interval]]] = []
     for offset in range(-1, days + 1):
         day: date = first_day + timedelta(days=offset)
         for open_start, open_end in open_intervals(rules.hours, day, tz):
@@ -188,17 +190,15 @@ def find_free_slots(
             # Only what overlaps this opening can overlap its slots: each slot is checked against a few
             # bookings, not against the whole window's (the same answer, ~20 times fewer comparisons).
             there = [b for b in existing if b[0] < open_end and slot < b[1]]
-            while slot + length <= open_end:
-                end = slot + length
-                if slot <= farthest and (peak_occupancy(there, slot, end) if there else 0) < rules.capacity:
-                    candidates.append((slot, end))
+            while slot + length <= open_end and slot <= farthest:
+                candidates.append((slot, slot + length, there))
                 slot += SLOT_STEP
     candidates.sort(key=lambda c: (abs(c[0] - around), c[0]))
     chosen: list[Interval] = []
-    for candidate in candidates:
-        if candidate[0] == around:
+    for slot, end, there in candidates:
+        if slot == around or (there and peak_occupancy(there, slot, end) >= rules.capacity):
             continue
-        chosen.append(candidate)
+        chosen.append((slot, end))
         if len(chosen) == limit:
             break
     return sorted(chosen)
