@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import difflib
 import logging
 import unicodedata
 from collections import deque
@@ -24,7 +23,7 @@ from bot.core.errors import NotAllowed, UsageError, UserError
 from bot.core.i18n import N_, Translator, normalise_language, translator_for
 from bot.core.images import drawn
 from bot.core.outbox import enqueue
-from bot.core.router import Command, CommandTable, split_command
+from bot.core.router import Command, CommandTable, nearest_command, split_command
 from bot.core.types import Incoming, Reply, UserRef
 from bot.metrics import observe_command_runs
 from storage.conflicts import CONFLICT_RETRIES, is_retryable_conflict
@@ -232,10 +231,10 @@ class Dispatcher:
 
     def _unknown_command(self, name: str, translator: Translator) -> Reply:
         _ = translator.gettext
-        close = difflib.get_close_matches(name.casefold(), self.commands.names(), n=1, cutoff=0.7)
+        close = nearest_command(name, self.commands.names())
         if close:
             return Reply(_("I don't know /{name}. Did you mean /{suggestion}? Type /help for the list.")
-                         .format(name=name[:40], suggestion=close[0]))
+                         .format(name=name[:40], suggestion=close))
         return Reply(_("I don't know /{name}. Type /help for the list of commands.").format(name=name[:40]))
 
     def _user_error_reply(self, error: UserError, usage: str, translator: Translator) -> Reply:

@@ -6,6 +6,7 @@ The decorator only records metadata (aiogram's Router, maubot's @command.new); d
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -371,6 +372,31 @@ class CommandTable:
 
     def names(self) -> list[str]:
         return sorted(self._by_name)
+
+
+def nearest_command(typed: str, names: Sequence[str]) -> str | None:
+    """The command a mistyped name most likely meant, or None. Phones shorten more than they misspell:
+    a name the typed word begins ("/mesres"), then one whose letters it keeps in order from the same first
+    letter ("/mesresas" -> mesreservations, not the closer-spelled mesheures), then a close spelling
+    ("/reserve" -> reserver). Among several, the closest spelled."""
+    word = fold(typed)
+    if len(word) < 2:
+        return None
+
+    def spelled(name: str) -> float:
+        return difflib.SequenceMatcher(None, word, name).ratio()
+
+    def keeps_in_order(name: str) -> bool:
+        letters = iter(name)
+        return name[0] == word[0] and all(letter in letters for letter in word)
+
+    if len(word) >= 3:
+        for fits in (lambda name: name.startswith(word), keeps_in_order):
+            found = [name for name in names if name != word and fits(name)]
+            if found:
+                return max(found, key=lambda name: (spelled(name), -len(name)))
+    close = difflib.get_close_matches(word, names, n=1, cutoff=0.7)
+    return close[0] if close else None
 
 
 _COMMAND_RE = re.compile(r"^[/!]([\w-]+)(?:\s+(.*))?$", re.DOTALL)
