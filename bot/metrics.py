@@ -2,11 +2,16 @@
 errors by platform, scheduled job runs and failures, and, read from the database at each scrape, the outbox
 backlog and the inbox lag.
 
-Counters live in one registry for the process (``REGISTRY``); the figures read from the database come from a
+Counters live in one set for the process (``PROCESS_METRICS``); the figures read from the database come from a
 collector bound to one App, so several Apps (tests) each show their own database.
 
 Who may read it: anyone presenting METRICS_TOKEN (``Authorization: Bearer …``); without a token set, only
-requests from this machine that did not come through a proxy (no X-Forwarded-For)."""
+requests from this machine that did not come through a proxy (no X-Forwarded-For).
+
+The counts are kept here in plain Python (a dict per counter, a list of buckets for the histogram) and turned
+into Prometheus's text format when /metrics is read: prometheus_client (~1 MiB of RSS, 18 modules) is imported
+at the first scrape, not by every start through the dispatcher (issue 15: a bot nobody scrapes never loads it).
+The text is what prometheus_client's own Counter and Histogram wrote (``_total``, ``_created``, buckets)."""
 
 from __future__ import annotations
 
@@ -15,15 +20,15 @@ import functools
 import hmac
 import ipaddress
 import logging
+import math
+import threading
 import time
-from collections.abc import Callable, Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, inspect, select
 from sqlmodel import col
 
@@ -32,34 +37,95 @@ from storage.models import OutboxMessage
 
 if TYPE_CHECKING:
     from aiohttp import web  # loaded only when /metrics is served
+    from prometheus_client.metrics_core import Metric  # loaded only when /metrics is served
 
     from bot.app import App
 
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-REGISTRY = CollectorRegistry()
-COMMANDS = Counter("tierslieu_commands", "Commands handled, by command and outcome (ok, refused, error)",
-                   ["command", "outcome"], registry=REGISTRY)
-REPLY_SECONDS = Histogram("tierslieu_reply_seconds", "Time to run a command and prepare its answer",
-                          buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30), registry=REGISTRY)
-SENDS = Counter("tierslieu_outbox_sends", "Messages the outbox handed to a platform, by result (sent, error)",
-                ["platform", "result"], registry=REGISTRY)
-JOB_RUNS = Counter("tierslieu_job_runs", "Scheduled job runs, by job and outcome (ok, failed)",
-                   ["job", "outcome"], registry=REGISTRY)
+_lock = threading.Lock()  # commands run in worker threads (several on PostgreSQL); sends and jobs too
+
+
+class LabelledCounter:
+    """A counter per combination of labels, as prometheus_client's Counter counts (and shows) them: each
+    combination appears once it has been counted, with the time it first was (``_created``)."""
+
+    def __init__(self, name: str, documentation: str, labelnames: Sequence[str]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labelnames = tuple(labelnames)
+        self._values: dict[tuple[str, ...], list[float]] = {}  # labels -> [count, created]
+
+    def inc(self, *labels: str) -> None:
+        with _lock:
+            value = self._values.get(labels)
+            if value is None:
+                self._values[labels] = [1.0, time.time()]
+            else:
+                value[0] += 1.0
+
+    def value(self, *labels: str) -> float:
+        with _lock:
+            return self._values.get(labels, [0.0])[0]
+
+    def family(self) -> Metric:
+        from prometheus_client.core import CounterMetricFamily
+
+        family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        with _lock:
+            values = [(labels, count, created) for labels, (count, created) in self._values.items()]
+        for labels, count, created in values:
+            family.add_metric(list(labels), count, created=created)
+        return family
+
+
+class LatencyHistogram:
+    """prometheus_client's Histogram without labels: an observation counts in the first bucket whose bound
+    is at least it (the text shows the buckets cumulated, then the count, the sum and ``_created``)."""
+
+    def __init__(self, name: str, documentation: str, buckets: Sequence[float]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.bounds = [float(bound) for bound in buckets] + [math.inf]
+        self._counts = [0] * len(self.bounds)
+        self._sum = 0.0
+        self.created = time.time()
+
+    def observe(self, amount: float) -> None:
+        index = bisect_left(self.bounds, amount)
+        with _lock:
+            self._counts[min(index, len(self._counts) - 1)] += 1
+            self._sum += amount
+
+    def family(self) -> Metric:
+        from prometheus_client.core import HistogramMetricFamily
+        from prometheus_client.samples import Sample
+        from prometheus_client.utils import floatToGoString
+
+        with _lock:
+            counts, total = list(self._counts), self._sum
+        cumulated, buckets = 0, []
+        for bound, count in zip(self.bounds, counts, strict=True):
+            cumulated += count
+            buckets.append((floatToGoString(bound), float(cumulated)))
+        family = HistogramMetricFamily(self.name, self.documentation)
+        family.add_metric([], buckets, total)
+        family.samples.append(Sample(f"{self.name}_created", {}, self.created))
+        return family
+
+
+COMMANDS = LabelledCounter("tierslieu_commands", "Commands handled, by command and outcome (ok, refused, error)",
+                           ["command", "outcome"])
+REPLY_SECONDS = LatencyHistogram("tierslieu_reply_seconds", "Time to run a command and prepare its answer",
+                                 buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+SENDS = LabelledCounter("tierslieu_outbox_sends", "Messages the outbox handed to a platform, by result (sent, error)",
+                        ["platform", "result"])
+JOB_RUNS = LabelledCounter("tierslieu_job_runs", "Scheduled job runs, by job and outcome (ok, failed)",
+                           ["job", "outcome"])
+PROCESS_METRICS = (COMMANDS, REPLY_SECONDS, SENDS, JOB_RUNS)  # one set for the process (several Apps in tests)
 
 Run = TypeVar("Run", bound=Callable[..., Any])
-
-
-_command_counters: dict[tuple[str, str], Any] = {}
-
-
-def _command_counter(name: str, outcome: str) -> Any:
-    """The counter of one command and outcome, looked up once (``labels`` takes a lock and builds a key)."""
-    counter = _command_counters.get((name, outcome))
-    if counter is None:
-        counter = _command_counters[(name, outcome)] = COMMANDS.labels(name, outcome)
-    return counter
 
 
 def observe_command_runs(run: Run) -> Run:
@@ -77,7 +143,7 @@ def observe_command_runs(run: Run) -> Run:
             outcome = "refused"
             raise
         finally:
-            _command_counter(command.name, outcome).inc()
+            COMMANDS.inc(command.name, outcome)
             REPLY_SECONDS.observe(time.perf_counter() - started)
 
     return observed  # type: ignore[return-value]
@@ -95,9 +161,9 @@ def _counted_job(name: str, job_func: Callable[[Any], None]) -> Callable[[Any], 
         try:
             job_func(ctx)
         except BaseException:
-            JOB_RUNS.labels(name, "failed").inc()
+            JOB_RUNS.inc(name, "failed")
             raise
-        JOB_RUNS.labels(name, "ok").inc()
+        JOB_RUNS.inc(name, "ok")
 
     return counted
 
@@ -113,21 +179,23 @@ def observe_sends(app: App) -> None:
             try:
                 await _send(chat_id, reply, key=key)
             except BaseException:
-                SENDS.labels(_platform, "error").inc()
+                SENDS.inc(_platform, "error")
                 raise
-            SENDS.labels(_platform, "sent").inc()
+            SENDS.inc(_platform, "sent")
 
         adapter.send = counted  # type: ignore[method-assign]
 
 
-class DatabaseCollector(Collector):
+class DatabaseCollector:
     """Outbox backlog and inbox lag, read from the database at each scrape."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
         self.engine = engine
         self.clock = clock
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import GaugeMetricFamily
+
         figures = outbox_figures(self.engine, self.clock())
         backlog = GaugeMetricFamily("tierslieu_outbox_backlog", "Messages waiting to be sent, by platform",
                                     labels=["platform"])
@@ -195,13 +263,15 @@ def inbox_figures(engine: Engine, now: datetime) -> dict[str, float] | None:
     return {"pending": float(count), "oldest_pending_seconds": _age(now, oldest if count else None)}
 
 
-class BackupCollector(Collector):
+class BackupCollector:
     """When the newest daily archive was written (alert on time() - this > 2 days)."""
 
     def __init__(self, app: App) -> None:
         self.app = app
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import GaugeMetricFamily
+
         from bot.backup import archive_time, newest_backup
 
         settings = self.app.settings
@@ -214,11 +284,27 @@ class BackupCollector(Collector):
                                     value=written.timestamp())
 
 
+class ProcessCollector:
+    """The process's counters and latency histogram (prometheus_client's collector protocol)."""
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in PROCESS_METRICS:
+            yield metric.family()
+
+
+def counters_text() -> bytes:
+    from prometheus_client import generate_latest
+
+    return generate_latest(ProcessCollector())
+
+
 def render(app: App) -> bytes:
+    from prometheus_client import CollectorRegistry, generate_latest
+
     own = CollectorRegistry()
     own.register(DatabaseCollector(app.engine, app.clock))
     own.register(BackupCollector(app))
-    return generate_latest(REGISTRY) + generate_latest(own)
+    return counters_text() + generate_latest(own)
 
 
 def _is_local(request: web.Request) -> bool:
@@ -248,7 +334,7 @@ def metrics_routes(app: App) -> Callable[[web.Application], None]:
             body = await asyncio.to_thread(render, app)
         except Exception as error:
             log.warning("metrics: the database could not be read (%s)", error)
-            body = generate_latest(REGISTRY)
+            body = counters_text()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
     def register(web_app: web.Application) -> None:
