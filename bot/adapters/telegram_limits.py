@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Telegram allows about 30 messages per second. Messages go evenly spaced (one every 1/29.5 s), never in
 # bursts: any one-second window then holds at most 30, with 17 ms to spare for the jitter between our
@@ -25,10 +25,13 @@ GROUP_PER_MINUTE = 20
 CATCH_UP_S = 0.003
 
 
-@dataclass
+@dataclass(slots=True)
 class _ChatSlots:
+    """One chat's limits, kept for every chat written to lately (up to a thousand): a private chat's is one
+    float (~70 bytes with slots); the minute's slot times, a deque of ~0.6 KB, only for a group (issue 15)."""
+
     next_free: float = 0.0
-    recent: deque[float] = field(default_factory=deque)  # slot times in the last minute (groups)
+    recent: deque[float] | None = None  # slot times in the last minute (groups only)
 
 
 class SendLimiter:
@@ -57,6 +60,8 @@ class SendLimiter:
         slot = max(now, chat.next_free)
         if is_group:
             window = chat.recent
+            if window is None:
+                window = chat.recent = deque()
             while window and window[0] <= slot - 60.0:
                 window.popleft()
             if len(window) >= self.group_per_minute:
@@ -77,7 +82,7 @@ class SendLimiter:
             return now
         slot = max(now, chat.next_free)
         if is_group:
-            recent = [t for t in chat.recent if t > slot - 60.0]
+            recent = [t for t in chat.recent or () if t > slot - 60.0]
             if len(recent) >= self.group_per_minute:
                 slot = max(slot, recent[len(recent) - self.group_per_minute] + 60.0)
         return slot
