@@ -49,3 +49,18 @@ def test_a_wrong_moment_is_answered_with_what_is_wrong_and_an_example(chat: Chat
         assert expected in answer, (user, answer)
         assert example in answer, (user, answer)
         assert "sorry" not in answer.lower() and "désolé" not in answer.lower()
+
+
+@pytest.mark.parametrize(("typed", "french", "english"), [
+    ("/book salle-reunion lundi 25/12 10h-11h",
+     "Le 25 décembre est un vendredi, pas un lundi : quel jour voulez-vous dire ?",
+     "25 December is a Friday, not a Monday: which day do you mean?"),
+    ("/free dimanche 1er décembre", "Le 1er décembre est un mardi, pas un dimanche : quel jour voulez-vous dire ?",
+     "1 December is a Tuesday, not a Sunday: which day do you mean?"),
+])
+def test_a_weekday_that_does_not_match_its_date_is_named(chat: Chat, typed: str, french: str, english: str) -> None:
+    """Which of the two was meant is not guessed: the answer says what day the date is."""
+    chat.say("bob", "/start")
+    chat.say("bob", "/lang en")
+    assert chat.text("alice", typed).startswith(french)
+    assert chat.text("bob", typed).startswith(english)

@@ -56,10 +56,13 @@ class DateParseError(ValueError):
       a text that should be only a moment (``parse_when``); ``zero``: a length of nothing.
     """
 
-    def __init__(self, code: str, words: str = "") -> None:
+    def __init__(self, code: str, words: str = "", *, dated: date | None = None, weekday: int | None = None) -> None:
         super().__init__(code)
         self.code = code
         self.words = words
+        # "lundi 25/12" (ambiguous): the date given and the weekday said with it (Monday 0), which don't agree.
+        self.dated = dated
+        self.weekday = weekday
 
 
 # What each code means to a member (message ids in English; French in reminders.po).
@@ -641,7 +644,7 @@ class _Reader:
             if dated[0].day.weekday() != weekday:
                 if bare:  # "samedi 2": two places, not the 2nd
                     return _Pieces(day=self._resolve_weekday(weekday, direction)), k
-                raise DateParseError("ambiguous")
+                raise DateParseError("ambiguous", dated=dated[0].day, weekday=weekday)
             return dated
         return _Pieces(day=self._resolve_weekday(weekday, direction)), k
 

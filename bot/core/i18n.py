@@ -213,6 +213,11 @@ class Translator:
         names = self.names
         return f"{names.weekdays[day.weekday()]} {day.day} {names.months[day.month - 1]}"
 
+    def fmt_day_month(self, day: date) -> str:
+        """'1er décembre', '25 décembre' / '1 December': a date said in a sentence, without its weekday."""
+        number = "1er" if day.day == 1 and self.language == "fr" else str(day.day)
+        return f"{number} {self.names.months[day.month - 1]}"
+
     def fmt_short_day(self, day: date) -> str:
         """'mar. 1' / 'Tue 1' (Babel's "EEE d")."""
         return f"{self.names.short_weekdays[day.weekday()]} {day.day}"

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 def date_error(ctx: Ctx, error: DateParseError, example: str | None = None) -> UserError:
     """The date grammar's own sentence for what was wrong (``bot.core.dates.ERROR_MESSAGES``)."""
     example = example or ctx._("/book salle-reunion tomorrow 14:00-16:00")
+    if error.dated is not None and error.weekday is not None:  # "lundi 25/12": say which day the date is
+        names = ctx.translator.names
+        return UserError(ctx._("{date} is a {weekday}, not a {stated}: which day do you mean?").format(
+            date=ctx.translator.fmt_day_month(error.dated),
+            weekday=names.weekdays[error.dated.weekday()], stated=names.weekdays[error.weekday]), example=example)
     message = ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["no_date"])
     return UserError(ctx._(message), example=example)
 
