@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import logging
 import re
+import sys
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -120,6 +121,22 @@ def surely_not_sent(error: NetworkError) -> bool:
     return cause is None or isinstance(cause, TelegramError)
 
 
+def import_httpcore_without_http2() -> None:
+    """httpcore imports h2 (HTTP/2, with hpack's tables: ~1.3 MiB of RSS, 23 modules) whenever it is installed,
+    and it is (matrix-nio needs it), though the Bot API is spoken here in HTTP/1.1 (HTTPXRequest's default).
+    So httpcore is imported with h2 hidden, as if it were not installed: httpcore's HTTP/2 is then missing (asked
+    for, it says so) and nothing else changes; h2 stays importable for whoever needs it (issue 15). Nothing
+    to do once httpcore is imported."""
+    if "httpcore" in sys.modules or "h2" in sys.modules:
+        return
+    sys.modules["h2"] = None  # type: ignore[assignment]  # None in sys.modules: "import h2" raises ImportError
+    try:
+        import httpcore  # noqa: F401
+    finally:
+        if "h2" in sys.modules and sys.modules["h2"] is None:
+            del sys.modules["h2"]
+
+
 def derived_webhook_secret(token: str) -> str:
     """Without TELEGRAM_WEBHOOK_SECRET: a secret derived from the bot's token, so that every process of the
     bot (several behind a proxy, on one database) checks the same one; a random one per process would be
@@ -196,12 +213,17 @@ class TelegramAdapter:
 
     def _build_bot(self, token: str) -> Bot:
         api_url = self.settings.telegram_api_url or "https://api.telegram.org"
+        import_httpcore_without_http2()
+        # One TLS context for both clients (httpx makes one per client, each reading the CA bundle: ~0.8 MiB),
+        # made as httpx makes it (certifi's bundle, or SSL_CERT_FILE / SSL_CERT_DIR).
+        tls = {"verify": httpx.create_ssl_context()}
         return Bot(
             token,
             base_url=f"{api_url}/bot",
             base_file_url=f"{api_url}/file/bot",
-            request=HTTPXRequest(connection_pool_size=CONNECTION_POOL),
-            get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT_S + 10),
+            request=HTTPXRequest(connection_pool_size=CONNECTION_POOL, httpx_kwargs=tls),
+            get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT_S + 10,
+                                             httpx_kwargs=tls),
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
