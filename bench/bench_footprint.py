@@ -147,9 +147,10 @@ def first_answer(argv: list[str], env: dict[str, str], stdin: str) -> tuple[floa
     return wall, cpu
 
 
-def rss_mib(pid: int) -> float:
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """The process's resident memory now (VmRSS), or its highest so far (VmHWM)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -205,7 +206,7 @@ async def polling_rss(standin: BotApiStandIn, env: dict[str, str]) -> float:
         process.wait(timeout=30)
 
 
-async def run_rss(commands: int) -> tuple[float, float, float, float, float]:
+async def run_rss(commands: int) -> tuple[float, float, float, float, float, float]:
     standin = BotApiStandIn()
     await standin.start()
     try:
@@ -228,6 +229,7 @@ async def run_rss(commands: int) -> tuple[float, float, float, float, float]:
                         await asyncio.sleep(0.05)
                 await standin.wait_for("sendMessage", commands, timeout=600)
                 after = rss_mib(process.pid)
+                peak = rss_mib(process.pid, "VmHWM")  # while the commands ran and their answers waited
                 await asyncio.sleep(QUIET_S)
                 quiet = rss_mib(process.pid)
             finally:
@@ -246,7 +248,7 @@ async def run_rss(commands: int) -> tuple[float, float, float, float, float]:
                 bare.wait(timeout=30)
     finally:
         await standin.stop()
-    return migrating_rss, started_rss, after, quiet, bare_rss
+    return migrating_rss, started_rss, after, quiet, bare_rss, peak
 
 
 def main() -> None:
@@ -267,10 +269,12 @@ def main() -> None:
         startup(args.rounds)
         if args.skip_run:
             return
-        migrating, started, after, quiet, bare = asyncio.run(run_rss(args.commands))
+        migrating, started, after, quiet, bare, peak = asyncio.run(run_rss(args.commands))
     print(f"tierslieu run (Telegram stand-in, HTTP, scheduler): RSS {started:.0f} MiB once polling, "
           f"{after:.0f} MiB just after {args.commands} commands answered, {quiet:.0f} MiB {QUIET_S:.0f} s later; "
           f"a start that migrates a new database: {migrating:.0f} MiB once polling")
+    print(f"  highest RSS while the {args.commands} commands ran and their answers waited for Telegram's 30/s: "
+          f"{peak:.0f} MiB")
     print(f"  bare reference (python importing sqlalchemy, sqlmodel, aiohttp, python-telegram-bot, babel): "
           f"{bare:.0f} MiB -> ratio {after / bare:.2f} just after, {quiet / bare:.2f} {QUIET_S:.0f} s later")
 
