@@ -58,9 +58,9 @@ def test_a_no_show_release_offers_the_rest_of_the_slot_to_the_watcher(chat: Chat
     [offer] = told(chat, "bob")
     assert offer.actions[0].command == "/book salle-reunion 2026-11-24 14:20-16:00"
     assert chat.text("bob", offer.actions[0].command, is_action=True).startswith("Réservé")
-    with Session(chat.app.engine) as session:
-        assert [(b.id, b.status) for b in session.exec(select(Booking).order_by(Booking.id))] == [  # type: ignore[arg-type]
-            (1, "cancelled"), (2, "active")]
+    with Session(chat.app.engine) as session:  # (PostgreSQL: Bob's refused try drew a number, not used)
+        assert [b.status for b in session.exec(select(Booking).order_by(Booking.id))] == [  # type: ignore[arg-type]
+            "cancelled", "active"]
 
 
 def test_an_expired_watch_says_nothing(chat: Chat) -> None:
