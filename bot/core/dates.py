@@ -183,6 +183,7 @@ _RELATIVE_DAYS = _Table(V.RELATIVE_DAYS)
 _TODAY_PERIODS = _Table(V.TODAY_PERIODS)
 _YESTERDAY_PERIODS = _Table(V.YESTERDAY_PERIODS)
 _PERIODS = _Table(V.PERIODS)
+_WHOLE_DAY = _Table(V.WHOLE_DAY, True)
 _QUALIFIERS = _Table(V.PERIOD_QUALIFIERS)
 _DURATION_PHRASES = _Table(V.DURATION_PHRASES)
 _NUMBER_WORDS = _Table(V.NUMBER_WORDS)
@@ -857,13 +858,15 @@ class _Reader:
         readers: tuple[Callable[[int], tuple[_Pieces, int] | None], ...] = (
             self.relative, self.day, self.range_, self.length_piece, self.period_piece, self.start_time)
         if so_far.start is not None:  # "jeu 20h soirée jeux": a part of the day comes before the hour
-            readers = (self.relative, self.day, self.range_, self.length_piece, self.start_time)
+            readers = (self.relative, self.day, self.range_, self.length_piece, self.start_time, self.whole_day)
         elif so_far.period is not None:
             readers = (self.relative, self.day, self.range_, self.length_piece,
                        lambda j: self.start_time(j, so_far.period))
         elif so_far.day is None:  # "réunion du matin hier": a part of the day follows its day
             readers = (self.relative, self.day, self.range_, self.length_piece,
                        lambda j: self.start_time(j, alone=so_far.duration is None))
+        elif so_far.moment is None:  # "demain toute la journée": the day, as it is
+            readers = (*readers, self.whole_day)
         for reader in readers:
             found = reader(i)
             if found is not None:
@@ -878,6 +881,10 @@ class _Reader:
         if found is None:
             return None
         return _Pieces(duration=found[0]), found[1]
+
+    def whole_day(self, i: int) -> tuple[_Pieces, int] | None:
+        found = self.phrase(i, _WHOLE_DAY)
+        return (_Pieces(), found[1]) if found is not None else None
 
     def period_piece(self, i: int) -> tuple[_Pieces, int] | None:
         j = i

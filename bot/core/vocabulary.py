@@ -88,6 +88,13 @@ PERIODS: dict[str, str] = {
     "soir": EVENING, "soiree": EVENING, "evening": EVENING, "eve": EVENING,
     "nuit": NIGHT, "night": NIGHT,
 }
+# "demain toute la journée": the whole day, which a day alone already means (what /free shows; /book then asks
+# the hours): read, so that it is not left over as unknown words, and adds nothing.
+WHOLE_DAY = {
+    "toute la journee", "toute la journee entiere", "la journee entiere", "journee entiere", "la journee complete",
+    "journee complete", "toute la journee complete", "all day", "all day long", "the whole day", "whole day",
+    "the full day", "full day", "the entire day", "entire day",
+}
 # "ce soir", "tonight"...: today with a part of the day.
 TODAY_PERIODS: dict[str, str] = {
     "ce matin": MORNING, "this morning": MORNING,
