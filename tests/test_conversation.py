@@ -277,6 +277,8 @@ def test_a_moment_that_cannot_be_is_asked_again_with_the_reason(chat: Chat) -> N
     assert asked.text.startswith("Cette date n'existe pas.\n")
     [past] = chat.say("alice", "rappelle-moi hier de dormir")
     assert past.text.startswith("Ce moment est déjà passé.\nQuand dois-je vous le rappeler ?")
+    [which] = chat.say("alice", "je voudrais réserver la salle de réunion lundi 25/12 à 10h")
+    assert which.text.startswith("Le 25 décembre est un vendredi, pas un lundi : quel jour voulez-vous dire ?\n")
     assert bookings(chat) == []
 
 

@@ -29,6 +29,7 @@ from bot.core.conversation.reading import (
 )
 from bot.core.conversation.requests import CHANGEABLE, EXAMPLES, REQUESTS
 from bot.core.dates import ERROR_MESSAGES, DateParseError, parse_when
+from bot.core.grammar.moments import date_error_text
 from bot.core.i18n import Translator
 from bot.core.router import fold
 from bot.core.types import Action
@@ -76,6 +77,7 @@ class Found:
     slots: dict[str, Any] = field(default_factory=dict)
     rest: str = ""
     error: str | None = None  # the date grammar refused the moment said (DateParseError.code)
+    refusal: DateParseError | None = None  # its refusal, when the sentence can say more than the code
 
 
 _TASK_LEAD = {"j'ai", "jai", "fait", "fais", "donne", "passe", "bosse", "travaille", "aide", "consacre", "note",
@@ -195,8 +197,9 @@ class Planner:
         plan = self.complete(intent, found.slots)
         if found.error and plan.kind == "ask":
             # "le 31 février", "de 16h à 14h": say why the moment is asked again.
-            reason = ERROR_MESSAGES.get(found.error, ERROR_MESSAGES["no_date"])
-            plan.text = self.t.gettext(reason) + "\n" + plan.text
+            reason = date_error_text(self.t, found.refusal) if found.refusal is not None \
+                else self.t.gettext(ERROR_MESSAGES.get(found.error, ERROR_MESSAGES["no_date"]))
+            plan.text = reason + "\n" + plan.text
         return plan
 
     def answer(self, request: dict[str, Any], text: str) -> Plan:
@@ -309,11 +312,11 @@ class Planner:
                     break
             if intent == "events" and "period" not in slots and moment.day == self.today:
                 slots["period"] = "today"
-        error = moment.error
+        error, refusal = moment.error, moment.refusal
         if intent == "task":  # an hour in a task is a length: "30h de tri" is too long, not a time of day
             too_long = "minutes" not in slots and re.search(r"\b(?:2[5-9]|[3-9]\d) ?h\b", fold(canon))
-            error = "too_long" if too_long else None
-        return Found(slots, text, error)
+            error, refusal = ("too_long" if too_long else None), None
+        return Found(slots, text, error, refusal)
 
     def _moment_before_description(self, text: str, moment: Moment, rest: str) -> tuple[Moment, str]:
         """"rappelle-moi vendredi à midi d'appeler Paul": the words of the reminder ("d'appeler Paul") are

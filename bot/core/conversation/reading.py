@@ -121,6 +121,7 @@ class Moment:
     part: str | None = None  # a part of the day ("aprem"), when no hours were given
     relative: datetime | None = None  # "dans 20 minutes": an exact moment (UTC)
     error: str | None = None  # the grammar refused what was said (DateParseError.code)
+    refusal: DateParseError | None = None  # and how (for a sentence that says what was wrong)
     hour_unread: bool = False  # an hour was said ("at 3") that the grammar could not read: ask for it
 
     @property
@@ -148,13 +149,13 @@ def find_moment(text: str, now: datetime, tz: ZoneInfo, *, past: bool = False) -
         # (the hours are then asked for).
         without = _BARE_AT.sub(" ", text)
         if without == text:
-            return Moment(error=error.code), text
+            return Moment(error=error.code, refusal=error), text
         try:
             when, rest = find_when(without, now, tz, past=past)
         except DateParseError:
-            return Moment(error=error.code), text
+            return Moment(error=error.code, refusal=error), text
         if when is None or when.time_stated:
-            return Moment(error=error.code), text
+            return Moment(error=error.code, refusal=error), text
         return Moment(day=when.day if when.day_stated else None, part=when.period, hour_unread=True), rest
     if when is None:
         return Moment(), text

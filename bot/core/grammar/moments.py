@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot.core.dates import ERROR_MESSAGES, DateParseError, When, find_when, parse_when
 from bot.core.errors import UserError
 from bot.core.grammar.args import FOUND, LEADING, REST, Arg
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Translator
 from storage.volunteer_rules import DurationError, Period, PeriodError, parse_period, split_duration
 
 if TYPE_CHECKING:
@@ -20,13 +20,18 @@ if TYPE_CHECKING:
 def date_error(ctx: Ctx, error: DateParseError, example: str | None = None) -> UserError:
     """The date grammar's own sentence for what was wrong (``bot.core.dates.ERROR_MESSAGES``)."""
     example = example or ctx._("/book salle-reunion tomorrow 14:00-16:00")
-    if error.dated is not None and error.weekday is not None:  # "lundi 25/12": say which day the date is
-        names = ctx.translator.names
-        return UserError(ctx._("{date} is a {weekday}, not a {stated}: which day do you mean?").format(
-            date=ctx.translator.fmt_day_month(error.dated),
-            weekday=names.weekdays[error.dated.weekday()], stated=names.weekdays[error.weekday]), example=example)
-    message = ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["no_date"])
-    return UserError(ctx._(message), example=example)
+    return UserError(date_error_text(ctx.translator, error), example=example)
+
+
+def date_error_text(translator: Translator, error: DateParseError) -> str:
+    """What was wrong with a moment, in one sentence: the grammar's own, or, for a weekday said with a date
+    that is another day ("lundi 25/12"), which day that date is."""
+    if error.dated is not None and error.weekday is not None:
+        names = translator.names
+        return translator.gettext("{date} is a {weekday}, not a {stated}: which day do you mean?").format(
+            date=translator.fmt_day_month(error.dated), weekday=names.weekdays[error.dated.weekday()],
+            stated=names.weekdays[error.weekday])
+    return translator.gettext(ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["no_date"]))
 
 
 def duration_error(ctx: Ctx, error: DurationError, example: str | None = None) -> UserError:
