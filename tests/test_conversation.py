@@ -314,3 +314,15 @@ def test_hours_typed_as_a_range_log_the_range_length(chat: Chat) -> None:
     assert "3h repair café" in answer and "samedi 21 novembre" in answer
     answer = chat.text("alice", "/tache de 19h à 1h bar hier")
     assert "6h bar" in answer and "dimanche 22 novembre" in answer
+
+
+def test_saying_you_come_to_an_event_you_are_signed_up_for_is_answered_not_asked_again(chat: Chat) -> None:
+    chat.say("coord", '/event add "Repair café" samedi 14h-17h 1 place')
+    [asked] = chat.say("alice", "je viens au repair café samedi")
+    assert asked.text.startswith("Vous inscrire à Repair café, samedi 28 novembre, 14:00 ?")
+    assert "Vous êtes inscrit·e à « Repair café »" in text_of(press(chat, "alice", "Oui"))
+    [said] = chat.say("alice", "je viens au repair café samedi")
+    assert said.text == "Vous êtes déjà inscrit·e à Repair café, samedi 28 novembre, 14:00." and not said.actions
+    chat.say("bob", "/join 1")  # full: Bob waits
+    [waiting] = chat.say("bob", "je viens au repair café")
+    assert waiting.text == "Vous êtes déjà sur la liste d'attente de Repair café, samedi 28 novembre, 14:00."

@@ -38,6 +38,7 @@ from storage import volunteers as shifts_store
 from storage.bookings import upcoming_bookings
 from storage.events import member_signups, upcoming_occurrences
 from storage.models import Booking
+from storage.models_events import SIGNUP_WAITLISTED
 from storage.spaces import SpaceView, space_views
 
 MAX_BUTTONS = 8
@@ -456,7 +457,22 @@ class Planner:
                 resolved = self._resolve(intent, slots, need)
                 if resolved is not None:
                     return resolved
+        if intent == "join":
+            already = self._already_signed_up(slots["event"])
+            if already is not None:
+                return already
         return self._confirm(intent, slots)
+
+    def _already_signed_up(self, occurrence_id: int) -> Plan | None:
+        """"je viens au repair café" from someone signed up already: said so, nothing to confirm."""
+        for signup, occurrence, event in member_signups(self.session, self.member_id, self.now):
+            if occurrence.id == occurrence_id:
+                label = self._event_label(event.title, occurrence.start)
+                text = (self.t.gettext("You are already on the waiting list of {event}.")
+                        if signup.status == SIGNUP_WAITLISTED else
+                        self.t.gettext("You are already signed up for {event}."))
+                return self._say("join", text.format(event=label))
+        return None
 
     def _request(self, intent: str, slots: dict[str, Any], asking: str, command: str | None = None) -> dict[str, Any]:
         return {"intent": intent, "slots": slots, "asking": asking, "command": command}
