@@ -4,10 +4,13 @@ Now is Monday 23 November 2026, 10:00 in Paris."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import Session, select
 
+from bot.core.conversation.plan import date_or_weekday
 from bot.core.types import Reply
 from storage.models import Booking
 from storage.models_conversation import ConversationState
@@ -279,6 +282,7 @@ def test_a_moment_that_cannot_be_is_asked_again_with_the_reason(chat: Chat) -> N
     assert past.text.startswith("Ce moment est déjà passé.\nQuand dois-je vous le rappeler ?")
     [which] = chat.say("alice", "je voudrais réserver la salle de réunion lundi 25/12 à 10h")
     assert which.text.startswith("Le 25 décembre est un vendredi, pas un lundi : quel jour voulez-vous dire ?\n")
+    assert [a.label for a in which.actions] == ["lundi 21 décembre", "vendredi 25 décembre", "lundi 28 décembre"]
     assert bookings(chat) == []
 
 
@@ -326,3 +330,12 @@ def test_saying_you_come_to_an_event_you_are_signed_up_for_is_answered_not_asked
     chat.say("bob", "/join 1")  # full: Bob waits
     [waiting] = chat.say("bob", "je viens au repair café")
     assert waiting.text == "Vous êtes déjà sur la liste d'attente de Repair café, samedi 28 novembre, 14:00."
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)), st.integers(0, 6))
+def test_the_days_offered_for_a_weekday_and_a_date_that_disagree(dated: date, weekday: int) -> None:
+    before, same, after = date_or_weekday(dated, weekday)
+    assert same == dated
+    assert before.weekday() == after.weekday() == weekday
+    assert timedelta(days=1) <= dated - before <= timedelta(days=7)
+    assert timedelta(days=1) <= after - dated <= timedelta(days=7)

@@ -140,6 +140,14 @@ def _similar(word: str, key: str) -> bool:
     return len(word) >= 5 and len(key) >= 5 and difflib.SequenceMatcher(None, word, key).ratio() >= 0.8
 
 
+def date_or_weekday(dated: date, weekday: int) -> list[date]:
+    """The days someone may have meant by a weekday said with a date that is another day ("lundi 25/12",
+    Monday = 0): the nearest such weekday before the date, the date, the nearest after; in order."""
+    before = dated - timedelta(days=(dated.weekday() - weekday) % 7 or 7)
+    after = dated + timedelta(days=(weekday - dated.weekday()) % 7 or 7)
+    return [before, dated, after]
+
+
 class Planner:
     """Plans the answer to one message of one member, reading the database but writing nothing."""
 
@@ -201,6 +209,12 @@ class Planner:
             reason = date_error_text(self.t, found.refusal) if found.refusal is not None \
                 else self.t.gettext(ERROR_MESSAGES.get(found.error, ERROR_MESSAGES["no_date"]))
             plan.text = reason + "\n" + plan.text
+            refusal = found.refusal
+            if refusal is not None and refusal.dated is not None and refusal.weekday is not None and \
+                    plan.request is not None and plan.request.get("asking") == "day":
+                # "lundi 25/12": the date itself, or the Monday before or after it, whichever is meant
+                days = [d for d in date_or_weekday(refusal.dated, refusal.weekday) if d >= self.today]
+                plan.actions = tuple(Action(self.t.fmt_day(d), _iso(d)) for d in days) or plan.actions
         return plan
 
     def answer(self, request: dict[str, Any], text: str) -> Plan:
