@@ -90,12 +90,10 @@ class WalCheckpointer:
     def _checkpoint(self) -> None:
         with self._lock:
             self._commits = 0
-        if not os.path.exists(self.path):
-            return
         try:
             connection = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=0,
                                          check_same_thread=False)
-        except sqlite3.Error as error:
+        except sqlite3.Error as error:  # the file is gone (mode=rw: not made again)
             log.debug("WAL checkpoint of %s: cannot open the file: %s", self.path, error)
             return
         try:
@@ -111,12 +109,20 @@ _checkpointers: dict[str, WalCheckpointer] = {}
 _registry_lock = threading.Lock()
 
 
+def database_file(database: str) -> str | None:
+    """The real path of a SQLite URL's database file, the key by which this process's engines on one file
+    share what they share (writer queue, checkpointer); None for an in-memory or URI-named database."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.path.realpath(database)
+
+
 def checkpointer_for(database: str) -> WalCheckpointer | None:
     """The checkpointer of a database file, shared by the engines of this process on it; None for an
     in-memory or URI-named database (no file of ours to checkpoint)."""
-    if not database or database == ":memory:" or database.startswith("file:"):
+    key = database_file(database)
+    if key is None:
         return None
-    key = os.path.realpath(database)
     with _registry_lock:
         found = _checkpointers.get(key)
         if found is None:

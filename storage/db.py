@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlmodel import Session
 
-from storage.checkpoint import WAL_AUTOCHECKPOINT_PAGES, checkpointer_for
+from storage.checkpoint import WAL_AUTOCHECKPOINT_PAGES, checkpointer_for, database_file
 from storage.prepared import pg_pipelining
 
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -96,9 +96,9 @@ _queues_lock = threading.Lock()
 
 def _writer_queue(database: str) -> _WriterQueue:
     """One queue per database file, shared by the engines of this process on that file."""
-    if not database or database == ":memory:" or database.startswith("file:"):
+    key = database_file(database)
+    if key is None:
         return _WriterQueue()
-    key = os.path.realpath(database)
     with _queues_lock:
         return _queues.setdefault(key, _WriterQueue())
 
@@ -127,6 +127,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     )
     queue = _writer_queue(database) if os.environ.get(WRITER_QUEUE_ENV, "1") != "0" else None
     checkpointer = checkpointer_for(database)
+    own_file = database_file(database)
     opened_once = False
 
     @event.listens_for(engine, "do_connect")
@@ -134,9 +135,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # The first connection may make the file (a new database); later ones open it only if it is there:
         # with the file moved away (an operator, a restore, a full disk's cleanup) a scheduled job would
         # otherwise make an empty one in its place, and keep using it after the real one came back.
-        if not opened_once or not database or database == ":memory:" or database.startswith("file:"):
+        if not opened_once or own_file is None:
             return None
-        return sqlite3.connect(f"{Path(database).resolve().as_uri()}?mode=rw", uri=True, **cparams)
+        return sqlite3.connect(f"{Path(own_file).as_uri()}?mode=rw", uri=True, **cparams)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

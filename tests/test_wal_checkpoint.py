@@ -56,6 +56,17 @@ def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
     return condition()
 
 
+def restarted(path: str, **settings: float) -> WalCheckpointer:
+    """The file's checkpointer, its thread stopped (after a last checkpoint) and its settings changed: the
+    table's commit in the fixture started it with the defaults."""
+    checkpointer = checkpointer_for(path)
+    assert checkpointer is not None
+    checkpointer.stop(final=True)
+    for name, value in settings.items():
+        setattr(checkpointer, name, value)
+    return checkpointer
+
+
 def test_a_commit_that_fills_the_log_does_not_copy_it_into_the_file(database: tuple[str, Engine]) -> None:
     path, engine = database
     checkpointer = checkpointer_for(path)
@@ -73,10 +84,7 @@ def test_a_commit_that_fills_the_log_does_not_copy_it_into_the_file(database: tu
 
 def test_enough_commits_wake_the_thread_which_copies_them_into_the_file(database: tuple[str, Engine]) -> None:
     path, engine = database
-    checkpointer = checkpointer_for(path)
-    assert checkpointer is not None
-    checkpointer.stop(final=True)  # the table's commit started it with the defaults
-    checkpointer.after_commits, checkpointer.after_s = 20, 3600.0
+    checkpointer = restarted(path, after_commits=20, after_s=3600.0)
     write(engine, 20)
     assert wait_for(lambda: rows_in_the_database_file(path) == 20)
     assert checkpointer.checkpoints >= 1
@@ -84,20 +92,14 @@ def test_enough_commits_wake_the_thread_which_copies_them_into_the_file(database
 
 def test_a_few_commits_reach_the_file_after_a_while(database: tuple[str, Engine]) -> None:
     path, engine = database
-    checkpointer = checkpointer_for(path)
-    assert checkpointer is not None
-    checkpointer.stop(final=True)
-    checkpointer.after_commits, checkpointer.after_s = 10**9, 0.1
+    restarted(path, after_commits=10**9, after_s=0.1)
     write(engine, 3)
     assert wait_for(lambda: rows_in_the_database_file(path) == 3)
 
 
 def test_read_only_transactions_do_not_count_as_commits(database: tuple[str, Engine]) -> None:
     path, engine = database
-    checkpointer = checkpointer_for(path)
-    assert checkpointer is not None
-    checkpointer.stop(final=True)
-    checkpointer.after_commits, checkpointer.after_s = 10**9, 3600.0
+    checkpointer = restarted(path, after_commits=10**9, after_s=3600.0)
     for _ in range(5):
         with session_scope(engine, read_only=True) as session:
             session.execute(text("SELECT count(*) FROM note")).scalar()
@@ -108,10 +110,7 @@ def test_read_only_transactions_do_not_count_as_commits(database: tuple[str, Eng
 
 def test_the_thread_ends_when_idle_and_comes_back_with_the_next_commit(database: tuple[str, Engine]) -> None:
     path, engine = database
-    checkpointer = checkpointer_for(path)
-    assert checkpointer is not None
-    checkpointer.stop(final=True)
-    checkpointer.after_s, checkpointer.idle_exit_s = 0.05, 0.2
+    checkpointer = restarted(path, after_s=0.05, idle_exit_s=0.2)
     write(engine, 1)
     running = [t for t in threading.enumerate() if t.name == "wal-checkpoint wal.db"]
     assert running
