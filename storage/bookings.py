@@ -17,7 +17,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     cast,
-    exists,
     func,
     insert,
     literal_column,
@@ -29,7 +28,7 @@ from sqlmodel import Session, col, select
 from storage.booking_rules import Interval, RuledSpace, SpaceRules, check_booking, is_free, week_bounds
 from storage.models import Booking, Qualification, Space
 from storage.models_events import EVENT_ACTIVE, OCCURRENCE_SCHEDULED, Event, EventOccurrence
-from storage.models_reminders import Reminder, ReminderSettings
+from storage.models_reminders import Reminder
 from storage.opening_hours import hours_from_json, is_within_hours
 from storage.prepared import Prepared, pipelines, rows_together
 from storage.reminders import BOOKING_MINUTES
@@ -148,28 +147,7 @@ _INSERT_BOOKING = Prepared(insert(_BOOKING_TABLE).values(
     status=literal_column("'active'"), created_at=bindparam("created_at", type_=UTCDateTime()),
 ).returning(_BOOKING_TABLE.c.id))
 
-# PostgreSQL: the booking and its reminder in one statement (one round trip instead of two). The reminder is
-# the one storage.reminders.schedule_booking inserts first: at the default lead, unless the member chose
-# another (then none here, and the caller schedules it as usual). SQLite takes no INSERT in a WITH.
 _REMINDER_TABLE: Table = Reminder.__table__  # type: ignore[attr-defined]
-_SETTINGS_TABLE: Table = ReminderSettings.__table__  # type: ignore[attr-defined]
-_NEW_BOOKING = insert(_BOOKING_TABLE).values(
-    space_id=bindparam("space_id"), member_id=bindparam("member_id"),
-    start=bindparam("start", type_=UTCDateTime()), end=bindparam("end", type_=UTCDateTime()),
-    status=literal_column("'active'"), created_at=bindparam("created_at", type_=UTCDateTime()),
-).returning(_BOOKING_TABLE.c.id).cte("new_booking")
-_NEW_REMINDER = insert(_REMINDER_TABLE).from_select(
-    ["member_id", "kind", "ref", "text", "due_at", "status", "created_at"],
-    select(*(bindparam("member_id", type_=Integer),  # type: ignore[call-overload]
-             literal_column("'booking'", String), cast(_NEW_BOOKING.c.id, String), literal_column("''", String),
-             bindparam("due_at", type_=UTCDateTime()), literal_column("'pending'", String),
-             bindparam("created_at", type_=UTCDateTime())))
-    .select_from(_NEW_BOOKING)
-    .where(~exists().where(_SETTINGS_TABLE.c.member_id == bindparam("member_id", type_=Integer),
-                           _SETTINGS_TABLE.c.booking_minutes != bindparam("minutes", type_=Integer))),
-).returning(_REMINDER_TABLE.c.id).cte("new_reminder")
-_INSERT_BOOKING_AND_REMINDER = Prepared(select(
-    _NEW_BOOKING.c.id, select(func.count()).select_from(_NEW_REMINDER).scalar_subquery()))
 
 # PostgreSQL: the new booking's number taken from its sequence in the round trip that locks the space and reads
 # it (hold_space), so that the booking (and its reminder) can be written without waiting for an answer: sent
@@ -183,7 +161,9 @@ _BOOKING_WITH_ID = insert(_BOOKING_TABLE).values(
     start=bindparam("start", type_=UTCDateTime()), end=bindparam("end", type_=UTCDateTime()),
     status=literal_column("'active'"), created_at=bindparam("created_at", type_=UTCDateTime()))
 _WRITE_BOOKING = Prepared(_BOOKING_WITH_ID, dialect="postgresql")
-_WRITE_BOOKING_AND_REMINDER = Prepared(  # the reminder is the one schedule_booking inserts at the default lead
+# The reminder is the one storage.reminders.schedule_booking inserts at the default lead, when the member kept it
+# (else the caller schedules theirs). SQLite takes no INSERT in a WITH: there, the booking alone, then schedule_booking.
+_WRITE_BOOKING_AND_REMINDER = Prepared(
     select(literal_column("1")).add_cte(_BOOKING_WITH_ID.cte("new_booking")).add_cte(
         insert(_REMINDER_TABLE).values(
             member_id=bindparam("member_id", type_=Integer), kind=literal_column("'booking'"),
@@ -304,10 +284,6 @@ def create_booking(
             return NewBooking(held.new_id, held.space_id, held.member_id, held.start, held.end, True)
         _WRITE_BOOKING.execute(connection, params)
         return NewBooking(held.new_id, held.space_id, held.member_id, held.start, held.end)
-    if reminder_minutes > 0 and due_at > now and pipelines(connection):
-        [(booking_id, reminders)] = _INSERT_BOOKING_AND_REMINDER.rows(connection, {
-            **params, "due_at": due_at, "minutes": reminder_minutes})
-        return NewBooking(booking_id, held.space_id, held.member_id, held.start, held.end, bool(reminders))
     [(booking_id,)] = _INSERT_BOOKING.rows(connection, params)
     return NewBooking(booking_id, held.space_id, held.member_id, held.start, held.end)
 
