@@ -619,6 +619,7 @@ class _Reader:
             after = self.text(k)
             context = dotted or direction is not None or (after is not None and (
                 after.isdigit() or after in V.NOON or after in V.MIDNIGHT or self.phrase(k, _PERIODS) is not None
+                or self.phrase(k, _WHOLE_DAY) is not None
                 or after in {"a", "at", "de", "from", "des", "le", "prochain", "prochaine", "dernier", "derniere"}))
             if not context and not self.alone(j):
                 return None

@@ -227,6 +227,8 @@ CASES: list[Case] = [
     C("free", "samedi toute la journée", "2026-11-28"),
     C("free", "demain, toute la journee", "2026-11-24"),
     C("free", "saturday all day", "2026-11-28"),
+    C("free", "sam toute la journee", "2026-11-28"),
+    C("free", "sat all day", "2026-11-28"),
     C("free", "tomorrow the whole day", "2026-11-24"),
     C("book", "salle samedi toute la journée", "2026-11-28", "salle"),
     C("book", "salle le 12 décembre, journée entière", "2026-12-12", "salle"),
