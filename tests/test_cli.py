@@ -79,4 +79,5 @@ def test_run_with_an_unreachable_bot_api_stops_with_one_line_and_status_2(tmp_pa
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         "cannot start: TELEGRAM_API_URL: cannot reach the Bot API at http://127.0.0.1:1 "
-        "(httpx.ConnectError: All connection attempts failed)"]
+        "(aiohttp.ClientConnectorError: Cannot connect to host 127.0.0.1:1 ssl:default "
+        "[Connect call failed ('127.0.0.1', 1)])"]

@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import logging
 import re
-import sys
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -27,7 +26,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from aiohttp import web
 from sqlalchemy import Engine
 from telegram import (
@@ -53,9 +51,9 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
 
 from bot.adapters.base import DeliveryError, InboxSink
+from bot.adapters.telegram_http import AiohttpRequest, not_sent_causes
 from bot.adapters.telegram_limits import SendLimiter
 from bot.adapters.telegram_render import MAX_CAPTION_UNITS, deep_link, render_html_chunks, utf16_units
 from bot.adapters.telegram_state import TelegramChatState
@@ -114,27 +112,11 @@ def surely_not_sent(error: NetworkError) -> bool:
     connection lost or a read timeout after the request went out may have delivered the message.
     """
     cause = error.__cause__
-    if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+    if isinstance(cause, not_sent_causes()):
         return True
     if isinstance(error, TimedOut):
         return False
     return cause is None or isinstance(cause, TelegramError)
-
-
-def import_httpcore_without_http2() -> None:
-    """httpcore imports h2 (HTTP/2, with hpack's tables: ~1.3 MiB of RSS, 23 modules) whenever it is installed,
-    and it is (matrix-nio needs it), though the Bot API is spoken here in HTTP/1.1 (HTTPXRequest's default).
-    So httpcore is imported with h2 hidden, as if it were not installed: httpcore's HTTP/2 is then missing (asked
-    for, it says so) and nothing else changes; h2 stays importable for whoever needs it (issue 15). Nothing
-    to do once httpcore is imported."""
-    if "httpcore" in sys.modules or "h2" in sys.modules:
-        return
-    sys.modules["h2"] = None  # type: ignore[assignment]  # None in sys.modules: "import h2" raises ImportError
-    try:
-        import httpcore  # noqa: F401
-    finally:
-        if "h2" in sys.modules and sys.modules["h2"] is None:
-            del sys.modules["h2"]
 
 
 def derived_webhook_secret(token: str) -> str:
@@ -213,17 +195,13 @@ class TelegramAdapter:
 
     def _build_bot(self, token: str) -> Bot:
         api_url = self.settings.telegram_api_url or "https://api.telegram.org"
-        import_httpcore_without_http2()
-        # One TLS context for both clients (httpx makes one per client, each reading the CA bundle: ~0.8 MiB),
-        # made as httpx makes it (certifi's bundle, or SSL_CERT_FILE / SSL_CERT_DIR).
-        tls = {"verify": httpx.create_ssl_context()}
+        # aiohttp rather than python-telegram-bot's httpx (bot/adapters/telegram_http.py: ~4 MiB less RSS).
         return Bot(
             token,
             base_url=f"{api_url}/bot",
             base_file_url=f"{api_url}/file/bot",
-            request=HTTPXRequest(connection_pool_size=CONNECTION_POOL, httpx_kwargs=tls),
-            get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT_S + 10,
-                                             httpx_kwargs=tls),
+            request=AiohttpRequest(CONNECTION_POOL),
+            get_updates_request=AiohttpRequest(1, read_timeout=POLL_TIMEOUT_S + 10),
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -232,8 +210,6 @@ class TelegramAdapter:
         from bot.app import StartupError
 
         self._sink = sink
-        # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-        logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
         where = self.settings.telegram_api_url or "https://api.telegram.org"
         try:
             await self.bot.initialize()  # getMe: checks the token
