@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.table import Table
 from storage.types import UTCDateTime
 
 
@@ -14,7 +15,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Site(SQLModel, table=True):
+class Site(Table, table=True):
     """One tiers-lieu. A deployment has one by default; networks of places have several."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -22,7 +23,7 @@ class Site(SQLModel, table=True):
     name: str = Field(max_length=200)
 
 
-class Space(SQLModel, table=True):
+class Space(Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     site_id: int = Field(foreign_key="site.id", index=True)
     slug: str = Field(index=True, unique=True, max_length=64)
@@ -39,7 +40,7 @@ class Space(SQLModel, table=True):
     closed: bool = Field(default=False)
 
 
-class Member(SQLModel, table=True):
+class Member(Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     display_name: str = Field(max_length=200)
     language: str | None = Field(default=None, max_length=8)
@@ -49,7 +50,7 @@ class Member(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
-class Identity(SQLModel, table=True):
+class Identity(Table, table=True):
     """One chat account of a member; a person may link several (Telegram, Matrix) into one member."""
 
     __table_args__ = (UniqueConstraint("platform", "user_id", name="uq_identity_platform_user"),)
@@ -62,7 +63,7 @@ class Identity(SQLModel, table=True):
     private_chat_id: str | None = Field(default=None, max_length=255)
 
 
-class Qualification(SQLModel, table=True):
+class Qualification(Table, table=True):
     """A member cleared for something (e.g. the laser cutter), granted by a coordinator."""
 
     __table_args__ = (UniqueConstraint("member_id", "name", name="uq_qualification_member_name"),)
@@ -74,7 +75,7 @@ class Qualification(SQLModel, table=True):
     granted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
-class Booking(SQLModel, table=True):
+class Booking(Table, table=True):
     # Overlap queries ask "start < window end AND end > window start": led by "end", the range holds only
     # bookings not yet over, so their cost doesn't grow with history; status and member in it too, so /book's
     # reads of a space's bookings need no table row (migration 0025).
@@ -92,7 +93,7 @@ class Booking(SQLModel, table=True):
     cancelled_by: int | None = Field(default=None, foreign_key="member.id")
 
 
-class OutboxMessage(SQLModel, table=True):
+class OutboxMessage(Table, table=True):
     """A message the bot starts itself, persisted so that a restart loses none and a retry sends none twice."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -111,7 +112,7 @@ class OutboxMessage(SQLModel, table=True):
     lease: str | None = Field(default=None, max_length=64)
 
 
-class AdapterState(SQLModel, table=True):
+class AdapterState(Table, table=True):
     """Small key/value state an adapter must keep across restarts (sync token, chat migrations)."""
 
     key: str = Field(primary_key=True, max_length=255)
@@ -119,7 +120,7 @@ class AdapterState(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
-class LinkCode(SQLModel, table=True):
+class LinkCode(Table, table=True):
     """A one-time code that joins another chat account (or a private chat) to a member."""
 
     code: str = Field(primary_key=True, max_length=64)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Column, Date, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from storage.models import utcnow
+from storage.table import Table
 from storage.types import UTCDateTime
 
 SOURCE_ORGANISER = "organiser"  # marked by the organiser (or a coordinator) from the list
@@ -23,7 +24,7 @@ CATEGORY_VISITOR = "visitor"
 CATEGORY_ACTIVITY = "activity"
 
 
-class Presence(SQLModel, table=True):
+class Presence(Table, table=True):
     """A member's presence at one event date: present or not, and whether they had signed up
     (a member present without a sign-up is a walk-in the bot knows)."""
 
@@ -38,7 +39,7 @@ class Presence(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
-class EventTally(SQLModel, table=True):
+class EventTally(Table, table=True):
     """What an event date keeps besides the presences: walk-ins nobody named, the secret of its door QR
     code, and whether the organiser was asked / confirmed the counts after it."""
 
@@ -50,7 +51,7 @@ class EventTally(SQLModel, table=True):
     counts_confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
-class VisitCount(SQLModel, table=True):
+class VisitCount(Table, table=True):
     """``count`` visitors on a local ``day`` (café, ressourcerie, accueil...), logged by someone on the
     opening rota or a coordinator. Several entries for a day add up."""
 
@@ -62,7 +63,7 @@ class VisitCount(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
-class AttendanceCategory(SQLModel, table=True):
+class AttendanceCategory(Table, table=True):
     """A category coordinators set: of visitors (habitants, jeunes...) or of activities (culture, réemploi...)."""
 
     __table_args__ = (UniqueConstraint("kind", "name", name="uq_attendancecategory_kind_name"),)
@@ -72,21 +73,21 @@ class AttendanceCategory(SQLModel, table=True):
     name: str = Field(max_length=40)
 
 
-class EventCategory(SQLModel, table=True):
+class EventCategory(Table, table=True):
     """The activity category of an event (all its dates), for the report's "activities by category"."""
 
     event_id: int = Field(primary_key=True, foreign_key="event.id")
     category: str = Field(max_length=40)
 
 
-class SpaceCheckinRule(SQLModel, table=True):
+class SpaceCheckinRule(Table, table=True):
     """A space whose bookings must be checked in within ``minutes`` of their start, or are released."""
 
     space_id: int = Field(primary_key=True, foreign_key="space.id")
     minutes: int
 
 
-class BookingCheckin(SQLModel, table=True):
+class BookingCheckin(Table, table=True):
     """A booking's check-in, or its release when nobody checked in in time."""
 
     booking_id: int = Field(primary_key=True, foreign_key="booking.id")
@@ -98,14 +99,14 @@ ROLE_BOARD = "board"  # membre du bureau / conseil d'administration
 ROLE_LEADER = "leader"  # bénévole qui encadre d'autres bénévoles
 
 
-class VolunteerRole(SQLModel, table=True):
+class VolunteerRole(Table, table=True):
     """The role that makes volunteer hours count for the Compte d'engagement citoyen, set by coordinators."""
 
     member_id: int = Field(primary_key=True, foreign_key="member.id")
     role: str = Field(max_length=16)
 
 
-class AttestationLink(SQLModel, table=True):
+class AttestationLink(Table, table=True):
     """A link to download one's yearly volunteer statement (PDF) from the bot's HTTP server: only the
     SHA-256 of its secret is kept; it works for a day."""
 
@@ -115,7 +116,7 @@ class AttestationLink(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
-class AttestationSignoff(SQLModel, table=True):
+class AttestationSignoff(Table, table=True):
     """A coordinator's validation, in the chat, of a volunteer's hours of one year (shown on the PDF)."""
 
     __table_args__ = (UniqueConstraint("member_id", "year", name="uq_attestationsignoff_member_year"),)

@@ -4,10 +4,12 @@ write that can change the space's free hours, so that each process's cache of fr
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
+
+from storage.table import Table
 
 
-class FreeStamp(SQLModel, table=True):
+class FreeStamp(Table, table=True):
     """Raised by a random step (never lowered, never deleted) by triggers on booking, event, eventoccurrence and
     space writes, in the writing transaction. No foreign key: a deleted space's row stays, so the sum of the
     versions grows at every committed bump (storage.availability reads the sum first). ``seq``: the highest in

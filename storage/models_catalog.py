@@ -6,10 +6,12 @@ by the next command everywhere."""
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
+
+from storage.table import Table
 
 
-class CatalogVersion(SQLModel, table=True):
+class CatalogVersion(Table, table=True):
     """One row per catalog (``name`` "spaces"). ``version`` is set to a new random number by every write to
     ``space`` or ``site``: a value is never reused, so a copy built inside a transaction that was then rolled
     back can never be taken for a committed state, and a database rebuilt from scratch never matches a copy

@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from storage.models import utcnow
+from storage.table import Table
 from storage.types import UTCDateTime
 
 
-class ConversationState(SQLModel, table=True):
+class ConversationState(Table, table=True):
     """One row per member and chat. ``request`` and ``choices`` are JSON written by
     ``bot.core.conversation``; storage does not read inside them."""
 

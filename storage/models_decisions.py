@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from storage.models import utcnow
+from storage.table import Table
 from storage.types import UTCDateTime
 
 
-class Decision(SQLModel, table=True):
+class Decision(Table, table=True):
     """One question put to members. ``kind``: poll | datepoll | proposal. A closed one is the decision log."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -35,7 +36,7 @@ class Decision(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
-class DecisionOption(SQLModel, table=True):
+class DecisionOption(Table, table=True):
     """A choice (a proposal's for / against / abstain; a date poll's date with its start and end)."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -46,7 +47,7 @@ class DecisionOption(SQLModel, table=True):
     ends_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
-class DecisionVote(SQLModel, table=True):
+class DecisionVote(Table, table=True):
     """A member's answer to one choice: ``answer`` yes (chosen) or, for a date, yes | maybe | no.
     One row per member and choice: linked accounts are one member, so they vote once."""
 
@@ -60,7 +61,7 @@ class DecisionVote(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
-class DecisionPost(SQLModel, table=True):
+class DecisionPost(Table, table=True):
     """A chat where a decision was posted: its result is announced there."""
 
     __table_args__ = (UniqueConstraint("decision_id", "platform", "chat_id", name="uq_decisionpost_chat"),)
@@ -72,7 +73,7 @@ class DecisionPost(SQLModel, table=True):
     is_private: bool = Field(default=False)
 
 
-class MemberRole(SQLModel, table=True):
+class MemberRole(Table, table=True):
     """A role given by coordinators (bureau, adhérents): a proposal can be put to it only."""
 
     __table_args__ = (UniqueConstraint("member_id", "role", name="uq_memberrole_member_role"),)

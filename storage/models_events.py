@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from storage.models import utcnow
+from storage.table import Table
 from storage.types import UTCDateTime
 
 EVENT_ACTIVE = "active"
@@ -24,7 +25,7 @@ SIGNUP_WAITLISTED = "waitlisted"
 SIGNUP_LEFT = "left"
 
 
-class Event(SQLModel, table=True):
+class Event(Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
@@ -46,7 +47,7 @@ class Event(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
-class EventOccurrence(SQLModel, table=True):
+class EventOccurrence(Table, table=True):
     __table_args__ = (
         UniqueConstraint("event_id", "original_start", name="uq_occurrence_event_original"),
         Index("ix_occurrence_time", "start", "end"),
@@ -64,7 +65,7 @@ class EventOccurrence(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
-class EventSignup(SQLModel, table=True):
+class EventSignup(Table, table=True):
     __table_args__ = (UniqueConstraint("occurrence_id", "member_id", name="uq_signup_occurrence_member"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -75,7 +76,7 @@ class EventSignup(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
-class CalendarToken(SQLModel, table=True):
+class CalendarToken(Table, table=True):
     """The secret in a member's personal feed URL; replacing it kills the old link."""
 
     member_id: int = Field(primary_key=True, foreign_key="member.id")

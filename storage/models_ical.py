@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Column, Field, SQLModel
+from sqlmodel import Column, Field
 
 from storage.models import utcnow
+from storage.table import Table
 from storage.types import UTCDateTime
 
 
-class IcalState(SQLModel, table=True):
+class IcalState(Table, table=True):
     name: str = Field(primary_key=True, max_length=80)
     value: str = Field(max_length=200)
     changed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from storage.models import utcnow
+from storage.table import Table
 from storage.types import UTCDateTime
 
 
-class InboxMessage(SQLModel, table=True):
+class InboxMessage(Table, table=True):
     """One platform update (a message, a button press), kept from the moment it is received until its
     command has run. ``(platform, update_id)`` is unique: an update delivered twice (a restart before
     Telegram's offset moved, a Matrix sync replayed) is stored once and so handled once. ``status`` goes

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.table import Table
 from storage.types import UTCDateTime
 
 
-class PendingLink(SQLModel, table=True):
+class PendingLink(Table, table=True):
     """A /link code entered from another account, waiting for the confirmations the link needs: always
     the account that asked for the code (the first account), and the coordinator's side when only one
     of the two members is a coordinator. Nothing is merged before."""
@@ -28,7 +29,7 @@ class PendingLink(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
-class AccountHandle(SQLModel, table=True):
+class AccountHandle(Table, table=True):
     """The public handle of a chat account besides its id (Telegram @username), folded, without "@"."""
 
     identity_id: int = Field(primary_key=True, foreign_key="identity.id")

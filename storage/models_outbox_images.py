@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, LargeBinary, String
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from storage.models import utcnow
+from storage.table import Table
 from storage.types import UTCDateTime
 
 
-class OutboxImage(SQLModel, table=True):
+class OutboxImage(Table, table=True):
     sha256: str = Field(sa_column=Column(String(64), primary_key=True))
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     # Last time a message was written with it: the retention job leaves recently used images alone, so one

@@ -4,10 +4,12 @@ chat belongs to, and the coordinators of one place. A deployment with one place 
 from __future__ import annotations
 
 from sqlalchemy import Column, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
+
+from storage.table import Table
 
 
-class PlaceInfo(SQLModel, table=True):
+class PlaceInfo(Table, table=True):
     """What a place says about itself besides its name (storage.models.Site)."""
 
     site_id: int = Field(foreign_key="site.id", primary_key=True)
@@ -16,14 +18,14 @@ class PlaceInfo(SQLModel, table=True):
     opening_hours: str = Field(default="{}", sa_column=Column(Text, nullable=False))
 
 
-class MemberPlace(SQLModel, table=True):
+class MemberPlace(Table, table=True):
     """A member's home place: the one their lists show first."""
 
     member_id: int = Field(foreign_key="member.id", primary_key=True)
     site_id: int = Field(foreign_key="site.id", index=True)
 
 
-class ChatPlace(SQLModel, table=True):
+class ChatPlace(Table, table=True):
     """A group chat attached to one place: its digest and announcements are that place's."""
 
     platform: str = Field(primary_key=True, max_length=16)
@@ -31,7 +33,7 @@ class ChatPlace(SQLModel, table=True):
     site_id: int = Field(foreign_key="site.id", index=True)
 
 
-class PlaceCoordinator(SQLModel, table=True):
+class PlaceCoordinator(Table, table=True):
     """A member who coordinates one place (network coordinators are COORDINATORS / Member.is_coordinator)."""
 
     __table_args__ = (UniqueConstraint("member_id", "site_id", name="uq_placecoordinator_member_site"),)
@@ -41,14 +43,14 @@ class PlaceCoordinator(SQLModel, table=True):
     site_id: int = Field(foreign_key="site.id", index=True)
 
 
-class AnnouncementPlace(SQLModel, table=True):
+class AnnouncementPlace(Table, table=True):
     """An announcement for one place: it goes only to the group chats attached to that place."""
 
     announcement_id: int = Field(foreign_key="announcement.id", primary_key=True)
     site_id: int = Field(foreign_key="site.id", index=True)
 
 
-class RotaSlotPlace(SQLModel, table=True):
+class RotaSlotPlace(Table, table=True):
     """A rota line (a weekly permanence) of one place; a line without one is the network's."""
 
     __tablename__ = "rota_slot_place"

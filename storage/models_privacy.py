@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from storage.table import Table
 from storage.types import UTCDateTime
 
 
-class DataExport(SQLModel, table=True):
+class DataExport(Table, table=True):
     """A link to download one's data file. Only the SHA-256 of the link's secret is kept (a backup or a
     stolen database gives no working link); the file itself is built when the link is opened."""
 

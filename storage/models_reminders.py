@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from storage.models import utcnow
+from storage.table import Table
 from storage.types import UTCDateTime
 
 
-class Reminder(SQLModel, table=True):
+class Reminder(Table, table=True):
     """One message to send a member at ``due_at``. Kept here, not in APScheduler's memory, so that a
     restart loses none; ``status`` moves from pending to sent in the same transaction as the outbox
     row, so none is sent twice."""
@@ -29,7 +30,7 @@ class Reminder(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
-class ReminderSettings(SQLModel, table=True):
+class ReminderSettings(Table, table=True):
     """A member's choices; no row means the defaults (BOOKING_REMINDER_MINUTES, events and shifts on)."""
 
     member_id: int = Field(foreign_key="member.id", primary_key=True)
@@ -38,7 +39,7 @@ class ReminderSettings(SQLModel, table=True):
     shifts: bool = Field(default=True)
 
 
-class Subscription(SQLModel, table=True):
+class Subscription(Table, table=True):
     """A chat that receives announcements and the weekly digest."""
 
     __table_args__ = (UniqueConstraint("platform", "chat_id", name="uq_subscription_chat"),)
@@ -52,7 +53,7 @@ class Subscription(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
-class Announcement(SQLModel, table=True):
+class Announcement(Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     author_id: int = Field(foreign_key="member.id")
     text: str = Field(sa_column=Column(Text, nullable=False))

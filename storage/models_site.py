@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from storage.models import utcnow
+from storage.table import Table
 from storage.types import UTCDateTime
 
 
-class DashboardLink(SQLModel, table=True):
+class DashboardLink(Table, table=True):
     """A one-time link given by /tableau in a private chat; usable once, for a few minutes."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -26,7 +27,7 @@ class DashboardLink(SQLModel, table=True):
     used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
-class DashboardSession(SQLModel, table=True):
+class DashboardSession(Table, table=True):
     """What a used link opens: the browser keeps the secret in an HTTP-only cookie."""
 
     id: int | None = Field(default=None, primary_key=True)

@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from sqlalchemy import Column, Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from storage.models import utcnow
+from storage.table import Table
 from storage.types import UTCDateTime
 
 
-class VolunteerProject(SQLModel, table=True):
+class VolunteerProject(Table, table=True):
     """A free tag (#ressourcerie) created on first use; coordinators rename and merge them."""
 
     __tablename__ = "volunteer_project"
@@ -23,7 +24,7 @@ class VolunteerProject(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
-class TaskEntry(SQLModel, table=True):
+class TaskEntry(Table, table=True):
     """Time a member gave. A shift confirmed as done becomes one entry per volunteer (``shift_id``)."""
 
     __tablename__ = "task_entry"
@@ -42,7 +43,7 @@ class TaskEntry(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
-class RotaSlot(SQLModel, table=True):
+class RotaSlot(Table, table=True):
     """A weekly permanence (opening, closing…): on these weekdays, from ``start_time`` to ``end_time``
     local time, ``places`` people. Materialised into shifts for the coming weeks."""
 
@@ -60,7 +61,7 @@ class RotaSlot(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
-class Shift(SQLModel, table=True):
+class Shift(Table, table=True):
     """A need posted by a coordinator, or one occurrence of a rota slot."""
 
     __tablename__ = "shift"
@@ -84,7 +85,7 @@ class Shift(SQLModel, table=True):
     uncovered_alert_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
-class ShiftSignup(SQLModel, table=True):
+class ShiftSignup(Table, table=True):
     """A member who took a shift. Dropping it deletes the row: the place is free again."""
 
     __tablename__ = "shift_signup"
@@ -98,7 +99,7 @@ class ShiftSignup(SQLModel, table=True):
     done_asked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
-class VolunteerGroup(SQLModel, table=True):
+class VolunteerGroup(Table, table=True):
     """A group chat where uncovered shifts and drops are announced (/volunteers here)."""
 
     __tablename__ = "volunteer_group"

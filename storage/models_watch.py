@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from storage.models import utcnow
+from storage.table import Table
 from storage.types import UTCDateTime
 
 
-class BookingWatch(SQLModel, table=True):
+class BookingWatch(Table, table=True):
     """``member_id`` wants ``space_id`` from ``start`` to ``end`` (UTC) and is told once when it frees up."""
 
     __table_args__ = (
