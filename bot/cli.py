@@ -35,7 +35,6 @@ def _setup_logging(settings: Settings, quiet: bool = False) -> None:
     install_redaction(settings)  # no token, password, feed link or one-time code in the log, at any level
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
     logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
-    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
 
 
 def _default_user() -> str:

@@ -1,7 +1,7 @@
 """Logs never hold a secret, at any level: a filter on the root logger's handlers rewrites every record.
 
 Libraries log what they handle (PTB the bot token in its API URL and the webhook secret in setWebhook's
-parameters, httpx the URLs, nio the access token), and every reply the bot sends (a member's personal
+parameters, nio the access token), and every reply the bot sends (a member's personal
 calendar link, a one-time /link code) passes through them at DEBUG. So the redaction is done once, where
 all records end up, rather than in each caller:
 

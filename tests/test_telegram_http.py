@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -146,6 +146,15 @@ async def test_a_request_before_initialize_is_refused_plainly() -> None:
         await AiohttpRequest().do_request("http://127.0.0.1:1/", "POST")
 
 
+@pytest.fixture
+def fresh_trust() -> Iterator[None]:
+    """system_trust is decided once per process: each test decides it again, and leaves no decision behind."""
+    telegram_http.system_trust.cache_clear()
+    yield
+    telegram_http.system_trust.cache_clear()
+
+
+@pytest.mark.usefixtures("fresh_trust")
 def test_without_a_system_ca_store_certifi_s_bundle_is_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
     import certifi
 
@@ -155,8 +164,10 @@ def test_without_a_system_ca_store_certifi_s_bundle_is_trusted(monkeypatch: pyte
     assert isinstance(trust, ssl.SSLContext) and trust.verify_mode == ssl.CERT_REQUIRED
     with open(certifi.where()) as bundle:
         assert trust.cert_store_stats()["x509_ca"] == bundle.read().count("BEGIN CERTIFICATE")
+    assert telegram_http.system_trust() is trust  # one context for both requests: the bundle read once
 
 
+@pytest.mark.usefixtures("fresh_trust")
 def test_with_the_system_ca_store_aiohttp_s_own_verified_context_is_used() -> None:
     assert ssl.get_default_verify_paths().capath or ssl.get_default_verify_paths().cafile  # Debian's ca-certificates
     assert telegram_http.system_trust() is True

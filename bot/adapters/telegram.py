@@ -53,7 +53,7 @@ from telegram.error import (
 )
 
 from bot.adapters.base import DeliveryError, InboxSink
-from bot.adapters.telegram_http import AiohttpRequest, not_sent_causes
+from bot.adapters.telegram_http import NOT_SENT_CAUSES, AiohttpRequest
 from bot.adapters.telegram_limits import SendLimiter
 from bot.adapters.telegram_render import MAX_CAPTION_UNITS, deep_link, render_html_chunks, utf16_units
 from bot.adapters.telegram_state import TelegramChatState
@@ -112,7 +112,7 @@ def surely_not_sent(error: NetworkError) -> bool:
     connection lost or a read timeout after the request went out may have delivered the message.
     """
     cause = error.__cause__
-    if isinstance(cause, not_sent_causes()):
+    if isinstance(cause, NOT_SENT_CAUSES):
         return True
     if isinstance(error, TimedOut):
         return False

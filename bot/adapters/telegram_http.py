@@ -11,6 +11,7 @@ which tells the adapter whether the request can have reached Telegram (``surely_
 
 from __future__ import annotations
 
+import functools
 import ssl
 from typing import TYPE_CHECKING, Any
 
@@ -25,16 +26,16 @@ USER_AGENT_HEADER = {"User-Agent": BaseRequest.USER_AGENT}
 DefaultValue = type(BaseRequest.DEFAULT_NONE)  # "not given": the request's own default applies
 
 
-def not_sent_causes() -> tuple[type[BaseException], ...]:
-    """aiohttp's errors raised before any byte of the request left: no connection could be made (refused,
-    no route, DNS, TLS handshake), or none was free or made within the connect timeout."""
-    return (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+# aiohttp's errors raised before any byte of the request left: no connection could be made (refused, no route,
+# DNS, TLS handshake), or none was free or made within the connect timeout.
+NOT_SENT_CAUSES: tuple[type[BaseException], ...] = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 
 
+@functools.cache
 def system_trust() -> ssl.SSLContext | bool:
     """What the connections trust: the system's CA store (``True``: aiohttp's own context, made at its import
     from OpenSSL's default paths, SSL_CERT_FILE and SSL_CERT_DIR included), or certifi's bundle (as httpx
-    would) on a system that has none."""
+    would) on a system that has none: one context for both of the bot's requests, the bundle read once."""
     paths = ssl.get_default_verify_paths()
     if paths.cafile or paths.capath:
         return True
