@@ -22,12 +22,11 @@ from storage import reminders
 from storage.booking_rules import BookingRefused, find_free_slots, waived_rules
 from storage.bookings import (
     BookingNotFound,
+    alternatives,
     cancel_booking,
     create_booking,
-    free_spaces,
     get_booking,
     hold_space,
-    occupied,
     suggestion_window,
     upcoming_booking_lines,
 )
@@ -40,11 +39,11 @@ router = Router("bookings")
 
 def _alternatives(ctx: Ctx, space: SpaceView, start: datetime, end: datetime) -> tuple[list[str], tuple[Action, ...]]:
     """Nearest free slots of the same length here (also as buttons), and similar spaces free at the
-    asked time."""
-    assert space.id is not None
+    asked time (read together: storage.bookings.alternatives)."""
     lines: list[str] = []
-    taken = occupied(ctx.session, space.id, space.rules.capacity, *suggestion_window(start))
-    slots = find_free_slots(space.rules, taken, end - start, start, ctx.now, ctx.tz)
+    similar = [s for s in space_catalog(ctx.session).open_views if s.kind == space.kind and s.id != space.id]
+    found = alternatives(ctx.session, space, suggestion_window(start), similar, start, end, ctx.tz, limit=3)
+    slots = find_free_slots(space.rules, found.taken, end - start, start, ctx.now, ctx.tz)
     if slots:
         lines.append(ctx._("Free in {space}:").format(space=space.name))
         lines += [f"• {ctx.translator.fmt_range(s, e)}" for s, e in slots]
@@ -52,10 +51,8 @@ def _alternatives(ctx: Ctx, space: SpaceView, start: datetime, end: datetime) ->
     for s, e in slots[:2]:
         ls, le = s.astimezone(ctx.tz), e.astimezone(ctx.tz)
         actions.append(Action(ctx.translator.fmt_range(s, e), book.line(space, f"{ls:%Y-%m-%d} {ls:%H:%M}-{le:%H:%M}")))
-    similar = [s for s in space_catalog(ctx.session).open_views if s.kind == space.kind and s.id != space.id]
-    free_similar = free_spaces(ctx.session, similar, start, end, ctx.tz, limit=3)
-    if free_similar:
-        names = ", ".join(f"{s.name} ({s.slug})" for s in free_similar)
+    if found.free_similar:
+        names = ", ".join(f"{s.name} ({s.slug})" for s in found.free_similar)
         lines.append(ctx._("Free at that time: {names}").format(names=names))
     return lines, tuple(actions)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -91,23 +91,6 @@ _HOLD_SPACE = Prepared(select(*_RULE_COLUMNS).where(  # type: ignore[call-overlo
     col(Space.id) == bindparam("space_id")).with_for_update())  # ints and text only: run on the driver
 
 _QUALIFICATIONS = select(Qualification.name).where(col(Qualification.member_id) == bindparam("member_id"))
-
-# What occupies the space over the asked time, in one statement: its active bookings (title NULL) and the
-# scheduled occurrences of its events (with their title).
-_OCCUPIED = union_all(
-    select(Booking.start, Booking.end, cast(null(), String).label("title")).where(
-        col(Booking.space_id) == bindparam("space_id"),
-        Booking.status == "active",
-        col(Booking.end) > bindparam("start", type_=UTCDateTime()),
-        col(Booking.start) < bindparam("end", type_=UTCDateTime()),
-    ),
-    select(EventOccurrence.start, EventOccurrence.end, Event.title)
-    .join(Event, col(Event.id) == EventOccurrence.event_id)
-    .where(col(Event.space_id) == bindparam("space_id"), Event.status == EVENT_ACTIVE,
-           EventOccurrence.status == OCCURRENCE_SCHEDULED,
-           col(EventOccurrence.end) > bindparam("start", type_=UTCDateTime()),
-           col(EventOccurrence.start) < bindparam("end", type_=UTCDateTime())),
-)
 
 # Everything /book reads of the bookings, in one statement (one round trip): "part" 0, the space's active
 # bookings over the asked time; 1, its events' occurrences then (with their title); 2, the member's active
@@ -288,17 +271,44 @@ def create_booking(
     return NewBooking(booking_id, held.space_id, held.member_id, held.start, held.end)
 
 
-def occupied(session: Session, space_id: int, capacity: int, start: datetime, end: datetime) -> list[Interval]:
-    """``active_intervals`` of one space whose capacity is known, in one statement: its active bookings over
-    the window, and its events' occurrences each counted ``capacity`` times (the space shows full)."""
-    found: list[Interval] = []
-    for b_start, b_end, title in session.connection().execute(
-            _OCCUPIED, {"space_id": space_id, "start": start, "end": end}):
-        found.extend([(b_start, b_end)] * (1 if title is None else capacity))
-    return found
+# The refused /book's reads (handlers.bookings._alternatives): what occupies the space over the suggestion window,
+# and a first look at similar spaces over the asked time. Prepared (run on the driver, datetimes made aware UTC by
+# _utc) and, on PostgreSQL, sent together: one round trip, as the booked path's own reads (issue 15).
+_SPACE_OCCUPIED = Prepared(union_all(
+    select(Booking.start, Booking.end, cast(null(), String).label("title")).where(
+        col(Booking.space_id) == bindparam("space_id"),
+        col(Booking.status) == _ACTIVE,
+        col(Booking.end) > bindparam("start", type_=UTCDateTime()),
+        col(Booking.start) < bindparam("end", type_=UTCDateTime()),
+    ),
+    select(EventOccurrence.start, EventOccurrence.end, Event.title)
+    .join(Event, col(Event.id) == EventOccurrence.event_id)
+    .where(col(Event.space_id) == bindparam("space_id"), col(Event.status) == _EVENT_ACTIVE,
+           col(EventOccurrence.status) == _SCHEDULED,
+           col(EventOccurrence.end) > bindparam("start", type_=UTCDateTime()),
+           col(EventOccurrence.start) < bindparam("end", type_=UTCDateTime())),
+))
 
+_FIRST_LOOK = 6  # most spaces are free at a given time: the first few usually give the answer
+# Prepared takes no expanding IN: the first look names _FIRST_LOOK ids, a shorter look repeats its first one
+# (a space named twice in an IN is read once).
+_LOOK_IDS = tuple(f"id{n}" for n in range(_FIRST_LOOK))
+_FIRST_LOOK_OCCUPIED = Prepared(union_all(
+    select(Booking.space_id, Booking.start, Booking.end, cast(null(), String).label("title")).where(
+        col(Booking.space_id).in_([bindparam(name, type_=Integer) for name in _LOOK_IDS]),
+        col(Booking.status) == _ACTIVE,
+        col(Booking.end) > bindparam("start", type_=UTCDateTime()),
+        col(Booking.start) < bindparam("end", type_=UTCDateTime()),
+    ),
+    select(Event.space_id, EventOccurrence.start, EventOccurrence.end, Event.title)
+    .join(Event, col(Event.id) == EventOccurrence.event_id)
+    .where(col(Event.space_id).in_([bindparam(name, type_=Integer) for name in _LOOK_IDS]),
+           col(Event.status) == _EVENT_ACTIVE, col(EventOccurrence.status) == _SCHEDULED,
+           col(EventOccurrence.end) > bindparam("start", type_=UTCDateTime()),
+           col(EventOccurrence.start) < bindparam("end", type_=UTCDateTime())),
+))
 
-# What occupies several spaces over the asked time: bookings (title NULL) and events' occurrences.
+# The rest of the similar spaces, when the first look didn't find enough free (rare): any number of ids.
 _OCCUPIED_MANY: CompoundSelect[Any] = union_all(
     select(Booking.space_id, Booking.start, Booking.end, cast(null(), String).label("title")).where(
         col(Booking.space_id).in_(bindparam("ids", expanding=True)),
@@ -314,42 +324,92 @@ _OCCUPIED_MANY: CompoundSelect[Any] = union_all(
            col(EventOccurrence.start) < bindparam("end", type_=UTCDateTime())),
 )
 
-_FIRST_LOOK = 6  # most spaces are free at a given time: the first few usually give the answer
-
 
 R = TypeVar("R", bound=RuledSpace)
 
 
-def free_spaces(
-    session: Session, spaces: Sequence[R], start: datetime, end: datetime, tz: ZoneInfo, limit: int = 3
-) -> list[R]:
-    """The first ``limit`` of these spaces free over [start, end), in their order. Bookings and events are
-    read only for spaces open at that time, for a few of them first, then, if that didn't find enough, for
-    the rest: not for every space each time."""
-    open_then: dict[int, bool] = {}  # by opening hours (spaces with the same hours share the parsed object)
-    candidates = []
+@dataclass(frozen=True, slots=True)
+class Alternatives(Generic[R]):
+    """What a refused booking offers instead: what occupies the space over the suggestion window (for its
+    nearest free slots), and the first similar spaces free at the asked time, in their order."""
+
+    taken: list[Interval]
+    free_similar: list[R]
+
+
+def alternatives(
+    session: Session, space: RuledSpace, window: tuple[datetime, datetime], similar: Sequence[R],
+    start: datetime, end: datetime, tz: ZoneInfo, limit: int = 3,
+) -> Alternatives[R]:
+    """What occupies ``space`` over ``window`` (its events counted ``capacity`` times: the space shows full)
+    and the first ``limit`` of ``similar`` free over [start, end). Bookings and events are read only for the
+    similar spaces open then, for a few of them first, with the space's own read (on PostgreSQL one round
+    trip), then, if that didn't find enough, for the rest: not for every space each time."""
+    candidates = _open_then(similar, start, end, tz)
+    first = candidates[:_FIRST_LOOK]
+    statements: list[tuple[Prepared, Mapping[str, Any] | None]] = [
+        (_SPACE_OCCUPIED, {"space_id": space.id, "start": window[0], "end": window[1]})]
+    if first:
+        statements.append((_FIRST_LOOK_OCCUPIED, _look_params(first, start, end)))
+    [own, *looked] = rows_together(session.connection(), statements)
+    taken = [interval for raw_start, raw_end, title in own
+             for interval in _counted(raw_start, raw_end, title, space.rules.capacity)]
+    free = _free_among(first, looked[0] if looked else (), start, end, tz, limit)
+    rest = candidates[_FIRST_LOOK:]
+    if len(free) < limit and rest:
+        free += _free_among(rest, _rest_rows(session, rest, start, end), start, end, tz, limit - len(free))
+    return Alternatives(taken, free)
+
+
+def _open_then(spaces: Sequence[R], start: datetime, end: datetime, tz: ZoneInfo) -> list[R]:
+    """The spaces open over [start, end) by their hours and not closed, in their order (spaces with the same
+    hours share the parsed object: each set of hours is checked once)."""
+    open_then: dict[int, bool] = {}
+    found = []
     for space in spaces:
         hours = space.rules.hours
         if id(hours) not in open_then:
             open_then[id(hours)] = is_within_hours(hours, start, end, tz)
         if open_then[id(hours)] and not space.rules.closed:
-            candidates.append(space)
-    connection = session.connection()
+            found.append(space)
+    return found
+
+
+def _look_params(spaces: Sequence[RuledSpace], start: datetime, end: datetime) -> dict[str, Any]:
+    """The first look's parameters: its fixed number of ids, a shorter look's first one repeated (which reads
+    nothing more: a Prepared statement's SQL is fixed, so its IN list can't shrink)."""
+    ids = [space.id for space in spaces]
+    ids += [ids[0]] * (_FIRST_LOOK - len(ids))
+    return {**dict(zip(_LOOK_IDS, ids, strict=True)), "start": start, "end": end}
+
+
+def _rest_rows(session: Session, spaces: Sequence[RuledSpace], start: datetime, end: datetime) -> Sequence[Any]:
+    """What occupies the similar spaces past the first look (any number: an expanding IN, which Prepared
+    doesn't take; rare, so SQLAlchemy's statement and its own round trip are fine here)."""
+    return session.connection().execute(
+        _OCCUPIED_MANY, {"ids": [space.id for space in spaces], "start": start, "end": end}).all()
+
+
+def _counted(raw_start: Any, raw_end: Any, title: str | None, capacity: int) -> list[Interval]:
+    """A row's interval (datetimes as the driver gives them): an event's occurrence (a title) counted as many
+    times as the space has places, so that the space shows full."""
+    return [(_utc(raw_start), _utc(raw_end))] * (1 if title is None else capacity)
+
+
+def _free_among(spaces: Sequence[R], rows: Iterable[Sequence[Any]], start: datetime, end: datetime,
+                tz: ZoneInfo, limit: int) -> list[R]:
+    """The first ``limit`` of these spaces free over [start, end), given what occupies them then (``rows``:
+    space id, start, end, title)."""
+    capacity = {space.id: space.rules.capacity for space in spaces}
+    taken: dict[int, list[Interval]] = {space.id: [] for space in spaces}
+    for sid, raw_start, raw_end, title in rows:
+        taken[sid] += _counted(raw_start, raw_end, title, capacity[sid])
     free: list[R] = []
-    for first, last in ((0, _FIRST_LOOK), (_FIRST_LOOK, len(candidates))):
-        chunk = candidates[first:last]
-        if not chunk:
-            break
-        taken: dict[int, list[Interval]] = {space.id: [] for space in chunk}
-        capacity = {space.id: space.rules.capacity for space in chunk}
-        for sid, b_start, b_end, title in connection.execute(
-                _OCCUPIED_MANY, {"ids": list(taken), "start": start, "end": end}):
-            taken[sid].extend([(b_start, b_end)] * (1 if title is None else capacity[sid]))
-        for space in chunk:
-            if is_free(space.rules, taken[space.id], start, end, tz):
-                free.append(space)
-                if len(free) == limit:
-                    return free
+    for space in spaces:
+        if is_free(space.rules, taken[space.id], start, end, tz):
+            free.append(space)
+            if len(free) == limit:
+                break
     return free
 
 
