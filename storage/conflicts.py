@@ -6,7 +6,9 @@ answering "something went wrong" instead would drop a command the member sent (i
 
 from __future__ import annotations
 
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+# deadlock detected, serialization failure; a prepared statement the server no longer has (storage.pg_wire:
+# someone ran DEALLOCATE ALL on the connection; it prepares its statements again on the next run)
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "26000"})
 
 # How many times a unit of work is run again after such a conflict before the error stands.
 CONFLICT_RETRIES = 3

@@ -20,12 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import Dialect, ExecutionContext
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from storage import pg_wire
 
 
 class Prepared:
@@ -34,6 +36,7 @@ class Prepared:
         self.statement = statement
         self.dialect = dialect
         self._compiled: dict[str, _Compiled] = {}
+        self._wire: pg_wire.Wire | None = None  # PostgreSQL with psycopg: the statement in libpq's form
         _EVERY.append(self)
 
     @staticmethod
@@ -71,13 +74,20 @@ class Prepared:
                 values[name] = processor(values[name])
         return sql, (tuple(values[name] for name in order) if order is not None else values)
 
+    def wire(self, connection: Connection) -> pg_wire.Wire:
+        """The statement as libpq takes it (PostgreSQL with psycopg), converted once."""
+        if self._wire is None:
+            self._wire = pg_wire.to_wire(self._for(connection.dialect)[0])
+        return self._wire
+
     def rows(self, connection: Connection, params: Mapping[str, Any] | None = None) -> Sequence[Sequence[Any]]:
         sql, arguments = self._arguments(connection, params)
         if connection.dispatch.before_cursor_execute or connection.dispatch.after_cursor_execute:
             return connection.exec_driver_sql(sql, arguments).fetchall()
         try:
             if getattr(connection.dialect, _PIPELINING, False):
-                return _pg_together(connection.connection.driver_connection, ((sql, arguments),))[0].fetchall()
+                return _pg_wire_reads(connection.connection.driver_connection,
+                                      ((self.wire(connection), arguments),))[0]
             return connection.connection.driver_connection.execute(sql, arguments).fetchall()  # type: ignore[union-attr]
         except connection.dialect.loaded_dbapi.Error as error:
             raise DBAPIError.instance(sql, arguments, error, connection.dialect.loaded_dbapi.Error) from error
@@ -92,7 +102,7 @@ class Prepared:
             return
         try:
             if getattr(connection.dialect, _PIPELINING, False):
-                _pg_defer(connection.connection.driver_connection, sql, arguments)
+                _pg_defer(connection.connection.driver_connection, sql, arguments, self.wire(connection))
                 return
             connection.connection.driver_connection.execute(sql, arguments)  # type: ignore[union-attr]
         except connection.dialect.loaded_dbapi.Error as error:
@@ -130,7 +140,9 @@ def rows_together(
     sql = made[0][0]
     try:
         if getattr(connection.dialect, _PIPELINING, False):
-            return [cursor.fetchall() for cursor in _pg_together(connection.connection.driver_connection, made)]
+            wires = [prepared.wire(connection) for prepared, _params in statements]
+            return list(_pg_wire_reads(connection.connection.driver_connection, [
+                (wire, arguments) for wire, (_sql, arguments) in zip(wires, made, strict=True)]))
         driver = connection.connection.driver_connection
         found = []
         for sql, arguments in made:
@@ -155,12 +167,31 @@ def _begin_is_ours(driver: Any) -> bool:
             and driver.isolation_level is None and driver.read_only is None and driver.deferrable is None)
 
 
-def _pg_defer(driver: Any, sql: str, arguments: Any) -> None:
+_Deferred = tuple[str, Any, pg_wire.Wire]  # a deferred write: for psycopg (text, arguments), and for libpq
+
+
+def _pg_defer(driver: Any, sql: str, arguments: Any, wire: pg_wire.Wire) -> None:
     pending = getattr(driver, _PENDING, None)
     if pending is None:
-        setattr(driver, _PENDING, [(sql, arguments)])
+        setattr(driver, _PENDING, [(sql, arguments, wire)])
     else:
-        pending.append((sql, arguments))
+        pending.append((sql, arguments, wire))
+
+
+def _pg_take_pending(driver: Any) -> list[_Deferred]:
+    pending: list[_Deferred] | None = getattr(driver, _PENDING, None)
+    if pending:
+        setattr(driver, _PENDING, None)
+    return pending or []
+
+
+def _pg_wire_reads(driver: Any, reads: Sequence[pg_wire.Sent]) -> list[list[tuple[Any, ...]]]:
+    """Prepared statements' rows on libpq (storage.pg_wire), in one flush with the transaction's BEGIN when it
+    is to be opened, and with the deferred writes. psycopg sees a transaction it didn't begin and carries on
+    with it as its own (it sends no BEGIN while one is open, and COMMIT or ROLLBACK end it as usual)."""
+    begin = _begin_is_ours(driver)
+    writes = [(wire, arguments) for _sql, arguments, wire in _pg_take_pending(driver)]
+    return pg_wire.run_together(driver, begin=begin, writes=writes, reads=reads)
 
 
 def _pg_discard(driver: Any) -> None:
@@ -177,12 +208,10 @@ def _pg_together(driver: Any, statements: Sequence[tuple[str, Any]], cursor: Any
     and give the connection back its own way. A failure raises the first error; what followed it in the
     flush was not run (and the transaction is to be rolled back, as after any failed statement)."""
     begin = _begin_is_ours(driver)
-    pending = getattr(driver, _PENDING, None)
+    pending = _pg_take_pending(driver)
     if not begin and not pending and len(statements) == 1:
         sql, arguments = statements[0]
         return [cursor.execute(sql, arguments) if cursor is not None else driver.execute(sql, arguments)]
-    if pending:
-        setattr(driver, _PENDING, None)
     if begin:
         driver.autocommit = True
         setattr(driver, _BEGAN, True)
@@ -190,7 +219,7 @@ def _pg_together(driver: Any, statements: Sequence[tuple[str, Any]], cursor: Any
         with driver.pipeline():
             if begin:
                 driver.execute("BEGIN")
-            for sql, arguments in pending or ():
+            for sql, arguments, _wire in pending:
                 driver.execute(sql, arguments)
             cursors = [driver.execute(sql, arguments) for sql, arguments in statements[:-1]]
             if statements:
@@ -221,6 +250,13 @@ def pg_pipelining(engine: Engine) -> None:
         return
     from psycopg import ServerCursor
 
+    @event.listens_for(engine, "connect")
+    def _prepared_by_us_only(dbapi_connection: Any, _record: Any) -> None:
+        # The hot statements are prepared by storage.pg_wire. psycopg's own preparing (a statement after its
+        # fifth run) would, after any ROLLBACK, send DEALLOCATE ALL, which drops ours too (and costs a round
+        # trip after every failed command): it is turned off; the other statements are planned per run.
+        dbapi_connection.prepare_threshold = None
+
     commit, rollback = dialect.do_commit, dialect.do_rollback
     execute, execute_no_params = dialect.do_execute, dialect.do_execute_no_params
     executemany, rollback_to_savepoint = dialect.do_executemany, dialect.do_rollback_to_savepoint
@@ -233,7 +269,8 @@ def pg_pipelining(engine: Engine) -> None:
                 return
             # the deferred writes and COMMIT: one round trip (a write that fails there fails the COMMIT: nothing of
             # the transaction is kept, as when a statement fails at once)
-            _pg_together(driver, (("COMMIT", None),))
+            writes = [(wire, arguments) for _sql, arguments, wire in _pg_take_pending(driver)]
+            pg_wire.run_together(driver, writes=writes, then=b"COMMIT")
         finally:
             _pg_ended(driver)
 
