@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -23,6 +23,7 @@ from sqlalchemy import (
     null,
     union_all,
 )
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from storage.booking_rules import Interval, RuledSpace, SpaceRules, check_booking, is_free, week_bounds
@@ -271,58 +272,42 @@ def create_booking(
     return NewBooking(booking_id, held.space_id, held.member_id, held.start, held.end)
 
 
+def _occupying(space_filter: Callable[[Any], Any], *, with_space_id: bool) -> CompoundSelect[Any]:
+    """What occupies the spaces ``space_filter`` picks (given a space-id column) over [start, end): their active
+    bookings (title NULL) and their events' scheduled occurrences (with their title), each row led by its
+    space's id when ``with_space_id``."""
+    booking_space = (col(Booking.space_id),) if with_space_id else ()
+    event_space = (col(Event.space_id),) if with_space_id else ()
+    return union_all(
+        core_select(*booking_space, col(Booking.start), col(Booking.end), cast(null(), String).label("title")).where(
+            space_filter(col(Booking.space_id)),
+            col(Booking.status) == _ACTIVE,
+            col(Booking.end) > bindparam("start", type_=UTCDateTime()),
+            col(Booking.start) < bindparam("end", type_=UTCDateTime()),
+        ),
+        core_select(*event_space, col(EventOccurrence.start), col(EventOccurrence.end), col(Event.title))
+        .join(Event, col(Event.id) == EventOccurrence.event_id)
+        .where(space_filter(col(Event.space_id)), col(Event.status) == _EVENT_ACTIVE,
+               col(EventOccurrence.status) == _SCHEDULED,
+               col(EventOccurrence.end) > bindparam("start", type_=UTCDateTime()),
+               col(EventOccurrence.start) < bindparam("end", type_=UTCDateTime())),
+    )
+
+
 # The refused /book's reads (handlers.bookings._alternatives): what occupies the space over the suggestion window,
 # and a first look at similar spaces over the asked time. Prepared (run on the driver, datetimes made aware UTC by
 # _utc) and, on PostgreSQL, sent together: one round trip, as the booked path's own reads (issue 15).
-_SPACE_OCCUPIED = Prepared(union_all(
-    select(Booking.start, Booking.end, cast(null(), String).label("title")).where(
-        col(Booking.space_id) == bindparam("space_id"),
-        col(Booking.status) == _ACTIVE,
-        col(Booking.end) > bindparam("start", type_=UTCDateTime()),
-        col(Booking.start) < bindparam("end", type_=UTCDateTime()),
-    ),
-    select(EventOccurrence.start, EventOccurrence.end, Event.title)
-    .join(Event, col(Event.id) == EventOccurrence.event_id)
-    .where(col(Event.space_id) == bindparam("space_id"), col(Event.status) == _EVENT_ACTIVE,
-           col(EventOccurrence.status) == _SCHEDULED,
-           col(EventOccurrence.end) > bindparam("start", type_=UTCDateTime()),
-           col(EventOccurrence.start) < bindparam("end", type_=UTCDateTime())),
-))
+_SPACE_OCCUPIED = Prepared(_occupying(lambda space_id: space_id == bindparam("space_id"), with_space_id=False))
 
 _FIRST_LOOK = 6  # most spaces are free at a given time: the first few usually give the answer
 # Prepared takes no expanding IN: the first look names _FIRST_LOOK ids, a shorter look repeats its first one
 # (a space named twice in an IN is read once).
 _LOOK_IDS = tuple(f"id{n}" for n in range(_FIRST_LOOK))
-_FIRST_LOOK_OCCUPIED = Prepared(union_all(
-    select(Booking.space_id, Booking.start, Booking.end, cast(null(), String).label("title")).where(
-        col(Booking.space_id).in_([bindparam(name, type_=Integer) for name in _LOOK_IDS]),
-        col(Booking.status) == _ACTIVE,
-        col(Booking.end) > bindparam("start", type_=UTCDateTime()),
-        col(Booking.start) < bindparam("end", type_=UTCDateTime()),
-    ),
-    select(Event.space_id, EventOccurrence.start, EventOccurrence.end, Event.title)
-    .join(Event, col(Event.id) == EventOccurrence.event_id)
-    .where(col(Event.space_id).in_([bindparam(name, type_=Integer) for name in _LOOK_IDS]),
-           col(Event.status) == _EVENT_ACTIVE, col(EventOccurrence.status) == _SCHEDULED,
-           col(EventOccurrence.end) > bindparam("start", type_=UTCDateTime()),
-           col(EventOccurrence.start) < bindparam("end", type_=UTCDateTime())),
-))
+_FIRST_LOOK_OCCUPIED = Prepared(_occupying(
+    lambda space_id: space_id.in_([bindparam(name, type_=Integer) for name in _LOOK_IDS]), with_space_id=True))
 
 # The rest of the similar spaces, when the first look didn't find enough free (rare): any number of ids.
-_OCCUPIED_MANY: CompoundSelect[Any] = union_all(
-    select(Booking.space_id, Booking.start, Booking.end, cast(null(), String).label("title")).where(
-        col(Booking.space_id).in_(bindparam("ids", expanding=True)),
-        Booking.status == "active",
-        col(Booking.end) > bindparam("start", type_=UTCDateTime()),
-        col(Booking.start) < bindparam("end", type_=UTCDateTime()),
-    ),
-    select(Event.space_id, EventOccurrence.start, EventOccurrence.end, Event.title)
-    .join(Event, col(Event.id) == EventOccurrence.event_id)
-    .where(col(Event.space_id).in_(bindparam("ids", expanding=True)), Event.status == EVENT_ACTIVE,
-           EventOccurrence.status == OCCURRENCE_SCHEDULED,
-           col(EventOccurrence.end) > bindparam("start", type_=UTCDateTime()),
-           col(EventOccurrence.start) < bindparam("end", type_=UTCDateTime())),
-)
+_OCCUPIED_MANY = _occupying(lambda space_id: space_id.in_(bindparam("ids", expanding=True)), with_space_id=True)
 
 
 R = TypeVar("R", bound=RuledSpace)
