@@ -97,9 +97,11 @@ def run_together(driver: Any, *, begin: bool = False, writes: Sequence[Sent] = (
     read back; what followed the failed statement was not run."""
     state = _state(driver)
     with driver.lock:
-        # parameters dumped first: a value psycopg can't adapt raises here, before anything is sent
-        outgoing = [_ready(state, kind, wire, values) for kind, sent in ((_WRITE, writes), (_READ, reads))
-                    for wire, values in sent]
+        # parameters dumped first: a value psycopg can't adapt raises here, before anything is sent (and
+        # before any name is taken for a statement to prepare)
+        dumped = [_dumped(state.transformer, kind, wire, values) for kind, sent in ((_WRITE, writes), (_READ, reads))
+                  for wire, values in sent]
+        outgoing = [_named(state, out) for out in dumped]
         pgconn = driver.pgconn
         try:
             expected = _send(pgconn, begin, outgoing, then)
@@ -115,18 +117,23 @@ def run_together(driver: Any, *, begin: bool = False, writes: Sequence[Sent] = (
     return _read_answers(driver, state, expected, answers)
 
 
-def _ready(state: _Prepared, kind: int, wire: Wire, values: Mapping[str, Any]) -> _Outgoing:
-    transformer = state.transformer
+def _dumped(transformer: Any, kind: int, wire: Wire, values: Mapping[str, Any]) -> _Outgoing:
     params = transformer.dump_sequence([values[name] for name in wire.names], [PyFormat.AUTO] * len(wire.names))
     types, formats = tuple(transformer.types or ()), list(transformer.formats or ())
-    key = (wire.sql, types)
+    return _Outgoing(kind, wire, params, types, formats, None, False)
+
+
+def _named(state: _Prepared, out: _Outgoing) -> _Outgoing:
+    """The statement's prepared name on this connection, a new one (to prepare first) if it has none yet;
+    none when the connection prepared too many (sent unprepared)."""
+    key = (out.wire.sql, out.types)
     name = state.names.get(key)
     if name is not None:
-        return _Outgoing(kind, wire, params, types, formats, name, False)
+        return _Outgoing(out.kind, out.wire, out.params, out.types, out.formats, name, False)
     if len(state.names) >= _MOST_PREPARED:
-        return _Outgoing(kind, wire, params, types, formats, None, False)
+        return out
     name = state.names[key] = b"_tl_%d" % next(state.numbers)  # a second use in this flush takes it too
-    return _Outgoing(kind, wire, params, types, formats, name, True)
+    return _Outgoing(out.kind, out.wire, out.params, out.types, out.formats, name, True)
 
 
 def _send(pgconn: Any, begin: bool, outgoing: Sequence[_Outgoing], then: bytes | None) -> list[tuple[int, Any]]:

@@ -185,13 +185,17 @@ def _pg_take_pending(driver: Any) -> list[_Deferred]:
     return pending or []
 
 
+def _pg_pending_wires(driver: Any) -> list[pg_wire.Sent]:
+    """The deferred writes, taken, in libpq's form (storage.pg_wire)."""
+    return [(wire, arguments) for _sql, arguments, wire in _pg_take_pending(driver)]
+
+
 def _pg_wire_reads(driver: Any, reads: Sequence[pg_wire.Sent]) -> list[list[tuple[Any, ...]]]:
     """Prepared statements' rows on libpq (storage.pg_wire), in one flush with the transaction's BEGIN when it
     is to be opened, and with the deferred writes. psycopg sees a transaction it didn't begin and carries on
     with it as its own (it sends no BEGIN while one is open, and COMMIT or ROLLBACK end it as usual)."""
     begin = _begin_is_ours(driver)
-    writes = [(wire, arguments) for _sql, arguments, wire in _pg_take_pending(driver)]
-    return pg_wire.run_together(driver, begin=begin, writes=writes, reads=reads)
+    return pg_wire.run_together(driver, begin=begin, writes=_pg_pending_wires(driver), reads=reads)
 
 
 def _pg_discard(driver: Any) -> None:
@@ -269,8 +273,7 @@ def pg_pipelining(engine: Engine) -> None:
                 return
             # the deferred writes and COMMIT: one round trip (a write that fails there fails the COMMIT: nothing of
             # the transaction is kept, as when a statement fails at once)
-            writes = [(wire, arguments) for _sql, arguments, wire in _pg_take_pending(driver)]
-            pg_wire.run_together(driver, writes=writes, then=b"COMMIT")
+            pg_wire.run_together(driver, writes=_pg_pending_wires(driver), then=b"COMMIT")
         finally:
             _pg_ended(driver)
 

@@ -130,3 +130,20 @@ def test_a_failed_command_leaves_the_hot_statements_prepared(postgres_url: str) 
             assert [name.startswith("_tl_") for name in names.scalars()] == [True]
     finally:
         engine.dispose()
+
+
+@pytestmark_pg
+def test_a_value_that_cannot_be_sent_fails_its_command_and_nothing_else(postgres_url: str) -> None:
+    """A parameter psycopg can't adapt fails before anything is sent: the statements that would have gone
+    with it are not taken for prepared, and run on the next command."""
+    from sqlalchemy import bindparam
+
+    echo = Prepared(core_select(bindparam("value", type_=None)))
+    engine = make_engine(postgres_url, pool_size=1)
+    try:
+        with pytest.raises(DBAPIError), session_scope(engine) as session:
+            rows_together(session.connection(), [(_ONE, None), (echo, {"value": object()})])
+        with session_scope(engine) as session:
+            assert _ONE.rows(session.connection()) == [(1,)]
+    finally:
+        engine.dispose()
