@@ -30,6 +30,11 @@ def first_messages_at_once(chat: Chat, user: str) -> list[str]:
     return answers
 
 
+def private_chat_of(chat: Chat, user: str) -> str | None:
+    with Session(chat.app.engine) as session:
+        return session.exec(select(Identity.private_chat_id).where(Identity.user_id == user)).one()
+
+
 def members_and_accounts(chat: Chat, user: str) -> tuple[int, int]:
     with Session(chat.app.engine) as session:
         accounts = session.exec(select(Identity).where(Identity.user_id == user)).all()
@@ -46,5 +51,7 @@ def test_a_new_members_two_simultaneous_first_messages_are_both_answered(databas
             answers = first_messages_at_once(chat, user)
             assert all(answer and APOLOGY not in answer for answer in answers), answers
             assert members_and_accounts(chat, user) == (1, 1)
+            # whichever message made the account, the bot can now write to them first (reminders)
+            assert private_chat_of(chat, user) == user
     finally:
         chat.app.engine.dispose()

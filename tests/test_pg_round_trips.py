@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from storage.db import make_engine, session_scope
-from storage.models import Booking
+from storage.models import Booking, Identity
 from storage.models_reminders import Reminder
 from storage.prepared import Prepared
 from tests.harness import Chat, make_chat
@@ -118,6 +118,21 @@ def test_a_booking_takes_its_lock_and_reads_in_one_round_trip(counted: tuple[Cha
     assert counter.trips - before <= 3
     with Session(chat.app.engine) as session:
         assert len(session.exec(select(Reminder).where(Reminder.ref == "2")).all()) == 1
+
+
+def test_a_newcomers_first_booking_creates_them_in_the_same_round_trips(
+        counted: tuple[Chat, RoundTripCounter]) -> None:
+    chat, counter = counted
+    assert chat.text("alice", "/book salle-reunion 2026-12-01 9h-10h").startswith("Réservé")
+    before = counter.trips
+    assert chat.text("zoe", "/book salle-reunion 2026-12-02 9h-10h").startswith("Réservé")
+    # as a known member's (3), and: the savepoint, the member, the account (with its private chat), the
+    # savepoint's release, the catalog's version (the asker query found no row to read it with); no second
+    # lookup of the account, no re-read and update of it after (it was 11)
+    assert counter.trips - before <= 8
+    with Session(chat.app.engine) as session:
+        zoe = session.exec(select(Identity).where(Identity.user_id == "zoe")).one()
+    assert zoe.private_chat_id == "zoe"  # the bot can write to her first (her reminder)
 
 
 def test_the_booking_number_answered_is_the_one_written(counted: tuple[Chat, RoundTripCounter]) -> None:

@@ -28,7 +28,7 @@ from bot.core.types import Incoming, Reply, UserRef
 from bot.metrics import observe_command_runs
 from storage.conflicts import CONFLICT_RETRIES, is_retryable_conflict
 from storage.db import in_read_only_scope, is_stale_read, session_scope
-from storage.members import find_asker, get_or_create_asker, remember_private_chat
+from storage.members import find_asker, get_or_create_asker
 from storage.prepared import plain_savepoints
 
 log = logging.getLogger(__name__)
@@ -249,10 +249,9 @@ class Dispatcher:
     def _run(self, session: Session, command: Command, args: str, incoming: Incoming) -> tuple[list[Reply], int]:
         hint = normalise_language(incoming.sender.language)
         chat = incoming.chat
-        asker = get_or_create_asker(session, incoming.sender, chat.platform.value, chat.chat_id, hint)
+        asker = get_or_create_asker(session, incoming.sender, chat.platform.value, chat.chat_id, hint,
+                                    private_chat_id=chat.chat_id if chat.is_private else None)
         session.info[ASKER_LANGUAGE] = None if asker.created else asker.language  # for an error's answer
-        if chat.is_private:
-            remember_private_chat(session, asker, chat.chat_id)
         language = asker.language or self.settings.language
         translator = translator_for(language, self.settings.timezone)
         is_coordinator = asker.is_coordinator or any(

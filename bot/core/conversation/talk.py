@@ -27,7 +27,7 @@ from bot.core.i18n import Translator, normalise_language, translator_for
 from bot.core.router import CommandTable, fold, is_number, split_command
 from bot.core.types import Action, Incoming, Reply
 from storage import conversation as store
-from storage.members import ChatState, get_or_create_asker, remember_private_chat
+from storage.members import ChatState, get_or_create_asker
 from storage.models import Member
 from storage.models_conversation import ConversationState
 
@@ -168,9 +168,8 @@ def _hear(inbox: Inbox, session: Session, incoming: Incoming, text: str
           ) -> tuple[list[Reply], Run | None]:
     chat = incoming.chat
     asker = get_or_create_asker(session, incoming.sender, chat.platform.value, chat.chat_id,
-                                normalise_language(incoming.sender.language))
-    if chat.is_private:
-        remember_private_chat(session, asker, chat.chat_id)
+                                normalise_language(incoming.sender.language),
+                                private_chat_id=chat.chat_id if chat.is_private else None)
     member_id = asker.member_id
     translator = translator_for(asker.language or inbox.settings.language, inbox.settings.timezone)
     _ = translator.gettext
