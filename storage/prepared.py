@@ -18,7 +18,7 @@ after the other, each with its own snapshot: a row lock taken by the first is he
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import Dialect, ExecutionContext
@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from storage import pg_wire
+if TYPE_CHECKING:  # imported where PostgreSQL is used: psycopg is ~5 MiB a SQLite bot never needs
+    from storage import pg_wire
 
 
 class Prepared:
@@ -77,6 +78,8 @@ class Prepared:
     def wire(self, connection: Connection) -> pg_wire.Wire:
         """The statement as libpq takes it (PostgreSQL with psycopg), converted once."""
         if self._wire is None:
+            from storage import pg_wire
+
             self._wire = pg_wire.to_wire(self._for(connection.dialect)[0])
         return self._wire
 
@@ -167,7 +170,7 @@ def _begin_is_ours(driver: Any) -> bool:
             and driver.isolation_level is None and driver.read_only is None and driver.deferrable is None)
 
 
-_Deferred = tuple[str, Any, pg_wire.Wire]  # a deferred write: for psycopg (text, arguments), and for libpq
+_Deferred = tuple[str, Any, "pg_wire.Wire"]  # a deferred write: for psycopg (text, arguments), and for libpq
 
 
 def _pg_defer(driver: Any, sql: str, arguments: Any, wire: pg_wire.Wire) -> None:
@@ -194,6 +197,8 @@ def _pg_wire_reads(driver: Any, reads: Sequence[pg_wire.Sent]) -> list[list[tupl
     """Prepared statements' rows on libpq (storage.pg_wire), in one flush with the transaction's BEGIN when it
     is to be opened, and with the deferred writes. psycopg sees a transaction it didn't begin and carries on
     with it as its own (it sends no BEGIN while one is open, and COMMIT or ROLLBACK end it as usual)."""
+    from storage import pg_wire
+
     begin = _begin_is_ours(driver)
     return pg_wire.run_together(driver, begin=begin, writes=_pg_pending_wires(driver), reads=reads)
 
@@ -253,6 +258,8 @@ def pg_pipelining(engine: Engine) -> None:
     if dialect.name != "postgresql" or dialect.driver != "psycopg" or getattr(dialect, _PIPELINING, False):
         return
     from psycopg import ServerCursor
+
+    from storage import pg_wire
 
     @event.listens_for(engine, "connect")
     def _prepared_by_us_only(dbapi_connection: Any, _record: Any) -> None:

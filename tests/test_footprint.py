@@ -1,6 +1,6 @@
 """A start on a database already at every migration loads neither alembic nor what only one command or
 page uses (the digest's matplotlib, the report's fpdf2, the door QR code's segno, the site's Jinja2, the
-PostgreSQL dialect on SQLite, dateparser, Babel's .po parser, the event series' dateutil, the spaces file's
+PostgreSQL dialect and driver on SQLite, dateparser, Babel's .po parser, the event series' dateutil, the spaces file's
 tomllib, the report's Babel number formats), and reads the migrations' heads right from
 the files; what is loaded later still works at its first use. The catalogs read without Babel's parser are
 Babel's, message for message. A started bot gives freed heap memory back to the system now and then."""
@@ -34,7 +34,7 @@ app.dispatcher.handle_sync  # the core is ready
 print(" ".join(m for m in LAZY if m in sys.modules))
 """
 LAZY = ("alembic", "matplotlib", "fpdf", "segno", "jinja2", "dateparser", "sqlalchemy.dialects.postgresql",
-        "babel.messages.pofile", "dateutil", "tomllib", "babel.numbers")
+        "babel.messages.pofile", "dateutil", "tomllib", "babel.numbers", "psycopg")
 
 
 def test_the_heads_read_from_the_files_are_what_alembic_leaves_in_the_database(tmp_path: Path) -> None:
