@@ -177,9 +177,6 @@ def _newcomer(session: Session, user: UserRef, language_hint: str | None,
         return None
     member, identity = created
     assert member.id is not None and identity.id is not None
-    session.info["new_member_id"] = member.id  # this message's command is the member's first
-    if user.username:
-        remember_handle(session, identity, user.username)
     account = Account(identity.id, identity.platform, identity.user_id, identity.private_chat_id,
                       _handle_of(user.username) or None)
     return Asker(member.id, member.display_name, member.language, member.language_chosen,
@@ -204,9 +201,6 @@ def get_or_create_member_with_identities(
     if found is None:
         created = _insert_or_get_identity(session, user, language_hint)
         if isinstance(created, tuple):
-            session.info["new_member_id"] = created[0].id  # this message's command is the member's first
-            if user.username:
-                remember_handle(session, created[1], user.username)
             return created[0], created[1], [created[1]]
         identity = created
         identities = identities_of(session, identity.member_id)
@@ -227,7 +221,8 @@ def get_or_create_member_with_identities(
 def _insert_or_get_identity(
     session: Session, user: UserRef, language_hint: str | None, private_chat_id: str | None = None
 ) -> tuple[Member, Identity] | Identity:
-    """Insert-or-get on the account's unique key: a new member and account, or the account another
+    """Insert-or-get on the account's unique key: a new member and account (marked as this message's new
+    member, with the public handle it came with), or the account another
     transaction created a moment ago (a newcomer's first messages from a group and from the private chat
     arrive together). The insert runs in a savepoint so losing the race keeps the command's transaction
     usable; PostgreSQL makes the loser wait for the winner's commit, so the re-read then finds the row.
@@ -243,13 +238,17 @@ def _insert_or_get_identity(
                                     private_chat_id=private_chat_id)
                 session.add(identity)
                 session.flush()
-            return member, identity
         except IntegrityError:
             found = find_identity(session, user.platform.value, user.user_id)
             if found is not None:
                 return found
             if attempt:
                 raise
+        else:
+            session.info["new_member_id"] = member.id  # this message's command is the member's first
+            if user.username:
+                remember_handle(session, identity, user.username)
+            return member, identity
     raise AssertionError("unreachable")
 
 

@@ -120,7 +120,7 @@ def test_a_booking_takes_its_lock_and_reads_in_one_round_trip(counted: tuple[Cha
         assert len(session.exec(select(Reminder).where(Reminder.ref == "2")).all()) == 1
 
 
-def test_a_newcomers_first_booking_creates_them_in_the_same_round_trips(
+def test_a_newcomers_first_booking_creates_them_without_a_second_lookup_or_update(
         counted: tuple[Chat, RoundTripCounter]) -> None:
     chat, counter = counted
     assert chat.text("alice", "/book salle-reunion 2026-12-01 9h-10h").startswith("Réservé")
